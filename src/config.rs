@@ -1,0 +1,191 @@
+//! Command line and environment configuration (the configuration contract of ARCHITECTURE.md).
+//!
+//! Every flag has an `IRONCLOCK_*` environment twin. Secrets (the JWT secret, database
+//! passwords) are redacted by the hand-written `Debug` impls so that logging a config is safe.
+
+use std::fmt;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// `ironclock [serve flags] [SUBCOMMAND]`: with no subcommand the server runs.
+#[derive(Parser, Debug)]
+#[command(name = "ironclock", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The subcommand to run; the server when none was given.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (device endpoints, API, dashboard). The default.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Simulated devices for tests, benchmarks and demos.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Talk to one pull-mode (port 4370) device from the shell.
+    Pull(crate::pull::shell::PullArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// Simulated push (ADMS) devices that handshake, upload punches, poll and acknowledge.
+    Push(crate::sim::push::SimPushArgs),
+    /// A simulated pull-mode device listening on TCP and UDP.
+    Pull(crate::sim::pull::SimPullArgs),
+}
+
+/// Server configuration.
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "IRONCLOCK_BIND", default_value = "0.0.0.0:8080")]
+    pub bind: String,
+    /// `sqlite://FILE` (embedded, the default) or `postgres://…`.
+    #[arg(long, env = "IRONCLOCK_DATABASE_URL", default_value = "sqlite://ironclock.db")]
+    pub database_url: String,
+    /// Approve every device that contacts the server (labs and demos only).
+    #[arg(long, env = "IRONCLOCK_AUTO_APPROVE_DEVICES")]
+    pub auto_approve_devices: bool,
+    /// HS256 secret for admin JWTs. Unset: a random secret is generated once and kept in the database.
+    #[arg(long, env = "IRONCLOCK_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Development mode: auto-approve devices, verbose logs.
+    #[arg(long, env = "IRONCLOCK_DEV")]
+    pub dev: bool,
+    /// `pretty` or `json`.
+    #[arg(long, env = "IRONCLOCK_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Seconds between device command polls, sent to devices as `Delay`.
+    #[arg(long, env = "IRONCLOCK_DEVICE_POLL_DELAY", default_value_t = 5)]
+    pub device_poll_delay: u32,
+    /// Timezone (IANA) for devices whose school has none yet.
+    #[arg(long, env = "IRONCLOCK_DEFAULT_TIMEZONE", default_value = "UTC")]
+    pub default_timezone: String,
+    /// HTTP worker threads (0 = one per core).
+    #[arg(long, env = "IRONCLOCK_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Maximum database connections in the pool.
+    #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 32)]
+    pub db_max_connections: u32,
+    /// Largest accepted device upload body, in bytes.
+    #[arg(long, env = "IRONCLOCK_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+}
+
+impl ServeArgs {
+    /// The effective log format: explicit flag, else pretty.
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or_default()
+    }
+
+    /// Whether unknown devices are approved on first contact (`--auto-approve-devices` or `--dev`).
+    pub fn auto_approve(&self) -> bool {
+        self.auto_approve_devices || self.dev
+    }
+
+    /// Defaults for tests: loopback, port 0, the given database.
+    pub fn for_tests(database_url: &str) -> Self {
+        let mut args = ServeArgs::parse_from_env_free();
+        args.bind = "127.0.0.1:0".into();
+        args.database_url = database_url.into();
+        args
+    }
+
+    /// Parses the defaults without reading `IRONCLOCK_*` variables of the calling process.
+    fn parse_from_env_free() -> Self {
+        ServeArgs {
+            bind: "0.0.0.0:8080".into(),
+            database_url: "sqlite://ironclock.db".into(),
+            auto_approve_devices: false,
+            jwt_secret: None,
+            dev: false,
+            log_format: None,
+            device_poll_delay: 5,
+            default_timezone: "UTC".into(),
+            workers: 0,
+            db_max_connections: 32,
+            max_upload_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("auto_approve_devices", &self.auto_approve_devices)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("dev", &self.dev)
+            .field("log_format", &self.log_format())
+            .field("device_poll_delay", &self.device_poll_delay)
+            .field("default_timezone", &self.default_timezone)
+            .field("workers", &self.workers)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .finish()
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    #[arg(long, env = "IRONCLOCK_DATABASE_URL", default_value = "sqlite://ironclock.db")]
+    pub database_url: String,
+    #[arg(long, env = "IRONCLOCK_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+/// Replaces the password of a `scheme://user:password@host/db` URL with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else { return url.to_string() };
+    let creds = &rest[..at];
+    match creds.find(':') {
+        Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_the_password_only() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact_url("sqlite://ironclock.db"), "sqlite://ironclock.db");
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_jwt_secret() {
+        let mut args = ServeArgs::for_tests("postgres://u:pw@h/d");
+        args.jwt_secret = Some("topsecretvalue".into());
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("topsecretvalue"));
+        assert!(!shown.contains(":pw@"));
+    }
+
+    #[test]
+    fn no_subcommand_means_serve() {
+        let cli = Cli::parse_from(["ironclock", "--bind", "127.0.0.1:9"]);
+        match cli.into_command() {
+            Command::Serve(args) => assert_eq!(args.bind, "127.0.0.1:9"),
+            other => panic!("expected serve, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Protocol-neutral domain types that parse at the boundary.

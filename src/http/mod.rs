@@ -1,0 +1,1 @@
+//! HTTP surfaces: device endpoints (`/iclock/*`), admin API, dashboard.

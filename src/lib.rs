@@ -1,0 +1,14 @@
+//! ironclock: a ZKTeco attendance server for schools.
+//!
+//! Module map (see `ARCHITECTURE.md` in the shared docs and `docs/` in this repo):
+//! protocol code (`push`, `pull::wire`) is pure; I/O lives in `http`, `store`, `pull::client`, `sim`.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod pull;
+pub mod push;
+pub mod sim;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,33 @@
+//! Thin entry point: parse the command line, start telemetry, dispatch the subcommand.
+
+use clap::Parser;
+use ironclock::config::{Cli, Command, SimCommand};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.into_command() {
+            Command::Serve(args) => {
+                ironclock::telemetry::init(args.log_format(), args.dev);
+                ironclock::app::serve(args).await
+            }
+            Command::Migrate(args) => {
+                ironclock::telemetry::init(args.log_format, false);
+                ironclock::app::migrate(&args.database_url).await
+            }
+            Command::Sim(SimCommand::Push(args)) => {
+                ironclock::telemetry::init_cli();
+                ironclock::sim::push::run(args).await
+            }
+            Command::Sim(SimCommand::Pull(args)) => {
+                ironclock::telemetry::init_cli();
+                ironclock::sim::pull::run(args).await
+            }
+            Command::Pull(args) => {
+                ironclock::telemetry::init_cli();
+                ironclock::pull::shell::run(args).await
+            }
+        }
+    })
+}

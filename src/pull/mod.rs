@@ -1,0 +1,3 @@
+//! ZKTeco binary "pull" protocol (port 4370, TCP and UDP): wire format, client, shell tool.
+
+pub mod shell;

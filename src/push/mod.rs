@@ -1,0 +1,1 @@
+//! ADMS ("push", iclock) protocol: pure parsing and rendering, no I/O.

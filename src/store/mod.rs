@@ -1,0 +1,1 @@
+//! Storage: one `Store` trait, SQLite and PostgreSQL backends. All SQL lives here.
