@@ -1,11 +1,137 @@
-//! Application wiring: build (bind, store, background tasks) and run until shutdown.
+//! Application wiring: `Application::build` binds first (port 0 in tests) and opens the store;
+//! `run_until_stopped` serves until SIGINT/SIGTERM (or a test's stop handle), lets in-flight
+//! requests finish (uploads are acknowledged only after their commit), then flushes last-seen.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
+use crate::crypto::DataCipher;
+use crate::http::device::{self, seen::SeenTracker, DeviceDirectory};
+use crate::store::{self, DynStore};
 
-pub async fn serve(_args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+/// Shared state passed to every handler (no globals).
+pub struct AppContext {
+    pub store: DynStore,
+    pub config: Arc<ServeArgs>,
+    pub devices: DeviceDirectory,
+    pub seen: SeenTracker,
+    pub cipher: DataCipher,
 }
 
-pub async fn migrate(_url: &str) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+pub struct Application {
+    port: u16,
+    server: Server,
+    ctx: web::Data<AppContext>,
+}
+
+/// How long a cached device entry is trusted before it is re-read.
+const DIRECTORY_TTL: Duration = Duration::from_secs(5);
+/// How often coalesced last-seen times are written.
+const SEEN_FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// How long in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+impl Application {
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        tracing::info!(config = ?args, "starting ironclock");
+        let default_tz = Tz::from_str(&args.default_timezone)
+            .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
+        let cipher = match &args.data_key {
+            Some(key) => DataCipher::from_base64(key).context("IRONCLOCK_DATA_KEY")?,
+            None => DataCipher::from_key_file(&args.data_key_file)?,
+        };
+        let store = store::connect(&args.database_url, args.db_max_connections)
+            .await
+            .with_context(|| format!("opening the database {}", crate::config::redact_url(&args.database_url)))?;
+        let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
+        let port = listener.local_addr()?.port();
+        let ctx = web::Data::new(AppContext {
+            devices: DeviceDirectory::new(store.clone(), default_tz, args.auto_approve(), DIRECTORY_TTL),
+            seen: SeenTracker::default(),
+            store,
+            cipher,
+            config: Arc::new(args.clone()),
+        });
+        let workers = if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
+        let server_ctx = ctx.clone();
+        let max_upload = args.max_upload_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(server_ctx.clone())
+                .app_data(web::PayloadConfig::new(max_upload))
+                .route("/healthz", web::get().to(healthz))
+                .default_service(web::to(device::dispatch))
+        })
+        .workers(workers)
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, backend = ctx.store.backend(), "listening");
+        Ok(Self { port, server, ctx })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn context(&self) -> web::Data<AppContext> {
+        self.ctx.clone()
+    }
+
+    /// A handle that stops the server gracefully (tests).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped, then flushes what is still buffered in memory.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let flusher = tokio::spawn(flush_seen(self.ctx.clone(), stop.clone()));
+        let result = self.server.await;
+        stop.cancel();
+        let _ = flusher.await;
+        if let Err(e) = self.ctx.seen.flush(&self.ctx.store).await {
+            tracing::warn!(error = %e, "could not write the last device last-seen times");
+        }
+        tracing::info!("stopped");
+        result.map_err(Into::into)
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+async fn flush_seen(ctx: web::Data<AppContext>, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(SEEN_FLUSH_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = ctx.seen.flush(&ctx.store).await {
+                    tracing::warn!(error = %e, "writing device last-seen times failed; will retry");
+                }
+            }
+        }
+    }
+}
+
+/// `ironclock serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    Application::build(args).await?.run_until_stopped().await
+}
+
+/// `ironclock migrate`: applies migrations (opening the store runs them) and exits.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let store = store::connect(url, 2).await?;
+    tracing::info!(backend = store.backend(), "migrations applied");
+    Ok(())
 }

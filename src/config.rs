@@ -80,6 +80,12 @@ pub struct ServeArgs {
     /// Maximum database connections in the pool.
     #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 32)]
     pub db_max_connections: u32,
+    /// File holding the key that encrypts biometric data at rest (created on first start).
+    #[arg(long, env = "IRONCLOCK_DATA_KEY_FILE", default_value = "ironclock-data.key")]
+    pub data_key_file: std::path::PathBuf,
+    /// The data key itself (base64 of 32 bytes); overrides the key file.
+    #[arg(long, env = "IRONCLOCK_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
     /// Largest accepted device upload body, in bytes.
     #[arg(long, env = "IRONCLOCK_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_upload_bytes: usize,
@@ -117,6 +123,8 @@ impl ServeArgs {
             default_timezone: "UTC".into(),
             workers: 0,
             db_max_connections: 32,
+            data_key_file: "ironclock-data.key".into(),
+            data_key: None,
             max_upload_bytes: 16 * 1024 * 1024,
         }
     }
@@ -135,6 +143,8 @@ impl fmt::Debug for ServeArgs {
             .field("default_timezone", &self.default_timezone)
             .field("workers", &self.workers)
             .field("db_max_connections", &self.db_max_connections)
+            .field("data_key_file", &self.data_key_file)
+            .field("data_key", &self.data_key.as_ref().map(|_| "<redacted>"))
             .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
     }
@@ -175,9 +185,11 @@ mod tests {
     fn debug_output_never_contains_the_jwt_secret() {
         let mut args = ServeArgs::for_tests("postgres://u:pw@h/d");
         args.jwt_secret = Some("topsecretvalue".into());
+        args.data_key = Some("datakeyvalue".into());
         let shown = format!("{args:?}");
         assert!(!shown.contains("topsecretvalue"));
         assert!(!shown.contains(":pw@"));
+        assert!(!shown.contains("datakeyvalue"));
     }
 
     #[test]

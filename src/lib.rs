@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod pull;

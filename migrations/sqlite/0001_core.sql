@@ -91,6 +91,8 @@ create table device_messages (
     path text not null,
     query text not null,
     body blob not null,
+    -- Bodies that carry biometrics (templates, photos) are stored encrypted, like the tables derived from them.
+    body_sealed integer not null default 0,
     tbl text,
     status text not null,
     records integer not null default 0,

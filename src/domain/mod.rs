@@ -1,1 +1,14 @@
-//! Protocol-neutral domain types that parse at the boundary.
+//! Protocol-neutral domain types that parse at the boundary: device serials, devices,
+//! punches and what devices report about their users, templates and photos.
+
+pub mod device;
+pub mod punch;
+pub mod report;
+pub mod school;
+pub mod serial;
+
+pub use device::{Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, StampTable};
+pub use punch::{ClockFlag, NewPunch, Punch};
+pub use report::{DeviceEventReport, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
+pub use school::{NewStudent, School, Student};
+pub use serial::DeviceSerial;

@@ -1,1 +1,3 @@
 //! HTTP surfaces: device endpoints (`/iclock/*`), admin API, dashboard.
+
+pub mod device;

@@ -1,0 +1,138 @@
+//! Devices: identity, approval state and what the server learned from their requests.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Database id of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct DeviceId(pub i64);
+
+/// Whether a device's data is accepted. Unknown serials start `Pending` and are shown to admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approval {
+    Pending,
+    Approved,
+    Blocked,
+}
+
+impl Approval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approval::Pending => "pending",
+            Approval::Approved => "approved",
+            Approval::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Approval::Pending),
+            "approved" => Some(Approval::Approved),
+            "blocked" => Some(Approval::Blocked),
+            _ => None,
+        }
+    }
+}
+
+/// Push protocol dialect: attendance (`att`, T&A PUSH) or access control (`acc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    Att,
+    Acc,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Att => "att",
+            Dialect::Acc => "acc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "att" => Some(Dialect::Att),
+            "acc" => Some(Dialect::Acc),
+            _ => None,
+        }
+    }
+}
+
+/// A device row as the server knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub serial_number: String,
+    pub name: Option<String>,
+    pub school_id: Option<i64>,
+    pub area_id: Option<i64>,
+    pub mode: String,
+    pub approval: Approval,
+    pub dialect: Dialect,
+    pub pushver: Option<String>,
+    pub push_version: Option<String>,
+    pub firmware: Option<String>,
+    pub platform: Option<String>,
+    pub language: Option<String>,
+    /// The device's own IANA zone; `None` means "the school's zone".
+    pub timezone: Option<String>,
+    pub attlog_stamp: Option<String>,
+    pub operlog_stamp: Option<String>,
+    pub attphoto_stamp: Option<String>,
+    pub biodata_stamp: Option<String>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_ip: Option<String>,
+}
+
+/// A device seen for the first time.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub serial_number: String,
+    pub approval: Approval,
+    pub dialect: Dialect,
+    pub pushver: Option<String>,
+    pub language: Option<String>,
+    pub last_ip: Option<String>,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// Facts a handshake (`GET /iclock/cdata?options=all`) tells about a device.
+#[derive(Debug, Clone, Default)]
+pub struct HandshakeFacts {
+    pub pushver: Option<String>,
+    pub language: Option<String>,
+    pub device_type: Option<String>,
+    pub dialect: Option<Dialect>,
+}
+
+/// One coalesced "device was seen" observation.
+#[derive(Debug, Clone)]
+pub struct DeviceSeen {
+    pub id: DeviceId,
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+}
+
+/// Which upload table a stamp belongs to (the handshake echoes the last one per table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampTable {
+    AttLog,
+    OperLog,
+    AttPhoto,
+    BioData,
+}
+
+impl StampTable {
+    /// The `devices` column that stores this table's stamp.
+    pub fn column(self) -> &'static str {
+        match self {
+            StampTable::AttLog => "attlog_stamp",
+            StampTable::OperLog => "operlog_stamp",
+            StampTable::AttPhoto => "attphoto_stamp",
+            StampTable::BioData => "biodata_stamp",
+        }
+    }
+}

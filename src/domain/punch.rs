@@ -1,0 +1,58 @@
+//! Punches: one attendance record per (device, PIN, device-local time).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Why a punch's clock reading was not trusted. The punch is stored anyway, raw, with this flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockFlag {
+    /// The time string could not be parsed at all (`1971--10--29 -23:-27:-54`).
+    Unparsable,
+    /// Parsed, but before the year 2000 (a clock reset after power loss).
+    TooOld,
+    /// Parsed, but more than a day in the future.
+    Future,
+}
+
+impl ClockFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockFlag::Unparsable => "unparsable",
+            ClockFlag::TooOld => "too_old",
+            ClockFlag::Future => "future",
+        }
+    }
+}
+
+/// A punch ready to store. `local_time` is exactly the device's string and, with the device and
+/// PIN, the idempotency key: a re-sent line never creates a second row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPunch {
+    pub pin: String,
+    pub local_time: String,
+    /// UTC instant in the device's zone; `None` when the clock reading is unparsable.
+    pub punched_at: Option<DateTime<Utc>>,
+    pub status: Option<i32>,
+    pub verify: Option<i32>,
+    pub workcode: Option<String>,
+    pub clock_flag: Option<ClockFlag>,
+    pub raw: String,
+}
+
+/// A stored punch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Punch {
+    pub id: i64,
+    pub device_id: i64,
+    pub pin: String,
+    pub student_id: Option<i64>,
+    pub local_time: String,
+    pub punched_at: Option<DateTime<Utc>>,
+    pub status: Option<i32>,
+    pub verify: Option<i32>,
+    pub workcode: Option<String>,
+    pub source: String,
+    pub clock_flag: Option<String>,
+    pub raw: String,
+}

@@ -1,0 +1,124 @@
+//! `DeviceDirectory`: the in-memory view of known devices that keeps the hot device paths
+//! (uploads, polls) off the database. Entries are refreshed after a short TTL and dropped at
+//! once when this instance changes a device (approval, school, zone).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use chrono_tz::Tz;
+
+use crate::domain::{Approval, Device, DeviceSerial, Dialect, NewDevice};
+use crate::store::{DynStore, StoreResult};
+
+/// A device with its effective time zone resolved (device zone, else school zone, else default).
+#[derive(Debug, Clone)]
+pub struct KnownDevice {
+    pub device: Device,
+    pub tz: Tz,
+}
+
+struct Entry {
+    known: Arc<KnownDevice>,
+    fetched: Instant,
+}
+
+/// First-contact facts used when an unknown serial must be registered.
+#[derive(Debug, Clone, Default)]
+pub struct FirstContact {
+    pub ip: Option<String>,
+    pub pushver: Option<String>,
+    pub language: Option<String>,
+    pub dialect: Option<Dialect>,
+}
+
+pub struct DeviceDirectory {
+    store: DynStore,
+    entries: RwLock<HashMap<String, Entry>>,
+    ttl: Duration,
+    default_tz: Tz,
+    auto_approve: bool,
+}
+
+impl DeviceDirectory {
+    pub fn new(store: DynStore, default_tz: Tz, auto_approve: bool, ttl: Duration) -> Self {
+        Self { store, entries: RwLock::new(HashMap::new()), ttl, default_tz, auto_approve }
+    }
+
+    /// The device for `serial`, registering it (pending, or approved with auto-approve) on first contact.
+    pub async fn resolve(&self, serial: &DeviceSerial, contact: FirstContact) -> StoreResult<Arc<KnownDevice>> {
+        if let Some(known) = self.cached(serial.as_str()) {
+            return Ok(known);
+        }
+        let device = match self.store.find_device(serial.as_str()).await? {
+            Some(device) => device,
+            None => {
+                let approval = if self.auto_approve { Approval::Approved } else { Approval::Pending };
+                let device = self
+                    .store
+                    .register_device(&NewDevice {
+                        serial_number: serial.as_str().to_string(),
+                        approval,
+                        dialect: contact.dialect.unwrap_or(Dialect::Att),
+                        pushver: contact.pushver,
+                        language: contact.language,
+                        last_ip: contact.ip.clone(),
+                        seen_at: Utc::now(),
+                    })
+                    .await?;
+                if device.approval == Approval::Pending {
+                    tracing::warn!(serial = %serial, ip = ?contact.ip, "new device is waiting for approval");
+                } else {
+                    tracing::info!(serial = %serial, ip = ?contact.ip, "new device registered");
+                }
+                device
+            }
+        };
+        self.insert(device).await
+    }
+
+    /// Re-reads a device from the store (after this instance changed it).
+    pub async fn refresh(&self, device: Device) -> StoreResult<Arc<KnownDevice>> {
+        self.insert(device).await
+    }
+
+    /// Drops a cached entry so the next request reads the database.
+    pub fn invalidate(&self, serial: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(serial);
+        }
+    }
+
+    fn cached(&self, serial: &str) -> Option<Arc<KnownDevice>> {
+        let entries = self.entries.read().ok()?;
+        let entry = entries.get(serial)?;
+        (entry.fetched.elapsed() < self.ttl).then(|| entry.known.clone())
+    }
+
+    async fn insert(&self, device: Device) -> StoreResult<Arc<KnownDevice>> {
+        let tz = self.effective_tz(&device).await?;
+        let known = Arc::new(KnownDevice { device, tz });
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(known.device.serial_number.clone(), Entry { known: known.clone(), fetched: Instant::now() });
+        }
+        Ok(known)
+    }
+
+    async fn effective_tz(&self, device: &Device) -> StoreResult<Tz> {
+        if let Some(tz) = device.timezone.as_deref().and_then(parse_tz) {
+            return Ok(tz);
+        }
+        if let Some(school_id) = device.school_id {
+            if let Some(tz) = self.store.get_school(school_id).await?.and_then(|s| parse_tz(&s.timezone)) {
+                return Ok(tz);
+            }
+        }
+        Ok(self.default_tz)
+    }
+}
+
+fn parse_tz(name: &str) -> Option<Tz> {
+    Tz::from_str(name.trim()).ok()
+}

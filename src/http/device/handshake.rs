@@ -1,0 +1,58 @@
+//! `GET /iclock/cdata?options=all` (the handshake) and `type=time` (legacy clock query).
+
+use chrono::Utc;
+
+use super::{ok_text, DeviceError, DeviceRequest};
+use crate::app::AppContext;
+use crate::domain::{Device, Dialect, HandshakeFacts};
+use crate::push::handshake::{render_att_handshake, HandshakeConfig, TableStamps, TransFlagStyle};
+use crate::push::time::{legacy_time_reply, timezone_option};
+
+/// Answers the handshake with the option block for this device and records what the query
+/// told us (pushver, language, DeviceType). Pending devices get the block too, so they push
+/// their options and an admin sees what they are before approving them.
+pub async fn options(ctx: &AppContext, request: &DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
+    let q = &request.query;
+    let dialect = q.device_type.as_deref().and_then(Dialect::parse);
+    let facts = HandshakeFacts {
+        pushver: q.pushver.clone(),
+        language: q.language.clone(),
+        device_type: q.device_type.clone(),
+        dialect,
+    };
+    let id = request.known.device.id;
+    ctx.store.record_handshake(id, &facts).await?;
+    // Stamps change with every upload: read them fresh rather than from the directory cache.
+    let device = ctx.store.get_device(id).await?.ok_or(DeviceError::NotFound)?;
+    let known = ctx.devices.refresh(device).await?;
+    if dialect == Some(Dialect::Acc) {
+        tracing::warn!(serial = %request.serial,
+            "device announced the access-control (acc) PUSH dialect; set Device Type = T&A PUSH on the device");
+    }
+    let mut cfg = HandshakeConfig::recommended(request.serial.as_str(), timezone_option(known.tz, Utc::now()));
+    cfg.stamps = TableStamps {
+        attlog: known.device.attlog_stamp.clone(),
+        operlog: known.device.operlog_stamp.clone(),
+        attphoto: known.device.attphoto_stamp.clone(),
+        biodata: known.device.biodata_stamp.clone(),
+    };
+    cfg.delay = ctx.config.device_poll_delay;
+    if wants_digit_transflag(&known.device) {
+        cfg.trans_flag = TransFlagStyle::Digits;
+    }
+    tracing::info!(serial = %request.serial, pushver = ?q.pushver, approval = ?known.device.approval, "handshake");
+    Ok(ok_text(render_att_handshake(&cfg)))
+}
+
+/// Push 3.0.x "PushLite" firmware (LX35) reads `TransFlag` with `strspn`: digits only
+/// (sboxhrm engine profiles, capture 12).
+fn wants_digit_transflag(device: &Device) -> bool {
+    let push = device.push_version.as_deref().unwrap_or("");
+    let platform = device.platform.as_deref().unwrap_or("");
+    device.dialect == Dialect::Att && (push.contains(" 3.0.") || push.starts_with("3.0.") || platform.contains("ZLM31"))
+}
+
+/// `GET /iclock/cdata?type=time`: `Time=<local ISO time with offset>` (PUSH SDK 3.2.0 §2.3).
+pub fn time(request: &DeviceRequest) -> actix_web::HttpResponse {
+    ok_text(legacy_time_reply(Utc::now(), request.known.tz))
+}

@@ -1,0 +1,192 @@
+//! Conversion from parsed push records to domain values ready to store: local times to UTC in
+//! the device's zone with implausible clocks flagged, templates and photos sealed.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::{json, Map, Value};
+
+use crate::crypto::DataCipher;
+use crate::domain::{
+    ClockFlag, DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport,
+};
+use crate::push::records::attlog::AttLogRecord;
+use crate::push::records::operlog::{BioDataRecord, OperLogRecord, UserRecord};
+use crate::push::records::photo::AttPhoto;
+use crate::push::records::{ParsedBody, RejectedLine as PushRejected};
+use crate::push::time::{implausible_reason, local_to_utc};
+
+fn rejected(lines: Vec<PushRejected>) -> Vec<RejectedLine> {
+    lines.into_iter().map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error }).collect()
+}
+
+/// ATTLOG records to punches. Every parsed line becomes a punch: a garbage or implausible clock
+/// is kept raw and flagged, never dropped (push.md 2.5).
+pub fn punches(parsed: ParsedBody<AttLogRecord>, tz: Tz, now: DateTime<Utc>) -> (Vec<NewPunch>, Vec<RejectedLine>) {
+    let punches = parsed
+        .records
+        .into_iter()
+        .map(|r| {
+            let (punched_at, clock_flag) = match r.local_time {
+                None => (None, Some(ClockFlag::Unparsable)),
+                Some(local) => {
+                    let utc = local_to_utc(local, tz);
+                    let flag = implausible_reason(utc, now).map(|_| {
+                        if utc < now {
+                            ClockFlag::TooOld
+                        } else {
+                            ClockFlag::Future
+                        }
+                    });
+                    (Some(utc), flag)
+                }
+            };
+            NewPunch {
+                pin: r.pin,
+                local_time: r.time_raw,
+                punched_at,
+                status: r.status,
+                verify: r.verify,
+                workcode: r.workcode.filter(|w| !w.is_empty()),
+                clock_flag,
+                raw: r.raw,
+            }
+        })
+        .collect();
+    (punches, rejected(parsed.rejected))
+}
+
+/// `table=BIODATA` bodies, as OPERLOG records.
+pub fn from_biodata(parsed: ParsedBody<BioDataRecord>) -> ParsedBody<OperLogRecord> {
+    ParsedBody { records: parsed.records.into_iter().map(OperLogRecord::BioData).collect(), rejected: parsed.rejected }
+}
+
+/// `table=USERINFO` bodies, as OPERLOG records.
+pub fn from_userinfo(parsed: ParsedBody<UserRecord>) -> ParsedBody<OperLogRecord> {
+    ParsedBody { records: parsed.records.into_iter().map(OperLogRecord::User).collect(), rejected: parsed.rejected }
+}
+
+fn template(pin: String, kind: &'static str, bio_type: i32, no: i32, index: i32, tmpl: &str, cipher: &DataCipher) -> TemplateReport {
+    TemplateReport {
+        pin,
+        kind,
+        bio_type,
+        finger_no: no,
+        template_index: index,
+        major_ver: None,
+        minor_ver: None,
+        format: None,
+        valid: None,
+        duress: None,
+        sealed: cipher.seal(tmpl.as_bytes()),
+    }
+}
+
+/// Photo bytes: the decoded JPEG when the content is valid base64, else the text as sent.
+fn photo_bytes(content: &str) -> Vec<u8> {
+    B64.decode(content.trim()).unwrap_or_else(|_| content.as_bytes().to_vec())
+}
+
+/// OPERLOG records to what the device reported, templates and photos sealed.
+pub fn operlog_batch(parsed: ParsedBody<OperLogRecord>, cipher: &DataCipher) -> (OperlogBatch, Vec<RejectedLine>) {
+    let mut batch = OperlogBatch::default();
+    for record in parsed.records {
+        match record {
+            OperLogRecord::User(u) => batch.users.push(user_report(u)),
+            OperLogRecord::Fingerprint(f) => {
+                let mut t = template(f.pin, "fp", 1, f.fid, 0, &f.template, cipher);
+                t.valid = f.valid;
+                batch.templates.push(t);
+            }
+            OperLogRecord::Face(f) => {
+                let mut t = template(f.pin, "face", 2, 0, f.fid, &f.template, cipher);
+                t.valid = f.valid;
+                batch.templates.push(t);
+            }
+            OperLogRecord::FingerVein(f) => {
+                let mut t = template(f.pin, "fvein", 7, f.fid, f.index.unwrap_or(0), &f.template, cipher);
+                t.valid = f.valid;
+                batch.templates.push(t);
+            }
+            OperLogRecord::BioData(b) => {
+                let mut t = template(b.pin, "biodata", b.bio_type, b.no, b.index, &b.template, cipher);
+                t.major_ver = b.major_ver;
+                t.minor_ver = b.minor_ver;
+                t.format = b.format;
+                t.valid = b.valid;
+                t.duress = b.duress;
+                batch.templates.push(t);
+            }
+            OperLogRecord::UserPic(p) => batch.photos.push(PhotoReport {
+                file_name: p.file_name.unwrap_or_else(|| format!("{}.jpg", p.pin)),
+                pin: Some(p.pin),
+                kind: "userpic",
+                bio_type: None,
+                sealed: cipher.seal(&photo_bytes(&p.content)),
+            }),
+            OperLogRecord::BioPhoto(p) => batch.photos.push(PhotoReport {
+                file_name: p.file_name.unwrap_or_else(|| format!("{}.jpg", p.pin)),
+                pin: Some(p.pin),
+                kind: "biophoto",
+                bio_type: p.bio_type,
+                sealed: cipher.seal(&photo_bytes(&p.content)),
+            }),
+            OperLogRecord::OpLog(o) => batch.events.push(DeviceEventReport {
+                kind: "oplog",
+                code: o.op_type.to_string(),
+                operator: Some(o.operator),
+                time_raw: Some(o.time_raw),
+                detail: json!({ "values": o.values }),
+                raw: o.raw,
+            }),
+            OperLogRecord::ErrorLog(e) => batch.events.push(DeviceEventReport {
+                kind: "errorlog",
+                code: e.err_code,
+                operator: None,
+                time_raw: None,
+                detail: json!({ "message": e.err_msg, "origin": e.data_origin, "cmd_id": e.cmd_id,
+                                "additional": e.additional }),
+                raw: String::new(),
+            }),
+            OperLogRecord::IdCard(c) => batch.events.push(DeviceEventReport {
+                kind: "idcard",
+                code: c.pin.clone(),
+                operator: None,
+                time_raw: None,
+                detail: Value::Object(c.fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+                raw: String::new(),
+            }),
+        }
+    }
+    (batch, rejected(parsed.rejected))
+}
+
+fn user_report(u: UserRecord) -> UserReport {
+    // Keypad passwords are deliberately not kept.
+    let attributes: Map<String, Value> = u.extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let attributes = {
+        let mut a = attributes;
+        if let Some(tz) = u.timezones {
+            a.insert("TZ".into(), Value::String(tz));
+        }
+        if let Some(vice) = u.vice_card {
+            a.insert("ViceCard".into(), Value::String(vice));
+        }
+        Value::Object(a)
+    };
+    UserReport {
+        pin: u.pin,
+        name: u.name,
+        privilege: u.privilege,
+        card: u.card.filter(|c| !c.is_empty()),
+        group_id: u.group,
+        verify: u.verify,
+        attributes,
+    }
+}
+
+/// An attendance photo, sealed.
+pub fn attendance_photo(p: AttPhoto, cipher: &DataCipher) -> PhotoReport {
+    PhotoReport { pin: p.pin, kind: "attphoto", file_name: p.file_name, bio_type: None, sealed: cipher.seal(&p.jpeg) }
+}

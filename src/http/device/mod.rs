@@ -1,0 +1,94 @@
+//! `/iclock/*`: the device surface. Thin adapters: parse with `push`, convert to `domain`,
+//! call `store`, render with `push`. Never JWT: devices are identified by serial and approval.
+
+mod ack;
+pub mod directory;
+mod endpoint;
+mod handshake;
+mod ingest;
+mod poll;
+mod reply;
+pub mod seen;
+mod upload;
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::app::AppContext;
+use crate::domain::{Approval, DeviceSerial, Dialect};
+use crate::push::query::DeviceQuery;
+pub use directory::{DeviceDirectory, FirstContact, KnownDevice};
+pub use endpoint::Endpoint;
+pub use reply::{ok_text, DeviceError};
+
+/// Everything a device handler needs about one request.
+pub struct DeviceRequest {
+    pub endpoint: Endpoint,
+    pub method: String,
+    pub path: String,
+    pub raw_query: String,
+    pub query: DeviceQuery,
+    pub serial: DeviceSerial,
+    pub ip: Option<String>,
+    pub known: Arc<KnownDevice>,
+}
+
+/// The device surface, installed as the app's default service: every path containing
+/// `/iclock/` (any case, any prefix), GET and POST alike; anything else is a 404.
+pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse, DeviceError> {
+    let Some(endpoint) = Endpoint::from_path(req.path()) else {
+        return Err(DeviceError::NotFound);
+    };
+    let query = DeviceQuery::parse(req.query_string());
+    let serial = match query.serial.as_deref() {
+        Some(sn) => DeviceSerial::parse(sn).map_err(DeviceError::BadRequest)?,
+        None if endpoint == Endpoint::Other => {
+            tracing::info!(path = %req.path(), "device request without SN on an unknown path");
+            return Ok(ok_text("OK"));
+        }
+        None => return Err(DeviceError::BadRequest("missing device serial number (SN)".into())),
+    };
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let contact = FirstContact {
+        ip: ip.clone(),
+        pushver: query.pushver.clone(),
+        language: query.language.clone(),
+        dialect: query.device_type.as_deref().and_then(Dialect::parse),
+    };
+    let known = ctx.devices.resolve(&serial, contact).await?;
+    ctx.seen.note(known.device.id, ip.clone());
+    if known.device.approval == Approval::Blocked {
+        return Err(DeviceError::Blocked(serial.to_string()));
+    }
+    let request = DeviceRequest {
+        endpoint,
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+        raw_query: req.query_string().to_string(),
+        query,
+        serial,
+        ip,
+        known,
+    };
+    match request.endpoint {
+        Endpoint::CData | Endpoint::FData => upload::cdata(&ctx, request, body).await,
+        Endpoint::GetRequest => poll::getrequest(&ctx, request).await,
+        Endpoint::DeviceCmd => ack::devicecmd(&ctx, request, body).await,
+        Endpoint::Ping => Ok(ok_text("OK")),
+        Endpoint::Registry | Endpoint::Push | Endpoint::QueryData | Endpoint::RtData | Endpoint::Other => {
+            // The access-control (acc) dialect is not served yet: log what arrived so an admin can see it.
+            tracing::info!(serial = %request.serial, path = %request.path, bytes = body.len(), "unhandled device endpoint");
+            Ok(ok_text("OK"))
+        }
+    }
+}
+
+/// Refuses data from a device that is not approved (pending devices keep and re-send their data).
+pub(crate) fn require_approved(request: &DeviceRequest) -> Result<(), DeviceError> {
+    match request.known.device.approval {
+        Approval::Approved => Ok(()),
+        Approval::Pending => Err(DeviceError::NotApproved(request.serial.to_string())),
+        Approval::Blocked => Err(DeviceError::Blocked(request.serial.to_string())),
+    }
+}

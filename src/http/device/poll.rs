@@ -1,0 +1,34 @@
+//! `GET /iclock/getrequest`: the command poll. Records the `INFO=` counters when they change and
+//! answers `OK` (the command queue is a later issue). An idle poll costs no database round trip.
+
+use super::{ok_text, DeviceError, DeviceRequest};
+use crate::app::AppContext;
+use crate::push::info::parse_poll_info;
+
+pub async fn getrequest(ctx: &AppContext, request: DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
+    if let Some(info) = request.query.info.as_deref() {
+        let id = request.known.device.id;
+        if ctx.seen.info_changed(id, info) {
+            let parsed = parse_poll_info(info);
+            let json = serde_json::json!({
+                "raw": info,
+                "firmware": parsed.firmware,
+                "users": parsed.users,
+                "fingerprints": parsed.fingerprints,
+                "attlogs": parsed.attlogs,
+                "ip": parsed.ip,
+                "fp_version": parsed.fp_version,
+                "face_version": parsed.face_version,
+                "faces_per_enroll": parsed.faces_per_enroll,
+                "faces": parsed.faces,
+                "functions": parsed.functions,
+                "at": chrono::Utc::now(),
+            });
+            if let Err(e) = ctx.store.save_poll_info(id, &json).await {
+                ctx.seen.forget_info(id);
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(ok_text("OK"))
+}

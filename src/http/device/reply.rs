@@ -1,0 +1,58 @@
+//! Device replies and `DeviceError`, the device surface's one error type, mapped to responses
+//! in one place. Every reply is `text/plain` with a Content-Length; actix adds the GMT `Date`
+//! header that devices set their clocks from. Any non-200 makes a device keep and re-send its data.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::store::StoreError;
+
+/// A 200 `text/plain` reply.
+pub fn ok_text(body: impl Into<String>) -> HttpResponse {
+    text(StatusCode::OK, body.into())
+}
+
+fn text(status: StatusCode, body: String) -> HttpResponse {
+    let mut response = HttpResponse::build(status).body(body);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Known but not approved yet: the device keeps its data and re-sends after approval.
+    #[error("device {0} is waiting for approval")]
+    NotApproved(String),
+    #[error("device {0} is blocked")]
+    Blocked(String),
+    #[error("storage unavailable: {0}")]
+    Storage(#[from] StoreError),
+    #[error("not found")]
+    NotFound,
+}
+
+impl ResponseError for DeviceError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            DeviceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DeviceError::NotApproved(_) | DeviceError::Blocked(_) => StatusCode::FORBIDDEN,
+            DeviceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            DeviceError::NotFound => StatusCode::NOT_FOUND,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let DeviceError::Storage(e) = self {
+            tracing::error!(error = %e, "device request failed on storage; the device will re-send");
+        }
+        // The message names no internals: devices show nothing, people reading logs see the error above.
+        let body = match self {
+            DeviceError::Storage(_) => "ERROR: storage unavailable, retry later".to_string(),
+            other => format!("ERROR: {other}"),
+        };
+        text(self.status_code(), body)
+    }
+}

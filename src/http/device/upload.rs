@@ -1,0 +1,166 @@
+//! `/iclock/cdata` and `/iclock/fdata`: handshakes, clock queries and table uploads.
+//!
+//! Upload contract (push.md 2.6): the raw body, its rejected lines and everything parsed from it
+//! commit in one transaction; only then does the device get `OK:<n>`. A storage failure is a
+//! 503, so the device keeps the data and re-sends; duplicates of a re-send are skipped.
+
+use actix_web::{web, HttpResponse};
+
+use super::{handshake, ingest, ok_text, require_approved, DeviceError, DeviceRequest, Endpoint};
+use crate::app::AppContext;
+use crate::domain::{OperlogBatch, StampTable};
+use crate::push::records::{attlog, operlog, options, photo};
+use crate::push::text::decode_body;
+use crate::push::upload::{ok_count_reply, UploadTable};
+use crate::store::NewMessage;
+
+pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
+    let table = match request.query.table.as_deref() {
+        Some(t) => UploadTable::parse(t),
+        None if request.endpoint == Endpoint::FData => UploadTable::AttPhoto,
+        None if request.query.options.is_some() => return handshake::options(ctx, &request).await,
+        None if request.query.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("time")) => {
+            return Ok(handshake::time(&request))
+        }
+        None => {
+            tracing::info!(serial = %request.serial, query = %request.raw_query, "cdata request without table or options");
+            return Ok(ok_text("OK"));
+        }
+    };
+    if table == UploadTable::Options {
+        // Pending devices may describe themselves; their options are shown to the admin who approves them.
+        return store_options(ctx, &request, &body).await;
+    }
+    if matches!(&table, UploadTable::Other(name) if name.eq_ignore_ascii_case("RemoteAtt")) {
+        // The device asks about an unknown PIN typed at the keypad: an empty body means "unknown".
+        return Ok(ok_text(""));
+    }
+    require_approved(&request)?;
+    if request.query.content_type.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("tgz")) {
+        return store_unparsed(ctx, &request, &body, &table, "tgz packets are kept raw, not parsed").await;
+    }
+    let language = request.known.device.language.as_deref().or(request.query.language.as_deref());
+    match table {
+        UploadTable::AttLog => {
+            let text = decode_body(&body, language);
+            let parsed = attlog::parse_attlog_body(&text);
+            let (punches, rejected) = ingest::punches(parsed, request.known.tz, chrono::Utc::now());
+            let message = message(ctx, &request, &body, &table, "processed", punches.len());
+            let stamp = stamp(&request, StampTable::AttLog);
+            let report = ctx.store.ingest_punches(&request.known.device, &message, &rejected, &punches, stamp).await?;
+            log_rejected(&request, rejected.len());
+            tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
+            Ok(ok_text(ok_count_reply(report.inserted + report.duplicates)))
+        }
+        UploadTable::OperLog | UploadTable::BioData | UploadTable::UserInfo | UploadTable::ErrorLog | UploadTable::IdCard => {
+            let text = decode_body(&body, language);
+            let parsed = match table {
+                UploadTable::BioData => ingest::from_biodata(operlog::parse_biodata_body(&text)),
+                UploadTable::UserInfo => ingest::from_userinfo(operlog::parse_userinfo_body(&text)),
+                _ => operlog::parse_operlog_body(&text),
+            };
+            let (batch, rejected) = ingest::operlog_batch(parsed, &ctx.cipher);
+            let message = message(ctx, &request, &body, &table, "processed", batch.len());
+            let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
+            let stamp = stamp(&request, stamp_table);
+            let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch, stamp).await?;
+            log_rejected(&request, rejected.len());
+            // ERRORLOG gets a plain OK (spec 2.6); the other tables report their record count.
+            Ok(ok_text(if table == UploadTable::ErrorLog { "OK".to_string() } else { ok_count_reply(report.inserted) }))
+        }
+        UploadTable::AttPhoto => match photo::parse_attphoto(&body) {
+            Ok(parsed) => {
+                let batch = OperlogBatch { photos: vec![ingest::attendance_photo(parsed, &ctx.cipher)], ..Default::default() };
+                let message = message(ctx, &request, &body, &table, "processed", 1);
+                let stamp = stamp(&request, StampTable::AttPhoto);
+                ctx.store.ingest_operlog(&request.known.device, &message, &[], &batch, stamp).await?;
+                Ok(ok_text("OK"))
+            }
+            Err(error) => {
+                tracing::warn!(serial = %request.serial, %error, "unreadable ATTPHOTO upload kept raw");
+                store_unparsed(ctx, &request, &body, &table, &format!("unreadable photo: {error}")).await
+            }
+        },
+        UploadTable::TableData => {
+            let count = store_unparsed_count(ctx, &request, &body, &table).await?;
+            let name = request.query.tablename.clone().unwrap_or_else(|| "tabledata".into());
+            Ok(ok_text(format!("{name}={count}")))
+        }
+        other => {
+            tracing::warn!(serial = %request.serial, table = %other.as_str(), bytes = body.len(),
+                "upload of a table ironclock does not interpret: stored raw and acknowledged");
+            store_unparsed(ctx, &request, &body, &other, "table not interpreted").await
+        }
+    }
+}
+
+async fn store_options(ctx: &AppContext, request: &DeviceRequest, body: &[u8]) -> Result<HttpResponse, DeviceError> {
+    let text = decode_body(body, request.known.device.language.as_deref());
+    let pairs = options::parse_options(&text);
+    let message = message(ctx, request, body, &UploadTable::Options, "processed", pairs.len());
+    ctx.store.store_message(&message, &[]).await?;
+    ctx.store.merge_device_options(request.known.device.id, &pairs).await?;
+    ctx.devices.invalidate(request.serial.as_str());
+    Ok(ok_text("OK"))
+}
+
+async fn store_unparsed(
+    ctx: &AppContext,
+    request: &DeviceRequest,
+    body: &[u8],
+    table: &UploadTable,
+    note: &str,
+) -> Result<HttpResponse, DeviceError> {
+    let mut message = message(ctx, request, body, table, "unparsed", 0);
+    message.note = Some(note.to_string());
+    ctx.store.store_message(&message, &[]).await?;
+    Ok(ok_text("OK"))
+}
+
+async fn store_unparsed_count(
+    ctx: &AppContext,
+    request: &DeviceRequest,
+    body: &[u8],
+    table: &UploadTable,
+) -> Result<usize, DeviceError> {
+    let lines = String::from_utf8_lossy(body).lines().filter(|l| !l.trim().is_empty()).count();
+    let mut message = message(ctx, request, body, table, "unparsed", lines);
+    message.note = Some("acc table data kept raw".into());
+    ctx.store.store_message(&message, &[]).await?;
+    Ok(lines)
+}
+
+/// The raw message for an upload. Bodies of tables that carry biometrics (templates, photos)
+/// are sealed with the data cipher, like everything derived from them.
+fn message(
+    ctx: &AppContext,
+    request: &DeviceRequest,
+    body: &[u8],
+    table: &UploadTable,
+    status: &'static str,
+    records: usize,
+) -> NewMessage {
+    let sealed = matches!(table, UploadTable::OperLog | UploadTable::BioData | UploadTable::AttPhoto);
+    NewMessage {
+        device_id: Some(request.known.device.id),
+        serial_number: request.serial.to_string(),
+        path: request.path.clone(),
+        query: request.raw_query.clone(),
+        body: if sealed { ctx.cipher.seal(body) } else { body.to_vec() },
+        body_sealed: sealed,
+        table: Some(table.as_str().to_string()),
+        status,
+        records,
+        note: None,
+    }
+}
+
+fn stamp(request: &DeviceRequest, table: StampTable) -> Option<(StampTable, &str)> {
+    request.query.stamp.as_deref().filter(|s| !s.is_empty()).map(|s| (table, s))
+}
+
+fn log_rejected(request: &DeviceRequest, rejected: usize) {
+    if rejected > 0 {
+        tracing::warn!(serial = %request.serial, rejected, "upload lines quarantined (kept with their errors)");
+    }
+}

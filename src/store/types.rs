@@ -1,0 +1,96 @@
+//! Plain data passed into and out of the store.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::{Approval, DeviceId};
+
+/// A raw device message, stored before anything is derived from it.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub device_id: Option<DeviceId>,
+    pub serial_number: String,
+    pub path: String,
+    pub query: String,
+    pub body: Vec<u8>,
+    /// True when `body` is sealed with the data cipher (uploads carrying biometrics).
+    pub body_sealed: bool,
+    pub table: Option<String>,
+    /// `processed`, `refused` (device not approved), `unknown_table`, `stored`.
+    pub status: &'static str,
+    pub records: usize,
+    pub note: Option<String>,
+}
+
+/// Result of an ingestion transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IngestReport {
+    pub message_id: i64,
+    /// Records newly stored.
+    pub inserted: usize,
+    /// Records already present (re-sent by the device) and skipped.
+    pub duplicates: usize,
+    pub rejected: usize,
+}
+
+/// Admin changes to a device. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceUpdate {
+    pub approval: Option<Approval>,
+    pub school_id: Option<Option<i64>>,
+    pub area_id: Option<Option<i64>>,
+    pub timezone: Option<Option<String>>,
+    pub name: Option<Option<String>>,
+}
+
+/// Punch query; all filters optional.
+#[derive(Debug, Clone, Default)]
+pub struct PunchFilter {
+    pub device_id: Option<DeviceId>,
+    pub pin: Option<String>,
+    pub student_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRejectedLine {
+    pub message_id: i64,
+    pub line_no: i64,
+    pub raw: String,
+    pub error: String,
+}
+
+/// Identity fields lifted out of a device's options (`table=options`, INFO dumps) into columns.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LiftedOptions {
+    pub json: serde_json::Value,
+    pub firmware: Option<String>,
+    pub platform: Option<String>,
+    pub push_version: Option<String>,
+    pub device_name: Option<String>,
+}
+
+impl LiftedOptions {
+    pub fn from_pairs(options: &[(String, String)]) -> Self {
+        let mut map = serde_json::Map::new();
+        let mut lifted = LiftedOptions::default();
+        for (key, value) in options {
+            map.insert(key.clone(), serde_json::Value::String(value.clone()));
+            let slot = match key.as_str() {
+                "FWVersion" | "FirmVer" => &mut lifted.firmware,
+                "~Platform" => &mut lifted.platform,
+                "PushVersion" => &mut lifted.push_version,
+                "~DeviceName" => &mut lifted.device_name,
+                _ => continue,
+            };
+            if !value.trim().is_empty() {
+                *slot = Some(value.trim().to_string());
+            }
+        }
+        lifted.json = serde_json::Value::Object(map);
+        lifted
+    }
+}

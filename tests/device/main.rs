@@ -1,0 +1,31 @@
+//! Black-box tests of the device surface (`/iclock/*`) on every backend: spawn the app on
+//! 127.0.0.1:0 and talk HTTP to it like firmware does.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod approval;
+mod handshake;
+mod operlog;
+mod polls;
+mod uploads;
+
+use support::TestApp;
+
+/// Approves a device and attaches it to a new school in `tz`, as an admin would.
+pub async fn approve(app: &TestApp, serial: &str, tz: &str) -> i64 {
+    use ironclock::domain::Approval;
+    use ironclock::store::DeviceUpdate;
+    let school = app.ctx.store.create_school("Test School", tz).await.unwrap();
+    let device = app.device(serial).await;
+    let update = DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
+    app.ctx.store.update_device(device.id, &update).await.unwrap();
+    app.ctx.devices.invalidate(serial);
+    school.id
+}
+
+/// Registers (handshake) and approves a device in `tz`.
+pub async fn approved_device(app: &TestApp, serial: &str, tz: &str) -> i64 {
+    app.handshake(serial).await;
+    approve(app, serial, tz).await
+}

@@ -1,0 +1,92 @@
+//! Shared test helpers: one fresh database per test on every backend, and `spawn_app`.
+#![allow(dead_code)]
+
+use std::sync::Once;
+
+use ironclock::app::{AppContext, Application};
+use ironclock::config::ServeArgs;
+
+static POSTGRES_NOTICE: Once = Once::new();
+
+/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL database.
+pub struct TestDb {
+    pub backend: &'static str,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Every backend to run a test on: SQLite always; PostgreSQL when `IRONCLOCK_TEST_POSTGRES_URL`
+/// is set (otherwise a notice is printed once and the Postgres half is skipped).
+pub async fn backends() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite_db()];
+    match std::env::var("IRONCLOCK_TEST_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => dbs.push(postgres_db(&admin).await),
+        _ => POSTGRES_NOTICE.call_once(|| {
+            eprintln!("NOTICE: IRONCLOCK_TEST_POSTGRES_URL is not set; PostgreSQL tests are skipped")
+        }),
+    }
+    dbs
+}
+
+pub fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    TestDb { backend: "sqlite", url, _dir: Some(dir) }
+}
+
+/// Creates `ironclock_t_<uuid>` on the server of `admin_url` and returns a URL to it.
+pub async fn postgres_db(admin_url: &str) -> TestDb {
+    use sqlx::Connection;
+    let name = format!("ironclock_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to IRONCLOCK_TEST_POSTGRES_URL");
+    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    TestDb { backend: "postgres", url: format!("{base}/{name}"), _dir: None }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub ctx: actix_web::web::Data<AppContext>,
+    pub handle: actix_web::dev::ServerHandle,
+    pub client: reqwest::Client,
+    pub backend: &'static str,
+    _db: TestDb,
+    _key_dir: tempfile::TempDir,
+}
+
+/// Builds and starts the app on 127.0.0.1:0 (bound before it is spawned: no sleeping).
+pub async fn spawn_app(db: TestDb, auto_approve: bool) -> TestApp {
+    let key_dir = tempfile::tempdir().expect("tempdir");
+    let mut args = ServeArgs::for_tests(&db.url);
+    args.auto_approve_devices = auto_approve;
+    args.data_key_file = key_dir.path().join("data.key");
+    args.workers = 2;
+    args.db_max_connections = 8;
+    let app = Application::build(args).await.expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let ctx = app.context();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { base, ctx, handle, client: reqwest::Client::new(), backend: db.backend, _db: db, _key_dir: key_dir }
+}
+
+impl TestApp {
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.client.get(format!("{}{}", self.base, path_and_query)).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path_and_query: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client.post(format!("{}{}", self.base, path_and_query)).body(body).send().await.expect("POST")
+    }
+
+    /// Handshakes `serial` (registering it) and returns the reply text.
+    pub async fn handshake(&self, serial: &str) -> String {
+        let resp = self.get(&format!("/iclock/cdata?SN={serial}&options=all&pushver=2.4.1&language=69")).await;
+        assert_eq!(resp.status(), 200, "handshake status");
+        resp.text().await.expect("handshake body")
+    }
+
+    pub async fn device(&self, serial: &str) -> ironclock::domain::Device {
+        self.ctx.store.find_device(serial).await.expect("store").expect("device exists")
+    }
+}
