@@ -1,6 +1,6 @@
 //! Application wiring: `Application::build` binds first (port 0 in tests) and opens the store;
 //! `run_until_stopped` serves until SIGINT/SIGTERM (or a test's stop handle), lets in-flight
-//! requests finish (uploads are acknowledged only after their commit), then flushes last-seen.
+//! requests finish (uploads are acknowledged only after their commit), then flushes coalesced device activity.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
 use crate::crypto::DataCipher;
-use crate::http::device::{self, seen::SeenTracker, DeviceDirectory};
+use crate::http::device::{self, activity::DeviceActivity, DeviceDirectory};
 use crate::store::{self, DynStore};
 
 /// Shared state passed to every handler (no globals).
@@ -22,7 +22,7 @@ pub struct AppContext {
     pub store: DynStore,
     pub config: Arc<ServeArgs>,
     pub devices: DeviceDirectory,
-    pub seen: SeenTracker,
+    pub activity: DeviceActivity,
     pub cipher: DataCipher,
 }
 
@@ -34,8 +34,8 @@ pub struct Application {
 
 /// How long a cached device entry is trusted before it is re-read.
 const DIRECTORY_TTL: Duration = Duration::from_secs(5);
-/// How often coalesced last-seen times are written.
-const SEEN_FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// How often coalesced device activity (last-seen, stamps) is written.
+const ACTIVITY_FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
@@ -55,7 +55,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let ctx = web::Data::new(AppContext {
             devices: DeviceDirectory::new(store.clone(), default_tz, args.auto_approve(), DIRECTORY_TTL),
-            seen: SeenTracker::default(),
+            activity: DeviceActivity::default(),
             store,
             cipher,
             config: Arc::new(args.clone()),
@@ -94,12 +94,12 @@ impl Application {
     /// Serves until stopped, then flushes what is still buffered in memory.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
-        let flusher = tokio::spawn(flush_seen(self.ctx.clone(), stop.clone()));
+        let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
         let result = self.server.await;
         stop.cancel();
         let _ = flusher.await;
-        if let Err(e) = self.ctx.seen.flush(&self.ctx.store).await {
-            tracing::warn!(error = %e, "could not write the last device last-seen times");
+        if let Err(e) = self.ctx.activity.flush(&self.ctx.store).await {
+            tracing::warn!(error = %e, "could not write the last device activity (last-seen, stamps)");
         }
         tracing::info!("stopped");
         result.map_err(Into::into)
@@ -110,14 +110,14 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-async fn flush_seen(ctx: web::Data<AppContext>, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(SEEN_FLUSH_EVERY);
+async fn flush_activity(ctx: web::Data<AppContext>, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(ACTIVITY_FLUSH_EVERY);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(e) = ctx.seen.flush(&ctx.store).await {
-                    tracing::warn!(error = %e, "writing device last-seen times failed; will retry");
+                if let Err(e) = ctx.activity.flush(&ctx.store).await {
+                    tracing::warn!(error = %e, "writing device activity failed; will retry");
                 }
             }
         }

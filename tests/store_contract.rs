@@ -76,9 +76,9 @@ async fn re_sent_punches_are_counted_as_duplicates_and_stored_once() {
     for (backend, store, _db) in stores().await {
         let device = store.register_device(&new_device("D1")).await.unwrap();
         let punches = vec![punch("1", "2026-03-02 08:00:00"), punch("2", "2026-03-02 08:00:01"), punch("1", "2026-03-02 08:05:00")];
-        let first = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &punches, None).await.unwrap();
+        let first = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &punches).await.unwrap();
         assert_eq!((first.inserted, first.duplicates), (3, 0), "{backend}");
-        let again = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &punches, None).await.unwrap();
+        let again = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &punches).await.unwrap();
         assert_eq!((again.inserted, again.duplicates), (0, 3), "{backend}");
         assert_eq!(store.count_punches(Some(device.id)).await.unwrap(), 3, "{backend}");
         assert_eq!(store.count_messages(Some(device.id)).await.unwrap(), 2, "{backend}: both raw bodies are kept");
@@ -90,7 +90,7 @@ async fn a_batch_with_the_same_punch_twice_stores_it_once() {
     for (backend, store, _db) in stores().await {
         let device = store.register_device(&new_device("D2")).await.unwrap();
         let p = punch("7", "2026-03-02 08:00:00");
-        let report = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &[p.clone(), p], None).await.unwrap();
+        let report = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &[p.clone(), p]).await.unwrap();
         assert_eq!((report.inserted, report.duplicates), (1, 1), "{backend}");
     }
 }
@@ -115,7 +115,7 @@ async fn punches_resolve_their_pin_to_the_schools_student() {
         let update = DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
         let device = store.update_device(device.id, &update).await.unwrap().unwrap();
         store
-            .ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &[punch("42", "2026-03-02 08:00:00"), punch("43", "2026-03-02 08:00:00")], None)
+            .ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &[punch("42", "2026-03-02 08:00:00"), punch("43", "2026-03-02 08:00:00")])
             .await
             .unwrap();
         let punches = store.list_punches(&PunchFilter { device_id: Some(device.id), ..Default::default() }).await.unwrap();
@@ -131,9 +131,10 @@ async fn rejected_lines_and_stamps_are_stored_with_the_upload() {
         let device = store.register_device(&new_device("D4")).await.unwrap();
         let rejected = vec![RejectedLine { line_no: 2, raw: "garbage".into(), error: "missing time".into() }];
         store
-            .ingest_punches(&device, &message(device.id, "ATTLOG"), &rejected, &[punch("1", "2026-03-02 08:00:00")], Some((StampTable::AttLog, "9999")))
+            .ingest_punches(&device, &message(device.id, "ATTLOG"), &rejected, &[punch("1", "2026-03-02 08:00:00")])
             .await
             .unwrap();
+        store.save_stamps(&[(device.id, StampTable::AttLog, "9999".into())]).await.unwrap();
         let lines = store.rejected_lines(device.id).await.unwrap();
         assert_eq!(lines.len(), 1, "{backend}");
         assert_eq!((lines[0].line_no, lines[0].raw.as_str(), lines[0].error.as_str()), (2, "garbage", "missing time"));
@@ -169,10 +170,11 @@ async fn operlog_reports_upsert_users_and_templates_per_device() {
             sealed: vec![1, 2, 3],
         };
         let batch = OperlogBatch { users: vec![user("PRUEBA")], templates: vec![template.clone()], ..Default::default() };
-        let report = store.ingest_operlog(&device, &message(device.id, "OPERLOG"), &[], &batch, Some((StampTable::OperLog, "9999"))).await.unwrap();
+        let report = store.ingest_operlog(&device, &message(device.id, "OPERLOG"), &[], &batch).await.unwrap();
+        store.save_stamps(&[(device.id, StampTable::OperLog, "9999".into())]).await.unwrap();
         assert_eq!(report.inserted, 2, "{backend}");
         let batch = OperlogBatch { users: vec![user("PRUEBA REPLICA")], templates: vec![template], ..Default::default() };
-        store.ingest_operlog(&device, &message(device.id, "OPERLOG"), &[], &batch, None).await.unwrap();
+        store.ingest_operlog(&device, &message(device.id, "OPERLOG"), &[], &batch).await.unwrap();
         assert_eq!(store.count_device_rows(device.id, DeviceTable::Users).await.unwrap(), 1, "{backend}");
         assert_eq!(store.count_device_rows(device.id, DeviceTable::Templates).await.unwrap(), 1, "{backend}");
         assert_eq!(store.get_device(device.id).await.unwrap().unwrap().operlog_stamp.as_deref(), Some("9999"));

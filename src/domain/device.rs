@@ -117,7 +117,7 @@ pub struct DeviceSeen {
 }
 
 /// Which upload table a stamp belongs to (the handshake echoes the last one per table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StampTable {
     AttLog,
     OperLog,

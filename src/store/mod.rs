@@ -60,15 +60,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list_devices(&self) -> StoreResult<Vec<Device>>;
 
     // ---- uploads ------------------------------------------------------------------------------
-    /// Stores the raw upload, its rejected lines and the punches (duplicates skipped), and
-    /// advances the table stamp, in one transaction.
+    /// Stores the raw upload, its rejected lines and the punches (duplicates skipped), in one
+    /// transaction.
     async fn ingest_punches(
         &self,
         device: &Device,
         message: &NewMessage,
         rejected: &[RejectedLine],
         punches: &[NewPunch],
-        stamp: Option<(StampTable, &str)>,
     ) -> StoreResult<IngestReport>;
     /// Stores the raw upload, its rejected lines and what it reported about users, templates,
     /// photos and events, in one transaction.
@@ -78,8 +77,9 @@ pub trait Store: Send + Sync + 'static {
         message: &NewMessage,
         rejected: &[RejectedLine],
         batch: &OperlogBatch,
-        stamp: Option<(StampTable, &str)>,
     ) -> StoreResult<IngestReport>;
+    /// Saves the last accepted upload stamp per (device, table); one statement per call.
+    async fn save_stamps(&self, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()>;
     /// Stores a raw message that has nothing else to derive (options, unknown tables, refused uploads).
     async fn store_message(&self, message: &NewMessage, rejected: &[RejectedLine]) -> StoreResult<i64>;
 

@@ -54,8 +54,8 @@ async fn pings_count_as_contact_and_last_seen_is_written_in_the_background() {
         app.handshake("PING001").await;
         assert_eq!(app.get("/iclock/ping?SN=PING001").await.text().await.unwrap(), "OK");
         let id = app.device("PING001").await.id;
-        assert!(app.ctx.seen.last_seen(id).is_some());
-        app.ctx.seen.flush(&app.ctx.store).await.unwrap();
+        assert!(app.ctx.activity.last_seen(id).is_some());
+        app.ctx.activity.flush(&app.ctx.store).await.unwrap();
         assert!(app.device("PING001").await.last_seen_at.is_some(), "{}", app.backend);
     }
 }

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::{ok_text, DeviceError, DeviceRequest};
 use crate::app::AppContext;
-use crate::domain::{Device, Dialect, HandshakeFacts};
+use crate::domain::{Device, Dialect, HandshakeFacts, StampTable};
 use crate::push::handshake::{render_att_handshake, HandshakeConfig, TableStamps, TransFlagStyle};
 use crate::push::time::{legacy_time_reply, timezone_option};
 
@@ -30,11 +30,13 @@ pub async fn options(ctx: &AppContext, request: &DeviceRequest) -> Result<actix_
             "device announced the access-control (acc) PUSH dialect; set Device Type = T&A PUSH on the device");
     }
     let mut cfg = HandshakeConfig::recommended(request.serial.as_str(), timezone_option(known.tz, Utc::now()));
+    let d = &known.device;
+    let newest = |table, stored: &Option<String>| ctx.activity.latest_stamp(id, table).or_else(|| stored.clone());
     cfg.stamps = TableStamps {
-        attlog: known.device.attlog_stamp.clone(),
-        operlog: known.device.operlog_stamp.clone(),
-        attphoto: known.device.attphoto_stamp.clone(),
-        biodata: known.device.biodata_stamp.clone(),
+        attlog: newest(StampTable::AttLog, &d.attlog_stamp),
+        operlog: newest(StampTable::OperLog, &d.operlog_stamp),
+        attphoto: newest(StampTable::AttPhoto, &d.attphoto_stamp),
+        biodata: newest(StampTable::BioData, &d.biodata_stamp),
     };
     cfg.delay = ctx.config.device_poll_delay;
     if wants_digit_transflag(&known.device) {

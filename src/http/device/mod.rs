@@ -2,13 +2,13 @@
 //! call `store`, render with `push`. Never JWT: devices are identified by serial and approval.
 
 mod ack;
+pub mod activity;
 pub mod directory;
 mod endpoint;
 mod handshake;
 mod ingest;
 mod poll;
 mod reply;
-pub mod seen;
 mod upload;
 
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<AppCont
         dialect: query.device_type.as_deref().and_then(Dialect::parse),
     };
     let known = ctx.devices.resolve(&serial, contact).await?;
-    ctx.seen.note(known.device.id, ip.clone());
+    ctx.activity.note_seen(known.device.id, ip.clone());
     if known.device.approval == Approval::Blocked {
         return Err(DeviceError::Blocked(serial.to_string()));
     }

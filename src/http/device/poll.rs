@@ -8,7 +8,7 @@ use crate::push::info::parse_poll_info;
 pub async fn getrequest(ctx: &AppContext, request: DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
     if let Some(info) = request.query.info.as_deref() {
         let id = request.known.device.id;
-        if ctx.seen.info_changed(id, info) {
+        if ctx.activity.info_changed(id, info) {
             let parsed = parse_poll_info(info);
             let json = serde_json::json!({
                 "raw": info,
@@ -25,7 +25,7 @@ pub async fn getrequest(ctx: &AppContext, request: DeviceRequest) -> Result<acti
                 "at": chrono::Utc::now(),
             });
             if let Err(e) = ctx.store.save_poll_info(id, &json).await {
-                ctx.seen.forget_info(id);
+                ctx.activity.forget_info(id);
                 return Err(e.into());
             }
         }

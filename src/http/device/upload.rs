@@ -46,8 +46,8 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             let parsed = attlog::parse_attlog_body(&text);
             let (punches, rejected) = ingest::punches(parsed, request.known.tz, chrono::Utc::now());
             let message = message(ctx, &request, &body, &table, "processed", punches.len());
-            let stamp = stamp(&request, StampTable::AttLog);
-            let report = ctx.store.ingest_punches(&request.known.device, &message, &rejected, &punches, stamp).await?;
+            let report = ctx.store.ingest_punches(&request.known.device, &message, &rejected, &punches).await?;
+            note_stamp(ctx, &request, StampTable::AttLog);
             log_rejected(&request, rejected.len());
             tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
             Ok(ok_text(ok_count_reply(report.inserted + report.duplicates)))
@@ -62,8 +62,8 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             let (batch, rejected) = ingest::operlog_batch(parsed, &ctx.cipher);
             let message = message(ctx, &request, &body, &table, "processed", batch.len());
             let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
-            let stamp = stamp(&request, stamp_table);
-            let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch, stamp).await?;
+            let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch).await?;
+            note_stamp(ctx, &request, stamp_table);
             log_rejected(&request, rejected.len());
             // ERRORLOG gets a plain OK (spec 2.6); the other tables report their record count.
             Ok(ok_text(if table == UploadTable::ErrorLog { "OK".to_string() } else { ok_count_reply(report.inserted) }))
@@ -72,8 +72,8 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             Ok(parsed) => {
                 let batch = OperlogBatch { photos: vec![ingest::attendance_photo(parsed, &ctx.cipher)], ..Default::default() };
                 let message = message(ctx, &request, &body, &table, "processed", 1);
-                let stamp = stamp(&request, StampTable::AttPhoto);
-                ctx.store.ingest_operlog(&request.known.device, &message, &[], &batch, stamp).await?;
+                ctx.store.ingest_operlog(&request.known.device, &message, &[], &batch).await?;
+                note_stamp(ctx, &request, StampTable::AttPhoto);
                 Ok(ok_text("OK"))
             }
             Err(error) => {
@@ -155,8 +155,11 @@ fn message(
     }
 }
 
-fn stamp(request: &DeviceRequest, table: StampTable) -> Option<(StampTable, &str)> {
-    request.query.stamp.as_deref().filter(|s| !s.is_empty()).map(|s| (table, s))
+/// Remembers the upload's stamp (only after the upload committed) for the next handshake.
+fn note_stamp(ctx: &AppContext, request: &DeviceRequest, table: StampTable) {
+    if let Some(stamp) = request.query.stamp.as_deref().filter(|s| !s.is_empty()) {
+        ctx.activity.note_stamp(request.known.device.id, table, stamp);
+    }
 }
 
 fn log_rejected(request: &DeviceRequest, rejected: usize) {

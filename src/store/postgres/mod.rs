@@ -118,9 +118,8 @@ impl Store for PgStore {
         message: &NewMessage,
         rejected: &[RejectedLine],
         punches: &[NewPunch],
-        stamp: Option<(StampTable, &str)>,
     ) -> StoreResult<IngestReport> {
-        uploads::ingest_punches(&self.pool, device, message, rejected, punches, stamp).await
+        uploads::ingest_punches(&self.pool, device, message, rejected, punches).await
     }
 
     async fn ingest_operlog(
@@ -129,9 +128,12 @@ impl Store for PgStore {
         message: &NewMessage,
         rejected: &[RejectedLine],
         batch: &OperlogBatch,
-        stamp: Option<(StampTable, &str)>,
     ) -> StoreResult<IngestReport> {
-        uploads::ingest_operlog(&self.pool, device, message, rejected, batch, stamp).await
+        uploads::ingest_operlog(&self.pool, device, message, rejected, batch).await
+    }
+
+    async fn save_stamps(&self, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()> {
+        uploads::save_stamps(&self.pool, stamps).await
     }
 
     async fn store_message(&self, message: &NewMessage, rejected: &[RejectedLine]) -> StoreResult<i64> {

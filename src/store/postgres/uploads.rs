@@ -4,7 +4,7 @@
 
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
-use crate::domain::{Device, NewPunch, OperlogBatch, RejectedLine, StampTable};
+use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::types::{IngestReport, NewMessage};
 use crate::store::StoreResult;
 
@@ -60,19 +60,13 @@ pub async fn ingest_punches(
     m: &NewMessage,
     rejected: &[RejectedLine],
     punches: &[NewPunch],
-    stamp: Option<(StampTable, &str)>,
 ) -> StoreResult<IngestReport> {
     let (line_nos, raws, errors) = rejected_columns(rejected);
-    let (stamp_column, stamp_value) = match stamp {
-        Some((table, value)) => (table.column(), Some(value)),
-        None => (StampTable::AttLog.column(), None),
-    };
-    // `stamp_column` comes from a closed enum, never from input.
-    let sql = format!(
+    let row = sqlx::query(
         "with msg as (
             insert into device_messages (device_id, serial_number, path, query, body, tbl, status, records, rejected, note,
                                           body_sealed)
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $24) returning id
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $23) returning id
          ), rej as (
             insert into rejected_lines (message_id, device_id, line_no, raw, error)
             select msg.id, $1, r.line_no, r.raw, r.error
@@ -88,13 +82,9 @@ pub async fn ingest_punches(
             left join students s on s.school_id = $22 and s.pin = p.pin
             on conflict (device_id, pin, local_time) do nothing
             returning 1
-         ), stamp as (
-            update devices set {stamp_column} = $23
-            where id = $1 and $23::text is not null and {stamp_column} is distinct from $23
          )
-         select (select id from msg), (select count(*) from ins)"
-    );
-    let row = sqlx::query(&sql)
+         select (select id from msg), (select count(*) from ins)",
+    )
         .bind(device.id.0)
         .bind(&m.serial_number)
         .bind(&m.path)
@@ -117,7 +107,6 @@ pub async fn ingest_punches(
         .bind(punches.iter().map(|p| p.clock_flag.map(|f| f.as_str())).collect::<Vec<_>>())
         .bind(punches.iter().map(|p| p.raw.as_str()).collect::<Vec<_>>())
         .bind(device.school_id)
-        .bind(stamp_value)
         .bind(m.body_sealed)
         .fetch_one(pool)
         .await?;
@@ -138,7 +127,6 @@ pub async fn ingest_operlog(
     m: &NewMessage,
     rejected: &[RejectedLine],
     batch: &OperlogBatch,
-    stamp: Option<(StampTable, &str)>,
 ) -> StoreResult<IngestReport> {
     let mut tx = pool.begin().await?;
     let message_id = insert_message(&mut tx, m, rejected).await?;
@@ -218,10 +206,19 @@ pub async fn ingest_operlog(
         .execute(&mut *tx)
         .await?;
     }
-    if let Some((table, value)) = stamp {
-        let sql = format!("update devices set {} = $2 where id = $1", table.column());
-        sqlx::query(&sql).bind(device_id).bind(value).execute(&mut *tx).await?;
-    }
     tx.commit().await?;
     Ok(IngestReport { message_id, inserted: batch.len(), duplicates: 0, rejected: rejected.len() })
+}
+
+pub async fn save_stamps(pool: &PgPool, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let mut sorted: Vec<_> = stamps.iter().collect();
+    sorted.sort_by_key(|(id, _, _)| *id);
+    for (id, table, value) in sorted {
+        // The column name comes from a closed enum, never from input.
+        let sql = format!("update devices set {0} = $2 where id = $1 and {0} is distinct from $2", table.column());
+        sqlx::query(&sql).bind(id.0).bind(value).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -134,10 +134,9 @@ impl Store for SqliteStore {
         message: &NewMessage,
         rejected: &[RejectedLine],
         punches: &[NewPunch],
-        stamp: Option<(StampTable, &str)>,
     ) -> StoreResult<IngestReport> {
         let _w = self.writer.lock().await;
-        uploads::ingest_punches(&self.pool, device, message, rejected, punches, stamp).await
+        uploads::ingest_punches(&self.pool, device, message, rejected, punches).await
     }
 
     async fn ingest_operlog(
@@ -146,10 +145,14 @@ impl Store for SqliteStore {
         message: &NewMessage,
         rejected: &[RejectedLine],
         batch: &OperlogBatch,
-        stamp: Option<(StampTable, &str)>,
     ) -> StoreResult<IngestReport> {
         let _w = self.writer.lock().await;
-        uploads::ingest_operlog(&self.pool, device, message, rejected, batch, stamp).await
+        uploads::ingest_operlog(&self.pool, device, message, rejected, batch).await
+    }
+
+    async fn save_stamps(&self, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()> {
+        let _w = self.writer.lock().await;
+        uploads::save_stamps(&self.pool, stamps).await
     }
 
     async fn store_message(&self, message: &NewMessage, rejected: &[RejectedLine]) -> StoreResult<i64> {

@@ -3,7 +3,7 @@
 
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use crate::domain::{Device, NewPunch, OperlogBatch, RejectedLine, StampTable};
+use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::types::{IngestReport, NewMessage};
 use crate::store::StoreResult;
 
@@ -45,12 +45,14 @@ pub async fn insert_message(
     Ok(id)
 }
 
-async fn set_stamp(tx: &mut Transaction<'_, Sqlite>, device: &Device, stamp: Option<(StampTable, &str)>) -> StoreResult<()> {
-    if let Some((table, value)) = stamp {
+pub async fn save_stamps(pool: &SqlitePool, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    for (id, table, value) in stamps {
         // The column name comes from a closed enum, never from input.
         let sql = format!("update devices set {0} = ?2 where id = ?1 and {0} is not ?2", table.column());
-        sqlx::query(&sql).bind(device.id.0).bind(value).execute(&mut **tx).await?;
+        sqlx::query(&sql).bind(id.0).bind(value).execute(&mut *tx).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -60,7 +62,6 @@ pub async fn ingest_punches(
     m: &NewMessage,
     rejected: &[RejectedLine],
     punches: &[NewPunch],
-    stamp: Option<(StampTable, &str)>,
 ) -> StoreResult<IngestReport> {
     let mut tx = pool.begin().await?;
     let message_id = insert_message(&mut tx, m, rejected).await?;
@@ -89,7 +90,6 @@ pub async fn ingest_punches(
         .await?;
         inserted += result.rows_affected() as usize;
     }
-    set_stamp(&mut tx, device, stamp).await?;
     tx.commit().await?;
     Ok(IngestReport { message_id, inserted, duplicates: punches.len() - inserted, rejected: rejected.len() })
 }
@@ -100,7 +100,6 @@ pub async fn ingest_operlog(
     m: &NewMessage,
     rejected: &[RejectedLine],
     batch: &OperlogBatch,
-    stamp: Option<(StampTable, &str)>,
 ) -> StoreResult<IngestReport> {
     let now = chrono::Utc::now();
     let mut tx = pool.begin().await?;
@@ -185,7 +184,6 @@ pub async fn ingest_operlog(
         .execute(&mut *tx)
         .await?;
     }
-    set_stamp(&mut tx, device, stamp).await?;
     tx.commit().await?;
     Ok(IngestReport { message_id, inserted: batch.len(), duplicates: 0, rejected: rejected.len() })
 }

@@ -1,0 +1,114 @@
+//! `DeviceActivity`: coalesced device facts that change on (almost) every request — last-seen
+//! time and IP, the last `INFO=` counters, the last upload stamp per table. Requests note them
+//! in memory (a hash-map insert); a background task writes them in batches once a second.
+//!
+//! Losing an unflushed entry in a crash is harmless by design: last-seen is refreshed by the
+//! next poll, and a stale stamp only makes the device re-send data that is then deduplicated.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{DeviceId, DeviceSeen, StampTable};
+use crate::store::{DynStore, StoreResult};
+
+type StampKey = (DeviceId, StampTable);
+
+#[derive(Default)]
+pub struct DeviceActivity {
+    pending_seen: Mutex<HashMap<DeviceId, DeviceSeen>>,
+    latest_seen: Mutex<HashMap<DeviceId, DateTime<Utc>>>,
+    last_info: Mutex<HashMap<DeviceId, String>>,
+    pending_stamps: Mutex<HashMap<StampKey, String>>,
+    latest_stamps: Mutex<HashMap<StampKey, String>>,
+}
+
+impl DeviceActivity {
+    /// Records that `id` made a request now from `ip`.
+    pub fn note_seen(&self, id: DeviceId, ip: Option<String>) {
+        let at = Utc::now();
+        if let Ok(mut pending) = self.pending_seen.lock() {
+            pending.insert(id, DeviceSeen { id, at, ip });
+        }
+        if let Ok(mut latest) = self.latest_seen.lock() {
+            latest.insert(id, at);
+        }
+    }
+
+    /// Last request time this instance saw for a device.
+    pub fn last_seen(&self, id: DeviceId) -> Option<DateTime<Utc>> {
+        self.latest_seen.lock().ok()?.get(&id).copied()
+    }
+
+    /// Records the stamp of an accepted upload (call only after it committed).
+    pub fn note_stamp(&self, id: DeviceId, table: StampTable, stamp: &str) {
+        if let Ok(mut latest) = self.latest_stamps.lock() {
+            if latest.get(&(id, table)).map(String::as_str) == Some(stamp) {
+                return;
+            }
+            latest.insert((id, table), stamp.to_string());
+        }
+        if let Ok(mut pending) = self.pending_stamps.lock() {
+            pending.insert((id, table), stamp.to_string());
+        }
+    }
+
+    /// The newest stamp this instance accepted for a table, if any (fresher than the database).
+    pub fn latest_stamp(&self, id: DeviceId, table: StampTable) -> Option<String> {
+        self.latest_stamps.lock().ok()?.get(&(id, table)).cloned()
+    }
+
+    /// True when a poll's `INFO=` value differs from the last one recorded for the device
+    /// (and remembers it), so unchanged counters are not rewritten on every poll.
+    pub fn info_changed(&self, id: DeviceId, info: &str) -> bool {
+        let Ok(mut last) = self.last_info.lock() else { return true };
+        if last.get(&id).map(String::as_str) == Some(info) {
+            return false;
+        }
+        last.insert(id, info.to_string());
+        true
+    }
+
+    /// Forgets the remembered `INFO=` value (after a failed write, so the next poll retries).
+    pub fn forget_info(&self, id: DeviceId) {
+        if let Ok(mut last) = self.last_info.lock() {
+            last.remove(&id);
+        }
+    }
+
+    /// Writes everything pending; what fails to write is put back for the next flush.
+    pub async fn flush(&self, store: &DynStore) -> StoreResult<usize> {
+        let seen: Vec<DeviceSeen> = drain(&self.pending_seen).into_values().collect();
+        let stamps: Vec<(DeviceId, StampTable, String)> =
+            drain(&self.pending_stamps).into_iter().map(|((id, table), v)| (id, table, v)).collect();
+        let count = seen.len() + stamps.len();
+        if !seen.is_empty() {
+            if let Err(e) = store.touch_devices(&seen).await {
+                restore(&self.pending_seen, seen.into_iter().map(|s| (s.id, s)));
+                restore(&self.pending_stamps, stamps.into_iter().map(|(id, t, v)| ((id, t), v)));
+                return Err(e);
+            }
+        }
+        if !stamps.is_empty() {
+            if let Err(e) = store.save_stamps(&stamps).await {
+                restore(&self.pending_stamps, stamps.into_iter().map(|(id, t, v)| ((id, t), v)));
+                return Err(e);
+            }
+        }
+        Ok(count)
+    }
+}
+
+fn drain<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>) -> HashMap<K, V> {
+    map.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default()
+}
+
+/// Puts entries back unless a newer one arrived meanwhile.
+fn restore<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, entries: impl Iterator<Item = (K, V)>) {
+    if let Ok(mut m) = map.lock() {
+        for (k, v) in entries {
+            m.entry(k).or_insert(v);
+        }
+    }
+}
