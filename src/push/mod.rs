@@ -15,6 +15,9 @@ pub mod text;
 pub mod time;
 pub mod upload;
 
+#[cfg(test)]
+mod proptests;
+
 pub use ack::{parse_devicecmd_body, CommandAck, ParsedAcks};
 pub use handshake::{render_att_handshake, HandshakeConfig, TableStamps, TransFlagStyle};
 pub use info::{parse_poll_info, PollInfo};
