@@ -32,6 +32,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(MigrateArgs),
+    /// List, approve or block devices directly in the database.
+    Devices(crate::cli::devices::DevicesArgs),
     /// Simulated devices for tests, benchmarks and demos.
     #[command(subcommand)]
     Sim(SimCommand),

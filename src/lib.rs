@@ -4,6 +4,7 @@
 //! protocol code (`push`, `pull::wire`) is pure; I/O lives in `http`, `store`, `pull::client`, `sim`.
 
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod domain;

@@ -16,6 +16,10 @@ fn main() -> anyhow::Result<()> {
                 ironclock::telemetry::init(args.log_format, false);
                 ironclock::app::migrate(&args.database_url).await
             }
+            Command::Devices(args) => {
+                ironclock::telemetry::init_cli();
+                ironclock::cli::devices::run(args).await
+            }
             Command::Sim(SimCommand::Push(args)) => {
                 ironclock::telemetry::init_cli();
                 ironclock::sim::push::run(args).await

@@ -1,0 +1,3 @@
+//! Administrative shell commands that work directly on the database (no server needed).
+
+pub mod devices;
