@@ -130,7 +130,7 @@ create table attendance_logs (
     unique (device_id, pin, local_time)
 );
 create index attendance_logs_punched_at on attendance_logs (punched_at);
-create index attendance_logs_student on attendance_logs (student_id, punched_at);
+create index attendance_logs_student on attendance_logs (student_id, punched_at) where student_id is not null;
 
 -- What each device said it holds (OPERLOG USER lines, read-backs).
 create table device_users (
