@@ -1,5 +1,6 @@
 //! PostgreSQL backend: the production store, safe for several `ironclock serve` instances.
 
+mod commands;
 mod devices;
 mod reads;
 mod schools;
@@ -17,6 +18,8 @@ use crate::domain::{
     Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch,
     RejectedLine, School, StampTable, Student,
 };
+
+pub use commands::COMMANDS_CHANNEL;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 

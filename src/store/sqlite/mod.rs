@@ -4,6 +4,7 @@
 //! cut, not only a process crash). Writers are serialised by one async mutex instead of
 //! SQLite's busy-retry loop: SQLite has one writer anyway, and queueing is fairer than spinning.
 
+mod commands;
 mod devices;
 mod reads;
 mod schools;
