@@ -21,7 +21,7 @@ async fn a_mixed_operlog_body_stores_users_templates_and_events_and_quarantines_
         );
         let resp = app.post("/iclock/cdata?SN=OPL0001&table=OPERLOG&OpStamp=9999", body).await;
         assert_eq!(resp.status(), 200, "{}", app.backend);
-        assert_eq!(resp.text().await.unwrap(), "OK:3", "{}", app.backend);
+        assert_eq!(resp.text().await.unwrap(), "OK:4", "{}: 3 stored + 1 quarantined", app.backend);
         let id = app.device("OPL0001").await.id;
         let store = &app.ctx.store;
         assert_eq!(store.count_device_rows(id, DeviceTable::Users).await.unwrap(), 1);

@@ -48,7 +48,7 @@ async fn a_bad_line_is_quarantined_and_never_fails_its_batch() {
         let body = "1\t2026-03-02 08:00:00\t0\t1\t0\t0\t0\r\n\t2026-03-02 08:00:03\t0\t1\r\n2\t2026-03-02 08:00:05\t0\t1\t0\t0\t0\r\n";
         let resp = app.post("/iclock/cdata?SN=BAD0001&table=ATTLOG", body).await;
         assert_eq!(resp.status(), 200, "{}", app.backend);
-        assert_eq!(resp.text().await.unwrap(), "OK:2");
+        assert_eq!(resp.text().await.unwrap(), "OK:3", "stored and quarantined lines are all acknowledged");
         let device = app.device("BAD0001").await;
         let rejected = app.ctx.store.rejected_lines(device.id).await.unwrap();
         assert_eq!(rejected.len(), 1, "{}", app.backend);

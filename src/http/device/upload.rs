@@ -50,7 +50,9 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             note_stamp(ctx, &request, StampTable::AttLog);
             log_rejected(&request, rejected.len());
             tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
-            Ok(ok_text(ok_count_reply(report.inserted + report.duplicates)))
+            // Every line was processed: stored, skipped as a duplicate, or quarantined with its
+            // error. Counting all of them tells the device not to re-send any.
+            Ok(ok_text(ok_count_reply(report.inserted + report.duplicates + report.rejected)))
         }
         UploadTable::OperLog | UploadTable::BioData | UploadTable::UserInfo | UploadTable::ErrorLog | UploadTable::IdCard => {
             let text = decode_body(&body, language);
@@ -66,7 +68,7 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             note_stamp(ctx, &request, stamp_table);
             log_rejected(&request, rejected.len());
             // ERRORLOG gets a plain OK (spec 2.6); the other tables report their record count.
-            Ok(ok_text(if table == UploadTable::ErrorLog { "OK".to_string() } else { ok_count_reply(report.inserted) }))
+            Ok(ok_text(if table == UploadTable::ErrorLog { "OK".to_string() } else { ok_count_reply(report.inserted + report.rejected) }))
         }
         UploadTable::AttPhoto => match photo::parse_attphoto(&body) {
             Ok(parsed) => {
