@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
 use crate::crypto::DataCipher;
-use crate::http::device::{self, activity::DeviceActivity, DeviceDirectory};
+use crate::domain::BatchPolicy;
+use crate::http::device::{self, activity::DeviceActivity, directory::CacheTtls, DeviceDirectory};
+use crate::queue::{CommandQueue, QueueConfig};
 use crate::store::{self, DynStore};
 
 /// Shared state passed to every handler (no globals).
@@ -24,16 +26,22 @@ pub struct AppContext {
     pub devices: DeviceDirectory,
     pub activity: DeviceActivity,
     pub cipher: DataCipher,
+    pub queue: CommandQueue,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
     ctx: web::Data<AppContext>,
+    changes: Option<tokio::sync::mpsc::Receiver<crate::store::StoreChange>>,
 }
 
-/// How long a cached device entry is trusted before it is re-read.
-const DIRECTORY_TTL: Duration = Duration::from_secs(5);
+/// How long cached pending/blocked devices are trusted before they are re-read.
+const UNAPPROVED_TTL: Duration = Duration::from_secs(5);
+/// How long cached approved devices are trusted when no change notifications exist (SQLite).
+const APPROVED_TTL_WITHOUT_NOTIFY: Duration = Duration::from_secs(30);
+/// Most bytes per command-poll reply (PUSH SDK 3.2.0: "less 40KB in one message").
+const MAX_REPLY_BYTES: usize = 40 * 1024;
 /// How often coalesced device activity (last-seen, stamps) is written.
 const ACTIVITY_FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// How long in-flight requests get to finish after a shutdown signal.
@@ -51,10 +59,29 @@ impl Application {
         let store = store::connect(&args.database_url, args.db_max_connections)
             .await
             .with_context(|| format!("opening the database {}", crate::config::redact_url(&args.database_url)))?;
+        // Subscribe before warming the idle view, so no change falls between the two.
+        let changes = store.subscribe().await?;
+        let ttls = CacheTtls {
+            unapproved: UNAPPROVED_TTL,
+            approved: if changes.is_some() { None } else { Some(APPROVED_TTL_WITHOUT_NOTIFY) },
+        };
+        let queue = CommandQueue::new(
+            store.clone(),
+            QueueConfig {
+                policy: BatchPolicy {
+                    max_count: args.command_batch_size.max(1) as usize,
+                    max_bytes: MAX_REPLY_BYTES,
+                    ack_timeout: chrono::Duration::seconds(i64::from(args.ack_timeout_secs())),
+                },
+                max_attempts: args.command_max_attempts.max(1) as i32,
+            },
+        );
+        queue.warm().await?;
         let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
         let port = listener.local_addr()?.port();
         let ctx = web::Data::new(AppContext {
-            devices: DeviceDirectory::new(store.clone(), default_tz, args.auto_approve(), DIRECTORY_TTL),
+            devices: DeviceDirectory::new(store.clone(), default_tz, args.auto_approve(), ttls),
+            queue,
             activity: DeviceActivity::default(),
             store,
             cipher,
@@ -75,7 +102,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, backend = ctx.store.backend(), "listening");
-        Ok(Self { port, server, ctx })
+        Ok(Self { port, server, ctx, changes })
     }
 
     pub fn port(&self) -> u16 {
@@ -95,9 +122,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
+        let listener = self.changes.map(|rx| tokio::spawn(crate::queue::listener::run(self.ctx.clone(), rx, stop.clone())));
         let result = self.server.await;
         stop.cancel();
         let _ = flusher.await;
+        if let Some(listener) = listener {
+            let _ = listener.await;
+        }
         if let Err(e) = self.ctx.activity.flush(&self.ctx.store).await {
             tracing::warn!(error = %e, "could not write the last device activity (last-seen, stamps)");
         }

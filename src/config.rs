@@ -73,6 +73,16 @@ pub struct ServeArgs {
     /// Seconds between device command polls, sent to devices as `Delay`.
     #[arg(long, env = "IRONCLOCK_DEVICE_POLL_DELAY", default_value_t = 5)]
     pub device_poll_delay: u32,
+    /// Seconds a delivered command waits for its acknowledgement before it is re-sent
+    /// (0 = max(60, 3 × poll delay)).
+    #[arg(long, env = "IRONCLOCK_COMMAND_ACK_TIMEOUT", default_value_t = 0)]
+    pub command_ack_timeout: u32,
+    /// Deliveries of a command without an acknowledgement before it is marked failed.
+    #[arg(long, env = "IRONCLOCK_COMMAND_MAX_ATTEMPTS", default_value_t = 3)]
+    pub command_max_attempts: u32,
+    /// Most commands per poll reply (replies are also capped at 40 KB).
+    #[arg(long, env = "IRONCLOCK_COMMAND_BATCH_SIZE", default_value_t = 50)]
+    pub command_batch_size: u32,
     /// Timezone (IANA) for devices whose school has none yet.
     #[arg(long, env = "IRONCLOCK_DEFAULT_TIMEZONE", default_value = "UTC")]
     pub default_timezone: String,
@@ -99,6 +109,15 @@ impl ServeArgs {
         self.log_format.unwrap_or_default()
     }
 
+    /// The ack timeout in force: the configured one, else max(60 s, 3 × poll delay).
+    pub fn ack_timeout_secs(&self) -> u32 {
+        if self.command_ack_timeout > 0 {
+            self.command_ack_timeout
+        } else {
+            (self.device_poll_delay.saturating_mul(3)).max(60)
+        }
+    }
+
     /// Whether unknown devices are approved on first contact (`--auto-approve-devices` or `--dev`).
     pub fn auto_approve(&self) -> bool {
         self.auto_approve_devices || self.dev
@@ -122,6 +141,9 @@ impl ServeArgs {
             dev: false,
             log_format: None,
             device_poll_delay: 5,
+            command_ack_timeout: 0,
+            command_max_attempts: 3,
+            command_batch_size: 50,
             default_timezone: "UTC".into(),
             workers: 0,
             db_max_connections: 32,
@@ -142,6 +164,9 @@ impl fmt::Debug for ServeArgs {
             .field("dev", &self.dev)
             .field("log_format", &self.log_format())
             .field("device_poll_delay", &self.device_poll_delay)
+            .field("command_ack_timeout", &self.command_ack_timeout)
+            .field("command_max_attempts", &self.command_max_attempts)
+            .field("command_batch_size", &self.command_batch_size)
             .field("default_timezone", &self.default_timezone)
             .field("workers", &self.workers)
             .field("db_max_connections", &self.db_max_connections)

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod http;
 pub mod pull;
 pub mod push;
+pub mod queue;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -132,6 +132,7 @@ pub struct CommandFilter {
     pub state: Option<CommandState>,
     pub kind: Option<String>,
     pub student_id: Option<i64>,
+    pub pin: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }

@@ -15,8 +15,23 @@ use chrono::{DateTime, Utc};
 use super::StoreResult;
 use crate::domain::{AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, DeviceId, NewCommand, QueuedCommand};
 
+/// A change made by another instance (or any process) sharing the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreChange {
+    /// The device has new commands.
+    Commands(DeviceId),
+    /// The device's row changed (approval, school, zone…).
+    Device(DeviceId),
+    /// Notifications may have been lost (connection dropped): re-read everything cached.
+    Resync,
+}
+
 #[async_trait]
 pub trait CommandStore: Send + Sync {
+    /// Changes made elsewhere (PostgreSQL LISTEN/NOTIFY). `None` for SQLite: one instance owns the file.
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<StoreChange>>>;
+    /// Devices with `queued` or `sent` commands (warms the idle view at start-up).
+    async fn devices_with_open_commands(&self) -> StoreResult<Vec<DeviceId>>;
     /// Stores commands in order (one transaction); returns their ids (the CmdIDs).
     async fn enqueue_commands(&self, commands: &[NewCommand]) -> StoreResult<Vec<i64>>;
     /// Claims the device's next batch and marks it `sent` at `now`.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use commands::CommandStore;
+pub use commands::{CommandStore, StoreChange};
 pub use error::{StoreError, StoreResult};
 pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredRejectedLine};
 

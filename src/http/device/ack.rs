@@ -30,6 +30,10 @@ pub async fn devicecmd(ctx: &AppContext, request: DeviceRequest, body: web::Byte
         note: None,
     };
     ctx.store.store_message(&message, &rejected).await?;
+    ctx.queue.acknowledge(&request.known.device, &parsed.acks, chrono::Utc::now()).await.map_err(|e| match e {
+        crate::queue::QueueError::Store(e) => DeviceError::Storage(e),
+        other => DeviceError::BadRequest(other.to_string()),
+    })?;
     for ack in &parsed.acks {
         tracing::info!(serial = %request.serial, id = %ack.id, code = ?ack.return_code, cmd = ?ack.cmd, "command result");
         if !ack.info.is_empty() {

@@ -37,14 +37,24 @@ pub struct FirstContact {
 pub struct DeviceDirectory {
     store: DynStore,
     entries: RwLock<HashMap<String, Entry>>,
-    ttl: Duration,
+    ttls: CacheTtls,
     default_tz: Tz,
     auto_approve: bool,
 }
 
+/// How long cached devices are trusted.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheTtls {
+    /// Pending and blocked devices: short, so an approval from any process is seen quickly.
+    pub unapproved: Duration,
+    /// Approved devices: `None` when change notifications keep the cache exact (PostgreSQL), so
+    /// the hot paths never read the database for them.
+    pub approved: Option<Duration>,
+}
+
 impl DeviceDirectory {
-    pub fn new(store: DynStore, default_tz: Tz, auto_approve: bool, ttl: Duration) -> Self {
-        Self { store, entries: RwLock::new(HashMap::new()), ttl, default_tz, auto_approve }
+    pub fn new(store: DynStore, default_tz: Tz, auto_approve: bool, ttls: CacheTtls) -> Self {
+        Self { store, entries: RwLock::new(HashMap::new()), ttls, default_tz, auto_approve }
     }
 
     /// The device for `serial`, registering it (pending, or approved with auto-approve) on first contact.
@@ -91,10 +101,25 @@ impl DeviceDirectory {
         }
     }
 
+    /// Drops the cached entry of a device by id (a change notified by another instance).
+    pub fn invalidate_id(&self, id: crate::domain::DeviceId) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, e| e.known.device.id != id);
+        }
+    }
+
+    /// Drops every cached entry.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+
     fn cached(&self, serial: &str) -> Option<Arc<KnownDevice>> {
         let entries = self.entries.read().ok()?;
         let entry = entries.get(serial)?;
-        (entry.fetched.elapsed() < self.ttl).then(|| entry.known.clone())
+        let ttl = if entry.known.device.approval == Approval::Approved { self.ttls.approved } else { Some(self.ttls.unapproved) };
+        ttl.is_none_or(|ttl| entry.fetched.elapsed() < ttl).then(|| entry.known.clone())
     }
 
     async fn insert(&self, device: Device) -> StoreResult<Arc<KnownDevice>> {

@@ -20,7 +20,7 @@ use crate::domain::{Approval, DeviceSerial, Dialect};
 use crate::push::query::DeviceQuery;
 pub use directory::{DeviceDirectory, FirstContact, KnownDevice};
 pub use endpoint::Endpoint;
-pub use reply::{ok_text, DeviceError};
+pub use reply::{ok_bytes, ok_text, DeviceError};
 
 /// Everything a device handler needs about one request.
 pub struct DeviceRequest {
@@ -57,7 +57,9 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<AppCont
         dialect: query.device_type.as_deref().and_then(Dialect::parse),
     };
     let known = ctx.devices.resolve(&serial, contact).await?;
+    let previous = ctx.activity.last_seen(known.device.id).or(known.device.last_seen_at);
     ctx.activity.note_seen(known.device.id, ip.clone());
+    catch_up_after_gap(&ctx, &known, previous).await;
     if known.device.approval == Approval::Blocked {
         return Err(DeviceError::Blocked(serial.to_string()));
     }
@@ -81,6 +83,25 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<AppCont
             tracing::info!(serial = %request.serial, path = %request.path, bytes = body.len(), "unhandled device endpoint");
             Ok(ok_text("OK"))
         }
+    }
+}
+
+/// A device back from silence gets a bounded `DATA QUERY ATTLOG` for the gap (where it
+/// supports it: a learned -1002 makes `enqueue` refuse). Never fails the request.
+async fn catch_up_after_gap(ctx: &AppContext, known: &KnownDevice, previous: Option<chrono::DateTime<chrono::Utc>>) {
+    let device = &known.device;
+    if device.approval != Approval::Approved || device.dialect != Dialect::Att {
+        return;
+    }
+    let now = chrono::Utc::now();
+    let Some(query) = ctx.queue.catchup.due(device.id, previous, now, ctx.config.device_poll_delay, known.tz) else {
+        return;
+    };
+    let options = crate::queue::EnqueueOptions { created_by: Some("catch-up after a gap".into()), ..Default::default() };
+    match ctx.queue.enqueue(device, query, options).await {
+        Ok(id) => tracing::info!(serial = %device.serial_number, command = id, "device back after a gap: attendance query queued"),
+        Err(crate::queue::QueueError::Unsupported { .. }) => {}
+        Err(e) => tracing::warn!(serial = %device.serial_number, error = %e, "could not queue the gap attendance query"),
     }
 }
 

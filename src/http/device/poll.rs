@@ -1,5 +1,5 @@
 //! `GET /iclock/getrequest`: the command poll. Records the `INFO=` counters when they change and
-//! answers `OK` (the command queue is a later issue). An idle poll costs no database round trip.
+//! answers with the device's next command batch, or `OK`. An idle poll costs no database round trip.
 
 use super::{ok_text, DeviceError, DeviceRequest};
 use crate::app::AppContext;
@@ -30,5 +30,8 @@ pub async fn getrequest(ctx: &AppContext, request: DeviceRequest) -> Result<acti
             }
         }
     }
-    Ok(ok_text("OK"))
+    match ctx.queue.poll(&request.known.device, chrono::Utc::now()).await? {
+        Some(commands) => Ok(super::ok_bytes(commands)),
+        None => Ok(ok_text("OK")),
+    }
 }

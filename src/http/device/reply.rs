@@ -13,6 +13,13 @@ pub fn ok_text(body: impl Into<String>) -> HttpResponse {
     text(StatusCode::OK, body.into())
 }
 
+/// A 200 `text/plain` reply from bytes (command batches are encoded per device language).
+pub fn ok_bytes(body: Vec<u8>) -> HttpResponse {
+    let mut response = HttpResponse::Ok().body(body);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
 fn text(status: StatusCode, body: String) -> HttpResponse {
     let mut response = HttpResponse::build(status).body(body);
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));

@@ -11,7 +11,7 @@ use super::PgStore;
 use crate::domain::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, CommandState, DeviceId, NewCommand, QueuedCommand,
 };
-use crate::store::commands::{pick_batch, CommandStore};
+use crate::store::commands::{pick_batch, CommandStore, StoreChange};
 use crate::store::{StoreError, StoreResult};
 
 const COLUMNS: &str = "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
@@ -73,8 +73,52 @@ async fn expire(tx: &mut Transaction<'_, Postgres>, device: i64, now: DateTime<U
     Ok(())
 }
 
+/// NOTIFY channel telling every instance that a device row changed (payload: device id).
+pub const DEVICES_CHANNEL: &str = "ironclock_devices";
+
+/// Forwards notifications to `tx` until the receiver is dropped. A lost connection is reported
+/// as `Resync` (sqlx reconnects on the next receive; notifications in between are lost).
+async fn forward_notifications(mut listener: sqlx::postgres::PgListener, tx: tokio::sync::mpsc::Sender<StoreChange>) {
+    loop {
+        let change = match listener.try_recv().await {
+            Ok(Some(n)) => {
+                let Ok(id) = n.payload().parse::<i64>() else { continue };
+                if n.channel() == COMMANDS_CHANNEL {
+                    StoreChange::Commands(DeviceId(id))
+                } else {
+                    StoreChange::Device(DeviceId(id))
+                }
+            }
+            Ok(None) => StoreChange::Resync,
+            Err(e) => {
+                tracing::warn!(error = %e, "lost the PostgreSQL notification connection; reconnecting");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                StoreChange::Resync
+            }
+        };
+        if tx.send(change).await.is_err() {
+            return;
+        }
+    }
+}
+
 #[async_trait]
 impl CommandStore for PgStore {
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<StoreChange>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen_all([COMMANDS_CHANNEL, DEVICES_CHANNEL]).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        tokio::spawn(forward_notifications(listener, tx));
+        Ok(Some(rx))
+    }
+
+    async fn devices_with_open_commands(&self) -> StoreResult<Vec<DeviceId>> {
+        let ids: Vec<i64> = sqlx::query_scalar("select distinct device_id from device_commands where state in ('queued', 'sent')")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(DeviceId).collect())
+    }
+
     async fn enqueue_commands(&self, commands: &[NewCommand]) -> StoreResult<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
         let mut ids: Vec<i64> = Vec::with_capacity(commands.len());
@@ -202,7 +246,7 @@ impl CommandStore for PgStore {
         let sql = format!(
             "select {COLUMNS} from device_commands
              where device_id = $1 and ($2::text is null or state = $2) and ($3::text is null or kind = $3)
-               and ($4::bigint is null or student_id = $4)
+               and ($4::bigint is null or student_id = $4) and ($7::text is null or pin = $7)
              order by id desc limit $5 offset $6"
         );
         sqlx::query(&sql)
@@ -212,6 +256,7 @@ impl CommandStore for PgStore {
             .bind(f.student_id)
             .bind(f.limit.unwrap_or(100))
             .bind(f.offset.unwrap_or(0))
+            .bind(&f.pin)
             .fetch_all(&self.pool)
             .await?
             .iter()

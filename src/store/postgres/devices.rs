@@ -158,5 +158,7 @@ pub async fn update(pool: &PgPool, id: DeviceId, u: &DeviceUpdate) -> StoreResul
     .bind(u.name.clone().flatten())
     .execute(pool)
     .await?;
+    // Every instance drops its cached copy of the device (the CLI and the API both land here).
+    sqlx::query("select pg_notify($1, $2)").bind(super::DEVICES_CHANNEL).bind(id.0.to_string()).execute(pool).await?;
     get(pool, id).await
 }

@@ -19,7 +19,7 @@ use crate::domain::{
     RejectedLine, School, StampTable, Student,
 };
 
-pub use commands::COMMANDS_CHANNEL;
+pub use commands::{COMMANDS_CHANNEL, DEVICES_CHANNEL};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 

@@ -10,7 +10,7 @@ use super::SqliteStore;
 use crate::domain::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, CommandState, DeviceId, NewCommand, QueuedCommand,
 };
-use crate::store::commands::{pick_batch, CommandStore};
+use crate::store::commands::{pick_batch, CommandStore, StoreChange};
 use crate::store::{StoreError, StoreResult};
 
 const COLUMNS: &str = "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
@@ -71,6 +71,17 @@ async fn expire(tx: &mut Transaction<'_, Sqlite>, device: i64, now: DateTime<Utc
 
 #[async_trait]
 impl CommandStore for SqliteStore {
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<StoreChange>>> {
+        Ok(None)
+    }
+
+    async fn devices_with_open_commands(&self) -> StoreResult<Vec<DeviceId>> {
+        let ids: Vec<i64> = sqlx::query_scalar("select distinct device_id from device_commands where state in ('queued', 'sent')")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(DeviceId).collect())
+    }
+
     async fn enqueue_commands(&self, commands: &[NewCommand]) -> StoreResult<Vec<i64>> {
         let _w = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
@@ -188,7 +199,7 @@ impl CommandStore for SqliteStore {
         let sql = format!(
             "select {COLUMNS} from device_commands
              where device_id = ?1 and (?2 is null or state = ?2) and (?3 is null or kind = ?3)
-               and (?4 is null or student_id = ?4)
+               and (?4 is null or student_id = ?4) and (?7 is null or pin = ?7)
              order by id desc limit ?5 offset ?6"
         );
         sqlx::query(&sql)
@@ -198,6 +209,7 @@ impl CommandStore for SqliteStore {
             .bind(f.student_id)
             .bind(f.limit.unwrap_or(100))
             .bind(f.offset.unwrap_or(0))
+            .bind(&f.pin)
             .fetch_all(&self.pool)
             .await?
             .iter()
