@@ -5,6 +5,7 @@
 mod support;
 
 mod approval;
+mod commands;
 mod handshake;
 mod operlog;
 mod polls;

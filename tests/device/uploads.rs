@@ -95,7 +95,7 @@ async fn a_storage_failure_answers_5xx_and_the_resend_is_stored_once() {
     }
 }
 
-async fn exec(url: &str, sql: &str) {
+pub async fn exec(url: &str, sql: &str) {
     if url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
         sqlx::query(sql).execute(&pool).await.unwrap();

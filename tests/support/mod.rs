@@ -28,6 +28,13 @@ pub async fn backends() -> Vec<TestDb> {
     dbs
 }
 
+impl TestDb {
+    /// A second handle on the same database (two app instances sharing one PostgreSQL database).
+    pub fn shared(&self) -> TestDb {
+        TestDb { backend: self.backend, url: self.url.clone(), _dir: None }
+    }
+}
+
 pub fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
@@ -56,12 +63,17 @@ pub struct TestApp {
 
 /// Builds and starts the app on 127.0.0.1:0 (bound before it is spawned: no sleeping).
 pub async fn spawn_app(db: TestDb, auto_approve: bool) -> TestApp {
+    spawn_app_with(db, |args| args.auto_approve_devices = auto_approve).await
+}
+
+/// Like `spawn_app`, with a hook to adjust the configuration first.
+pub async fn spawn_app_with(db: TestDb, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let key_dir = tempfile::tempdir().expect("tempdir");
     let mut args = ServeArgs::for_tests(&db.url);
-    args.auto_approve_devices = auto_approve;
     args.data_key_file = key_dir.path().join("data.key");
     args.workers = 2;
     args.db_max_connections = 8;
+    configure(&mut args);
     let app = Application::build(args).await.expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     let ctx = app.context();
@@ -84,6 +96,13 @@ impl TestApp {
         let resp = self.get(&format!("/iclock/cdata?SN={serial}&options=all&pushver=2.4.1&language=69")).await;
         assert_eq!(resp.status(), 200, "handshake status");
         resp.text().await.expect("handshake body")
+    }
+
+    /// Polls for commands and returns the reply text.
+    pub async fn poll(&self, serial: &str) -> String {
+        let resp = self.get(&format!("/iclock/getrequest?SN={serial}")).await;
+        assert_eq!(resp.status(), 200, "poll status");
+        resp.text().await.expect("poll body")
     }
 
     pub async fn device(&self, serial: &str) -> ironclock::domain::Device {
