@@ -51,32 +51,46 @@ pub trait CommandStore: Send + Sync {
     async fn capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>>;
 }
 
+/// An open (`queued` or timed-out `sent`) command as the batch picker sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenCommand {
+    pub id: i64,
+    pub payload: String,
+    pub ends_batch: bool,
+    pub depends_on: Option<i64>,
+    /// State of the dependency, when there is one.
+    pub dependency_state: Option<String>,
+}
+
 /// Picks the deliverable prefix of a device's open commands, in id order.
 ///
-/// `open` rows are (id, payload, ends_batch, depends_on, dependency state). A command is
+/// A command is
 /// deliverable when it has no dependency, its dependency is acked, or its dependency is in this
 /// batch. Stops at the count or byte cap (one command always fits) or after a batch terminator.
 pub(crate) fn pick_batch(
-    open: &[(i64, String, bool, Option<i64>, Option<String>)],
+    open: &[OpenCommand],
     policy: &BatchPolicy,
 ) -> (Vec<crate::domain::ClaimedCommand>, bool) {
     let mut picked: Vec<crate::domain::ClaimedCommand> = Vec::new();
     let mut bytes = 0usize;
-    for (id, payload, ends_batch, depends_on, dep_state) in open {
-        let ready = match depends_on {
+    for c in open {
+        let ready = match c.depends_on {
             None => true,
-            Some(dep) => dep_state.as_deref() == Some("acked") || dep_state.is_none() || picked.iter().any(|c| c.id == *dep),
+            Some(dep) => {
+                let state = c.dependency_state.as_deref();
+                state == Some("acked") || state.is_none() || picked.iter().any(|p| p.id == dep)
+            }
         };
         if !ready {
             continue;
         }
-        let line = format!("C:{id}:{payload}\n").len();
+        let line = format!("C:{}:{}\n", c.id, c.payload).len();
         if !picked.is_empty() && (picked.len() >= policy.max_count || bytes + line > policy.max_bytes) {
             return (picked, true);
         }
         bytes += line;
-        picked.push(crate::domain::ClaimedCommand { id: *id, payload: payload.clone() });
-        if *ends_batch {
+        picked.push(crate::domain::ClaimedCommand { id: c.id, payload: c.payload.clone() });
+        if c.ends_batch {
             let more = open.len() > picked.len();
             return (picked, more);
         }
@@ -92,8 +106,14 @@ mod tests {
         BatchPolicy { max_count: count, max_bytes: bytes, ack_timeout: chrono::Duration::seconds(60) }
     }
 
-    fn row(id: i64, payload: &str, ends: bool, dep: Option<(i64, &str)>) -> (i64, String, bool, Option<i64>, Option<String>) {
-        (id, payload.into(), ends, dep.map(|d| d.0), dep.map(|d| d.1.to_string()))
+    fn row(id: i64, payload: &str, ends: bool, dep: Option<(i64, &str)>) -> OpenCommand {
+        OpenCommand {
+            id,
+            payload: payload.into(),
+            ends_batch: ends,
+            depends_on: dep.map(|d| d.0),
+            dependency_state: dep.map(|d| d.1.to_string()),
+        }
     }
 
     #[test]

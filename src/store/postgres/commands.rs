@@ -11,7 +11,7 @@ use super::PgStore;
 use crate::domain::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, CommandState, DeviceId, NewCommand, QueuedCommand,
 };
-use crate::store::commands::{pick_batch, CommandStore, StoreChange};
+use crate::store::commands::{pick_batch, CommandStore, OpenCommand, StoreChange};
 use crate::store::{StoreError, StoreResult};
 
 const COLUMNS: &str = "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
@@ -183,7 +183,13 @@ impl CommandStore for PgStore {
         .await?;
         let open: Vec<_> = rows
             .iter()
-            .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<bool, _>(2), r.get(3), r.get(4)))
+            .map(|r| OpenCommand {
+                id: r.get(0),
+                payload: r.get(1),
+                ends_batch: r.get(2),
+                depends_on: r.get(3),
+                dependency_state: r.get(4),
+            })
             .collect();
         let (commands, more_waiting) = pick_batch(&open, policy);
         let ids: Vec<i64> = commands.iter().map(|c| c.id).collect();
