@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::client::poll_and_ack;
+use super::firmware::SimFirmware;
 use super::{PunchGenerator, SimPushArgs};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -24,6 +26,7 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
     let base = args.server.trim_end_matches('/').to_string();
     let mut report = DeviceReport { serial: serial.clone(), ..Default::default() };
     let mut generator = PunchGenerator::new(args.run);
+    let mut firmware = SimFirmware::default();
     let mut buffer: VecDeque<String> = VecDeque::new();
     let mut stamp: u64 = 0;
     let start = Instant::now();
@@ -74,7 +77,7 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
         if handshaken && last_poll.elapsed() >= Duration::from_millis(args.poll_interval_ms) {
             last_poll = Instant::now();
             report.polls += 1;
-            report.commands_acked += poll(&client, &base, &serial).await;
+            report.commands_acked += poll(&client, &base, &serial, &mut firmware).await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -91,26 +94,13 @@ async fn handshake(client: &reqwest::Client, base: &str, serial: &str) -> bool {
     }
 }
 
-/// Polls once and acknowledges every `C:<id>:<cmd>` line with `Return=0`; returns how many.
-async fn poll(client: &reqwest::Client, base: &str, serial: &str) -> u64 {
-    let url = format!("{base}/iclock/getrequest?SN={serial}");
-    let Ok(resp) = client.get(&url).send().await else { return 0 };
-    let Ok(text) = resp.text().await else { return 0 };
-    let acks: Vec<String> = text
-        .lines()
-        .filter_map(|line| {
-            let rest = line.strip_prefix("C:")?;
-            let (id, cmd) = rest.split_once(':')?;
-            let class = cmd.split_whitespace().next().unwrap_or("");
-            Some(format!("ID={id}&Return=0&CMD={class}"))
-        })
-        .collect();
-    if acks.is_empty() {
-        return 0;
+/// Polls once, executes what arrives in the simulated firmware, acknowledges it and sends the
+/// firmware's own uploads; returns how many commands ran.
+async fn poll(client: &reqwest::Client, base: &str, serial: &str, firmware: &mut SimFirmware) -> u64 {
+    let Ok(ran) = poll_and_ack(client, base, serial, firmware).await else { return 0 };
+    for upload in firmware.take_uploads() {
+        let url = format!("{base}/iclock/cdata?SN={serial}&table={}&Stamp=9999", upload.table);
+        let _ = client.post(url).body(upload.body).send().await;
     }
-    let url = format!("{base}/iclock/devicecmd?SN={serial}");
-    match client.post(&url).body(acks.join("\n")).send().await {
-        Ok(resp) if resp.status().is_success() => acks.len() as u64,
-        _ => 0,
-    }
+    ran as u64
 }

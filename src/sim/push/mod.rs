@@ -4,13 +4,16 @@
 //! keeps every punch in a local buffer until the server answers 200 `OK…`, re-sends after a
 //! failure (connection refused, timeout, 5xx, 403), polls for commands and acknowledges them.
 
+pub mod client;
 mod device;
+pub mod firmware;
 mod punches;
 
 use std::time::Duration;
 
 use serde::Serialize;
 
+pub use client::SimPushDevice;
 pub use device::{run_device, DeviceReport};
 pub use punches::PunchGenerator;
 
