@@ -6,6 +6,7 @@
 //! - punches are unique on (device, PIN, local time): re-sent lines are counted as duplicates;
 //! - timestamps are UTC.
 
+pub mod admin;
 mod error;
 pub mod postgres;
 pub mod sqlite;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use admin::AdminStore;
 pub use error::{StoreError, StoreResult};
 pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredRejectedLine};
 
@@ -27,7 +29,7 @@ use crate::domain::{
 pub type DynStore = Arc<dyn Store>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AdminStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Cheap liveness check (one round trip).
