@@ -24,6 +24,7 @@ pub struct AppContext {
     pub devices: DeviceDirectory,
     pub activity: DeviceActivity,
     pub cipher: DataCipher,
+    pub api: crate::http::api::ApiState,
 }
 
 pub struct Application {
@@ -51,6 +52,7 @@ impl Application {
         let store = store::connect(&args.database_url, args.db_max_connections)
             .await
             .with_context(|| format!("opening the database {}", crate::config::redact_url(&args.database_url)))?;
+        let api = crate::http::api::ApiState::build(&args, &store).await?;
         let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
         let port = listener.local_addr()?.port();
         let ctx = web::Data::new(AppContext {
@@ -58,6 +60,7 @@ impl Application {
             activity: DeviceActivity::default(),
             store,
             cipher,
+            api,
             config: Arc::new(args.clone()),
         });
         let workers = if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
@@ -68,6 +71,7 @@ impl Application {
                 .app_data(server_ctx.clone())
                 .app_data(web::PayloadConfig::new(max_upload))
                 .route("/healthz", web::get().to(healthz))
+                .configure(crate::http::api::mount)
                 .default_service(web::to(device::dispatch))
         })
         .workers(workers)
