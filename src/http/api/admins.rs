@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::password::{check_new_password, hash_password};
-use super::auth::Caller;
+use super::auth::SuperAdmin;
 use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
@@ -71,10 +71,9 @@ async fn hash(password: String) -> Result<String, ApiError> {
               (status = 403, description = "Not a super admin", body = ErrorEnvelope)))]
 pub async fn list(
     ctx: web::Data<AppContext>,
-    caller: Caller,
+    _: SuperAdmin,
     q: ApiQuery<AdminQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_super("manage admin users")?;
     let page_of = params::page(q.0.page, q.0.per_page)?;
     Ok(page("admin users", ctx.store.list_admins(q.0.school_id, page_of).await?, page_of))
 }
@@ -87,10 +86,9 @@ pub async fn list(
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
     ctx: web::Data<AppContext>,
-    caller: Caller,
+    SuperAdmin(caller): SuperAdmin,
     body: ApiJson<CreateAdmin>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_super("manage admin users")?;
     let body = body.0;
     let email = validate::email(&body.email)?;
     let (role, school_id) = role_and_school(body.role, body.school_id)?;
@@ -105,8 +103,7 @@ pub async fn create(
     responses((status = 200, description = "The admin", body = Envelope<AdminUser>),
               (status = 403, description = "Not a super admin", body = ErrorEnvelope),
               (status = 404, description = "No such admin", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
-    caller.require_super("manage admin users")?;
+pub async fn get(ctx: web::Data<AppContext>, _: SuperAdmin, id: PathId) -> Result<HttpResponse, ApiError> {
     let admin = ctx.store.get_admin(id.0).await?.ok_or_else(|| ApiError::NotFound("admin not found".into()))?;
     Ok(ok("admin", admin))
 }
@@ -120,11 +117,10 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
               (status = 409, description = "Email taken, or the last enabled super admin", body = ErrorEnvelope)))]
 pub async fn update(
     ctx: web::Data<AppContext>,
-    caller: Caller,
+    SuperAdmin(caller): SuperAdmin,
     id: PathId,
     body: ApiJson<UpdateAdmin>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_super("manage admin users")?;
     let body = body.0;
     let current = ctx.store.get_admin(id.0).await?.ok_or_else(|| ApiError::NotFound("admin not found".into()))?;
     let role = match (body.role, body.school_id) {
@@ -155,8 +151,11 @@ pub async fn update(
               (status = 403, description = "Not a super admin", body = ErrorEnvelope),
               (status = 404, description = "No such admin", body = ErrorEnvelope),
               (status = 409, description = "The last enabled super admin", body = ErrorEnvelope)))]
-pub async fn delete(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
-    caller.require_super("manage admin users")?;
+pub async fn delete(
+    ctx: web::Data<AppContext>,
+    SuperAdmin(caller): SuperAdmin,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
     let audit = caller.audit("admin.delete", "admin_user", Some(id.0), None);
     Ok(ok("admin deleted", ctx.store.delete_admin(id.0, &audit).await?))
 }

@@ -6,7 +6,7 @@ use chrono::{Days, NaiveTime};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::Caller;
+use super::auth::SuperAdmin;
 use super::envelope::{page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::ApiQuery;
@@ -36,10 +36,9 @@ pub struct AuditQuery {
               (status = 403, description = "Not a super admin", body = ErrorEnvelope)))]
 pub async fn list(
     ctx: web::Data<AppContext>,
-    caller: Caller,
+    _: SuperAdmin,
     q: ApiQuery<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_super("read the audit log")?;
     let q = q.0;
     let instant = |b: Option<Bound>, next_day: bool| match b {
         Some(Bound::Instant(t)) => Some(t),

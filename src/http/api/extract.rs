@@ -66,10 +66,13 @@ pub async fn read_body(mut payload: Payload, declared: Option<usize>, limit: usi
     Ok(body)
 }
 
-/// Parses a JSON body into `T`, naming the field that failed. Never panics.
+/// Parses a JSON object body into `T`, naming the field that failed. Never panics.
+/// Only objects are accepted (serde would also fill a struct from an array, by position).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadJson(field("body", "the body is empty; expected a JSON object")));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::BadJson(field("body", "the body is empty; expected a JSON object"))),
+        Some(b'{') => {}
+        Some(_) => return Err(ApiError::BadJson(field("body", "expected a JSON object"))),
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -195,7 +198,7 @@ mod tests {
 
     #[test]
     fn malformed_empty_and_trailing_bodies_are_bad_json_on_the_body() {
-        for body in [&b"{\"name\": "[..], b"", b"   ", b"{\"name\": \"a\"} x", b"\xff\xfe"] {
+        for body in [&b"{\"name\": "[..], b"", b"   ", b"{\"name\": \"a\"} x", b"\xff\xfe", b"[\"a\", 1]"] {
             assert_eq!(fields(parse_json::<Body>(body).unwrap_err()).0, "body", "{body:?}");
         }
         assert_eq!(fields(parse_json::<Body>(b"{}").unwrap_err()), ("name".into(), "missing field `name`".into()));

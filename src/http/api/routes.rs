@@ -142,7 +142,12 @@ fn table() -> RouteTable {
 
 /// Mounts the admin API under `/api/v1` (call before the app's default service).
 pub fn mount(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope(PREFIX).configure(|scope| table().register(scope)).default_service(web::to(not_found)));
+    cfg.service(
+        web::scope(PREFIX)
+            .wrap(actix_web::middleware::from_fn(super::auth::caller::authenticate))
+            .configure(|scope| table().register(scope))
+            .default_service(web::to(not_found)),
+    );
 }
 
 /// Every mounted route (the table `mount` registers).

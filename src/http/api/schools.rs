@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Caller;
+use super::auth::{Caller, SuperAdmin};
 use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
@@ -72,10 +72,9 @@ pub async fn list(
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
     ctx: web::Data<AppContext>,
-    caller: Caller,
+    _: SuperAdmin,
     body: ApiJson<CreateSchool>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_super("create schools")?;
     let body = body.0;
     let school = NewSchool {
         name: validate::name("name", &body.name, 200)?,
@@ -126,8 +125,11 @@ pub async fn update(
     responses((status = 200, description = "The deleted school", body = Envelope<SchoolRecord>),
               (status = 403, description = "Not a super admin", body = ErrorEnvelope),
               (status = 404, description = "No such school", body = ErrorEnvelope)))]
-pub async fn delete(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
-    caller.require_super("delete schools")?;
+pub async fn delete(
+    ctx: web::Data<AppContext>,
+    SuperAdmin(caller): SuperAdmin,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
     let serials = school_device_serials(&ctx, id.0).await?;
     let school =
         ctx.store.delete_school(id.0, &caller.audit("school.delete", "school", Some(id.0), Some(id.0))).await?;

@@ -1,13 +1,15 @@
-//! `Caller`: the authenticated admin behind a request (Bearer access token), with the tenancy
-//! rules every handler applies through it: a school admin's scope is their school, and a row
+//! `Caller`: the authenticated admin behind a request (Bearer access token, resolved by the
+//! `authenticate` middleware), with the tenancy rules every handler applies through it: a school admin's scope is their school, and a row
 //! of another school is answered 404 exactly like a missing one.
 
 use std::net::IpAddr;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
-use futures::future::LocalBoxFuture;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures::future::{ready, Ready};
 
 use crate::app::AppContext;
 use crate::http::api::error::ApiError;
@@ -20,34 +22,68 @@ pub struct Caller {
     pub ip: Option<String>,
 }
 
+/// What the authentication middleware found for a request that carried a token.
+#[derive(Debug, Clone)]
+enum Authenticated {
+    Admin(Caller),
+    /// Invalid, expired, or the admin is gone or disabled: the 401 message.
+    Refused(String),
+    /// The admin could not be looked up (storage failure).
+    Failed(String),
+}
+
+/// Middleware on `/api/v1`: resolves the bearer token (signature, expiry, then the admin's
+/// current row) BEFORE any extractor runs, so authentication and role errors always come
+/// before body or query errors, and handlers see the outcome synchronously.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let token = value.to_str().ok().and_then(bearer_token).map(str::to_owned);
+        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
+        let ip = client_ip(req.request());
+        let outcome = match (token, ctx) {
+            (None, _) => Authenticated::Refused("the Authorization header must be `Bearer <access token>`".into()),
+            (_, None) => Authenticated::Failed("application context missing".into()),
+            (Some(token), Some(ctx)) => resolve(&ctx, &token, ip).await,
+        };
+        req.extensions_mut().insert(outcome);
+    }
+    next.call(req).await
+}
+
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn resolve(ctx: &AppContext, token: &str, ip: Option<String>) -> Authenticated {
+    let claims = match ctx.api.keys.verify(token) {
+        Ok(claims) => claims,
+        Err(e) => return Authenticated::Refused(e.to_string()),
+    };
+    let Some(id) = claims.admin_id() else { return Authenticated::Refused("the access token is invalid".into()) };
+    match ctx.store.get_admin(id).await {
+        Ok(Some(user)) if !user.disabled => Authenticated::Admin(Caller { user, ip }),
+        Ok(_) => Authenticated::Refused("this account no longer exists or is disabled".into()),
+        Err(e) => Authenticated::Failed(e.to_string()),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
-        let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let ip = client_ip(req);
-        Box::pin(async move {
-            let ctx = ctx.ok_or_else(|| ApiError::Internal("application context missing".into()))?;
-            let token = authorization
-                .as_deref()
-                .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("an `Authorization: Bearer <access token>` header is required".into())
-                })?;
-            let claims = ctx.api.keys.verify(token)?;
-            let id = claims.admin_id().ok_or_else(|| ApiError::Unauthorized("the access token is invalid".into()))?;
-            let user = ctx
-                .store
-                .get_admin(id)
-                .await?
-                .filter(|u| !u.disabled)
-                .ok_or_else(|| ApiError::Unauthorized("this account no longer exists or is disabled".into()))?;
-            Ok(Caller { user, ip })
-        })
+        let outcome = match req.extensions().get::<Authenticated>() {
+            None => Err(ApiError::Unauthorized("an `Authorization: Bearer <access token>` header is required".into())),
+            Some(Authenticated::Admin(caller)) => Ok(caller.clone()),
+            Some(Authenticated::Refused(message)) => Err(ApiError::Unauthorized(message.clone())),
+            Some(Authenticated::Failed(message)) => Err(ApiError::Internal(format!("authenticating: {message}"))),
+        };
+        ready(outcome)
     }
 }
 
@@ -108,6 +144,20 @@ impl Caller {
             ip: self.ip.clone(),
             detail: serde_json::Value::Null,
         }
+    }
+}
+
+/// A `Caller` that must be a super admin: 403 before the body is even read.
+#[derive(Debug, Clone)]
+pub struct SuperAdmin(pub Caller);
+
+impl FromRequest for SuperAdmin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload).into_inner();
+        ready(caller.and_then(|caller| caller.require_super("do this").map(|()| SuperAdmin(caller))))
     }
 }
 

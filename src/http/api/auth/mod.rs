@@ -7,6 +7,6 @@ pub mod limiter;
 pub mod password;
 pub mod tokens;
 
-pub use caller::Caller;
+pub use caller::{Caller, SuperAdmin};
 pub use keys::AuthKeys;
 pub use limiter::{LoginLimiter, LoginLimits};
