@@ -75,6 +75,14 @@ async fn punches_are_queried_by_local_date_range_student_and_page() {
         assert_eq!(column(&instant, "local_time"), vec![json!("2026-03-02 07:55:00")], "{}", app.backend);
         let reversed = call(&app, Method::GET, "/api/v1/attendance?from=2026-03-03&to=2026-03-02", token, None).await;
         assert_eq!((reversed.status.as_u16(), reversed.body["fields"][0]["field"].as_str()), (400, Some("to")));
+        let class = call(&app, Method::POST, "/api/v1/classes", token, Some(json!({"name": "Grade 5"}))).await;
+        let class_id = class.body["data"]["id"].as_i64().unwrap();
+        let moved =
+            call(&app, Method::PATCH, &format!("/api/v1/students/{amina}"), token, Some(json!({"class_id": class_id})))
+                .await;
+        assert_eq!(moved.status, 200);
+        let by_class = call(&app, Method::GET, &format!("/api/v1/attendance?class_id={class_id}"), token, None).await;
+        assert_eq!(by_class.body["meta"]["total"], 4, "{}: Amina's punches only", app.backend);
         let bad_date = call(&app, Method::GET, "/api/v1/attendance?from=yesterday", token, None).await;
         assert_eq!((bad_date.status.as_u16(), bad_date.code()), (400, "invalid_parameter"), "{}", app.backend);
     }

@@ -236,3 +236,31 @@ async fn a_school_admin_cannot_reach_super_admin_routes() {
         assert_eq!(call(&app, Method::POST, "/api/v1/schools", Some(&fx.admin_a), Some(create)).await.status, 403);
     }
 }
+
+#[tokio::test]
+async fn admin_create_on_the_shell_prints_the_id_of_an_admin_who_can_log_in() {
+    use std::process::Command;
+    for db in backends().await {
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_ironclock"))
+                .args(["admin", "--database-url", &db.url, "create"])
+                .args(args)
+                .env("IRONCLOCK_ADMIN_PASSWORD", PASSWORD)
+                .output()
+                .unwrap()
+        };
+        let out = run(&["--email", "first@example.org", "--role", "super_admin"]);
+        assert!(out.status.success(), "{}: {}", db.backend, String::from_utf8_lossy(&out.stderr));
+        let id: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("prints the id");
+        let school_admin = run(&["--email", "x@example.org", "--role", "school_admin"]);
+        assert!(!school_admin.status.success());
+        assert!(String::from_utf8_lossy(&school_admin.stderr).contains("--school"), "{}", db.backend);
+        let duplicate = run(&["--email", "FIRST@example.org", "--role", "super_admin"]);
+        assert!(!duplicate.status.success(), "{}: emails are unique ignoring case", db.backend);
+
+        let app = spawn_app(db, false).await;
+        assert!(app.ctx.api.setup_token().is_none(), "{}: no setup link once an admin exists", app.backend);
+        login(&app, "first@example.org").await;
+        assert_eq!(app.ctx.store.get_admin(id).await.unwrap().unwrap().email, "first@example.org");
+    }
+}

@@ -149,39 +149,43 @@ fn input() -> impl Strategy<Value = Input> {
 #[test]
 fn arbitrary_json_values_and_bytes_never_produce_a_500_or_a_partial_write() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (app, fx) = runtime.block_on(async {
-        let db = crate::support::sqlite_db();
-        let app = spawn_app(db, false).await;
-        let fx = fixture(&app).await;
-        (app, fx)
-    });
-    let routes = [
-        (Method::POST, "/api/v1/students".to_string()),
-        (Method::POST, "/api/v1/areas".to_string()),
-        (Method::POST, "/api/v1/sections".to_string()),
-        (Method::PATCH, format!("/api/v1/schools/{}", fx.school_a)),
-        (Method::POST, "/api/v1/auth/login".to_string()),
-        (Method::POST, "/api/v1/devices".to_string()),
-    ];
-    let config = ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() };
-    proptest!(config, |(inputs in proptest::collection::vec(input(), 6))| {
-        runtime.block_on(async {
-            for ((method, path), input) in routes.iter().zip(&inputs) {
-                let before = state(&app, &fx.root).await;
-                let reply = match input {
-                    Input::Json(v) => call(&app, method.clone(), path, Some(&fx.admin_a), Some(v.clone())).await,
-                    Input::Bytes(b) => call_raw(&app, method.clone(), path, Some(&fx.admin_a), "application/json", b.clone()).await,
-                };
-                assert!(reply.status.as_u16() < 500, "{method} {path} {input:?} -> {} {}", reply.status, reply.text);
-                if !reply.status.is_success() {
-                    assert!(reply.status.is_client_error());
-                    assert_eq!(reply.body["success"], false, "{input:?}: {}", reply.text);
-                    assert!(reply.body["error"].is_string(), "{input:?}: {}", reply.text);
-                    assert_eq!(state(&app, &fx.root).await, before, "{method} {path} {input:?}: a rejected request wrote something");
-                }
-            }
+    for db in runtime.block_on(backends()) {
+        let (app, fx) = runtime.block_on(async {
+            let app = spawn_app(db, false).await;
+            let fx = fixture(&app).await;
+            (app, fx)
         });
-    });
+        let routes = [
+            (Method::POST, "/api/v1/students".to_string()),
+            (Method::POST, "/api/v1/areas".to_string()),
+            (Method::POST, "/api/v1/sections".to_string()),
+            (Method::PATCH, format!("/api/v1/schools/{}", fx.school_a)),
+            (Method::POST, "/api/v1/auth/login".to_string()),
+            (Method::POST, "/api/v1/devices".to_string()),
+        ];
+        let config = ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() };
+        proptest!(config, |(inputs in proptest::collection::vec(input(), 6))| {
+            runtime.block_on(async {
+                for ((method, path), input) in routes.iter().zip(&inputs) {
+                    let before = state(&app, &fx.root).await;
+                    let reply = match input {
+                        Input::Json(v) => call(&app, method.clone(), path, Some(&fx.admin_a), Some(v.clone())).await,
+                        Input::Bytes(b) => {
+                            call_raw(&app, method.clone(), path, Some(&fx.admin_a), "application/json", b.clone()).await
+                        }
+                    };
+                    let what = format!("{}: {method} {path} {input:?} -> {} {}", app.backend, reply.status, reply.text);
+                    assert!(reply.status.as_u16() < 500, "{what}");
+                    if !reply.status.is_success() {
+                        assert!(reply.status.is_client_error(), "{what}");
+                        assert_eq!(reply.body["success"], false, "{what}");
+                        assert!(reply.body["error"].is_string(), "{what}");
+                        assert_eq!(state(&app, &fx.root).await, before, "{what}: a rejected request wrote something");
+                    }
+                }
+            });
+        });
+    }
 }
 
 async fn state(app: &crate::TestApp, root: &str) -> Vec<Value> {

@@ -71,8 +71,26 @@ async fn a_super_admin_creates_lists_pages_sorts_and_renames_schools() {
             app.backend
         );
 
+        app.handshake("ZEBRA001").await;
+        let device = app.device("ZEBRA001").await.id.0;
+        let approve = json!({"school_id": id});
+        assert_eq!(
+            call(&app, Method::POST, &format!("/api/v1/devices/{device}/approve"), Some(&fx.root), Some(approve))
+                .await
+                .status,
+            200
+        );
         let deleted = call(&app, Method::DELETE, &format!("/api/v1/schools/{id}"), Some(&fx.root), None).await;
         assert_eq!(deleted.status, 200, "{}", app.backend);
+        let orphan = call(&app, Method::GET, &format!("/api/v1/devices/{device}"), Some(&fx.root), None).await;
+        assert_eq!(
+            (orphan.body["data"]["status"].as_str(), orphan.body["data"]["school_id"].is_null()),
+            (Some("pending"), true)
+        );
+        assert_eq!(
+            app.post("/iclock/cdata?SN=ZEBRA001&table=ATTLOG&Stamp=1", "1\t2026-03-02 08:00:00\t0\t1\n").await.status(),
+            403
+        );
         assert_eq!(call(&app, Method::GET, &format!("/api/v1/schools/{id}"), Some(&fx.root), None).await.status, 404);
     }
 }

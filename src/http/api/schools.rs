@@ -119,7 +119,7 @@ pub async fn update(
     Ok(ok("school updated", school))
 }
 
-/// Delete a school and everything it owns (super admin; audited). Its devices are detached.
+/// Delete a school and everything it owns (super admin; audited). Its devices go back to pending.
 #[utoipa::path(delete, path = "/api/v1/schools/{id}", tag = "schools", params(("id" = i64, Path, description = "School id")),
     security(("bearer" = [])),
     responses((status = 200, description = "The deleted school", body = Envelope<SchoolRecord>),

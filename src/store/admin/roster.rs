@@ -151,7 +151,8 @@ pub trait RosterStore: Send + Sync {
     async fn get_school_record(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<SchoolRecord>>;
     async fn add_school(&self, school: &NewSchool) -> StoreResult<SchoolRecord>;
     async fn update_school(&self, scope: SchoolScope, id: i64, patch: &SchoolPatch) -> AdminResult<SchoolRecord>;
-    /// Deletes a school and everything it owns (areas, classes, students, admins; devices are detached).
+    /// Deletes a school and everything it owns (areas, classes, students, its school admins);
+    /// its devices are detached and go back to `pending`.
     async fn delete_school(&self, id: i64, audit: &NewAudit) -> AdminResult<SchoolRecord>;
 
     async fn list_groups(&self, kind: GroupKind, filter: &GroupFilter) -> StoreResult<Paged<Group>>;

@@ -114,6 +114,11 @@ impl RosterStore for PgStore {
 
     async fn delete_school(&self, id: i64, audit: &NewAudit) -> AdminResult<SchoolRecord> {
         let mut tx = self.pool.begin().await?;
+        // Its devices outlive it and go back to waiting for approval (into another school).
+        sqlx::query("update devices set approval = 'pending', area_id = null where school_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let sql = format!("delete from schools where id = $1 returning {SCHOOL_COLUMNS}");
         let school: SchoolRecord =
             sqlx::query_as(&sql).bind(id).fetch_optional(&mut *tx).await?.ok_or(AdminError::NotFound("school"))?;
