@@ -15,10 +15,13 @@ async fn the_openapi_document_lists_every_mounted_route_and_nothing_else() {
         assert_eq!(reply.status, 200, "{}", app.backend);
         assert!(reply.body["openapi"].as_str().unwrap_or("").starts_with("3."), "{}: OpenAPI 3", app.backend);
         let mut documented = BTreeSet::new();
+        let mut operation_ids = BTreeSet::new();
         for (path, item) in reply.body["paths"].as_object().expect("paths") {
             for method in ["get", "post", "put", "patch", "delete"] {
-                if item.get(method).is_some() {
+                if let Some(op) = item.get(method) {
                     documented.insert(format!("{} {path}", method.to_uppercase()));
+                    let id = op["operationId"].as_str().expect("every operation has an id").to_string();
+                    assert!(operation_ids.insert(id.clone()), "{}: duplicate operationId {id}", app.backend);
                 }
             }
         }

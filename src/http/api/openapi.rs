@@ -32,7 +32,7 @@ use super::{admins, areas, attendance, audit, classes, devices, jobs, schools, s
     ),
     components(schemas(super::envelope::ErrorEnvelope, super::envelope::FieldError, super::envelope::PageMeta,
         crate::store::admin::RowError)),
-    modifiers(&BearerAuth, &SingularDeviceRoutes),
+    modifiers(&BearerAuth, &OperationIds, &SingularDeviceRoutes),
     tags((name = "auth", description = "Login, tokens, first-run setup"),
          (name = "devices", description = "Also answered under /api/v1/device/{id}/… (singular)"))
 )]
@@ -47,6 +47,38 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// Operation ids from method and path (`get_students_by_id`): handler names (`list`, `get`)
+/// repeat across resources, and OpenAPI wants every id unique (client generators rely on it).
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let words: Vec<String> = path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) => format!("by_{param}"),
+                    None => seg.replace(['-', '.'], "_"),
+                })
+                .collect();
+            let stem = words.join("_");
+            let methods: [(&str, &mut Option<openapi::path::Operation>); 5] = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in methods {
+                if let Some(op) = op {
+                    op.operation_id = Some(format!("{method}_{stem}"));
+                }
+            }
+        }
     }
 }
 

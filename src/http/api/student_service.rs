@@ -8,14 +8,16 @@ use super::student_csv::ParsedImport;
 use crate::app::AppContext;
 use crate::store::admin::{AdminError, ImportReport, NewStudentInput, StudentPatch, StudentRecord};
 
-/// Creates a student (the PIN is the next free one of the school unless given).
-/// The caller has already resolved `student.school_id` through `Caller::target_school`.
+/// Creates a student (the PIN is the next free one of the school unless given) in a school of
+/// the caller's scope (another school is a 404).
 pub async fn create_student(
     ctx: &AppContext,
     caller: &Caller,
     student: NewStudentInput,
 ) -> Result<StudentRecord, ApiError> {
-    debug_assert!(caller.scope().allows(Some(student.school_id)));
+    if !caller.scope().allows(Some(student.school_id)) {
+        return Err(ApiError::NotFound("school not found".into()));
+    }
     Ok(ctx.store.add_student(&student).await?)
 }
 
@@ -50,6 +52,9 @@ pub async fn import_students(
     parsed: ParsedImport,
     dry_run: bool,
 ) -> Result<ImportReport, ApiError> {
+    if !caller.scope().allows(Some(school_id)) {
+        return Err(ApiError::NotFound("school not found".into()));
+    }
     let mut audit = caller.audit("student.import", "school", Some(school_id), Some(school_id));
     audit.detail = serde_json::json!({ "rows": parsed.rows.len() });
     if parsed.errors.is_empty() {
