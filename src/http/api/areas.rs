@@ -43,7 +43,7 @@ pub async fn list(
     Ok(page("areas", paged, page_of))
 }
 
-/// Create a area.
+/// Create an area.
 #[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = CreateGroup, security(("bearer" = [])),
     responses((status = 201, description = "The new area", body = Envelope<AreaView>),
               (status = 404, description = "The school is not in your scope", body = ErrorEnvelope),
@@ -67,7 +67,7 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
     Ok(ok("area", AreaView::from(groups::get(&ctx, &caller, KIND, id.0).await?)))
 }
 
-/// Change a area.
+/// Change an area.
 #[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = i64, Path, description = "Area id")),
     request_body = UpdateGroup, security(("bearer" = [])),
     responses((status = 200, description = "The area", body = Envelope<AreaView>),
@@ -82,7 +82,7 @@ pub async fn update(
     Ok(ok("area updated", AreaView::from(groups::update(&ctx, &caller, KIND, id.0, body.0).await?)))
 }
 
-/// Delete a area (audited).
+/// Delete an area (audited).
 #[utoipa::path(delete, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = i64, Path, description = "Area id")),
     security(("bearer" = [])),
     responses((status = 200, description = "The deleted area", body = Envelope<AreaView>),

@@ -143,11 +143,11 @@ h1{margin:.2rem 0}h2{margin-top:2rem;border-bottom:1px solid #ddd;text-transform
 details{border:1px solid #e3e6ea;border-radius:6px;margin:.4rem 0;padding:.4rem .7rem}
 summary{cursor:pointer}code,pre{font:13px ui-monospace,monospace}pre{background:#f6f8fa;padding:.6rem;overflow:auto}
 .m{display:inline-block;min-width:4.2rem;font-weight:700}.get{color:#1f6feb}.post{color:#1a7f37}
-.patch{color:#9a6700}.delete{color:#cf222e}.lock{color:#888;font-size:12px}
+.patch{color:#9a6700}.delete{color:#cf222e}.lock{color:#6e7781;font-size:11px;border:1px solid #d0d7de;border-radius:3px;padding:0 3px;margin-left:4px}
 </style></head><body>
 <h1>ironclock admin API</h1>
 <p>Generated from <a href="openapi.json">openapi.json</a>. Send <code>Authorization: Bearer &lt;access_token&gt;</code>
-from <code>POST /api/v1/auth/login</code> to operations marked 🔒.</p>
+from <code>POST /api/v1/auth/login</code> to operations marked <span class="lock">token</span>.</p>
 <div id="ops">Loading…</div>
 <script>
 const esc = s => String(s ?? "").replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;","\"":"&quot;"}[c]));
@@ -168,7 +168,7 @@ fetch("openapi.json").then(r => r.json()).then(doc => {
       const body = op.requestBody ? Object.entries(op.requestBody.content).map(([ct, c]) => `<code>${esc(ct)}</code> ${esc(ref(c.schema))}`).join(", ") : "";
       const replies = Object.entries(op.responses || {}).map(([code, r]) => `<li><b>${esc(code)}</b> ${esc(r.description)}</li>`).join("");
       html += `<details><summary><span class="m ${method}">${method.toUpperCase()}</span><code>${esc(path)}</code>
-        ${op.security ? '<span class="lock">🔒</span>' : ""} — ${esc(op.summary || "")}</summary>
+        ${op.security ? '<span class="lock">token</span>' : ""} — ${esc(op.summary || "")}</summary>
         ${op.description ? `<p>${esc(op.description)}</p>` : ""}
         ${params ? `<p>Parameters</p><ul>${params}</ul>` : ""}${body ? `<p>Body: ${body}</p>` : ""}
         <p>Replies</p><ul>${replies}</ul></details>`;
