@@ -27,6 +27,7 @@ pub struct AppContext {
     pub activity: DeviceActivity,
     pub cipher: DataCipher,
     pub queue: CommandQueue,
+    pub api: crate::http::api::ApiState,
 }
 
 pub struct Application {
@@ -77,6 +78,7 @@ impl Application {
             },
         );
         queue.warm().await?;
+        let api = crate::http::api::ApiState::build(&args, &store).await?;
         let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
         let port = listener.local_addr()?.port();
         let ctx = web::Data::new(AppContext {
@@ -85,6 +87,7 @@ impl Application {
             activity: DeviceActivity::default(),
             store,
             cipher,
+            api,
             config: Arc::new(args.clone()),
         });
         let workers = if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
@@ -95,6 +98,7 @@ impl Application {
                 .app_data(server_ctx.clone())
                 .app_data(web::PayloadConfig::new(max_upload))
                 .route("/healthz", web::get().to(healthz))
+                .configure(crate::http::api::mount)
                 .default_service(web::to(device::dispatch))
         })
         .workers(workers)

@@ -34,6 +34,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// List, approve or block devices directly in the database.
     Devices(crate::cli::devices::DevicesArgs),
+    /// Create admin users (e.g. the first super admin) directly in the database.
+    Admin(crate::cli::admin::AdminArgs),
     /// Simulated devices for tests, benchmarks and demos.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -101,6 +103,12 @@ pub struct ServeArgs {
     /// Largest accepted device upload body, in bytes.
     #[arg(long, env = "IRONCLOCK_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_upload_bytes: usize,
+    /// Lifetime of admin API access tokens (JWT), in seconds.
+    #[arg(long, env = "IRONCLOCK_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: u64,
+    /// Lifetime of admin API refresh tokens, in seconds.
+    #[arg(long, env = "IRONCLOCK_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl: u64,
 }
 
 impl ServeArgs {
@@ -150,6 +158,8 @@ impl ServeArgs {
             data_key_file: "ironclock-data.key".into(),
             data_key: None,
             max_upload_bytes: 16 * 1024 * 1024,
+            access_token_ttl: 900,
+            refresh_token_ttl: 30 * 24 * 3600,
         }
     }
 }
@@ -173,6 +183,8 @@ impl fmt::Debug for ServeArgs {
             .field("data_key_file", &self.data_key_file)
             .field("data_key", &self.data_key.as_ref().map(|_| "<redacted>"))
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
             .finish()
     }
 }

@@ -20,6 +20,10 @@ fn main() -> anyhow::Result<()> {
                 ironclock::telemetry::init_cli();
                 ironclock::cli::devices::run(args).await
             }
+            Command::Admin(args) => {
+                ironclock::telemetry::init_cli();
+                ironclock::cli::admin::run(args).await
+            }
             Command::Sim(SimCommand::Push(args)) => {
                 ironclock::telemetry::init_cli();
                 ironclock::sim::push::run(args).await

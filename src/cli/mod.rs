@@ -1,3 +1,4 @@
 //! Administrative shell commands that work directly on the database (no server needed).
 
+pub mod admin;
 pub mod devices;

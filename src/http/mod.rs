@@ -1,3 +1,4 @@
 //! HTTP surfaces: device endpoints (`/iclock/*`), admin API, dashboard.
 
+pub mod api;
 pub mod device;

@@ -6,6 +6,7 @@
 //! - punches are unique on (device, PIN, local time): re-sent lines are counted as duplicates;
 //! - timestamps are UTC.
 
+pub mod admin;
 pub mod commands;
 mod error;
 pub mod postgres;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use admin::AdminStore;
 pub use commands::{CommandStore, StoreChange};
 pub use error::{StoreError, StoreResult};
 pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredRejectedLine};
@@ -29,7 +31,7 @@ use crate::domain::{
 pub type DynStore = Arc<dyn Store>;
 
 #[async_trait]
-pub trait Store: CommandStore + Send + Sync + 'static {
+pub trait Store: AdminStore + CommandStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Cheap liveness check (one round trip).

@@ -1,6 +1,8 @@
 //! Shared test helpers: one fresh database per test on every backend, and `spawn_app`.
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::sync::Once;
 
 use ironclock::app::{AppContext, Application};

@@ -1,5 +1,11 @@
 //! PostgreSQL backend: the production store, safe for several `ironclock serve` instances.
 
+mod admin_accounts;
+mod admin_attendance;
+mod admin_audit;
+mod admin_devices;
+mod admin_roster;
+mod admin_students;
 mod commands;
 mod devices;
 mod reads;

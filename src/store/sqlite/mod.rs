@@ -4,6 +4,12 @@
 //! cut, not only a process crash). Writers are serialised by one async mutex instead of
 //! SQLite's busy-retry loop: SQLite has one writer anyway, and queueing is fairer than spinning.
 
+mod admin_accounts;
+mod admin_attendance;
+mod admin_audit;
+mod admin_devices;
+mod admin_roster;
+mod admin_students;
 mod commands;
 mod devices;
 mod reads;

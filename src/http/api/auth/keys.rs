@@ -1,0 +1,186 @@
+//! `AuthKeys`: signing and checking admin access tokens (JWT, HS256) and the token lifetimes.
+//!
+//! The secret is `--jwt-secret` / `IRONCLOCK_JWT_SECRET` when set (at least 32 bytes outside
+//! `--dev`), else a random secret generated on first start and kept in the database (first
+//! writer wins, so several instances agree). There is no built-in default secret. The secret
+//! is never logged.
+
+use std::time::Duration;
+
+use anyhow::bail;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ServeArgs;
+use crate::http::api::error::ApiError;
+use crate::store::admin::AdminUser;
+use crate::store::DynStore;
+
+/// Shortest explicitly configured secret accepted outside `--dev` (HS256 wants ≥ 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// The settings key holding the generated secret.
+const SECRET_SETTING: &str = "jwt_secret";
+const ISSUER: &str = "ironclock";
+const AUDIENCE: &str = "ironclock-admin-api";
+
+/// What an access token says. The admin's current role and school are re-read from the
+/// database on every request, so a demoted or disabled admin loses access at once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The admin's id.
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub role: String,
+    pub school_id: Option<i64>,
+}
+
+impl AccessClaims {
+    /// The admin id, if `sub` is one.
+    pub fn admin_id(&self) -> Option<i64> {
+        self.sub.parse().ok()
+    }
+}
+
+pub struct AuthKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    /// Access token lifetime.
+    pub access_ttl: Duration,
+    /// Refresh token lifetime.
+    pub refresh_ttl: Duration,
+}
+
+impl std::fmt::Debug for AuthKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthKeys").field("secret", &"<redacted>").field("access_ttl", &self.access_ttl).finish()
+    }
+}
+
+impl AuthKeys {
+    /// Keys from a secret and lifetimes.
+    pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            access_ttl,
+            refresh_ttl,
+        }
+    }
+
+    /// The configured secret (checked), or the one kept in the database (generated once).
+    pub async fn resolve(args: &ServeArgs, store: &DynStore) -> anyhow::Result<Self> {
+        if args.access_token_ttl == 0 || args.refresh_token_ttl == 0 {
+            bail!("--access-token-ttl and --refresh-token-ttl must be at least 1 second");
+        }
+        let secret = match &args.jwt_secret {
+            Some(secret) if secret.len() < MIN_SECRET_BYTES && !args.dev => bail!(
+                "the JWT secret (--jwt-secret / IRONCLOCK_JWT_SECRET) is {} bytes; at least {MIN_SECRET_BYTES} are \
+                 required (e.g. `openssl rand -base64 48`), or unset it to have one generated and kept in the database",
+                secret.len()
+            ),
+            Some(secret) => {
+                if secret.len() < MIN_SECRET_BYTES {
+                    tracing::warn!("the JWT secret is shorter than {MIN_SECRET_BYTES} bytes: accepted in --dev only");
+                }
+                secret.as_bytes().to_vec()
+            }
+            None => {
+                let mut fresh = [0u8; 48];
+                rand::thread_rng().fill_bytes(&mut fresh);
+                store.init_setting(SECRET_SETTING, &B64.encode(fresh)).await?.into_bytes()
+            }
+        };
+        Ok(Self::new(&secret, Duration::from_secs(args.access_token_ttl), Duration::from_secs(args.refresh_token_ttl)))
+    }
+
+    /// A signed access token for `user` and its lifetime in seconds.
+    pub fn issue(&self, user: &AdminUser) -> Result<(String, u64), ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = self.access_ttl.as_secs();
+        let claims = AccessClaims {
+            sub: user.id.to_string(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now,
+            exp: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
+            role: user.role.as_str().into(),
+            school_id: user.school_id,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))?;
+        Ok((token, ttl))
+    }
+
+    /// Checks signature, algorithm (HS256 only), issuer, audience and expiry.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        decode::<AccessClaims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| ApiError::Unauthorized("the access token is invalid or expired".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::admin::AdminRole;
+
+    fn user() -> AdminUser {
+        AdminUser {
+            id: 7,
+            email: "a@x.org".into(),
+            role: AdminRole::SchoolAdmin,
+            school_id: Some(3),
+            disabled: false,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            last_login_at: None,
+        }
+    }
+
+    #[test]
+    fn a_token_verifies_with_its_secret_only() {
+        let keys = AuthKeys::new(&[1u8; 32], Duration::from_secs(60), Duration::from_secs(600));
+        let (token, ttl) = keys.issue(&user()).unwrap();
+        assert_eq!(ttl, 60);
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!((claims.admin_id(), claims.school_id), (Some(7), Some(3)));
+        let other = AuthKeys::new(&[2u8; 32], Duration::from_secs(60), Duration::from_secs(600));
+        assert!(other.verify(&token).is_err());
+        assert!(keys.verify("not.a.jwt").is_err());
+    }
+
+    #[test]
+    fn an_unsigned_or_expired_token_is_refused() {
+        let keys = AuthKeys::new(&[1u8; 32], Duration::from_secs(60), Duration::from_secs(600));
+        let (token, _) = keys.issue(&user()).unwrap();
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let none_header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        parts[0] = &none_header;
+        parts[2] = "";
+        assert!(keys.verify(&parts.join(".")).is_err(), "alg=none must not verify");
+
+        let now = chrono::Utc::now().timestamp();
+        let claims = AccessClaims {
+            sub: "7".into(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now - 600,
+            exp: now - 60,
+            role: "school_admin".into(),
+            school_id: Some(3),
+        };
+        let expired = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&[1u8; 32])).unwrap();
+        assert!(keys.verify(&expired).is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! `/schools`: super admins see and manage every school; a school admin sees and edits only
+//! their own (another school is a 404) and cannot create or delete schools (403).
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{Caller, SuperAdmin};
+use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiQuery, PathId};
+use super::{params, validate};
+use crate::app::AppContext;
+use crate::store::admin::{
+    DeviceFilter, NewSchool, Page, SchoolFilter, SchoolPatch, SchoolRecord, SchoolScope, SchoolSort, Sort,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SchoolQuery {
+    /// Case-insensitive part of the name.
+    pub name: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    /// `id`, `name`, `created_at`; prefix `-` for descending.
+    pub sort: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSchool {
+    pub name: String,
+    /// IANA time zone, e.g. `Africa/Nairobi`.
+    pub timezone: String,
+    /// First automatic student PIN (default 1000).
+    pub pin_start: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSchool {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    /// Raising it moves the PIN counter up; lowering it never reuses PINs.
+    pub pin_start: Option<i64>,
+}
+
+/// List schools (a school admin sees their own only).
+#[utoipa::path(get, path = "/api/v1/schools", tag = "schools", params(SchoolQuery), security(("bearer" = [])),
+    responses((status = 200, description = "One page of schools", body = Envelope<Vec<SchoolRecord>>),
+              (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
+pub async fn list(
+    ctx: web::Data<AppContext>,
+    caller: Caller,
+    q: ApiQuery<SchoolQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let page_of = params::page(q.page, q.per_page)?;
+    let sort = params::sort(
+        q.sort.as_deref(),
+        &[("id", SchoolSort::Id), ("name", SchoolSort::Name), ("created_at", SchoolSort::CreatedAt)],
+    )?;
+    let filter = SchoolFilter { name: q.name, sort, page: page_of };
+    Ok(page("schools", ctx.store.list_schools(caller.scope(), &filter).await?, page_of))
+}
+
+/// Create a school (super admin).
+#[utoipa::path(post, path = "/api/v1/schools", tag = "schools", request_body = CreateSchool, security(("bearer" = [])),
+    responses((status = 201, description = "The new school", body = Envelope<SchoolRecord>),
+              (status = 403, description = "Not a super admin", body = ErrorEnvelope),
+              (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
+pub async fn create(
+    ctx: web::Data<AppContext>,
+    _: SuperAdmin,
+    body: ApiJson<CreateSchool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let school = NewSchool {
+        name: validate::name("name", &body.name, 200)?,
+        timezone: validate::timezone("timezone", &body.timezone)?,
+        pin_start: body.pin_start.map(validate::pin_start).transpose()?,
+    };
+    Ok(created("school created", ctx.store.add_school(&school).await?))
+}
+
+/// One school.
+#[utoipa::path(get, path = "/api/v1/schools/{id}", tag = "schools", params(("id" = i64, Path, description = "School id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The school", body = Envelope<SchoolRecord>),
+              (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
+pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let school = ctx.store.get_school_record(caller.scope(), id.0).await?;
+    Ok(ok("school", school.ok_or_else(|| ApiError::NotFound("school not found".into()))?))
+}
+
+/// Change a school's name, time zone or first automatic PIN.
+#[utoipa::path(patch, path = "/api/v1/schools/{id}", tag = "schools", params(("id" = i64, Path, description = "School id")),
+    request_body = UpdateSchool, security(("bearer" = [])),
+    responses((status = 200, description = "The school", body = Envelope<SchoolRecord>),
+              (status = 404, description = "No such school in your scope", body = ErrorEnvelope),
+              (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
+pub async fn update(
+    ctx: web::Data<AppContext>,
+    caller: Caller,
+    id: PathId,
+    body: ApiJson<UpdateSchool>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let patch = SchoolPatch {
+        name: body.name.as_deref().map(|n| validate::name("name", n, 200)).transpose()?,
+        timezone: body.timezone.as_deref().map(|tz| validate::timezone("timezone", tz)).transpose()?,
+        pin_start: body.pin_start.map(validate::pin_start).transpose()?,
+    };
+    let school = ctx.store.update_school(caller.scope(), id.0, &patch).await?;
+    if patch.timezone.is_some() {
+        forget_school_devices(&ctx, school.id).await?;
+    }
+    Ok(ok("school updated", school))
+}
+
+/// Delete a school and everything it owns (super admin; audited). Its devices go back to pending.
+#[utoipa::path(delete, path = "/api/v1/schools/{id}", tag = "schools", params(("id" = i64, Path, description = "School id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The deleted school", body = Envelope<SchoolRecord>),
+              (status = 403, description = "Not a super admin", body = ErrorEnvelope),
+              (status = 404, description = "No such school", body = ErrorEnvelope)))]
+pub async fn delete(
+    ctx: web::Data<AppContext>,
+    SuperAdmin(caller): SuperAdmin,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let serials = school_device_serials(&ctx, id.0).await?;
+    let school =
+        ctx.store.delete_school(id.0, &caller.audit("school.delete", "school", Some(id.0), Some(id.0))).await?;
+    for serial in serials {
+        ctx.devices.invalidate(&serial);
+    }
+    Ok(ok("school deleted", school))
+}
+
+async fn school_device_serials(ctx: &AppContext, school_id: i64) -> Result<Vec<String>, ApiError> {
+    let filter = DeviceFilter {
+        scope: SchoolScope::school(school_id),
+        approval: None,
+        school_id: None,
+        area_id: None,
+        mode: None,
+        search: None,
+        sort: Sort::default(),
+        page: Page::everything(),
+    };
+    Ok(ctx.store.list_device_records(&filter).await?.items.into_iter().map(|d| d.serial_number).collect())
+}
+
+/// Devices cache their school's zone: drop them so the next request reads the new one.
+async fn forget_school_devices(ctx: &AppContext, school_id: i64) -> Result<(), ApiError> {
+    for serial in school_device_serials(ctx, school_id).await? {
+        ctx.devices.invalidate(&serial);
+    }
+    Ok(())
+}

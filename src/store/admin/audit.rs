@@ -1,0 +1,116 @@
+//! The audit log of sensitive actions and the history of background jobs.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Page, Paged, SchoolScope};
+use crate::store::StoreResult;
+
+/// A sensitive action to record: who did what to which row, from where.
+#[derive(Debug, Clone, Default)]
+pub struct NewAudit {
+    pub actor_id: Option<i64>,
+    pub actor_email: Option<String>,
+    /// Stable dotted name, e.g. `auth.login`, `student.delete`, `device.approve`.
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub ip: Option<String>,
+    pub detail: Value,
+}
+
+/// A recorded audit entry.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub ip: Option<String>,
+    pub detail: Value,
+}
+
+/// Audit log query; all filters optional, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub page: Page,
+}
+
+/// Where a job run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "running" => Some(JobStatus::Running),
+            "succeeded" => Some(JobStatus::Succeeded),
+            "failed" => Some(JobStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One run of a background job (verifier, area sync, pull polling) with its outcome.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobRecord {
+    pub id: i64,
+    pub job: String,
+    /// The school the run was for; `None` for runs over every school.
+    pub school_id: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: JobStatus,
+    pub summary: Value,
+    pub error: Option<String>,
+    pub instance: Option<String>,
+}
+
+/// Job history query, newest first. Runs over every school are visible to the `all` scope only.
+#[derive(Debug, Clone)]
+pub struct JobFilter {
+    pub scope: SchoolScope,
+    pub job: Option<String>,
+    pub status: Option<JobStatus>,
+    pub page: Page,
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn record_audit(&self, entry: &NewAudit) -> StoreResult<()>;
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Paged<AuditRecord>>;
+
+    /// Records the start of a job run; returns its id.
+    async fn start_job(&self, job: &str, school_id: Option<i64>, instance: Option<&str>) -> StoreResult<i64>;
+    /// Records how a job run ended.
+    async fn finish_job(&self, id: i64, status: JobStatus, summary: &Value, error: Option<&str>) -> StoreResult<()>;
+    async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Paged<JobRecord>>;
+    async fn get_job(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<JobRecord>>;
+}

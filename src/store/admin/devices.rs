@@ -1,0 +1,112 @@
+//! Devices as admins manage them: listing with filters, approval, assignment, pull devices.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortColumn};
+use crate::domain::Approval;
+use crate::store::{DeviceUpdate, StoreResult};
+
+/// A device row with what admins see and edit.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeviceRecord {
+    pub id: i64,
+    pub serial_number: String,
+    pub name: Option<String>,
+    pub school_id: Option<i64>,
+    pub area_id: Option<i64>,
+    /// `push` or `pull`.
+    pub mode: String,
+    /// `pending`, `approved` or `blocked`.
+    pub approval: String,
+    pub dialect: String,
+    pub push_version: Option<String>,
+    pub firmware: Option<String>,
+    pub platform: Option<String>,
+    pub timezone: Option<String>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_ip: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub host: Option<String>,
+    pub port: Option<i32>,
+    pub transport: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceSort {
+    #[default]
+    Id,
+    SerialNumber,
+    Name,
+    LastSeenAt,
+}
+
+impl SortColumn for DeviceSort {
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            DeviceSort::Id => &["id"],
+            DeviceSort::SerialNumber => &["serial_number"],
+            DeviceSort::Name => &["lower(coalesce(name, ''))"],
+            DeviceSort::LastSeenAt => &["coalesce(last_seen_at, first_seen_at)"],
+        }
+    }
+}
+
+/// Device query; all filters optional. Devices of no school (pending) are only in the `all` scope.
+#[derive(Debug, Clone)]
+pub struct DeviceFilter {
+    pub scope: SchoolScope,
+    pub approval: Option<Approval>,
+    pub school_id: Option<i64>,
+    pub area_id: Option<i64>,
+    /// `push` or `pull`.
+    pub mode: Option<String>,
+    /// Case-insensitive substring of the serial number or name.
+    pub search: Option<String>,
+    pub sort: Sort<DeviceSort>,
+    pub page: Page,
+}
+
+/// A pull-mode device an admin adds by address (the server connects to it).
+#[derive(Debug, Clone)]
+pub struct NewPullDevice {
+    /// Placeholder until the device reports its own serial (unique).
+    pub serial_number: String,
+    pub school_id: i64,
+    pub area_id: Option<i64>,
+    pub name: Option<String>,
+    pub host: String,
+    pub port: u16,
+    /// The comm key sealed with the data cipher.
+    pub comm_key_enc: Option<Vec<u8>>,
+}
+
+#[async_trait]
+pub trait DeviceAdminStore: Send + Sync {
+    async fn list_device_records(&self, filter: &DeviceFilter) -> StoreResult<Paged<DeviceRecord>>;
+    async fn get_device_record(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<DeviceRecord>>;
+    /// Adds an approved pull device. `Invalid` on `school_id`/`area_id`; `Conflict` on `host`
+    /// when a device with the same address exists.
+    async fn add_pull_device(&self, device: &NewPullDevice, audit: &NewAudit) -> AdminResult<DeviceRecord>;
+    /// Changes a device in scope, in one transaction with its audit entry. The resulting area
+    /// must belong to the resulting school (`Invalid` on `area_id`), the school must exist
+    /// (`Invalid` on `school_id`), and an approved device must have a school.
+    async fn change_device(
+        &self,
+        scope: SchoolScope,
+        id: i64,
+        update: &DeviceUpdate,
+        audit: Option<&NewAudit>,
+    ) -> AdminResult<DeviceRecord>;
+    /// Deletes a device in scope. With punches stored and `purge` false: `Conflict` on `purge`
+    /// (deleting a device deletes its punches).
+    async fn delete_device(
+        &self,
+        scope: SchoolScope,
+        id: i64,
+        purge: bool,
+        audit: &NewAudit,
+    ) -> AdminResult<DeviceRecord>;
+}

@@ -1,0 +1,150 @@
+//! Paging, sorting and the tenancy scope shared by every admin list query.
+
+use serde::Serialize;
+
+/// Which schools a query may see: all of them (a super admin) or exactly one (a school admin).
+/// Rows outside the scope are treated as missing by every store method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchoolScope(Option<i64>);
+
+impl SchoolScope {
+    /// Every school.
+    pub fn all() -> Self {
+        Self(None)
+    }
+
+    /// One school only.
+    pub fn school(id: i64) -> Self {
+        Self(Some(id))
+    }
+
+    /// The school this scope is limited to, `None` for every school (what SQL binds).
+    pub fn school_id(self) -> Option<i64> {
+        self.0
+    }
+
+    /// Whether a row of `school_id` (`None`: a row of no school, e.g. a pending device) is visible.
+    pub fn allows(self, school_id: Option<i64>) -> bool {
+        match self.0 {
+            None => true,
+            Some(mine) => school_id == Some(mine),
+        }
+    }
+}
+
+/// Which slice of a list to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    /// Largest page a caller may ask for.
+    pub const MAX_LIMIT: i64 = 500;
+
+    /// Everything (exports); bounded so a runaway query cannot exhaust memory.
+    pub fn everything() -> Self {
+        Self { limit: 1_000_000, offset: 0 }
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self { limit: 50, offset: 0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortDir {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl SortDir {
+    /// SQL keyword.
+    pub fn sql(self) -> &'static str {
+        match self {
+            SortDir::Asc => "asc",
+            SortDir::Desc => "desc",
+        }
+    }
+}
+
+/// A sort key from a closed set (`F` maps to a column) and a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort<F> {
+    pub field: F,
+    pub dir: SortDir,
+}
+
+/// One page of a list and the number of rows matching the filter across all pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// A sort key that names a column (from a closed set, so it is safe to splice into SQL).
+pub trait SortColumn: Copy {
+    /// The SQL expressions sorted on, most significant first.
+    fn columns(self) -> &'static [&'static str];
+}
+
+impl<F: SortColumn> Sort<F> {
+    /// `order by <columns> <dir>, <tiebreak> <dir>`: a stable order, so pages never overlap.
+    pub fn order_by(self, tiebreak: &str) -> String {
+        let dir = self.dir.sql();
+        let keys: Vec<String> =
+            self.field.columns().iter().chain(std::iter::once(&tiebreak)).map(|c| format!("{c} {dir}")).collect();
+        format!("order by {}", keys.join(", "))
+    }
+}
+
+/// A `LIKE` pattern matching `needle` anywhere, with `%`, `_` and `\` taken literally
+/// (use with `escape '\'`).
+pub fn contains_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_pattern_escapes_like_wildcards() {
+        assert_eq!(contains_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn order_by_applies_the_direction_to_every_key_and_the_tiebreak() {
+        #[derive(Clone, Copy)]
+        struct Two;
+        impl SortColumn for Two {
+            fn columns(self) -> &'static [&'static str] {
+                &["length(pin)", "pin"]
+            }
+        }
+        let sort = Sort { field: Two, dir: SortDir::Desc };
+        assert_eq!(sort.order_by("id"), "order by length(pin) desc, pin desc, id desc");
+    }
+
+    #[test]
+    fn a_school_scope_sees_only_its_school_and_never_rows_of_no_school() {
+        assert!(SchoolScope::school(3).allows(Some(3)));
+        assert!(!SchoolScope::school(3).allows(Some(4)));
+        assert!(!SchoolScope::school(3).allows(None));
+        assert!(SchoolScope::all().allows(None));
+    }
+}
