@@ -1,0 +1,347 @@
+//! The simulated device on the network: one port number for TCP and UDP, a task per TCP
+//! connection, one task for all UDP peers, a ticker for automatic punches, and the handle
+//! tests use to start it in-process, inject punches, read its tables and count bytes.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::pull::wire::attendance::AttendanceRecord;
+use crate::pull::wire::command::DATA;
+use crate::pull::wire::envelope::{split_frame, Split, DEFAULT_MAX_PACKET};
+use crate::pull::wire::template::Template;
+use crate::pull::wire::user::User;
+use crate::pull::wire::Packet;
+
+use super::config::{Faults, SimConfig};
+use super::data::{DeviceData, Seed};
+use super::device::{Device, Outcome};
+use super::reply::Transport;
+
+/// How often connections look for queued events.
+const EVENT_TICK: Duration = Duration::from_millis(50);
+/// UDP sessions without traffic for this long are dropped (TCP ones end with the connection).
+const UDP_IDLE: Duration = Duration::from_secs(60);
+
+/// Traffic counters (both transports).
+#[derive(Debug, Default)]
+pub struct SimStats {
+    /// Bytes received, TCP envelopes included.
+    pub bytes_in: AtomicU64,
+    /// Bytes sent, TCP envelopes included.
+    pub bytes_out: AtomicU64,
+    /// Packets received.
+    pub packets_in: AtomicU64,
+    /// Packets sent.
+    pub packets_out: AtomicU64,
+    /// Payload bytes carried in CMD_DATA frames sent (table and blob contents).
+    pub data_payload_out: AtomicU64,
+}
+
+/// A snapshot of [`SimStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatsSnapshot {
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Packets received.
+    pub packets_in: u64,
+    /// Packets sent.
+    pub packets_out: u64,
+    /// CMD_DATA payload bytes sent.
+    pub data_payload_out: u64,
+}
+
+/// A running simulated device. Dropping it stops it.
+pub struct SimDevice {
+    addr: SocketAddr,
+    device: Arc<Mutex<Device>>,
+    stats: Arc<SimStats>,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SimDevice {
+    /// Binds TCP and UDP on the same port of `listen` (port 0: a free port) and starts serving
+    /// a device described by `config` holding `seed`.
+    pub async fn start(listen: SocketAddr, config: SimConfig, seed: &Seed) -> io::Result<SimDevice> {
+        let data = DeviceData::seeded(seed, config.fp_version);
+        let (tcp, udp) = bind_pair(listen).await?;
+        let addr = tcp.local_addr()?;
+        let punch_every = config.punch_every;
+        let device = Arc::new(Mutex::new(Device::new(config, data)));
+        let stats = Arc::new(SimStats::default());
+        let cancel = CancellationToken::new();
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(accept_loop(tcp, Arc::clone(&device), Arc::clone(&stats), cancel.clone())));
+        tasks.push(tokio::spawn(udp_loop(udp, Arc::clone(&device), Arc::clone(&stats), cancel.clone())));
+        if let Some(every) = punch_every {
+            let (device, cancel) = (Arc::clone(&device), cancel.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
+                tick.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tick.tick() => lock(&device).auto_punch(),
+                    }
+                }
+            }));
+        }
+        Ok(SimDevice { addr, device, stats, cancel, tasks })
+    }
+
+    /// The address (TCP and UDP share the port).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Records a punch for `user_id` now and pushes it to every client listening for events.
+    pub fn inject_punch(&self, user_id: &str, verify: u8, state: u8) -> bool {
+        lock(&self.device).punch(user_id, verify, state)
+    }
+
+    /// Users on the device.
+    pub fn users(&self) -> Vec<User> {
+        lock(&self.device).data.users.values().cloned().collect()
+    }
+
+    /// Fingerprint templates on the device.
+    pub fn templates(&self) -> Vec<Template> {
+        let d = lock(&self.device);
+        d.data
+            .templates
+            .iter()
+            .map(|(&(uid, finger), (flag, data))| Template { uid, finger, flag: *flag, data: data.clone() })
+            .collect()
+    }
+
+    /// The attendance log.
+    pub fn attendance(&self) -> Vec<AttendanceRecord> {
+        lock(&self.device).data.attendance.clone()
+    }
+
+    /// The raw face records of the user with this uid, as stored.
+    pub fn face_blob(&self, uid: u16) -> Option<Vec<u8>> {
+        lock(&self.device).data.faces.get(&uid).map(|b| b.as_ref().clone())
+    }
+
+    /// The photo of `user_id`.
+    pub fn photo(&self, user_id: &str) -> Option<Vec<u8>> {
+        lock(&self.device).data.photos.get(user_id).cloned()
+    }
+
+    /// Whether the device is enabled (not between DISABLEDEVICE and ENABLEDEVICE).
+    pub fn is_enabled(&self) -> bool {
+        lock(&self.device).enabled
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        lock(&self.device).sessions.len()
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.device).config.faults = faults;
+    }
+
+    /// Traffic counters so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.stats;
+        StatsSnapshot {
+            bytes_in: s.bytes_in.load(Ordering::Relaxed),
+            bytes_out: s.bytes_out.load(Ordering::Relaxed),
+            packets_in: s.packets_in.load(Ordering::Relaxed),
+            packets_out: s.packets_out.load(Ordering::Relaxed),
+            data_payload_out: s.data_payload_out.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops serving and waits for the tasks to end.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for SimDevice {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn lock(device: &Mutex<Device>) -> MutexGuard<'_, Device> {
+    // a panic in another connection task must not take the device down with it
+    device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpListener, UdpSocket)> {
+    if listen.port() != 0 {
+        return Ok((TcpListener::bind(listen).await?, UdpSocket::bind(listen).await?));
+    }
+    let mut last = io::Error::new(io::ErrorKind::AddrInUse, "no port free for both TCP and UDP");
+    for _ in 0..32 {
+        let tcp = TcpListener::bind(listen).await?;
+        let mut both = listen;
+        both.set_port(tcp.local_addr()?.port());
+        match UdpSocket::bind(both).await {
+            Ok(udp) => return Ok((tcp, udp)),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn count_out(stats: &SimStats, packets: &[Packet], framed: usize) {
+    stats.bytes_out.fetch_add(framed as u64, Ordering::Relaxed);
+    stats.packets_out.fetch_add(packets.len() as u64, Ordering::Relaxed);
+    let payload: usize = packets.iter().filter(|p| p.command == DATA).map(|p| p.data.len()).sum();
+    stats.data_payload_out.fetch_add(payload as u64, Ordering::Relaxed);
+}
+
+async fn accept_loop(tcp: TcpListener, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            accepted = tcp.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_tcp(stream, Arc::clone(&device), Arc::clone(&stats), cancel.clone()));
+                }
+                Err(e) => tracing::warn!(error = %e, "simulator: accept failed"),
+            },
+        }
+    }
+}
+
+async fn serve_tcp(stream: TcpStream, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut session: Option<u16> = None;
+    let mut tick = tokio::time::interval(EVENT_TICK);
+    'conn: loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            read = rd.read_buf(&mut buf) => {
+                let n = match read { Ok(0) | Err(_) => break, Ok(n) => n };
+                stats.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                loop {
+                    let (range, consumed) = match split_frame(&buf, DEFAULT_MAX_PACKET) {
+                        Ok(Split::Complete { packet, consumed }) => (packet, consumed),
+                        Ok(Split::Partial { .. }) => break,
+                        Err(_) => break 'conn, // not this protocol: hang up
+                    };
+                    let packet = Packet::decode(&buf[range]);
+                    buf.drain(..consumed);
+                    stats.packets_in.fetch_add(1, Ordering::Relaxed);
+                    // a bad checksum is dropped without a reply, as the firmware does
+                    let Ok(packet) = packet else { continue };
+                    let (outcome, slow) = {
+                        let mut d = lock(&device);
+                        (d.handle(session, Transport::Tcp, &packet), d.config.faults.slow_reply)
+                    };
+                    let Outcome { replies, session: next, close } = outcome;
+                    session = next;
+                    if !slow.is_zero() {
+                        tokio::time::sleep(slow).await;
+                    }
+                    let mut out = Vec::new();
+                    for p in &replies {
+                        p.encode_tcp_into(&mut out);
+                    }
+                    count_out(&stats, &replies, out.len());
+                    if wr.write_all(&out).await.is_err() || close {
+                        break 'conn;
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let Some(sid) = session else { continue };
+                let event = lock(&device).next_event(sid, Instant::now());
+                if let Some(p) = event {
+                    let out = p.encode_tcp();
+                    count_out(&stats, std::slice::from_ref(&p), out.len());
+                    if wr.write_all(&out).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(sid) = session {
+        let mut d = lock(&device);
+        d.sessions.remove(&sid);
+        if d.sessions.is_empty() {
+            d.enabled = true;
+        }
+    }
+}
+
+async fn udp_loop(udp: UdpSocket, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
+    let mut buf = vec![0u8; 65_536];
+    let mut peers: HashMap<SocketAddr, u16> = HashMap::new();
+    let mut tick = tokio::time::interval(EVENT_TICK);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            received = udp.recv_from(&mut buf) => {
+                let Ok((n, peer)) = received else { continue };
+                stats.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                stats.packets_in.fetch_add(1, Ordering::Relaxed);
+                let Ok(packet) = Packet::decode(&buf[..n]) else { continue };
+                let (outcome, slow, pacing) = {
+                    let mut d = lock(&device);
+                    let o = d.handle(peers.get(&peer).copied(), Transport::Udp, &packet);
+                    (o, d.config.faults.slow_reply, d.config.udp_frame_pacing)
+                };
+                match outcome.session {
+                    Some(sid) => peers.insert(peer, sid),
+                    None => peers.remove(&peer),
+                };
+                if !slow.is_zero() {
+                    tokio::time::sleep(slow).await;
+                }
+                for p in &outcome.replies {
+                    let bytes = p.encode();
+                    count_out(&stats, std::slice::from_ref(p), bytes.len());
+                    let _ = udp.send_to(&bytes, peer).await;
+                    if p.command == DATA && !pacing.is_zero() {
+                        tokio::time::sleep(pacing).await;
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let mut events = Vec::new();
+                {
+                    let mut d = lock(&device);
+                    let sids: Vec<u16> = peers.values().copied().collect();
+                    d.tick(now, UDP_IDLE, &sids);
+                    peers.retain(|_, sid| d.sessions.contains_key(sid));
+                    for (peer, sid) in &peers {
+                        if let Some(p) = d.next_event(*sid, now) {
+                            events.push((*peer, p));
+                        }
+                    }
+                }
+                for (peer, p) in events {
+                    let bytes = p.encode();
+                    count_out(&stats, std::slice::from_ref(&p), bytes.len());
+                    let _ = udp.send_to(&bytes, peer).await;
+                }
+            }
+        }
+    }
+}
