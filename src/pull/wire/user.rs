@@ -203,6 +203,22 @@ pub fn encode_user_table(users: &[User], size: UserRecordSize) -> Result<Vec<u8>
     Ok(out)
 }
 
+/// The 24-byte user-id field of cmd 133 (delete by user id): the text NUL-padded.
+pub fn encode_user_id_field(user_id: &str) -> Result<[u8; 24], WireError> {
+    let mut out = [0u8; 24];
+    write_text(&mut out, user_id, "user_id")?;
+    Ok(out)
+}
+
+/// Reads a 24-byte user-id field (text up to the first NUL); an empty id is an error.
+pub fn decode_user_id_field(data: &[u8]) -> Result<String, WireError> {
+    let id = read_text(&data[..data.len().min(24)]);
+    if id.is_empty() {
+        return Err(WireError::invalid("user_id", "empty"));
+    }
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,10 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             v.push(0);
             req.ok_with(v)
         }
-        cmd::OPTIONS_RRQ => match decode_option_request(data).ok().and_then(|k| option(dev, &k).map(|v| (k, v))) {
+        cmd::OPTIONS_RRQ => match decode_option_request(data)
+            .ok()
+            .and_then(|k| option(dev, &k).map(|v| (k, v)))
+        {
             Some((key, value)) => req.ok_with(encode_option_pair(&key, &value)),
             None => req.error(2),
         },
@@ -41,8 +44,8 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
         cmd::DISABLEDEVICE => {
             dev.enabled = false;
             // optional <I seconds>: re-enable by itself after that long [FW TimeOutSec]
-            dev.disabled_until =
-                (data.len() >= 4).then(|| Instant::now() + Duration::from_secs(u64::from(u32_le(data))));
+            dev.disabled_until = (data.len() >= 4)
+                .then(|| Instant::now() + Duration::from_secs(u64::from(u32_le(data))));
             req.ok()
         }
         cmd::ENABLEDEVICE => {
@@ -54,7 +57,10 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             Ok(t) => req.ok_with(t.to_le_bytes().to_vec()),
             Err(_) => req.error(1),
         },
-        cmd::SET_TIME => match (data.len() >= 4).then(|| decode_time(u32_le(data))).flatten() {
+        cmd::SET_TIME => match (data.len() >= 4)
+            .then(|| decode_time(u32_le(data)))
+            .flatten()
+        {
             Some(t) => {
                 let host = chrono::Local::now().naive_local();
                 dev.data.clock_offset_secs = (t - host).num_seconds();
@@ -70,16 +76,25 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             }
             req.ok()
         }
-        cmd::STATE_RRQ => req.code(crate::pull::wire::reply::ACK_OK).into_iter().map(|mut p| {
-            p.session = 0; // state 0 = waiting, carried in the session slot
-            p
-        }).collect(),
-        cmd::FREEID_RRQ => {
-            let free = (1..=u16::MAX).find(|uid| !dev.data.users.contains_key(uid)).unwrap_or(0);
-            req.ok().into_iter().map(|mut p| {
-                p.session = free; // first free uid in the session slot [FW]
+        cmd::STATE_RRQ => req
+            .code(crate::pull::wire::reply::ACK_OK)
+            .into_iter()
+            .map(|mut p| {
+                p.session = 0; // state 0 = waiting, carried in the session slot
                 p
-            }).collect()
+            })
+            .collect(),
+        cmd::FREEID_RRQ => {
+            let free = (1..=u16::MAX)
+                .find(|uid| !dev.data.users.contains_key(uid))
+                .unwrap_or(0);
+            req.ok()
+                .into_iter()
+                .map(|mut p| {
+                    p.session = free; // first free uid in the session slot [FW]
+                    p
+                })
+                .collect()
         }
         cmd::CLEAR_ATTLOG => {
             dev.data.attendance.clear();
@@ -106,8 +121,14 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             }
             req.ok()
         }
-        cmd::REFRESHDATA | cmd::REFRESHOPTION | cmd::CANCELCAPTURE | cmd::STARTVERIFY | cmd::TESTVOICE
-        | cmd::UNLOCK | cmd::DOORSTATE_RRQ | cmd::RESTART => req.ok(),
+        cmd::REFRESHDATA
+        | cmd::REFRESHOPTION
+        | cmd::CANCELCAPTURE
+        | cmd::STARTVERIFY
+        | cmd::TESTVOICE
+        | cmd::UNLOCK
+        | cmd::DOORSTATE_RRQ
+        | cmd::RESTART => req.ok(),
         _ => return None,
     })
 }

@@ -57,7 +57,9 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             }
         }
         cmd::USERFACE_WRQ if faces_on => {
-            let Some(uid) = face_owner(dev, data) else { return Some(req.error(2)) };
+            let Some(uid) = face_owner(dev, data) else {
+                return Some(req.error(2));
+            };
             match s.upload.as_ref() {
                 Some((_, buf)) if !buf.is_empty() && buf.len() % FACE_RECORD_LEN == 0 => {
                     // the device rewrites PIN with its own uid, so blobs copy across devices
@@ -71,7 +73,10 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             Some(uid) if dev.data.faces.remove(&uid).is_some() => req.ok(),
             _ => req.error(2),
         },
-        cmd::GET_USER_PHOTO if photos_on => match decode_photo_name(data).ok().and_then(|id| dev.data.photos.get(&id)) {
+        cmd::GET_USER_PHOTO if photos_on => match decode_photo_name(data)
+            .ok()
+            .and_then(|id| dev.data.photos.get(&id))
+        {
             Some(photo) => req.stream(photo),
             None => req.code(NO_PICTURE),
         },

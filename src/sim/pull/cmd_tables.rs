@@ -24,8 +24,12 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
     let data = &req.packet.data;
     Some(match req.packet.command {
         cmd::QUERY_DATA => {
-            let Ok(query) = QueryData::decode(data) else { return Some(req.error(3)) };
-            let Some(body) = table(dev, query.data_type) else { return Some(req.error(5)) };
+            let Ok(query) = QueryData::decode(data) else {
+                return Some(req.error(3));
+            };
+            let Some(body) = table(dev, query.data_type) else {
+                return Some(req.error(5));
+            };
             if body.is_empty() {
                 return Some(req.error(2)); // empty table [FW]
             }
@@ -39,17 +43,25 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
                 req.inline_data(buffer)
             } else {
                 let len = buffer.len() as u32;
-                let reply = QueryReply { buffer_len: len, real_len: len, hash: pjw_hash(&buffer) };
+                let reply = QueryReply {
+                    buffer_len: len,
+                    real_len: len,
+                    hash: pjw_hash(&buffer),
+                };
                 s.read_buffer = Some(buffer);
                 req.ok_with(reply.encode().to_vec())
             }
         }
         cmd::READ_DATA => {
-            let (Ok(chunk), Some(buffer)) = (ReadChunk::decode(data), s.read_buffer.as_ref()) else {
+            let (Ok(chunk), Some(buffer)) = (ReadChunk::decode(data), s.read_buffer.as_ref())
+            else {
                 return Some(req.error(3));
             };
             let (start, size) = (chunk.offset as usize, chunk.size as usize);
-            match start.checked_add(size).and_then(|end| buffer.get(start..end)) {
+            match start
+                .checked_add(size)
+                .and_then(|end| buffer.get(start..end))
+            {
                 Some(part) => req.stream(part),
                 None => req.error(3),
             }
@@ -78,7 +90,12 @@ fn table(dev: &Device, data_type: u16) -> Option<Vec<u8>> {
         }
         cmd::DB_RRQ => {
             for (&(uid, finger), (flag, bytes)) in &d.templates {
-                let t = Template { uid, finger, flag: *flag, data: bytes.clone() };
+                let t = Template {
+                    uid,
+                    finger,
+                    flag: *flag,
+                    data: bytes.clone(),
+                };
                 let _ = encode_template_entry(&t, &mut out);
             }
         }

@@ -31,7 +31,9 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             None => req.error(1),
         },
         cmd::SSR_DELETE_USER => {
-            let Ok(user_id) = decode_user_id_field(data) else { return Some(req.error(1)) };
+            let Ok(user_id) = decode_user_id_field(data) else {
+                return Some(req.error(1));
+            };
             match dev.data.user_by_id(&user_id).map(|u| u.uid) {
                 Some(uid) => {
                     dev.data.delete_user(uid);
@@ -41,16 +43,28 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             }
         }
         cmd::DELETE_USERTEMP => match FingerSlot::decode(data) {
-            Ok(slot) if dev.data.templates.remove(&(slot.uid, slot.finger)).is_some() => req.ok(),
+            Ok(slot)
+                if dev
+                    .data
+                    .templates
+                    .remove(&(slot.uid, slot.finger))
+                    .is_some() =>
+            {
+                req.ok()
+            }
             Ok(_) => req.error(2),
             Err(_) => req.error(1),
         },
         cmd::SSR_DELETE_USERTEMP => {
-            let Ok((user_id, finger)) = decode_delete_by_user_id(data) else { return Some(req.error(1)) };
+            let Ok((user_id, finger)) = decode_delete_by_user_id(data) else {
+                return Some(req.error(1));
+            };
             let uid = dev.data.user_by_id(&user_id).map(|u| u.uid);
             let before = dev.data.templates.len();
             if let Some(uid) = uid {
-                dev.data.templates.retain(|&(u, f), _| u != uid || (finger != ALL_FINGERS && f != finger));
+                dev.data
+                    .templates
+                    .retain(|&(u, f), _| u != uid || (finger != ALL_FINGERS && f != finger));
             }
             let mut reply = req.ok();
             if dev.data.templates.len() == before {
@@ -66,14 +80,20 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             Err(_) => req.error(1),
         },
         cmd::USERTEMP_EX_WRQ => {
-            let (Ok(w), Some((_, upload))) = (TemplateWrite::decode(data), s.upload.as_ref()) else {
+            let (Ok(w), Some((_, upload))) = (TemplateWrite::decode(data), s.upload.as_ref())
+            else {
                 return Some(req.error(3));
             };
-            if !dev.data.users.contains_key(&w.uid) || upload.is_empty() || usize::from(w.len) > upload.len() {
+            if !dev.data.users.contains_key(&w.uid)
+                || upload.is_empty()
+                || usize::from(w.len) > upload.len()
+            {
                 return Some(req.error(1));
             }
             let template = upload[..usize::from(w.len)].to_vec();
-            dev.data.templates.insert((w.uid, w.finger), (w.flag, template));
+            dev.data
+                .templates
+                .insert((w.uid, w.finger), (w.flag, template));
             req.ok()
         }
         cmd::UPDATE_FIREWARE => update_from_buffer(dev, s, req),
@@ -87,7 +107,9 @@ fn write_user(dev: &mut Device, req: &Req<'_>) -> Vec<Packet> {
     if data.len() != size.len() {
         return req.error(1); // the firmware accepts exactly sizeof(TUser)
     }
-    let Ok(user) = decode_user(data, size) else { return req.error(1) };
+    let Ok(user) = decode_user(data, size) else {
+        return req.error(1);
+    };
     if user.uid == 0 || user.user_id.is_empty() || user.user_id == "0" {
         return req.error(1);
     }
@@ -104,10 +126,14 @@ fn write_user(dev: &mut Device, req: &Req<'_>) -> Vec<Packet> {
 /// cmd 110: apply the upload buffer as a batch (type 12) or store it as a file (type 1700).
 fn update_from_buffer(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Vec<Packet> {
     let data = &req.packet.data;
-    let Some((_, upload)) = s.upload.as_ref() else { return req.error(3) };
+    let Some((_, upload)) = s.upload.as_ref() else {
+        return req.error(3);
+    };
     match u32_le(data) {
         cmd::UPDATE_BATCH_USERDATA => {
-            let Ok(batch) = decode_batch(upload, dev.config.user_record) else { return req.error(3) };
+            let Ok(batch) = decode_batch(upload, dev.config.user_record) else {
+                return req.error(3);
+            };
             for (op, user) in batch.users {
                 let exists = dev.data.users.contains_key(&user.uid);
                 match op {
@@ -130,12 +156,16 @@ fn update_from_buffer(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Ve
             for f in batch.fingers {
                 let key = (f.uid, f.finger);
                 match f.op {
-                    OpSign::Delete if f.finger == 0x0F => dev.data.templates.retain(|&(u, _), _| u != f.uid),
+                    OpSign::Delete if f.finger == 0x0F => {
+                        dev.data.templates.retain(|&(u, _), _| u != f.uid)
+                    }
                     OpSign::Delete => {
                         dev.data.templates.remove(&key);
                     }
                     OpSign::Add if dev.data.templates.contains_key(&key) => {}
-                    OpSign::Add | OpSign::AddOrOverwrite | OpSign::Update if dev.data.users.contains_key(&f.uid) => {
+                    OpSign::Add | OpSign::AddOrOverwrite | OpSign::Update
+                        if dev.data.users.contains_key(&f.uid) =>
+                    {
                         dev.data.templates.insert(key, (1, f.template));
                     }
                     _ => {}

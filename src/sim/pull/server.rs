@@ -73,7 +73,11 @@ pub struct SimDevice {
 impl SimDevice {
     /// Binds TCP and UDP on the same port of `listen` (port 0: a free port) and starts serving
     /// a device described by `config` holding `seed`.
-    pub async fn start(listen: SocketAddr, config: SimConfig, seed: &Seed) -> io::Result<SimDevice> {
+    pub async fn start(
+        listen: SocketAddr,
+        config: SimConfig,
+        seed: &Seed,
+    ) -> io::Result<SimDevice> {
         let data = DeviceData::seeded(seed, config.fp_version);
         let (tcp, udp) = bind_pair(listen).await?;
         let addr = tcp.local_addr()?;
@@ -82,8 +86,18 @@ impl SimDevice {
         let stats = Arc::new(SimStats::default());
         let cancel = CancellationToken::new();
         let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(accept_loop(tcp, Arc::clone(&device), Arc::clone(&stats), cancel.clone())));
-        tasks.push(tokio::spawn(udp_loop(udp, Arc::clone(&device), Arc::clone(&stats), cancel.clone())));
+        tasks.push(tokio::spawn(accept_loop(
+            tcp,
+            Arc::clone(&device),
+            Arc::clone(&stats),
+            cancel.clone(),
+        )));
+        tasks.push(tokio::spawn(udp_loop(
+            udp,
+            Arc::clone(&device),
+            Arc::clone(&stats),
+            cancel.clone(),
+        )));
         if let Some(every) = punch_every {
             let (device, cancel) = (Arc::clone(&device), cancel.clone());
             tasks.push(tokio::spawn(async move {
@@ -97,7 +111,13 @@ impl SimDevice {
                 }
             }));
         }
-        Ok(SimDevice { addr, device, stats, cancel, tasks })
+        Ok(SimDevice {
+            addr,
+            device,
+            stats,
+            cancel,
+            tasks,
+        })
     }
 
     /// The address (TCP and UDP share the port).
@@ -121,7 +141,12 @@ impl SimDevice {
         d.data
             .templates
             .iter()
-            .map(|(&(uid, finger), (flag, data))| Template { uid, finger, flag: *flag, data: data.clone() })
+            .map(|(&(uid, finger), (flag, data))| Template {
+                uid,
+                finger,
+                flag: *flag,
+                data: data.clone(),
+            })
             .collect()
     }
 
@@ -132,7 +157,11 @@ impl SimDevice {
 
     /// The raw face records of the user with this uid, as stored.
     pub fn face_blob(&self, uid: u16) -> Option<Vec<u8>> {
-        lock(&self.device).data.faces.get(&uid).map(|b| b.as_ref().clone())
+        lock(&self.device)
+            .data
+            .faces
+            .get(&uid)
+            .map(|b| b.as_ref().clone())
     }
 
     /// The photo of `user_id`.
@@ -184,14 +213,22 @@ impl Drop for SimDevice {
 
 fn lock(device: &Mutex<Device>) -> MutexGuard<'_, Device> {
     // a panic in another connection task must not take the device down with it
-    device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    device
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpListener, UdpSocket)> {
     if listen.port() != 0 {
-        return Ok((TcpListener::bind(listen).await?, UdpSocket::bind(listen).await?));
+        return Ok((
+            TcpListener::bind(listen).await?,
+            UdpSocket::bind(listen).await?,
+        ));
     }
-    let mut last = io::Error::new(io::ErrorKind::AddrInUse, "no port free for both TCP and UDP");
+    let mut last = io::Error::new(
+        io::ErrorKind::AddrInUse,
+        "no port free for both TCP and UDP",
+    );
     for _ in 0..32 {
         let tcp = TcpListener::bind(listen).await?;
         let mut both = listen;
@@ -206,12 +243,25 @@ async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpListener, UdpSocket)> {
 
 fn count_out(stats: &SimStats, packets: &[Packet], framed: usize) {
     stats.bytes_out.fetch_add(framed as u64, Ordering::Relaxed);
-    stats.packets_out.fetch_add(packets.len() as u64, Ordering::Relaxed);
-    let payload: usize = packets.iter().filter(|p| p.command == DATA).map(|p| p.data.len()).sum();
-    stats.data_payload_out.fetch_add(payload as u64, Ordering::Relaxed);
+    stats
+        .packets_out
+        .fetch_add(packets.len() as u64, Ordering::Relaxed);
+    let payload: usize = packets
+        .iter()
+        .filter(|p| p.command == DATA)
+        .map(|p| p.data.len())
+        .sum();
+    stats
+        .data_payload_out
+        .fetch_add(payload as u64, Ordering::Relaxed);
 }
 
-async fn accept_loop(tcp: TcpListener, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
+async fn accept_loop(
+    tcp: TcpListener,
+    device: Arc<Mutex<Device>>,
+    stats: Arc<SimStats>,
+    cancel: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -225,7 +275,12 @@ async fn accept_loop(tcp: TcpListener, device: Arc<Mutex<Device>>, stats: Arc<Si
     }
 }
 
-async fn serve_tcp(stream: TcpStream, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
+async fn serve_tcp(
+    stream: TcpStream,
+    device: Arc<Mutex<Device>>,
+    stats: Arc<SimStats>,
+    cancel: CancellationToken,
+) {
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
@@ -289,7 +344,12 @@ async fn serve_tcp(stream: TcpStream, device: Arc<Mutex<Device>>, stats: Arc<Sim
     }
 }
 
-async fn udp_loop(udp: UdpSocket, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
+async fn udp_loop(
+    udp: UdpSocket,
+    device: Arc<Mutex<Device>>,
+    stats: Arc<SimStats>,
+    cancel: CancellationToken,
+) {
     let mut buf = vec![0u8; 65_536];
     let mut peers: HashMap<SocketAddr, u16> = HashMap::new();
     let mut tick = tokio::time::interval(EVENT_TICK);
