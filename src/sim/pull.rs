@@ -70,6 +70,9 @@ pub struct SimPullArgs {
     /// Concurrent sessions allowed (0 = unlimited); more CONNECTs are answered as busy.
     #[arg(long, default_value_t = 0)]
     pub max_sessions: usize,
+    /// Answer only on UDP (TCP refused), like the oldest firmware.
+    #[arg(long)]
+    pub udp_only: bool,
     /// Fault: drop the reply to every Nth request of a session.
     #[arg(long, default_value_t = 0)]
     pub fault_drop_every: u32,
@@ -105,6 +108,7 @@ impl SimPullArgs {
                 .filter(|s| *s > 0.0)
                 .map(Duration::from_secs_f64),
             max_sessions: self.max_sessions,
+            udp_only: self.udp_only,
             faults: Faults {
                 drop_every: self.fault_drop_every,
                 slow_reply: Duration::from_millis(self.fault_slow_ms),

@@ -41,7 +41,7 @@ pub enum AttendanceFormat {
 
 impl AttendanceFormat {
     /// Bytes per record.
-    pub fn len(self) -> usize {
+    pub fn record_len(self) -> usize {
         match self {
             AttendanceFormat::Short8 => 8,
             AttendanceFormat::Extended16 => 16,
@@ -57,7 +57,7 @@ pub fn decode_attendance(
     bytes: &[u8],
     format: AttendanceFormat,
 ) -> Result<AttendanceRecord, WireError> {
-    need("attendance record", bytes, format.len())?;
+    need("attendance record", bytes, format.record_len())?;
     let (uid, user_id, time, verify, state, workcode) = match format {
         AttendanceFormat::Short8 => (
             u16_at(bytes, 0),
@@ -102,7 +102,7 @@ pub fn encode_attendance(
     format: AttendanceFormat,
 ) -> Result<Vec<u8>, WireError> {
     let time = encode_time(rec.timestamp)?;
-    let mut r = vec![0u8; format.len()];
+    let mut r = vec![0u8; format.record_len()];
     match format {
         AttendanceFormat::Short8 => {
             r[0..2].copy_from_slice(&rec.uid.to_le_bytes());
@@ -149,7 +149,7 @@ pub fn decode_attendance_table(
         len: body.len(),
     };
     for format in [Long40, Long49, Extended16, Short8] {
-        let n = format.len();
+        let n = format.record_len();
         if body.len() % n != 0 || expected_count.is_some_and(|c| c * n != body.len()) {
             continue;
         }
@@ -219,7 +219,7 @@ mod tests {
         };
         for format in [AttendanceFormat::Long40, AttendanceFormat::Long49] {
             let bytes = encode_attendance(&rec, format).unwrap();
-            assert_eq!(bytes.len(), format.len());
+            assert_eq!(bytes.len(), format.record_len());
             assert_eq!(decode_attendance(&bytes, format).unwrap(), rec);
         }
         let ext = decode_attendance(

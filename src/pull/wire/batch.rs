@@ -74,7 +74,7 @@ pub const BATCH_COMMAND_PAYLOAD: [u8; 8] = [12, 0, 0, 0, 0, 0, 8, 0];
 
 /// Encodes the upload buffer of a batch.
 pub fn encode_batch(batch: &Batch, size: UserRecordSize) -> Result<Vec<u8>, WireError> {
-    let mut users = Vec::with_capacity(batch.users.len() * (size.len() + 1));
+    let mut users = Vec::with_capacity(batch.users.len() * (size.record_len() + 1));
     for (op, user) in &batch.users {
         users.push(op.to_byte());
         users.extend_from_slice(&encode_user(user, size)?);
@@ -124,13 +124,13 @@ pub fn decode_batch(buf: &[u8], size: UserRecordSize) -> Result<Batch, WireError
 
     let size = [size, UserRecordSize::Long72, UserRecordSize::Short28]
         .into_iter()
-        .find(|s| user_area.len() % (s.len() + 1) == 0)
+        .find(|s| user_area.len() % (s.record_len() + 1) == 0)
         .ok_or(WireError::BadLength {
             what: "batch user area",
             len: user_area.len(),
         })?;
     let users = user_area
-        .chunks_exact(size.len() + 1)
+        .chunks_exact(size.record_len() + 1)
         .map(|r| Ok((OpSign::from_byte(r[0]), decode_user(&r[1..], size)?)))
         .collect::<Result<Vec<_>, WireError>>()?;
 

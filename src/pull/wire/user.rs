@@ -62,7 +62,7 @@ pub enum UserRecordSize {
 
 impl UserRecordSize {
     /// Bytes per record.
-    pub fn len(self) -> usize {
+    pub fn record_len(self) -> usize {
         match self {
             UserRecordSize::Short28 => 28,
             UserRecordSize::Long72 => 72,
@@ -175,7 +175,7 @@ pub fn decode_user_table(
 ) -> Result<(UserRecordSize, Vec<User>), WireError> {
     let size = detect_user_size(body.len(), expected_count)?;
     let users = body
-        .chunks_exact(size.len())
+        .chunks_exact(size.record_len())
         .map(|r| decode_user(r, size))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((size, users))
@@ -184,7 +184,7 @@ pub fn decode_user_table(
 fn detect_user_size(len: usize, expected: Option<usize>) -> Result<UserRecordSize, WireError> {
     let candidates = [UserRecordSize::Long72, UserRecordSize::Short28];
     let fits =
-        |s: UserRecordSize| len % s.len() == 0 && expected.map_or(true, |n| n * s.len() == len);
+        |s: UserRecordSize| len % s.record_len() == 0 && expected.map_or(true, |n| n * s.record_len() == len);
     candidates
         .into_iter()
         .find(|&s| fits(s))
@@ -196,7 +196,7 @@ fn detect_user_size(len: usize, expected: Option<usize>) -> Result<UserRecordSiz
 
 /// Encodes a user table body (records back to back, no length prefix).
 pub fn encode_user_table(users: &[User], size: UserRecordSize) -> Result<Vec<u8>, WireError> {
-    let mut out = Vec::with_capacity(users.len() * size.len());
+    let mut out = Vec::with_capacity(users.len() * size.record_len());
     for user in users {
         out.extend_from_slice(&encode_user(user, size)?);
     }

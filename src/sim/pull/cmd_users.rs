@@ -104,7 +104,7 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
 fn write_user(dev: &mut Device, req: &Req<'_>) -> Vec<Packet> {
     let size = dev.config.user_record;
     let data = &req.packet.data;
-    if data.len() != size.len() {
+    if data.len() != size.record_len() {
         return req.error(1); // the firmware accepts exactly sizeof(TUser)
     }
     let Ok(user) = decode_user(data, size) else {

@@ -54,6 +54,8 @@ pub struct SimConfig {
     pub max_sessions: usize,
     /// While a client listens for events, punch for the next user this often.
     pub punch_every: Option<Duration>,
+    /// Answer only on UDP, like the oldest firmware (MA300 "Ver 6.62"): TCP is refused.
+    pub udp_only: bool,
     /// Injected faults.
     pub faults: Faults,
 }
@@ -77,6 +79,7 @@ impl Default for SimConfig {
             first_session_id: None,
             max_sessions: 0,
             punch_every: None,
+            udp_only: false,
             faults: Faults::default(),
         }
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -68,6 +68,7 @@ pub struct SimDevice {
     stats: Arc<SimStats>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    _parked_tcp: Option<TcpSocket>,
 }
 
 impl SimDevice {
@@ -81,17 +82,22 @@ impl SimDevice {
         let data = DeviceData::seeded(seed, config.fp_version);
         let (tcp, udp) = bind_pair(listen).await?;
         let addr = tcp.local_addr()?;
+        let mut parked_tcp = None;
         let punch_every = config.punch_every;
+        let udp_only = config.udp_only;
         let device = Arc::new(Mutex::new(Device::new(config, data)));
         let stats = Arc::new(SimStats::default());
         let cancel = CancellationToken::new();
         let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(accept_loop(
-            tcp,
-            Arc::clone(&device),
-            Arc::clone(&stats),
-            cancel.clone(),
-        )));
+        if udp_only {
+            // keep the TCP port bound but not listening: connections are refused, and no other
+            // socket can take the port meanwhile
+            parked_tcp = Some(tcp);
+        } else {
+            let listener = tcp.listen(1024)?;
+            let (d, st, c) = (Arc::clone(&device), Arc::clone(&stats), cancel.clone());
+            tasks.push(tokio::spawn(accept_loop(listener, d, st, c)));
+        }
         tasks.push(tokio::spawn(udp_loop(
             udp,
             Arc::clone(&device),
@@ -117,6 +123,7 @@ impl SimDevice {
             stats,
             cancel,
             tasks,
+            _parked_tcp: parked_tcp,
         })
     }
 
@@ -218,19 +225,29 @@ fn lock(device: &Mutex<Device>) -> MutexGuard<'_, Device> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpListener, UdpSocket)> {
+/// A TCP socket (bound, not yet listening) and a UDP socket on the same port.
+async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpSocket, UdpSocket)> {
+    let tcp_socket = || -> io::Result<TcpSocket> {
+        let s = if listen.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        s.set_reuseaddr(true)?;
+        Ok(s)
+    };
     if listen.port() != 0 {
-        return Ok((
-            TcpListener::bind(listen).await?,
-            UdpSocket::bind(listen).await?,
-        ));
+        let tcp = tcp_socket()?;
+        tcp.bind(listen)?;
+        return Ok((tcp, UdpSocket::bind(listen).await?));
     }
     let mut last = io::Error::new(
         io::ErrorKind::AddrInUse,
         "no port free for both TCP and UDP",
     );
     for _ in 0..32 {
-        let tcp = TcpListener::bind(listen).await?;
+        let tcp = tcp_socket()?;
+        tcp.bind(listen)?;
         let mut both = listen;
         both.set_port(tcp.local_addr()?.port());
         match UdpSocket::bind(both).await {
