@@ -183,8 +183,9 @@ pub fn decode_user_table(
 
 fn detect_user_size(len: usize, expected: Option<usize>) -> Result<UserRecordSize, WireError> {
     let candidates = [UserRecordSize::Long72, UserRecordSize::Short28];
-    let fits =
-        |s: UserRecordSize| len % s.record_len() == 0 && expected.map_or(true, |n| n * s.record_len() == len);
+    let fits = |s: UserRecordSize| {
+        len % s.record_len() == 0 && expected.map_or(true, |n| n * s.record_len() == len)
+    };
     candidates
         .into_iter()
         .find(|&s| fits(s))
