@@ -86,16 +86,19 @@ pub fn encode_single_template(data: &[u8], flag: u8) -> Vec<u8> {
     out
 }
 
-/// Splits a cmd 88 reply payload into (template, flag). With the v10 trailer (6 zeros + flag)
-/// the trailer is removed; without it (v9 style) the bytes are the template and the flag is 1.
+/// Splits a cmd 88 reply payload into (template, flag): the last byte is the flag; 6 zero
+/// bytes before it are padding when present. The spec (§8.2) says the padding is always there,
+/// but the captured ZKFinger 10 reply of pyzk `test_tcp_get_template_1f` (1244 bytes = 1243-byte
+/// template + flag 0x01) has none: the capture wins, so the padding is optional.
 pub fn decode_single_template(payload: &[u8]) -> (Vec<u8>, u8) {
-    if payload.len() > 7 {
-        let (body, trailer) = payload.split_at(payload.len() - 7);
-        if trailer[..6].iter().all(|&b| b == 0) {
-            return (body.to_vec(), trailer[6]);
-        }
-    }
-    (payload.to_vec(), 1)
+    let Some((&flag, body)) = payload.split_last() else {
+        return (Vec::new(), 0);
+    };
+    let body = match body.len().checked_sub(6) {
+        Some(cut) if body[cut..].iter().all(|&b| b == 0) => &body[..cut],
+        _ => body,
+    };
+    (body.to_vec(), flag)
 }
 
 /// A (uid, finger) slot: the 3-byte request of cmds 19 and 88 (`<H uid><B fid>`).
@@ -220,7 +223,9 @@ mod tests {
             decode_single_template(&payload),
             (vec![1, 2, 3, 0, 5, 6, 7, 8], 3)
         );
-        assert_eq!(decode_single_template(&[9, 9, 9]), (vec![9, 9, 9], 1));
+        // without the zero padding (captured ZKFinger 10 reply): only the flag goes
+        assert_eq!(decode_single_template(&[9, 9, 9, 1]), (vec![9, 9, 9], 1));
+        assert_eq!(decode_single_template(&[]), (vec![], 0));
     }
 
     #[test]
