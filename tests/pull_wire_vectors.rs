@@ -20,8 +20,11 @@ fn oracle_file(rel: &str) -> String {
 }
 
 /// (section title, [(direction, bytes)]) in file order; `##` lines open sections.
-fn sections(text: &str) -> Vec<(String, Vec<(String, Vec<u8>)>)> {
-    let mut out: Vec<(String, Vec<(String, Vec<u8>)>)> = vec![(String::new(), Vec::new())];
+/// One `direction hex` line.
+type Line = (String, Vec<u8>);
+
+fn sections(text: &str) -> Vec<(String, Vec<Line>)> {
+    let mut out: Vec<(String, Vec<Line>)> = vec![(String::new(), Vec::new())];
     for line in text.lines() {
         if let Some(title) = line.strip_prefix("## ") {
             out.push((title.to_string(), Vec::new()));
@@ -67,7 +70,7 @@ fn frames(stream: &[u8]) -> (Vec<Packet>, Option<WireError>) {
             Ok(Split::Partial { .. }) => {
                 return (
                     out,
-                    (!rest.is_empty()).then(|| WireError::BadLength {
+                    (!rest.is_empty()).then_some(WireError::BadLength {
                         what: "tail",
                         len: rest.len(),
                     }),
@@ -88,9 +91,9 @@ fn every_pyzk_capture_stream_splits_into_checksum_valid_frames() {
         for dir in ["send", "recv"] {
             let stream: Vec<u8> = lines
                 .iter()
+                // send lines are whole frames; recv lines may be continuation segments
                 .filter(|(d, b)| {
-                    d == dir && b.starts_with(&[0x50, 0x50, 0x82, 0x7d])
-                        || d == dir && dir == "recv"
+                    d == dir && (dir == "recv" || b.starts_with(&[0x50, 0x50, 0x82, 0x7d]))
                 })
                 .flat_map(|(_, b)| b.clone())
                 .collect();
@@ -298,8 +301,7 @@ fn pyzk_request_frames_in_the_computed_vectors_are_what_our_encoders_produce() {
     let q = golden
         .iter()
         .flat_map(|(_, l)| l)
-        .map(|(_, b)| frames(b).0)
-        .flatten()
+        .flat_map(|(_, b)| frames(b).0)
         .find(|p| p.command == 1503)
         .unwrap();
     assert_eq!(q.data, QueryData::USERS.encode());

@@ -176,6 +176,33 @@ impl SimDevice {
         lock(&self.device).data.photos.get(user_id).cloned()
     }
 
+    /// Stores a user as if enrolled on the keypad (replaces whoever has that uid).
+    pub fn put_user(&self, user: User) {
+        lock(&self.device).data.users.insert(user.uid, user);
+    }
+
+    /// Stores a template as if enrolled on the sensor.
+    pub fn put_template(&self, template: Template) {
+        let key = (template.uid, template.finger);
+        lock(&self.device)
+            .data
+            .templates
+            .insert(key, (template.flag, template.data));
+    }
+
+    /// Stores face records for the user with this uid (the PIN field is rewritten on reads).
+    pub fn put_face_blob(&self, uid: u16, blob: Vec<u8>) {
+        lock(&self.device).data.faces.insert(uid, Arc::new(blob));
+    }
+
+    /// Stores a photo for `user_id`.
+    pub fn put_photo(&self, user_id: &str, jpeg: Vec<u8>) {
+        lock(&self.device)
+            .data
+            .photos
+            .insert(user_id.to_string(), jpeg);
+    }
+
     /// Whether the device is enabled (not between DISABLEDEVICE and ENABLEDEVICE).
     pub fn is_enabled(&self) -> bool {
         lock(&self.device).enabled
