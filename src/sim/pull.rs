@@ -10,6 +10,7 @@ mod cmd_users;
 mod config;
 mod data;
 mod device;
+mod net;
 mod reply;
 mod server;
 mod session;
@@ -21,7 +22,8 @@ use anyhow::Context as _;
 
 pub use config::{Faults, SimConfig};
 pub use data::{face_records, jpeg, template_bytes, Seed};
-pub use server::{SimDevice, StatsSnapshot};
+pub use net::StatsSnapshot;
+pub use server::SimDevice;
 
 use crate::pull::wire::user::UserRecordSize;
 
