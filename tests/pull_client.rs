@@ -519,3 +519,35 @@ async fn a_28_byte_firmware_is_read_and_written_with_short_records() {
     assert!(sim.users().iter().any(|u| u.user_id == "4242"));
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn speedface_49_byte_and_16_byte_attendance_records_are_detected_and_read() {
+    use ironclock::pull::wire::attendance::AttendanceFormat;
+    for format in [AttendanceFormat::Long49, AttendanceFormat::Extended16] {
+        let sim = sim_with(
+            SimConfig {
+                attendance_format: format,
+                ..SimConfig::default()
+            },
+            &seed(7),
+        )
+        .await;
+        let mut c = Client::connect(opts(&sim, TransportMode::Tcp))
+            .await
+            .unwrap();
+        let got = c.read_attendance().await.unwrap();
+        let want: Vec<_> = sim
+            .attendance()
+            .into_iter()
+            .map(|r| {
+                if format == AttendanceFormat::Extended16 {
+                    ironclock::pull::wire::attendance::AttendanceRecord { uid: 0, ..r }
+                } else {
+                    r
+                }
+            })
+            .collect();
+        assert_eq!(got, want, "{format:?}");
+        c.close().await.unwrap();
+    }
+}

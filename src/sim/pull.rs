@@ -25,6 +25,7 @@ pub use data::{face_records, jpeg, template_bytes, Seed};
 pub use net::StatsSnapshot;
 pub use server::SimDevice;
 
+use crate::pull::wire::attendance::AttendanceFormat;
 use crate::pull::wire::user::UserRecordSize;
 
 /// Arguments of `ironclock sim pull`.
@@ -63,6 +64,9 @@ pub struct SimPullArgs {
     /// User record size of the firmware family: 72 (TFT) or 28 (old B/W).
     #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u8).range(28..=72))]
     pub user_record: u8,
+    /// Attendance record size of the firmware family: 40 (TFT), 49 (SpeedFace), 16 or 8 (old).
+    #[arg(long, default_value_t = 40, value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(["8", "16", "40", "49"]), |s| s.parse::<u8>().unwrap_or(40)))]
+    pub attendance_record: u8,
     /// `~Platform`.
     #[arg(long, default_value = "ZMM220_TFT")]
     pub platform: String,
@@ -101,6 +105,12 @@ impl SimPullArgs {
                 UserRecordSize::Short28
             } else {
                 UserRecordSize::Long72
+            },
+            attendance_format: match self.attendance_record {
+                8 => AttendanceFormat::Short8,
+                16 => AttendanceFormat::Extended16,
+                49 => AttendanceFormat::Long49,
+                _ => AttendanceFormat::Long40,
             },
             fp_version: self.fp_version,
             face_version: (self.face_version != 0).then_some(self.face_version),
