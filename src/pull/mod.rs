@@ -1,6 +1,8 @@
 //! ZKTeco binary "pull" protocol (port 4370, TCP and UDP): the pure wire layer, the sans-IO
 //! session state, the transports, the async client and the shell tool.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod error;
 pub mod session;

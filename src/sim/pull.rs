@@ -3,6 +3,8 @@
 //! port, can require a comm key, holds users, templates, faces, photos and attendance, pushes
 //! live events for injected punches, and injects faults on request.
 
+#![warn(missing_docs)]
+
 mod cmd_info;
 mod cmd_media;
 mod cmd_tables;
