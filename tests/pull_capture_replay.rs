@@ -228,3 +228,25 @@ async fn a_device_that_answers_connect_with_unauth_but_no_key_is_configured_fail
         Err(ironclock::pull::Error::AuthFailed(_))
     ));
 }
+
+#[tokio::test]
+async fn firmware_without_buffered_reads_is_reported_unsupported_not_empty() {
+    // an old device that counts 70 users but does not know CMD_QUERY_DATA (1503)
+    let lines = recv_lines("test_tcp_get_users_broken_tcp");
+    let handler: Handler = Box::new(move |req| match req.command {
+        50 => replay(&lines[1..2], req.reply),
+        1503 => vec![Packet::new(0xFFFF, 0x1234, req.reply, vec![]).encode_tcp()],
+        _ => ack(req, 0x1234),
+    });
+    let (addr, _) = scripted_device(handler).await;
+    let mut c = Client::connect(options(addr)).await.unwrap();
+    let read = c.read_users().await;
+    assert!(
+        matches!(
+            read,
+            Err(ironclock::pull::Error::Unsupported { command: 1503 })
+        ),
+        "{read:?}"
+    );
+    c.close().await.unwrap();
+}

@@ -17,8 +17,9 @@ const TCP_CHUNK: u32 = 0xFFC0;
 const UDP_CHUNK: u32 = 16 * 1024;
 
 impl Client {
-    /// Reads a whole table and returns its body (without the u32 length prefix). An empty or
-    /// unsupported table (CMD_ACK_ERROR) reads as empty.
+    /// Reads a whole table and returns its body (without the u32 length prefix). Callers ask
+    /// only when the counters say the table is not empty, so a refusal is an error: firmware
+    /// without CMD_QUERY_DATA answers CMD_ACK_UNKNOWN (→ `Unsupported`) or CMD_ACK_ERROR.
     pub(crate) async fn read_table(&mut self, query: QueryData, what: &str) -> Result<Vec<u8>> {
         let r = self.call(QUERY_DATA, &query.encode(), Retry::NewId).await?;
         let buffer = match classify(r.code) {
@@ -33,8 +34,14 @@ impl Client {
                 freed?;
                 buffer
             }
-            ReplyKind::Error | ReplyKind::NotFound => return Ok(Vec::new()),
-            _ => return check(QUERY_DATA, r).map(|_| Vec::new()),
+            _ => {
+                return check(QUERY_DATA, r).and_then(|r| {
+                    Err(Error::Protocol(format!(
+                        "CMD_QUERY_DATA answered with code {}",
+                        r.code
+                    )))
+                })
+            }
         };
         self.payload_bytes += buffer.len() as u64;
         Ok(unframe_buffer(&buffer)?.to_vec())
