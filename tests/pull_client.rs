@@ -551,3 +551,23 @@ async fn speedface_49_byte_and_16_byte_attendance_records_are_detected_and_read(
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn firmware_without_buffered_reads_is_read_with_the_legacy_commands() {
+    let config = SimConfig {
+        buffered_reads: false,
+        ..SimConfig::default()
+    };
+    let sim = sim_with(config, &seed(25)).await;
+    for mode in [TransportMode::Tcp, TransportMode::Udp] {
+        let mut c = Client::connect(opts(&sim, mode)).await.unwrap();
+        assert_eq!(c.read_users().await.unwrap(), sim.users(), "{mode:?}");
+        assert_eq!(c.read_templates().await.unwrap().len(), 50, "{mode:?}");
+        assert_eq!(
+            c.read_attendance().await.unwrap(),
+            sim.attendance(),
+            "{mode:?}"
+        );
+        c.close().await.unwrap();
+    }
+}

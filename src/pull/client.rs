@@ -115,6 +115,7 @@ pub struct Client {
     user_record: Option<UserRecordSize>,
     progress: Option<ProgressFn>,
     payload_bytes: u64,
+    legacy_reads: bool,
     _exclusive: Option<OwnedMutexGuard<()>>,
 }
 
@@ -182,6 +183,7 @@ impl Client {
             user_record: None,
             progress: None,
             payload_bytes: 0,
+            legacy_reads: false,
             _exclusive: None,
         };
         // CONNECT carries session 0 and reply id 0

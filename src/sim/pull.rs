@@ -81,6 +81,9 @@ pub struct SimPullArgs {
     /// Answer only on UDP (TCP refused), like the oldest firmware.
     #[arg(long)]
     pub udp_only: bool,
+    /// Firmware without buffered reads (CMD_QUERY_DATA): tables only through legacy commands.
+    #[arg(long)]
+    pub no_buffered_reads: bool,
     /// Fault: drop the reply to every Nth request of a session.
     #[arg(long, default_value_t = 0)]
     pub fault_drop_every: u32,
@@ -123,6 +126,7 @@ impl SimPullArgs {
                 .map(Duration::from_secs_f64),
             max_sessions: self.max_sessions,
             udp_only: self.udp_only,
+            buffered_reads: !self.no_buffered_reads,
             faults: Faults {
                 drop_every: self.fault_drop_every,
                 slow_reply: Duration::from_millis(self.fault_slow_ms),

@@ -6,7 +6,10 @@ use super::{check, Client, Retry};
 use crate::pull::error::{Error, Result};
 use crate::pull::transport::TransportKind;
 use crate::pull::wire::buffer::{pjw_hash, unframe_buffer, QueryData, QueryReply, ReadChunk};
-use crate::pull::wire::command::{DATA, FREE_DATA, HASH_DATA, PREPARE_DATA, QUERY_DATA, READ_DATA};
+use crate::pull::wire::command::{
+    DATA, DB_RRQ, FCT_FINGERTMP, FCT_USER, FREE_DATA, HASH_DATA, PREPARE_DATA, QUERY_DATA,
+    READ_DATA, USERTEMP_RRQ,
+};
 use crate::pull::wire::reply::{classify, ReplyKind};
 
 /// Largest CMD_DATA part of an upload (device buffer size on UDP; kept on TCP too, spec §8.4).
@@ -21,7 +24,16 @@ impl Client {
     /// only when the counters say the table is not empty, so a refusal is an error: firmware
     /// without CMD_QUERY_DATA answers CMD_ACK_UNKNOWN (→ `Unsupported`) or CMD_ACK_ERROR.
     pub(crate) async fn read_table(&mut self, query: QueryData, what: &str) -> Result<Vec<u8>> {
+        if self.legacy_reads {
+            return self.read_table_legacy(query).await;
+        }
         let r = self.call(QUERY_DATA, &query.encode(), Retry::NewId).await?;
+        if classify(r.code) == ReplyKind::Unknown {
+            // the oldest firmware has no buffered reads: use the legacy command from now on
+            tracing::info!("pull: CMD_QUERY_DATA unknown, using legacy table reads");
+            self.legacy_reads = true;
+            return self.read_table_legacy(query).await;
+        }
         let buffer = match classify(r.code) {
             // small tables come back inline: the whole `u32 len + body` buffer
             ReplyKind::Data => r.data,
@@ -45,6 +57,20 @@ impl Client {
         };
         self.payload_bytes += buffer.len() as u64;
         Ok(unframe_buffer(&buffer)?.to_vec())
+    }
+
+    /// Legacy direct read (spec §4.5): command 9 `[5]`, 7 `[2]` or 13 `[]`, answered with one
+    /// stream of the `u32 len + body` buffer.
+    async fn read_table_legacy(&mut self, query: QueryData) -> Result<Vec<u8>> {
+        let payload: &[u8] = match query.data_type {
+            USERTEMP_RRQ => &[FCT_USER],
+            DB_RRQ => &[FCT_FINGERTMP],
+            _ => &[],
+        };
+        let r = self.call(query.data_type, payload, Retry::NewId).await?;
+        let r = check(query.data_type, r)?;
+        self.payload_bytes += r.data.len() as u64;
+        Ok(unframe_buffer(&r.data)?.to_vec())
     }
 
     async fn read_chunks(&mut self, total: u32, what: &str) -> Result<Vec<u8>> {

@@ -22,7 +22,17 @@ const INLINE_MAX_UDP: usize = 1016;
 /// Answers the commands this module owns; `None` for any other command.
 pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec<Packet>> {
     let data = &req.packet.data;
+    let buffered = dev.config.buffered_reads;
     Some(match req.packet.command {
+        cmd::QUERY_DATA | cmd::READ_DATA if !buffered => return None,
+        // legacy direct reads (spec §4.5): the whole `u32 len + body` buffer as one stream;
+        // cmd 9 with 3 bytes is a single-template read, not handled here
+        cmd::USERTEMP_RRQ | cmd::DB_RRQ | cmd::ATTLOG_RRQ if data.len() <= 1 => {
+            match table(dev, req.packet.command) {
+                Some(body) if !body.is_empty() => req.stream(&frame_buffer(&body)),
+                _ => req.error(2),
+            }
+        }
         cmd::QUERY_DATA => {
             let Ok(query) = QueryData::decode(data) else {
                 return Some(req.error(3));

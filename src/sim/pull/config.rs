@@ -54,6 +54,9 @@ pub struct SimConfig {
     pub max_sessions: usize,
     /// While a client listens for events, punch for the next user this often.
     pub punch_every: Option<Duration>,
+    /// Whether CMD_QUERY_DATA / CMD_READ_DATA exist; without them (the oldest firmware) tables
+    /// are read with the legacy commands 9, 7 and 13, each answered with one stream.
+    pub buffered_reads: bool,
     /// Answer only on UDP, like the oldest firmware (MA300 "Ver 6.62"): TCP is refused.
     pub udp_only: bool,
     /// Injected faults.
@@ -80,6 +83,7 @@ impl Default for SimConfig {
             max_sessions: 0,
             punch_every: None,
             udp_only: false,
+            buffered_reads: true,
             faults: Faults::default(),
         }
     }
