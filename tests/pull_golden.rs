@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
-use ironclock::pull::wire::envelope::{split_frame, Split};
+use ironclock::pull::wire::envelope::{encode_prefix, split_frame, Split};
 use ironclock::pull::wire::template::Template;
 use ironclock::pull::wire::user::User;
 use ironclock::pull::wire::Packet;
@@ -76,7 +76,13 @@ fn golden(file: &str) -> Vec<(String, Vec<Frame>)> {
                     .collect()
             };
             if let Some(last) = out.last_mut() {
-                last.1.extend(frames(&bytes));
+                if bytes.starts_with(&[0x50, 0x50, 0x82, 0x7d]) {
+                    last.1.extend(frames(&bytes));
+                } else {
+                    // a UDP datagram: one bare packet
+                    let p = Packet::decode(&bytes).unwrap();
+                    last.1.push((p.command, p.data));
+                }
             }
         }
     }
@@ -144,6 +150,43 @@ impl Recorder {
                 tokio::spawn(async move {
                     let _ = tokio::io::copy(&mut ur, &mut cw).await;
                 });
+            }
+        });
+        addr
+    }
+
+    /// A UDP relay that records each client datagram (stored with a TCP envelope, so one parser
+    /// reads both) and passes the device's datagrams back.
+    async fn udp_proxy(&self, device: SocketAddr) -> SocketAddr {
+        let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        back.connect(device).await.unwrap();
+        let addr = front.local_addr().unwrap();
+        let client: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
+        let (rec, f, b, cl) = (
+            self.clone(),
+            Arc::clone(&front),
+            Arc::clone(&back),
+            Arc::clone(&client),
+        );
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_536];
+            while let Ok((n, peer)) = f.recv_from(&mut buf).await {
+                *cl.lock().unwrap() = Some(peer);
+                if let Some(last) = rec.0.lock().unwrap().last_mut() {
+                    last.1.extend_from_slice(&encode_prefix(n as u32));
+                    last.1.extend_from_slice(&buf[..n]);
+                }
+                let _ = b.send(&buf[..n]).await;
+            }
+        });
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_536];
+            while let Ok(n) = back.recv(&mut buf).await {
+                let peer = *client.lock().unwrap();
+                if let Some(peer) = peer {
+                    let _ = front.send_to(&buf[..n], peer).await;
+                }
             }
         });
         addr
@@ -281,13 +324,18 @@ fn opts(addr: SocketAddr) -> ConnectOptions {
     o
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn our_frames_match_pyzk_for_every_call_both_clients_have() {
+/// pyzk's golden call sequence, made with our client over `transport`; judged against `file`.
+async fn pyzk_scenario(transport: TransportMode, file: &str) {
     let sim = golden_device(0).await;
     let rec = Recorder::default();
-    let addr = rec.proxy(sim.addr()).await;
+    let addr = match transport {
+        TransportMode::Udp => rec.udp_proxy(sim.addr()).await,
+        _ => rec.proxy(sim.addr()).await,
+    };
     rec.mark("connect");
-    let mut c = Client::connect(opts(addr)).await.unwrap();
+    let mut o = opts(addr);
+    o.transport = transport;
+    let mut c = Client::connect(o).await.unwrap();
     macro_rules! call {
         ($label:expr, $e:expr) => {{
             rec.mark($label);
@@ -380,7 +428,17 @@ async fn our_frames_match_pyzk_for_every_call_both_clients_have() {
         ("live", &["zk.live_capture(new_timeout=1)"], Check::OursIsSubsequence("no user table re-read before registering")),
         ("close", &["zk.disconnect()"], Check::Same),
     ];
-    judge("pyzk_tcp.txt", rec.sections(), cases);
+    judge(file, rec.sections(), cases);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_tcp_frames_match_pyzk_for_every_call_both_clients_have() {
+    pyzk_scenario(TransportMode::Tcp, "pyzk_tcp.txt").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_udp_frames_match_pyzk_for_every_call_both_clients_have() {
+    pyzk_scenario(TransportMode::Udp, "pyzk_udp.txt").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
