@@ -8,9 +8,19 @@ use chrono::NaiveDateTime;
 use super::render::{print_json, Table};
 use super::{PullArgs, PullCommand};
 use crate::pull::client::{Client, UserSpec, DEFAULT_EVENT_MASK};
+use crate::pull::wire::attendance::AttendanceRecord;
 use crate::pull::wire::event::LiveEvent;
 use crate::pull::wire::face::decode_faces;
-use crate::pull::wire::user::PRIVILEGE_ADMIN;
+use crate::pull::wire::template::Template;
+use crate::pull::wire::user::{User, PRIVILEGE_ADMIN};
+
+/// The JSON document of `dump`.
+#[derive(serde::Serialize)]
+struct Dump<'a> {
+    users: &'a [User],
+    templates: &'a [Template],
+    attendance: &'a [AttendanceRecord],
+}
 
 /// How long `dump` keeps the device disabled at most, should we die half-way.
 const DUMP_DISABLE: Duration = Duration::from_secs(300);
@@ -138,9 +148,12 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             let attendance = client.read_attendance().await?;
             client.enable().await?;
             if json {
-                return print_json(
-                    &serde_json::json!({"users": users, "templates": templates, "attendance": attendance}),
-                );
+                // serialised straight from the records: no intermediate JSON tree
+                return print_json(&Dump {
+                    users: &users,
+                    templates: &templates,
+                    attendance: &attendance,
+                });
             }
             println!(
                 "{} users, {} templates, {} attendance records",
