@@ -230,12 +230,13 @@ async fn a_device_that_answers_connect_with_unauth_but_no_key_is_configured_fail
 }
 
 #[tokio::test]
-async fn firmware_without_buffered_reads_is_reported_unsupported_not_empty() {
-    // an old device that counts 70 users but does not know CMD_QUERY_DATA (1503)
+async fn a_table_read_no_firmware_command_answers_is_reported_unsupported_not_empty() {
+    // a device that counts 70 users but knows neither CMD_QUERY_DATA (1503) nor the legacy
+    // user read (cmd 9) the client falls back to
     let lines = recv_lines("test_tcp_get_users_broken_tcp");
     let handler: Handler = Box::new(move |req| match req.command {
         50 => replay(&lines[1..2], req.reply),
-        1503 => vec![Packet::new(0xFFFF, 0x1234, req.reply, vec![]).encode_tcp()],
+        1503 | 9 => vec![Packet::new(0xFFFF, 0x1234, req.reply, vec![]).encode_tcp()],
         _ => ack(req, 0x1234),
     });
     let (addr, _) = scripted_device(handler).await;
@@ -244,7 +245,7 @@ async fn firmware_without_buffered_reads_is_reported_unsupported_not_empty() {
     assert!(
         matches!(
             read,
-            Err(ironclock::pull::Error::Unsupported { command: 1503 })
+            Err(ironclock::pull::Error::Unsupported { command: 9 })
         ),
         "{read:?}"
     );
