@@ -99,7 +99,10 @@ create table device_messages (
     rejected integer not null default 0,
     note text
 );
-create index device_messages_device_received on device_messages (device_id, received_at);
+-- Partial: only uploads that need an admin's attention (refused, unparsed, with rejected
+-- lines) are looked up by device; the clean majority costs no index maintenance.
+create index device_messages_attention on device_messages (device_id, id)
+    where status <> 'processed' or rejected > 0;
 
 -- Lines that could not be parsed: kept with the reason, never failing their batch.
 create table rejected_lines (

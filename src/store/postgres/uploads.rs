@@ -79,7 +79,7 @@ pub async fn ingest_punches(
             from msg cross join unnest($14::text[], $15::text[], $16::timestamptz[], $17::int[], $18::int[], $19::text[],
                                        $20::text[], $21::text[])
                    as p(pin, local_time, punched_at, status, verify, workcode, clock_flag, raw)
-            left join students s on s.school_id = $22 and s.pin = p.pin
+            left join students s on $22::bigint is not null and s.school_id = $22 and s.pin = p.pin
             on conflict (device_id, pin, local_time) do nothing
             returning 1
          )
