@@ -53,7 +53,7 @@ pub struct DeviceView {
 }
 
 fn view(ctx: &AppContext, d: DeviceRecord) -> DeviceView {
-    // This instance's in-memory last-seen is fresher than the database (written once a second).
+    // This instance's in-memory last-seen is fresher than the database (written every 5 s).
     let last_seen_at = match (d.last_seen_at, ctx.activity.last_seen(DeviceId(d.id))) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

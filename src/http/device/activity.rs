@@ -1,6 +1,6 @@
 //! `DeviceActivity`: coalesced device facts that change on (almost) every request — last-seen
 //! time and IP, the last `INFO=` counters, the last upload stamp per table. Requests note them
-//! in memory (a hash-map insert); a background task writes them in batches once a second.
+//! in memory (a hash-map insert); a background task writes them in batches every 5 seconds.
 //!
 //! Losing an unflushed entry in a crash is harmless by design: last-seen is refreshed by the
 //! next poll, and a stale stamp only makes the device re-send data that is then deduplicated.
