@@ -8,6 +8,7 @@ mod attendance;
 mod audit;
 mod auth;
 mod bad_input;
+mod commands;
 mod csv;
 mod devices;
 mod openapi;

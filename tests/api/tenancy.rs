@@ -30,6 +30,8 @@ struct Rows {
     spare_section: i64,
     spare_student: i64,
     spare_device: i64,
+    /// A queued command of `device`.
+    command: i64,
 }
 
 async fn device(app: &TestApp, serial: &str, school: i64, area: Option<i64>) -> i64 {
@@ -77,6 +79,13 @@ async fn rows(app: &TestApp, school: i64, tag: &str) -> Rows {
     let upload = app.post(&format!("/iclock/cdata?SN={serial}&table=ATTLOG&Stamp=1"), body).await;
     assert_eq!(upload.status(), 200, "{}: upload for {tag}", app.backend);
     let job = store.start_job("area_sync", Some(school), None).await.unwrap();
+    let queued_for = app.ctx.store.get_device(ironclock::domain::DeviceId(device_id)).await.unwrap().unwrap();
+    let command = app
+        .ctx
+        .queue
+        .enqueue(&queued_for, ironclock::push::command::Command::Info, ironclock::queue::EnqueueOptions::default())
+        .await
+        .unwrap();
     store.finish_job(job, JobStatus::Succeeded, &json!({"synced_devices": 1}), None).await.unwrap();
     Rows {
         school,
@@ -91,6 +100,7 @@ async fn rows(app: &TestApp, school: i64, tag: &str) -> Rows {
         spare_section,
         spare_student,
         spare_device,
+        command,
     }
 }
 
@@ -302,6 +312,22 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 control: Some(req(m, with_id(route, own.device), json_(json!({"area_id": own.area})))),
             },
         ],
+        "/api/v1/devices/{id}/commands" | "/api/v1/device/{id}/commands" => match method.as_str() {
+            "GET" => vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)],
+            _ => vec![nf(other.device, Some(own.device), json_(json!({"kind": "info"}))), nf(pending, None, json_(json!({"kind": "info"})))],
+        },
+        "/api/v1/devices/{id}/commands/{command_id}/cancel"
+        | "/api/v1/device/{id}/commands/{command_id}/cancel"
+        | "/api/v1/devices/{id}/commands/{command_id}/retry"
+        | "/api/v1/device/{id}/commands/{command_id}/retry" => {
+            let at = |device: i64, command: i64| with_id(route, device).replace("{command_id}", &command.to_string());
+            vec![
+                // Another school's device, with its own command id.
+                Case { attack: req(m, at(other.device, other.command), Body::None), expect: Expect::NotFound, control: None },
+                // Own device, another school's command id: commands are scoped to their device.
+                Case { attack: req(m, at(own.device, other.command), Body::None), expect: Expect::NotFound, control: None },
+            ]
+        }
         "/api/v1/devices/{id}/block" | "/api/v1/device/{id}/block" => {
             vec![nf(other.device, Some(own.spare_device), Body::None), nf(pending, None, Body::None)]
         }

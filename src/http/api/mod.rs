@@ -10,6 +10,7 @@ mod attendance;
 mod audit;
 pub mod auth;
 mod classes;
+mod commands;
 mod devices;
 pub mod envelope;
 pub mod error;

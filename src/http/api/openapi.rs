@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
-use super::{admins, areas, attendance, audit, classes, devices, jobs, schools, sections, sessions, students};
+use super::{admins, areas, attendance, audit, classes, commands, devices, jobs, schools, sections, sessions, students};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use super::{admins, areas, attendance, audit, classes, devices, jobs, schools, s
         students::list, students::create, students::get, students::update, students::delete,
         students::import, students::export,
         devices::list, devices::create, devices::get, devices::update, devices::delete, devices::approve, devices::block,
+        commands::list, commands::create, commands::cancel, commands::retry,
         attendance::list, attendance::export, attendance::daily,
         jobs::list, jobs::get,
         admins::list, admins::create, admins::get, admins::update, admins::delete,

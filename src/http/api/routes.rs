@@ -6,7 +6,7 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
-use super::{admins, areas, attendance, audit, classes, devices, jobs, openapi, schools, sections, sessions, students};
+use super::{admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, schools, sections, sessions, students};
 
 /// Prefix of every admin API path.
 pub const PREFIX: &str = "/api/v1";
@@ -121,6 +121,10 @@ fn table() -> RouteTable {
         t.add(delete.clone(), &format!("{base}/{{id}}"), Admin, devices::delete);
         t.add(post.clone(), &format!("{base}/{{id}}/approve"), Admin, devices::approve);
         t.add(post.clone(), &format!("{base}/{{id}}/block"), Admin, devices::block);
+        t.add(get.clone(), &format!("{base}/{{id}}/commands"), Admin, commands::list);
+        t.add(post.clone(), &format!("{base}/{{id}}/commands"), Admin, commands::create);
+        t.add(post.clone(), &format!("{base}/{{id}}/commands/{{command_id}}/cancel"), Admin, commands::cancel);
+        t.add(post.clone(), &format!("{base}/{{id}}/commands/{{command_id}}/retry"), Admin, commands::retry);
     }
 
     t.add(get.clone(), "/attendance", Admin, attendance::list);
