@@ -39,12 +39,20 @@ async fn main() {
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
         let serial = "DRAIN0001";
-        client.get(format!("{base}/iclock/cdata?SN={serial}&options=all&pushver=2.4.1")).send().await.expect("handshake");
+        client
+            .get(format!("{base}/iclock/cdata?SN={serial}&options=all&pushver=2.4.1"))
+            .send()
+            .await
+            .expect("handshake");
         let device = ctx.store.find_device(serial).await.expect("store").expect("device");
 
         let planned: Vec<Planned> = (0..COMMANDS)
             .map(|i| Planned {
-                command: Command::UserUpdate(UserInfo::student(&format!("{}", 100_000 + i), &format!("Student Number {i:05}"), Some(&format!("{}", 4_000_000 + i)))),
+                command: Command::UserUpdate(UserInfo::student(
+                    &format!("{}", 100_000 + i),
+                    &format!("Student Number {i:05}"),
+                    Some(&format!("{}", 4_000_000 + i)),
+                )),
                 options: EnqueueOptions::default(),
                 after: None,
             })
@@ -57,7 +65,14 @@ async fn main() {
         let (mut polls, mut acked, mut bytes, mut max_bytes, mut max_cmds) = (0usize, 0usize, 0usize, 0usize, 0usize);
         while acked < COMMANDS && polls < 10 * COMMANDS {
             polls += 1;
-            let reply = client.get(format!("{base}/iclock/getrequest?SN={serial}")).send().await.expect("poll").text().await.expect("body");
+            let reply = client
+                .get(format!("{base}/iclock/getrequest?SN={serial}"))
+                .send()
+                .await
+                .expect("poll")
+                .text()
+                .await
+                .expect("body");
             let ids: Vec<&str> = reply.lines().filter_map(|l| l.strip_prefix("C:")?.split(':').next()).collect();
             if ids.is_empty() {
                 continue;
@@ -66,7 +81,12 @@ async fn main() {
             max_bytes = max_bytes.max(reply.len());
             max_cmds = max_cmds.max(ids.len());
             let acks: Vec<String> = ids.iter().map(|id| format!("ID={id}&Return=0&CMD=DATA")).collect();
-            client.post(format!("{base}/iclock/devicecmd?SN={serial}")).body(acks.join("\n")).send().await.expect("ack");
+            client
+                .post(format!("{base}/iclock/devicecmd?SN={serial}"))
+                .body(acks.join("\n"))
+                .send()
+                .await
+                .expect("ack");
             acked += ids.len();
         }
         let replies = polls.max(1);

@@ -93,7 +93,8 @@ impl Application {
             api,
             config: Arc::new(args.clone()),
         });
-        let workers = if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
+        let workers =
+            if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
         let server_ctx = ctx.clone();
         let max_upload = args.max_upload_bytes;
         let server = HttpServer::new(move || {
@@ -129,7 +130,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
-        let listener = self.changes.map(|rx| tokio::spawn(crate::queue::listener::run(self.ctx.clone(), rx, stop.clone())));
+        let listener =
+            self.changes.map(|rx| tokio::spawn(crate::queue::listener::run(self.ctx.clone(), rx, stop.clone())));
         let result = self.server.await;
         stop.cancel();
         let _ = flusher.await;

@@ -11,12 +11,7 @@ use crate::telemetry::LogFormat;
 
 /// `ironclock [serve flags] [SUBCOMMAND]`: with no subcommand the server runs.
 #[derive(Parser, Debug)]
-#[command(
-    name = "ironclock",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "ironclock", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(flatten)]
     pub serve: ServeArgs,
@@ -63,11 +58,7 @@ pub struct ServeArgs {
     #[arg(long, env = "IRONCLOCK_BIND", default_value = "0.0.0.0:8080")]
     pub bind: String,
     /// `sqlite://FILE` (embedded, the default) or `postgres://…`.
-    #[arg(
-        long,
-        env = "IRONCLOCK_DATABASE_URL",
-        default_value = "sqlite://ironclock.db"
-    )]
+    #[arg(long, env = "IRONCLOCK_DATABASE_URL", default_value = "sqlite://ironclock.db")]
     pub database_url: String,
     /// Approve every device that contacts the server (labs and demos only).
     #[arg(long, env = "IRONCLOCK_AUTO_APPROVE_DEVICES")]
@@ -179,10 +170,7 @@ impl fmt::Debug for ServeArgs {
             .field("bind", &self.bind)
             .field("database_url", &redact_url(&self.database_url))
             .field("auto_approve_devices", &self.auto_approve_devices)
-            .field(
-                "jwt_secret",
-                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
-            )
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("dev", &self.dev)
             .field("log_format", &self.log_format())
             .field("device_poll_delay", &self.device_poll_delay)
@@ -203,18 +191,9 @@ impl fmt::Debug for ServeArgs {
 
 #[derive(Args, Debug)]
 pub struct MigrateArgs {
-    #[arg(
-        long,
-        env = "IRONCLOCK_DATABASE_URL",
-        default_value = "sqlite://ironclock.db"
-    )]
+    #[arg(long, env = "IRONCLOCK_DATABASE_URL", default_value = "sqlite://ironclock.db")]
     pub database_url: String,
-    #[arg(
-        long,
-        env = "IRONCLOCK_LOG_FORMAT",
-        value_enum,
-        default_value = "pretty"
-    )]
+    #[arg(long, env = "IRONCLOCK_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
 }
 
@@ -229,12 +208,7 @@ pub fn redact_url(url: &str) -> String {
     };
     let creds = &rest[..at];
     match creds.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &creds[..colon],
-            &rest[at..]
-        ),
+        Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &rest[at..]),
         None => url.to_string(),
     }
 }
@@ -245,10 +219,7 @@ mod tests {
 
     #[test]
     fn redact_url_hides_the_password_only() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/x"),
-            "postgres://app:***@db:5432/x"
-        );
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact_url("sqlite://ironclock.db"), "sqlite://ironclock.db");
     }

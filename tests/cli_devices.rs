@@ -8,7 +8,13 @@ use chrono::Utc;
 use ironclock::domain::{Approval, Dialect, NewDevice};
 
 fn cli(db: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ironclock")).arg("devices").arg("--database-url").arg(db).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ironclock"))
+        .arg("devices")
+        .arg("--database-url")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[tokio::test]

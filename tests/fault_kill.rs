@@ -114,6 +114,11 @@ async fn punches_survive_repeated_sigkill_of_the_server_exactly_once() {
         let missing = expected.difference(&unique).count();
         assert_eq!(missing, 0, "{}: {missing} generated punches were lost", db.backend);
         assert_eq!(unique.len(), expected.len(), "{}: unexpected extra punches", db.backend);
-        eprintln!("{}: {} punches, {} failed uploads re-sent, {KILLS} kills", db.backend, unique.len(), report.failed_uploads);
+        eprintln!(
+            "{}: {} punches, {} failed uploads re-sent, {KILLS} kills",
+            db.backend,
+            unique.len(),
+            report.failed_uploads
+        );
     }
 }

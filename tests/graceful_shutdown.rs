@@ -34,7 +34,14 @@ async fn sigterm_during_an_upload_finishes_the_upload_before_exiting() {
         let key_dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ironclock"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", &db.url, "--auto-approve-devices"])
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &db.url,
+                "--auto-approve-devices",
+            ])
             .arg("--data-key-file")
             .arg(key_dir.path().join("k"))
             .stdout(Stdio::null())
@@ -43,7 +50,8 @@ async fn sigterm_during_an_upload_finishes_the_upload_before_exiting() {
             .unwrap();
         wait_healthy(port);
 
-        let lines: String = (0..50).map(|i| format!("{}\t2026-03-02 08:{:02}:00\t0\t1\t0\t0\t0\n", 100 + i, i)).collect();
+        let lines: String =
+            (0..50).map(|i| format!("{}\t2026-03-02 08:{:02}:00\t0\t1\t0\t0\t0\n", 100 + i, i)).collect();
         let (first, second) = lines.split_at(lines.len() / 2);
         let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

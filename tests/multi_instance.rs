@@ -19,7 +19,9 @@ const COMMANDS_PER_DEVICE: usize = 40;
 
 async fn shared_pair() -> Option<(TestApp, TestApp)> {
     let Ok(admin) = std::env::var("IRONCLOCK_TEST_POSTGRES_URL") else {
-        eprintln!("NOTICE: IRONCLOCK_TEST_POSTGRES_URL is not set; the multi-instance test needs PostgreSQL and is skipped");
+        eprintln!(
+            "NOTICE: IRONCLOCK_TEST_POSTGRES_URL is not set; the multi-instance test needs PostgreSQL and is skipped"
+        );
         return None;
     };
     let db = postgres_db(&admin).await;
@@ -66,8 +68,13 @@ async fn commands_are_delivered_and_acked_exactly_once_across_two_instances() {
     // Queued through A, delivered by B within one poll.
     let probe = a.ctx.queue.enqueue(&devices[0], Command::Info, EnqueueOptions::default()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(parse(&b.poll(&devices[0].serial_number).await), vec![(probe, "INFO".to_string())], "B must see A's command");
-    b.post(&format!("/iclock/devicecmd?SN={}", devices[0].serial_number), format!("ID={probe}&Return=0&CMD=INFO")).await;
+    assert_eq!(
+        parse(&b.poll(&devices[0].serial_number).await),
+        vec![(probe, "INFO".to_string())],
+        "B must see A's command"
+    );
+    b.post(&format!("/iclock/devicecmd?SN={}", devices[0].serial_number), format!("ID={probe}&Return=0&CMD=INFO"))
+        .await;
 
     // Many commands, queued through either instance, drained by devices polling both at random.
     for (i, d) in devices.iter().enumerate() {
@@ -91,7 +98,8 @@ async fn commands_are_delivered_and_acked_exactly_once_across_two_instances() {
                 let app = &apps[rand::thread_rng().gen_range(0..2)];
                 let got = parse(&app.poll(&d.serial_number).await);
                 if got.is_empty() {
-                    let all_done = total_acked.load(std::sync::atomic::Ordering::SeqCst) >= DEVICES * COMMANDS_PER_DEVICE;
+                    let all_done =
+                        total_acked.load(std::sync::atomic::Ordering::SeqCst) >= DEVICES * COMMANDS_PER_DEVICE;
                     if all_done {
                         break;
                     }
@@ -119,7 +127,8 @@ async fn commands_are_delivered_and_acked_exactly_once_across_two_instances() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     assert_eq!(delivered.len(), DEVICES * COMMANDS_PER_DEVICE, "every command delivered");
     for d in &devices {
-        let all = apps[0].ctx.queue.list(d.id, &CommandFilter { limit: Some(1000), ..Default::default() }).await.unwrap();
+        let all =
+            apps[0].ctx.queue.list(d.id, &CommandFilter { limit: Some(1000), ..Default::default() }).await.unwrap();
         for c in all {
             assert_eq!((c.state, c.attempts), (CommandState::Acked, 1), "command {} of {}", c.id, d.serial_number);
         }

@@ -15,29 +15,15 @@ use ironclock::pull::wire::Packet;
 use ironclock::pull::{Client, ConnectOptions, TransportMode};
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
 }
 
 /// The recv lines of one pyzk test, in order (raw socket reads, frames may span lines).
 fn recv_lines(test: &str) -> Vec<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/oracles/pull/captures/pyzk_test_vectors.txt");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/pull/captures/pyzk_test_vectors.txt");
     let text = std::fs::read_to_string(path).unwrap();
-    let section = text
-        .split(&format!("## {test} "))
-        .nth(1)
-        .unwrap()
-        .split("\n## ")
-        .next()
-        .unwrap()
-        .to_string();
-    section
-        .lines()
-        .filter_map(|l| l.strip_prefix("recv "))
-        .map(|l| hex(l.split_whitespace().next().unwrap()))
-        .collect()
+    let section = text.split(&format!("## {test} ")).nth(1).unwrap().split("\n## ").next().unwrap().to_string();
+    section.lines().filter_map(|l| l.strip_prefix("recv ")).map(|l| hex(l.split_whitespace().next().unwrap())).collect()
 }
 
 /// Frames of a byte stream (complete ones only).
@@ -64,11 +50,7 @@ fn replay(lines: &[Vec<u8>], reply: u16) -> Vec<Vec<u8>> {
             p.encode_tcp()
         })
         .collect();
-    assert_eq!(
-        rewritten.len(),
-        stream.len(),
-        "captured lines are whole frames"
-    );
+    assert_eq!(rewritten.len(), stream.len(), "captured lines are whole frames");
     let mut pieces = Vec::new();
     let mut at = 0;
     for l in lines {
@@ -135,39 +117,19 @@ async fn users_are_read_from_the_captured_k20_stream_split_at_odd_places() {
         50 => replay(&lines[1..2], req.reply),
         1503 => replay(&lines[2..3], req.reply),
         1504 => {
-            assert_eq!(
-                req.data,
-                [0, 0, 0, 0, 0xb4, 0x13, 0, 0],
-                "one chunk: offset 0, 5044 bytes"
-            );
+            assert_eq!(req.data, [0, 0, 0, 0, 0xb4, 0x13, 0, 0], "one chunk: offset 0, 5044 bytes");
             replay(&lines[3..lines.len() - 3], req.reply)
         }
         _ => ack(req, session),
     });
     let (addr, seen) = scripted_device(handler).await;
     let mut c = Client::connect(options(addr)).await.unwrap();
-    assert_eq!(
-        c.session_id(),
-        0x3c5c,
-        "the session id comes from the CONNECT reply"
-    );
+    assert_eq!(c.session_id(), 0x3c5c, "the session id comes from the CONNECT reply");
     let users = c.read_users().await.unwrap();
     assert_eq!(users.len(), 70);
-    assert_eq!(
-        (
-            users[0].uid,
-            users[0].user_id.as_str(),
-            users[0].name.as_str()
-        ),
-        (1, "5147983", "JesusSaldivar")
-    );
+    assert_eq!((users[0].uid, users[0].user_id.as_str(), users[0].name.as_str()), (1, "5147983", "JesusSaldivar"));
     c.close().await.unwrap();
-    let commands: Vec<u16> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|f| u16::from_le_bytes([f[8], f[9]]))
-        .collect();
+    let commands: Vec<u16> = seen.lock().unwrap().iter().map(|f| u16::from_le_bytes([f[8], f[9]])).collect();
     assert_eq!(commands, [1000, 12, 50, 1503, 1504, 1502, 1001]);
 }
 
@@ -204,16 +166,8 @@ async fn comm_key_45_produces_the_captured_auth_frame_byte_for_byte() {
     let c = Client::connect(o).await.unwrap();
     c.close().await.unwrap();
     let frames = seen.lock().unwrap().clone();
-    assert_eq!(
-        frames[0],
-        hex("5050827d08000000e80317fc00000000"),
-        "CONNECT"
-    );
-    assert_eq!(
-        frames[1],
-        hex("5050827d0c0000004e044db0cf45010061c9323c"),
-        "AUTH"
-    );
+    assert_eq!(frames[0], hex("5050827d08000000e80317fc00000000"), "CONNECT");
+    assert_eq!(frames[1], hex("5050827d0c0000004e044db0cf45010061c9323c"), "AUTH");
 }
 
 #[tokio::test]
@@ -223,10 +177,7 @@ async fn a_device_that_answers_connect_with_unauth_but_no_key_is_configured_fail
         _ => ack(req, 0x45cf),
     });
     let (addr, _) = scripted_device(handler).await;
-    assert!(matches!(
-        Client::connect(options(addr)).await,
-        Err(ironclock::pull::Error::AuthFailed(_))
-    ));
+    assert!(matches!(Client::connect(options(addr)).await, Err(ironclock::pull::Error::AuthFailed(_))));
 }
 
 #[tokio::test]
@@ -242,12 +193,6 @@ async fn a_table_read_no_firmware_command_answers_is_reported_unsupported_not_em
     let (addr, _) = scripted_device(handler).await;
     let mut c = Client::connect(options(addr)).await.unwrap();
     let read = c.read_users().await;
-    assert!(
-        matches!(
-            read,
-            Err(ironclock::pull::Error::Unsupported { command: 9 })
-        ),
-        "{read:?}"
-    );
+    assert!(matches!(read, Err(ironclock::pull::Error::Unsupported { command: 9 })), "{read:?}");
     c.close().await.unwrap();
 }

@@ -59,9 +59,7 @@ impl Check {
 }
 
 fn golden(file: &str) -> Vec<(String, Vec<Frame>)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/oracles/pull/golden")
-        .join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/pull/golden").join(file);
     let text = std::fs::read_to_string(path).unwrap();
     let mut out: Vec<(String, Vec<Frame>)> = Vec::new();
     for line in text.lines() {
@@ -71,9 +69,7 @@ fn golden(file: &str) -> Vec<(String, Vec<Frame>)> {
         } else if let Some(h) = line.strip_prefix("send ") {
             let bytes: Vec<u8> = {
                 let h = h.split_whitespace().next().unwrap();
-                (0..h.len() / 2)
-                    .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
-                    .collect()
+                (0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect()
             };
             if let Some(last) = out.last_mut() {
                 if bytes.starts_with(&[0x50, 0x50, 0x82, 0x7d]) {
@@ -113,12 +109,7 @@ impl Recorder {
     }
 
     fn sections(&self) -> Vec<(String, Vec<Frame>)> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(l, b)| (l.clone(), frames(b)))
-            .collect()
+        self.0.lock().unwrap().iter().map(|(l, b)| (l.clone(), frames(b))).collect()
     }
 
     async fn proxy(&self, device: SocketAddr) -> SocketAddr {
@@ -163,12 +154,7 @@ impl Recorder {
         back.connect(device).await.unwrap();
         let addr = front.local_addr().unwrap();
         let client: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
-        let (rec, f, b, cl) = (
-            self.clone(),
-            Arc::clone(&front),
-            Arc::clone(&back),
-            Arc::clone(&client),
-        );
+        let (rec, f, b, cl) = (self.clone(), Arc::clone(&front), Arc::clone(&back), Arc::clone(&client));
         tokio::spawn(async move {
             let mut buf = vec![0u8; 65_536];
             while let Ok((n, peer)) = f.recv_from(&mut buf).await {
@@ -196,14 +182,8 @@ impl Recorder {
 /// The golden scenario's device: uid 1 '1001' Alice, uid 2 '1002' Bob (admin, pw 1234, card
 /// 123456), uid 3 '1003' Chen (card 987654); six templates; uid 3 has 15 faces; a photo of 1001.
 async fn golden_device(comm_key: u32) -> SimDevice {
-    let config = SimConfig {
-        first_session_id: Some(0x1234),
-        comm_key,
-        ..SimConfig::default()
-    };
-    let sim = SimDevice::start("127.0.0.1:0".parse().unwrap(), config, &Seed::default())
-        .await
-        .unwrap();
+    let config = SimConfig { first_session_id: Some(0x1234), comm_key, ..SimConfig::default() };
+    let sim = SimDevice::start("127.0.0.1:0".parse().unwrap(), config, &Seed::default()).await.unwrap();
     let mut bob = User::new(2, "1002", "Bob");
     bob.privilege = 14;
     bob.password = "1234".into();
@@ -213,42 +193,19 @@ async fn golden_device(comm_key: u32) -> SimDevice {
     for u in [User::new(1, "1001", "Alice"), bob, chen] {
         sim.put_user(u);
     }
-    for (uid, finger, len) in [
-        (1u16, 0u8, 600usize),
-        (1, 1, 624),
-        (2, 5, 640),
-        (2, 6, 664),
-        (3, 0, 680),
-        (3, 9, 704),
-    ] {
-        sim.put_template(Template {
-            uid,
-            finger,
-            flag: 1,
-            data: vec![0x5a; len],
-        });
+    for (uid, finger, len) in [(1u16, 0u8, 600usize), (1, 1, 624), (2, 5, 640), (2, 6, 664), (3, 0, 680), (3, 9, 704)] {
+        sim.put_template(Template { uid, finger, flag: 1, data: vec![0x5a; len] });
     }
     sim.put_face_blob(3, face_records(3, "golden"));
     sim.put_photo("1001", jpeg("1001"));
-    for (user_id, verify) in [
-        ("1001", 1),
-        ("1002", 15),
-        ("1001", 1),
-        ("1003", 2),
-        ("1002", 15),
-    ] {
+    for (user_id, verify) in [("1001", 1), ("1002", 15), ("1001", 1), ("1003", 2), ("1002", 15)] {
         assert!(sim.inject_punch(user_id, verify, 0));
     }
     sim
 }
 
 fn compare(label: &str, ours: &[Frame], gold: &[Frame], check: Check) -> Result<String, String> {
-    let show = |f: &[Frame]| {
-        f.iter()
-            .map(|(c, d)| format!("{c}:{}", d.len()))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let show = |f: &[Frame]| f.iter().map(|(c, d)| format!("{c}:{}", d.len())).collect::<Vec<_>>().join(" ");
     let ok = match check {
         Check::Same => ours == gold,
         Check::SameCommands(_) => ours.iter().map(|f| f.0).eq(gold.iter().map(|f| f.0)),
@@ -259,24 +216,14 @@ fn compare(label: &str, ours: &[Frame], gold: &[Frame], check: Check) -> Result<
             !ours.is_empty() && ours.iter().all(|f| it.any(|g| g == f))
         }
         Check::SameFor(cmds, _) => {
-            let pick = |f: &[Frame]| {
-                f.iter()
-                    .filter(|x| cmds.contains(&x.0))
-                    .cloned()
-                    .collect::<Vec<_>>()
-            };
+            let pick = |f: &[Frame]| f.iter().filter(|x| cmds.contains(&x.0)).cloned().collect::<Vec<_>>();
             !pick(ours).is_empty() && pick(ours) == pick(gold)
         }
     };
     if ok {
         Ok(format!("PASS {label} ({})", check.describe()))
     } else {
-        Err(format!(
-            "FAIL {label} ({})\n  ours:   {}\n  golden: {}",
-            check.describe(),
-            show(ours),
-            show(gold)
-        ))
+        Err(format!("FAIL {label} ({})\n  ours:   {}\n  golden: {}", check.describe(), show(ours), show(gold)))
     }
 }
 
@@ -285,19 +232,12 @@ fn judge(file: &str, recorded: Vec<(String, Vec<Frame>)>, cases: &[(&str, &[&str
     let mut report = Vec::new();
     let mut failed = 0;
     for (ours_label, golden_labels, check) in cases {
-        let ours = &recorded
-            .iter()
-            .find(|(l, _)| l == ours_label)
-            .unwrap_or_else(|| panic!("no section {ours_label}"))
-            .1;
+        let ours =
+            &recorded.iter().find(|(l, _)| l == ours_label).unwrap_or_else(|| panic!("no section {ours_label}")).1;
         let g: Vec<Frame> = golden_labels
             .iter()
             .flat_map(|gl| {
-                gold.iter()
-                    .find(|(l, _)| l == gl)
-                    .unwrap_or_else(|| panic!("{file}: no golden section {gl}"))
-                    .1
-                    .clone()
+                gold.iter().find(|(l, _)| l == gl).unwrap_or_else(|| panic!("{file}: no golden section {gl}")).1.clone()
             })
             .collect();
         match compare(ours_label, ours, &g, *check) {
@@ -309,10 +249,7 @@ fn judge(file: &str, recorded: Vec<(String, Vec<Frame>)>, cases: &[(&str, &[&str
         }
     }
     let passed = report.len() - failed;
-    println!(
-        "{file}:\n{}\n{passed} passed, {failed} failed",
-        report.join("\n")
-    );
+    println!("{file}:\n{}\n{passed} passed, {failed} failed", report.join("\n"));
     assert_eq!(failed, 0, "{}", report.join("\n"));
 }
 
@@ -363,37 +300,21 @@ async fn pyzk_scenario(transport: TransportMode, file: &str) {
     call!("write_user", c.write_user(&dave));
     call!("read_template_1_0", c.read_template(1, 0));
     call!("read_template_missing", c.read_template(4, 7));
-    sim.put_template(Template {
-        uid: 4,
-        finger: 1,
-        flag: 1,
-        data: vec![1; 700],
-    });
+    sim.put_template(Template { uid: 4, finger: 1, flag: 1, data: vec![1; 700] });
     call!("delete_template_4_1", c.delete_template(4, 1));
     call!("delete_user", c.delete_user("1004"));
     call!("read_attendance", c.read_attendance());
     call!("time", c.time());
-    let t = NaiveDate::from_ymd_opt(2024, 3, 5)
-        .unwrap()
-        .and_hms_opt(9, 30, 0)
-        .unwrap();
+    let t = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap().and_hms_opt(9, 30, 0).unwrap();
     call!("set_time", c.set_time(t));
     call!("refresh", c.refresh());
     call!("enable", c.enable());
     rec.mark("live");
     c.listen(1).await.unwrap();
     assert!(sim.inject_punch("1002", 15, 0));
-    assert!(c
-        .next_event(Duration::from_secs(3))
-        .await
-        .unwrap()
-        .is_some());
+    assert!(c.next_event(Duration::from_secs(3)).await.unwrap().is_some());
     assert!(sim.inject_punch("1003", 1, 1));
-    assert!(c
-        .next_event(Duration::from_secs(3))
-        .await
-        .unwrap()
-        .is_some());
+    assert!(c.next_event(Duration::from_secs(3)).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_millis(100)).await; // let the second ACK pass the proxy
     c.stop_listening().await.unwrap();
     rec.mark("close");
@@ -459,11 +380,7 @@ async fn our_comm_key_handshake_matches_pyzk_byte_for_byte() {
         .expect("golden section")
         .1;
     let ours = &rec.sections()[0].1;
-    assert_eq!(
-        &ours[..2],
-        &g[..2],
-        "CONNECT and AUTH (key 123456, session 0x1234, nonce 50)"
-    );
+    assert_eq!(&ours[..2], &g[..2], "CONNECT and AUTH (key 123456, session 0x1234, nonce 50)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,16 +417,8 @@ async fn our_face_photo_and_template_frames_match_fpmachine() {
 
     let wrap = "fpmachine wraps every call in DISABLEDEVICE <I 0> … ENABLEDEVICE";
     let cases: &[(&str, &[&str], Check)] = &[
-        (
-            "read_face_1003",
-            &["dev.get_user_face('1003')"],
-            Check::OursIsSubsequence(wrap),
-        ),
-        (
-            "read_face_1004",
-            &["dev.get_user_face('1004')"],
-            Check::OursIsSubsequence(wrap),
-        ),
+        ("read_face_1003", &["dev.get_user_face('1003')"], Check::OursIsSubsequence(wrap)),
+        ("read_face_1004", &["dev.get_user_face('1004')"], Check::OursIsSubsequence(wrap)),
         (
             "write_faces",
             &["dev.set_user_face('1004', FACES)"],
@@ -518,16 +427,8 @@ async fn our_face_photo_and_template_frames_match_fpmachine() {
                 "CMD_DATA parts of ≤ 1024 bytes instead of one 38 640-byte frame (spec §8.4)",
             ),
         ),
-        (
-            "delete_faces",
-            &["dev.del_user_face('1004')"],
-            Check::OursIsSubsequence(wrap),
-        ),
-        (
-            "read_photo_1001",
-            &["dev.get_user_pic('1001')"],
-            Check::OursIsSubsequence(wrap),
-        ),
+        ("delete_faces", &["dev.del_user_face('1004')"], Check::OursIsSubsequence(wrap)),
+        ("read_photo_1001", &["dev.get_user_pic('1001')"], Check::OursIsSubsequence(wrap)),
         (
             "write_photo",
             &["dev.set_user_pic('1004', JPEG)"],
@@ -536,21 +437,9 @@ async fn our_face_photo_and_template_frames_match_fpmachine() {
                 "CMD_DATA parts of ≤ 1024 bytes; the hash values differ because the JPEG does",
             ),
         ),
-        (
-            "read_photo_1004",
-            &["dev.get_user_pic('1004')"],
-            Check::OursIsSubsequence(wrap),
-        ),
-        (
-            "delete_photo",
-            &["dev.del_user_pic('1004')"],
-            Check::OursIsSubsequence(wrap),
-        ),
-        (
-            "read_template_4_0",
-            &["dev.get_fp(4, 0)"],
-            Check::OursIsSubsequence(wrap),
-        ),
+        ("read_photo_1004", &["dev.get_user_pic('1004')"], Check::OursIsSubsequence(wrap)),
+        ("delete_photo", &["dev.del_user_pic('1004')"], Check::OursIsSubsequence(wrap)),
+        ("read_template_4_0", &["dev.get_fp(4, 0)"], Check::OursIsSubsequence(wrap)),
         ("close", &["dev.disconnect()"], Check::Same),
     ];
     judge("fpmachine_tcp.txt", rec.sections(), cases);

@@ -6,38 +6,17 @@ use std::time::Duration;
 use ironclock::sim::pull::{Seed, SimConfig, SimDevice};
 
 async fn sim(comm_key: u32) -> SimDevice {
-    let seed = Seed {
-        user_ids: (1..=12).collect(),
-        fingers_per_user: 1,
-        faces: true,
-        photos: true,
-        records: 40,
-    };
-    SimDevice::start(
-        "127.0.0.1:0".parse().unwrap(),
-        SimConfig {
-            comm_key,
-            ..SimConfig::default()
-        },
-        &seed,
-    )
-    .await
-    .unwrap()
+    let seed = Seed { user_ids: (1..=12).collect(), fingers_per_user: 1, faces: true, photos: true, records: 40 };
+    SimDevice::start("127.0.0.1:0".parse().unwrap(), SimConfig { comm_key, ..SimConfig::default() }, &seed)
+        .await
+        .unwrap()
 }
 
 /// Runs `ironclock pull ADDR args…`; returns (success, stdout, stderr).
 async fn pull(addr: std::net::SocketAddr, args: &[&str]) -> (bool, String, String) {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ironclock"));
-    cmd.arg("pull")
-        .arg(addr.to_string())
-        .args(args)
-        .arg("--timeout")
-        .arg("3")
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("bounded")
-        .unwrap();
+    cmd.arg("pull").arg(addr.to_string()).args(args).arg("--timeout").arg("3").kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await.expect("bounded").unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -81,29 +60,11 @@ async fn faces_photos_and_user_writes_work_from_the_shell() {
     assert!(ok);
     assert_eq!(json(&out)[0]["faces"].as_array().unwrap().len(), 15);
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = pull(
-        sim.addr(),
-        &["photos", "4", "--out", dir.path().to_str().unwrap()],
-    )
-    .await;
+    let (ok, _, err) = pull(sim.addr(), &["photos", "4", "--out", dir.path().to_str().unwrap()]).await;
     assert!(ok, "{err}");
-    assert_eq!(
-        std::fs::read(dir.path().join("4.jpg")).unwrap(),
-        sim.photo("4").unwrap()
-    );
-    let (ok, out, err) = pull(
-        sim.addr(),
-        &[
-            "set-user",
-            "5001",
-            "--name",
-            "Shell User",
-            "--card",
-            "99",
-            "--json",
-        ],
-    )
-    .await;
+    assert_eq!(std::fs::read(dir.path().join("4.jpg")).unwrap(), sim.photo("4").unwrap());
+    let (ok, out, err) =
+        pull(sim.addr(), &["set-user", "5001", "--name", "Shell User", "--card", "99", "--json"]).await;
     assert!(ok, "{err}");
     assert_eq!(json(&out)["uid"], 13);
     let (ok, _, _) = pull(sim.addr(), &["delete-user", "5001"]).await;

@@ -7,27 +7,19 @@ use proptest::prelude::*;
 
 use ironclock::pull::session::ReplyAssembler;
 use ironclock::pull::wire::attendance::{
-    decode_attendance, decode_attendance_table, encode_attendance, AttendanceFormat,
-    AttendanceRecord,
+    decode_attendance, decode_attendance_table, encode_attendance, AttendanceFormat, AttendanceRecord,
 };
 use ironclock::pull::wire::batch::{decode_batch, encode_batch, Batch, BatchFinger, OpSign};
-use ironclock::pull::wire::buffer::{
-    frame_buffer, unframe_buffer, QueryData, QueryReply, ReadChunk,
-};
+use ironclock::pull::wire::buffer::{frame_buffer, unframe_buffer, QueryData, QueryReply, ReadChunk};
 use ironclock::pull::wire::commkey::{make_commkey, verify_commkey};
 use ironclock::pull::wire::envelope::{split_frame, Split};
-use ironclock::pull::wire::event::{
-    decode_events, encode_attendance_event, AttendanceEvent, LiveEvent,
-};
-use ironclock::pull::wire::face::{
-    decode_faces, encode_face, FaceRecord, FaceRequest, FACE_DATA_LEN,
-};
+use ironclock::pull::wire::event::{decode_events, encode_attendance_event, AttendanceEvent, LiveEvent};
+use ironclock::pull::wire::face::{decode_faces, encode_face, FaceRecord, FaceRequest, FACE_DATA_LEN};
 use ironclock::pull::wire::options::{decode_option_pair, decode_option_request};
 use ironclock::pull::wire::photo::decode_photo_name;
 use ironclock::pull::wire::sizes::FreeSizes;
 use ironclock::pull::wire::template::{
-    decode_single_template, decode_template_table, encode_single_template, encode_template_table,
-    Template,
+    decode_single_template, decode_template_table, encode_single_template, encode_template_table, Template,
 };
 use ironclock::pull::wire::time::{decode_time, encode_time};
 use ironclock::pull::wire::user::{
@@ -37,129 +29,68 @@ use ironclock::pull::wire::Packet;
 
 fn text(max_bytes: usize) -> impl Strategy<Value = String> {
     // printable ASCII and some multi-byte letters, never NUL, within the byte budget
-    proptest::collection::vec(
-        prop_oneof![4 => 0x20u8..0x7f, 1 => Just(0u8)],
-        0..=max_bytes,
-    )
-    .prop_map(|v| {
-        v.into_iter()
-            .filter(|&b| b != 0)
-            .map(char::from)
-            .collect::<String>()
-    })
-    .prop_flat_map(move |ascii| {
-        prop_oneof![
-            Just(ascii.clone()),
-            Just(format!(
-                "{}é",
-                &ascii[..ascii.len().min(max_bytes.saturating_sub(2))]
-            ))
-        ]
-    })
-    .prop_filter("fits", move |s| s.len() <= max_bytes)
+    proptest::collection::vec(prop_oneof![4 => 0x20u8..0x7f, 1 => Just(0u8)], 0..=max_bytes)
+        .prop_map(|v| v.into_iter().filter(|&b| b != 0).map(char::from).collect::<String>())
+        .prop_flat_map(move |ascii| {
+            prop_oneof![
+                Just(ascii.clone()),
+                Just(format!("{}é", &ascii[..ascii.len().min(max_bytes.saturating_sub(2))]))
+            ]
+        })
+        .prop_filter("fits", move |s| s.len() <= max_bytes)
 }
 
 fn datetime() -> impl Strategy<Value = NaiveDateTime> {
-    (
-        2000i32..=2099,
-        1u32..=12,
-        1u32..=28,
-        0u32..24,
-        0u32..60,
-        0u32..60,
-    )
-        .prop_map(|(y, mo, d, h, mi, s)| {
-            NaiveDate::from_ymd_opt(y, mo, d)
-                .unwrap()
-                .and_hms_opt(h, mi, s)
-                .unwrap()
-        })
+    (2000i32..=2099, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60, 0u32..60)
+        .prop_map(|(y, mo, d, h, mi, s)| NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, s).unwrap())
 }
 
 fn user72() -> impl Strategy<Value = User> {
-    (
-        any::<u16>(),
-        any::<u8>(),
-        text(8),
-        text(24),
-        any::<u32>(),
-        any::<u8>(),
-        any::<[u16; 4]>(),
-        text(24),
+    (any::<u16>(), any::<u8>(), text(8), text(24), any::<u32>(), any::<u8>(), any::<[u16; 4]>(), text(24)).prop_map(
+        |(uid, privilege, password, name, card, group, timezones, user_id)| User {
+            uid,
+            privilege,
+            password,
+            name,
+            card,
+            group,
+            timezones,
+            user_id,
+        },
     )
-        .prop_map(
-            |(uid, privilege, password, name, card, group, timezones, user_id)| User {
-                uid,
-                privilege,
-                password,
-                name,
-                card,
-                group,
-                timezones,
-                user_id,
-            },
-        )
 }
 
 fn user28() -> impl Strategy<Value = User> {
-    (
-        any::<u16>(),
-        any::<u8>(),
-        text(5),
-        text(8),
-        any::<u32>(),
-        any::<u8>(),
-        any::<u16>(),
-        any::<u32>(),
+    (any::<u16>(), any::<u8>(), text(5), text(8), any::<u32>(), any::<u8>(), any::<u16>(), any::<u32>()).prop_map(
+        |(uid, privilege, password, name, card, group, tz, id)| User {
+            uid,
+            privilege,
+            password,
+            name,
+            card,
+            group,
+            timezones: [tz, 0, 0, 0],
+            user_id: id.to_string(),
+        },
     )
-        .prop_map(
-            |(uid, privilege, password, name, card, group, tz, id)| User {
-                uid,
-                privilege,
-                password,
-                name,
-                card,
-                group,
-                timezones: [tz, 0, 0, 0],
-                user_id: id.to_string(),
-            },
-        )
 }
 
 fn record() -> impl Strategy<Value = AttendanceRecord> {
-    (
-        any::<u16>(),
-        1u32..,
-        datetime(),
-        any::<u8>(),
-        any::<u8>(),
-        any::<u32>(),
+    (any::<u16>(), 1u32.., datetime(), any::<u8>(), any::<u8>(), any::<u32>()).prop_map(
+        |(uid, id, timestamp, verify, state, workcode)| AttendanceRecord {
+            uid,
+            user_id: id.to_string(),
+            timestamp,
+            verify,
+            state,
+            workcode,
+        },
     )
-        .prop_map(
-            |(uid, id, timestamp, verify, state, workcode)| AttendanceRecord {
-                uid,
-                user_id: id.to_string(),
-                timestamp,
-                verify,
-                state,
-                workcode,
-            },
-        )
 }
 
 fn template() -> impl Strategy<Value = Template> {
-    (
-        any::<u16>(),
-        any::<u8>(),
-        any::<u8>(),
-        proptest::collection::vec(any::<u8>(), 0..700),
-    )
-        .prop_map(|(uid, finger, flag, data)| Template {
-            uid,
-            finger,
-            flag,
-            data,
-        })
+    (any::<u16>(), any::<u8>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..700))
+        .prop_map(|(uid, finger, flag, data)| Template { uid, finger, flag, data })
 }
 
 proptest! {

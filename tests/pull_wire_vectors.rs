@@ -13,9 +13,7 @@ use ironclock::pull::wire::user::{decode_user_table, UserRecordSize};
 use ironclock::pull::wire::{Packet, WireError};
 
 fn oracle_file(rel: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/oracles/pull")
-        .join(rel);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/pull").join(rel);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -42,9 +40,7 @@ fn sections(text: &str) -> Vec<(String, Vec<Line>)> {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
 }
 
 /// Cuts a byte stream into TCP frames; returns the packets and the error that stopped it, if any.
@@ -56,11 +52,7 @@ fn frames(stream: &[u8]) -> (Vec<Packet>, Option<WireError>) {
             Ok(Split::Complete { packet, consumed }) => {
                 match Packet::decode(&rest[packet.clone()]) {
                     Ok(p) => {
-                        assert_eq!(
-                            p.encode_tcp(),
-                            rest[..consumed],
-                            "re-encoding changes the bytes"
-                        );
+                        assert_eq!(p.encode_tcp(), rest[..consumed], "re-encoding changes the bytes");
                         out.push(p);
                     }
                     Err(e) => return (out, Some(e)),
@@ -68,13 +60,7 @@ fn frames(stream: &[u8]) -> (Vec<Packet>, Option<WireError>) {
                 rest = &rest[consumed..];
             }
             Ok(Split::Partial { .. }) => {
-                return (
-                    out,
-                    (!rest.is_empty()).then_some(WireError::BadLength {
-                        what: "tail",
-                        len: rest.len(),
-                    }),
-                )
+                return (out, (!rest.is_empty()).then_some(WireError::BadLength { what: "tail", len: rest.len() }))
             }
             Err(e) => return (out, Some(e)),
         }
@@ -92,14 +78,12 @@ fn every_pyzk_capture_stream_splits_into_checksum_valid_frames() {
             let stream: Vec<u8> = lines
                 .iter()
                 // send lines are whole frames; recv lines may be continuation segments
-                .filter(|(d, b)| {
-                    d == dir && (dir == "recv" || b.starts_with(&[0x50, 0x50, 0x82, 0x7d]))
-                })
+                .filter(|(d, b)| d == dir && (dir == "recv" || b.starts_with(&[0x50, 0x50, 0x82, 0x7d])))
                 .flat_map(|(_, b)| b.clone())
                 .collect();
-            let udp = lines.iter().any(|(d, b)| {
-                d == dir && !b.is_empty() && !b.starts_with(&[0x50, 0x50]) && title.contains("udp")
-            });
+            let udp = lines
+                .iter()
+                .any(|(d, b)| d == dir && !b.is_empty() && !b.starts_with(&[0x50, 0x50]) && title.contains("udp"));
             if stream.is_empty() || udp {
                 continue;
             }
@@ -140,9 +124,7 @@ fn udp_captures_and_adrobinoga_frames_decode_and_re_encode_identically() {
                     let (p, e) = frames(bytes);
                     // a TCP line is a whole frame unless the capture cut it (continued on the next line)
                     assert!(
-                        e.is_none()
-                            || matches!(e, Some(WireError::BadLength { .. }))
-                            || title.contains("live_connect"),
+                        e.is_none() || matches!(e, Some(WireError::BadLength { .. })) || title.contains("live_connect"),
                         "{file} {title} {dir}: {e:?}"
                     );
                     checked += p.len();
@@ -159,12 +141,7 @@ fn udp_captures_and_adrobinoga_frames_decode_and_re_encode_identically() {
 
 #[test]
 fn every_golden_frame_of_pyzk_and_fpmachine_decodes_and_re_encodes_identically() {
-    for file in [
-        "golden/pyzk_tcp.txt",
-        "golden/pyzk_udp.txt",
-        "golden/pyzk_commkey.txt",
-        "golden/fpmachine_tcp.txt",
-    ] {
+    for file in ["golden/pyzk_tcp.txt", "golden/pyzk_udp.txt", "golden/pyzk_commkey.txt", "golden/fpmachine_tcp.txt"] {
         let mut n = 0;
         for (title, lines) in sections(&oracle_file(file)) {
             for (dir, bytes) in &lines {
@@ -173,8 +150,7 @@ fn every_golden_frame_of_pyzk_and_fpmachine_decodes_and_re_encodes_identically()
                     assert!(e.is_none(), "{file} {title} {dir}: {e:?}");
                     n += p.len();
                 } else {
-                    let p = Packet::decode(bytes)
-                        .unwrap_or_else(|e| panic!("{file} {title} {dir}: {e}"));
+                    let p = Packet::decode(bytes).unwrap_or_else(|e| panic!("{file} {title} {dir}: {e}"));
                     assert_eq!(&p.encode(), bytes);
                     n += 1;
                 }
@@ -189,27 +165,14 @@ fn the_broken_tcp_user_stream_reassembles_into_seventy_users() {
     // pyzk test_tcp_get_users_broken_tcp: 1503 → 13-byte ACK (5044 bytes), 1504 → PREPARE_DATA +
     // five 1008-byte DATA frames + one 4-byte DATA frame, split at odd places by recv()
     let text = oracle_file("captures/pyzk_test_vectors.txt");
-    let (_, lines) = sections(&text)
-        .into_iter()
-        .find(|(t, _)| t.starts_with("test_tcp_get_users_broken_tcp"))
-        .unwrap();
-    let stream: Vec<u8> = lines
-        .iter()
-        .filter(|(d, _)| d == "recv")
-        .flat_map(|(_, b)| b.clone())
-        .collect();
+    let (_, lines) = sections(&text).into_iter().find(|(t, _)| t.starts_with("test_tcp_get_users_broken_tcp")).unwrap();
+    let stream: Vec<u8> = lines.iter().filter(|(d, _)| d == "recv").flat_map(|(_, b)| b.clone()).collect();
     let (packets, _) = frames(&stream);
-    let reply = packets
-        .iter()
-        .find(|p| p.command == 2000 && p.data.len() == 13)
-        .unwrap();
+    let reply = packets.iter().find(|p| p.command == 2000 && p.data.len() == 13).unwrap();
     let announced = QueryReply::decode(&reply.data).unwrap();
     assert_eq!(announced.buffer_len, 5044);
-    let buffer: Vec<u8> = packets
-        .iter()
-        .filter(|p| p.command == 1501 && p.reply == 0x16)
-        .flat_map(|p| p.data.clone())
-        .collect();
+    let buffer: Vec<u8> =
+        packets.iter().filter(|p| p.command == 1501 && p.reply == 0x16).flat_map(|p| p.data.clone()).collect();
     assert_eq!(buffer.len(), 5044);
     // computed_vectors.txt: the firmware's PJW hash of this buffer (the device claimed 0x23efcd: unexplained, advisory)
     assert_eq!(pjw_hash(&buffer), 0x0033_a871);
@@ -217,23 +180,9 @@ fn the_broken_tcp_user_stream_reassembles_into_seventy_users() {
     let (size, users) = decode_user_table(body, Some(70)).unwrap();
     assert_eq!(size, UserRecordSize::Long72);
     assert_eq!(users.len(), 70);
-    assert_eq!(
-        (
-            users[0].uid,
-            users[0].user_id.as_str(),
-            users[0].name.as_str()
-        ),
-        (1, "5147983", "JesusSaldivar")
-    );
+    assert_eq!((users[0].uid, users[0].user_id.as_str(), users[0].name.as_str()), (1, "5147983", "JesusSaldivar"));
     assert_eq!(users[0].privilege, 14);
-    assert_eq!(
-        (
-            users[1].uid,
-            users[1].user_id.as_str(),
-            users[1].name.as_str()
-        ),
-        (2, "3494866", "NievesLopez")
-    );
+    assert_eq!((users[1].uid, users[1].user_id.as_str(), users[1].name.as_str()), (2, "3494866", "NievesLopez"));
     // records 3..=9 straddle each other: pyzk's authors pasted the continuation segments of this
     // capture in another order, so only framing, size detection, count and hash are checked
 }
@@ -241,29 +190,12 @@ fn the_broken_tcp_user_stream_reassembles_into_seventy_users() {
 #[test]
 fn the_captured_single_template_stream_is_a_1243_byte_zkfinger10_template() {
     let text = oracle_file("captures/pyzk_test_vectors.txt");
-    let (_, lines) = sections(&text)
-        .into_iter()
-        .find(|(t, _)| t.starts_with("test_tcp_get_template_1f"))
-        .unwrap();
-    let stream: Vec<u8> = lines
-        .iter()
-        .filter(|(d, _)| d == "recv")
-        .flat_map(|(_, b)| b.clone())
-        .collect();
+    let (_, lines) = sections(&text).into_iter().find(|(t, _)| t.starts_with("test_tcp_get_template_1f")).unwrap();
+    let stream: Vec<u8> = lines.iter().filter(|(d, _)| d == "recv").flat_map(|(_, b)| b.clone()).collect();
     let (packets, _) = frames(&stream);
     let prepare = packets.iter().find(|p| p.command == 1500).unwrap();
-    assert_eq!(
-        ReadChunk::decode(&prepare.data).unwrap(),
-        ReadChunk {
-            offset: 1244,
-            size: 1008
-        }
-    );
-    let payload: Vec<u8> = packets
-        .iter()
-        .filter(|p| p.command == 1501)
-        .flat_map(|p| p.data.clone())
-        .collect();
+    assert_eq!(ReadChunk::decode(&prepare.data).unwrap(), ReadChunk { offset: 1244, size: 1008 });
+    let payload: Vec<u8> = packets.iter().filter(|p| p.command == 1501).flat_map(|p| p.data.clone()).collect();
     assert_eq!(payload.len(), 1244);
     let (template, flag) = decode_single_template(&payload);
     assert_eq!((template.len(), flag), (1243, 1));
@@ -282,27 +214,13 @@ fn pyzk_request_frames_in_the_computed_vectors_are_what_our_encoders_produce() {
     // the HR upload buffer (CMD_DATA) decodes as a batch and re-encodes identically
     let upload = sends.iter().find(|p| p.command == 1501).unwrap();
     let batch = decode_batch(&upload.data, UserRecordSize::Long72).unwrap();
-    assert_eq!(
-        ironclock::pull::wire::batch::encode_batch(&batch, UserRecordSize::Long72).unwrap(),
-        upload.data
-    );
+    assert_eq!(ironclock::pull::wire::batch::encode_batch(&batch, UserRecordSize::Long72).unwrap(), upload.data);
     let cmd110 = sends.iter().find(|p| p.command == 110).unwrap();
-    assert_eq!(
-        cmd110.data,
-        ironclock::pull::wire::batch::BATCH_COMMAND_PAYLOAD
-    );
+    assert_eq!(cmd110.data, ironclock::pull::wire::batch::BATCH_COMMAND_PAYLOAD);
     // CONNECT with session 0 / reply 0 is e8 03 17 fc 00 00 00 00
-    assert_eq!(
-        Packet::new(1000, 0, 0, vec![]).encode(),
-        hex("e80317fc00000000")
-    );
+    assert_eq!(Packet::new(1000, 0, 0, vec![]).encode(), hex("e80317fc00000000"));
     // our 1503 users request is pyzk's
     let golden = sections(&oracle_file("golden/pyzk_tcp.txt"));
-    let q = golden
-        .iter()
-        .flat_map(|(_, l)| l)
-        .flat_map(|(_, b)| frames(b).0)
-        .find(|p| p.command == 1503)
-        .unwrap();
+    let q = golden.iter().flat_map(|(_, l)| l).flat_map(|(_, b)| frames(b).0).find(|p| p.command == 1503).unwrap();
     assert_eq!(q.data, QueryData::USERS.encode());
 }

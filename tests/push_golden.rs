@@ -31,26 +31,16 @@ fn all_seventeen_captures_are_present() {
 fn copies_of_the_captures_match_the_shared_originals() {
     let shared = capture::shared_captures_dir();
     if !shared.is_dir() {
-        eprintln!(
-            "shared captures not found at {}; comparing skipped",
-            shared.display()
-        );
+        eprintln!("shared captures not found at {}; comparing skipped", shared.display());
         return;
     }
     let copy = capture::captures_dir();
     let mut compared = 0;
-    for entry in std::fs::read_dir(&shared)
-        .expect("shared dir")
-        .filter_map(Result::ok)
-    {
+    for entry in std::fs::read_dir(&shared).expect("shared dir").filter_map(Result::ok) {
         let original = std::fs::read(entry.path()).expect("read original");
         let copied = std::fs::read(copy.join(entry.file_name()))
             .unwrap_or_else(|e| panic!("missing copy of {:?}: {e}", entry.file_name()));
-        assert!(
-            original == copied,
-            "{:?} differs from the shared original",
-            entry.file_name()
-        );
+        assert!(original == copied, "{:?} differs from the shared original", entry.file_name());
         compared += 1;
     }
     assert_eq!(compared, 17);

@@ -83,7 +83,11 @@ async fn reboot_ends_a_batch_and_caps_limit_it() {
         let d = device(&store, "Q2").await;
         store.enqueue_commands(&[cmd(&d, "INFO"), cmd(&d, "REBOOT"), cmd(&d, "LOG")]).await.unwrap();
         let batch = store.claim_batch(d.id, &policy(), Utc::now()).await.unwrap();
-        assert_eq!(batch.commands.iter().map(|c| c.payload.as_str()).collect::<Vec<_>>(), ["INFO", "REBOOT"], "{backend}");
+        assert_eq!(
+            batch.commands.iter().map(|c| c.payload.as_str()).collect::<Vec<_>>(),
+            ["INFO", "REBOOT"],
+            "{backend}"
+        );
         assert!(batch.more_waiting, "{backend}");
         let small = BatchPolicy { max_count: 1, ..policy() };
         let rest = store.claim_batch(d.id, &small, Utc::now()).await.unwrap();
@@ -126,7 +130,10 @@ async fn acks_are_scoped_to_their_device_and_applied_once() {
         assert_eq!((done[0].state, done[0].return_code), (CommandState::Acked, Some(0)));
         let twice = store.apply_acks(a.id, &[ack(ids[0], CommandState::Failed, -1)], Utc::now()).await.unwrap();
         assert!(twice.is_empty(), "{backend}: an acked command stays acked");
-        assert_eq!(store.get_command(a.id, ids[0]).await.unwrap().unwrap().result.as_deref(), Some("{\"UserCount\":\"4\"}"));
+        assert_eq!(
+            store.get_command(a.id, ids[0]).await.unwrap().unwrap().result.as_deref(),
+            Some("{\"UserCount\":\"4\"}")
+        );
     }
 }
 
@@ -136,7 +143,10 @@ async fn only_queued_commands_cancel_and_failed_ones_retry() {
         let d = device(&store, "Q4").await;
         let ids = store.enqueue_commands(&[cmd(&d, "INFO"), cmd(&d, "LOG")]).await.unwrap();
         store.claim_batch(d.id, &BatchPolicy { max_count: 1, ..policy() }, Utc::now()).await.unwrap();
-        assert!(store.cancel_command(d.id, ids[0], "by admin", Utc::now()).await.unwrap().is_none(), "{backend}: already sent");
+        assert!(
+            store.cancel_command(d.id, ids[0], "by admin", Utc::now()).await.unwrap().is_none(),
+            "{backend}: already sent"
+        );
         let cancelled = store.cancel_command(d.id, ids[1], "by admin", Utc::now()).await.unwrap().unwrap();
         assert_eq!(cancelled.state, CommandState::Cancelled);
         store.apply_acks(d.id, &[ack(ids[0], CommandState::Failed, -1002)], Utc::now()).await.unwrap();

@@ -75,7 +75,11 @@ async fn registering_a_serial_twice_returns_the_same_pending_device() {
 async fn re_sent_punches_are_counted_as_duplicates_and_stored_once() {
     for (backend, store, _db) in stores().await {
         let device = store.register_device(&new_device("D1")).await.unwrap();
-        let punches = vec![punch("1", "2026-03-02 08:00:00"), punch("2", "2026-03-02 08:00:01"), punch("1", "2026-03-02 08:05:00")];
+        let punches = vec![
+            punch("1", "2026-03-02 08:00:00"),
+            punch("2", "2026-03-02 08:00:01"),
+            punch("1", "2026-03-02 08:05:00"),
+        ];
         let first = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &punches).await.unwrap();
         assert_eq!((first.inserted, first.duplicates), (3, 0), "{backend}");
         let again = store.ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &punches).await.unwrap();
@@ -112,13 +116,20 @@ async fn punches_resolve_their_pin_to_the_schools_student() {
             .await
             .unwrap();
         let device = store.register_device(&new_device("D3")).await.unwrap();
-        let update = DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
+        let update =
+            DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
         let device = store.update_device(device.id, &update).await.unwrap().unwrap();
         store
-            .ingest_punches(&device, &message(device.id, "ATTLOG"), &[], &[punch("42", "2026-03-02 08:00:00"), punch("43", "2026-03-02 08:00:00")])
+            .ingest_punches(
+                &device,
+                &message(device.id, "ATTLOG"),
+                &[],
+                &[punch("42", "2026-03-02 08:00:00"), punch("43", "2026-03-02 08:00:00")],
+            )
             .await
             .unwrap();
-        let punches = store.list_punches(&PunchFilter { device_id: Some(device.id), ..Default::default() }).await.unwrap();
+        let punches =
+            store.list_punches(&PunchFilter { device_id: Some(device.id), ..Default::default() }).await.unwrap();
         let by_pin = |pin: &str| punches.iter().find(|p| p.pin == pin).unwrap().student_id;
         assert_eq!(by_pin("42"), Some(student.id), "{backend}");
         assert_eq!(by_pin("43"), None, "{backend}: unknown PINs stay unresolved");
@@ -169,11 +180,13 @@ async fn operlog_reports_upsert_users_and_templates_per_device() {
             duress: None,
             sealed: vec![1, 2, 3],
         };
-        let batch = OperlogBatch { users: vec![user("PRUEBA")], templates: vec![template.clone()], ..Default::default() };
+        let batch =
+            OperlogBatch { users: vec![user("PRUEBA")], templates: vec![template.clone()], ..Default::default() };
         let report = store.ingest_operlog(&device, &message(device.id, "OPERLOG"), &[], &batch).await.unwrap();
         store.save_stamps(&[(device.id, StampTable::OperLog, "9999".into())]).await.unwrap();
         assert_eq!(report.inserted, 2, "{backend}");
-        let batch = OperlogBatch { users: vec![user("PRUEBA REPLICA")], templates: vec![template], ..Default::default() };
+        let batch =
+            OperlogBatch { users: vec![user("PRUEBA REPLICA")], templates: vec![template], ..Default::default() };
         store.ingest_operlog(&device, &message(device.id, "OPERLOG"), &[], &batch).await.unwrap();
         assert_eq!(store.count_device_rows(device.id, DeviceTable::Users).await.unwrap(), 1, "{backend}");
         assert_eq!(store.count_device_rows(device.id, DeviceTable::Templates).await.unwrap(), 1, "{backend}");
@@ -185,9 +198,22 @@ async fn operlog_reports_upsert_users_and_templates_per_device() {
 async fn options_are_merged_and_identity_fields_lifted() {
     for (backend, store, _db) in stores().await {
         let device = store.register_device(&new_device("D6")).await.unwrap();
-        let opts = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
-        store.merge_device_options(device.id, &opts(&[("~DeviceName", "SpeedFace-V5L"), ("FWVersion", "ZAM180-NF50VA-Ver3.4.9")])).await.unwrap();
-        store.merge_device_options(device.id, &opts(&[("PushVersion", "Ver 2.0.33S-20220623"), ("~Platform", "ZAM180_TFT")])).await.unwrap();
+        let opts =
+            |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        store
+            .merge_device_options(
+                device.id,
+                &opts(&[("~DeviceName", "SpeedFace-V5L"), ("FWVersion", "ZAM180-NF50VA-Ver3.4.9")]),
+            )
+            .await
+            .unwrap();
+        store
+            .merge_device_options(
+                device.id,
+                &opts(&[("PushVersion", "Ver 2.0.33S-20220623"), ("~Platform", "ZAM180_TFT")]),
+            )
+            .await
+            .unwrap();
         let d = store.get_device(device.id).await.unwrap().unwrap();
         assert_eq!(d.firmware.as_deref(), Some("ZAM180-NF50VA-Ver3.4.9"), "{backend}");
         assert_eq!(d.platform.as_deref(), Some("ZAM180_TFT"), "{backend}");
@@ -225,7 +251,15 @@ async fn init_setting_keeps_the_first_value() {
 async fn a_pin_is_unique_within_a_school() {
     for (backend, store, _db) in stores().await {
         let school = store.create_school("South", "UTC").await.unwrap();
-        let s = NewStudent { school_id: school.id, full_name: "A".into(), rfid_card_id: None, pin: "1".into(), class_id: None, section_id: None, is_active: true };
+        let s = NewStudent {
+            school_id: school.id,
+            full_name: "A".into(),
+            rfid_card_id: None,
+            pin: "1".into(),
+            class_id: None,
+            section_id: None,
+            is_active: true,
+        };
         store.create_student(&s).await.unwrap();
         let err = store.create_student(&s).await.unwrap_err();
         assert!(matches!(err, ironclock::store::StoreError::Conflict(_)), "{backend}: {err}");

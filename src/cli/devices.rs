@@ -43,14 +43,21 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<()> {
     match args.action {
         DevicesAction::List { status, json } => {
             let filter = match status.as_deref() {
-                Some(s) => Some(Approval::parse(s).ok_or_else(|| anyhow::anyhow!("--status must be pending, approved or blocked"))?),
+                Some(s) => Some(
+                    Approval::parse(s)
+                        .ok_or_else(|| anyhow::anyhow!("--status must be pending, approved or blocked"))?,
+                ),
                 None => None,
             };
-            let devices: Vec<_> = store.list_devices().await?.into_iter().filter(|d| filter.is_none_or(|f| d.approval == f)).collect();
+            let devices: Vec<_> =
+                store.list_devices().await?.into_iter().filter(|d| filter.is_none_or(|f| d.approval == f)).collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&devices)?);
             } else {
-                println!("{:<20} {:<9} {:<16} {:<26} {:<25}", "SERIAL", "STATUS", "LAST IP", "LAST SEEN (UTC)", "FIRMWARE");
+                println!(
+                    "{:<20} {:<9} {:<16} {:<26} {:<25}",
+                    "SERIAL", "STATUS", "LAST IP", "LAST SEEN (UTC)", "FIRMWARE"
+                );
                 for d in devices {
                     let seen = d.last_seen_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
                     println!(
@@ -71,7 +78,8 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<()> {
             if let Some(id) = school {
                 store.get_school(id).await?.ok_or_else(|| anyhow::anyhow!("no school with id {id}"))?;
             }
-            let device = store.find_device(&serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
+            let device =
+                store.find_device(&serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
             let update = DeviceUpdate {
                 approval: Some(Approval::Approved),
                 school_id: school.map(Some),
@@ -82,8 +90,11 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<()> {
             println!("approved {serial}; it is accepted within 5 seconds");
         }
         DevicesAction::Block { serial } => {
-            let device = store.find_device(&serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
-            store.update_device(device.id, &DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() }).await?;
+            let device =
+                store.find_device(&serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
+            store
+                .update_device(device.id, &DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() })
+                .await?;
             println!("blocked {serial}");
         }
     }

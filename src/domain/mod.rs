@@ -9,7 +9,8 @@ pub mod school;
 pub mod serial;
 
 pub use command::{
-    AckUpdate, BatchPolicy, Capability, ClaimedBatch, ClaimedCommand, CommandFilter, CommandState, NewCommand, QueuedCommand,
+    AckUpdate, BatchPolicy, Capability, ClaimedBatch, ClaimedCommand, CommandFilter, CommandState, NewCommand,
+    QueuedCommand,
 };
 pub use device::{Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, StampTable};
 pub use punch::{ClockFlag, NewPunch, Punch};

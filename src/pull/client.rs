@@ -164,10 +164,7 @@ impl Client {
     async fn open_tcp(opts: &ConnectOptions) -> Result<Transport> {
         match tokio::time::timeout(opts.timeout, Transport::tcp(opts.addr)).await {
             Ok(t) => Ok(t?),
-            Err(_) => Err(Error::Timeout {
-                command: CONNECT,
-                waited: opts.timeout,
-            }),
+            Err(_) => Err(Error::Timeout { command: CONNECT, waited: opts.timeout }),
         }
     }
 
@@ -198,10 +195,7 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        let r = reply.ok_or(Error::Timeout {
-            command: CONNECT,
-            waited: c.opts.timeout,
-        })?;
+        let r = reply.ok_or(Error::Timeout { command: CONNECT, waited: c.opts.timeout })?;
         c.session = r.session;
         match classify(r.code) {
             ReplyKind::Ok => {}
@@ -210,10 +204,7 @@ impl Client {
                     c.closed = true;
                     return Err(Error::AuthFailed("the device requires a comm key"));
                 }
-                let nonce = c
-                    .opts
-                    .auth_nonce
-                    .unwrap_or_else(|| rand::random::<u8>().max(1));
+                let nonce = c.opts.auth_nonce.unwrap_or_else(|| rand::random::<u8>().max(1));
                 let proof = make_commkey(c.opts.comm_key, c.session, nonce);
                 let a = c.call(AUTH, &proof, Retry::SameId).await?;
                 if a.code != ACK_OK {
@@ -226,12 +217,7 @@ impl Client {
                 c.closed = true;
                 return Err(Error::Busy("the device refused the connection"));
             }
-            _ => {
-                return Err(Error::Protocol(format!(
-                    "CMD_CONNECT answered with code {}",
-                    r.code
-                )))
-            }
+            _ => return Err(Error::Protocol(format!("CMD_CONNECT answered with code {}", r.code))),
         }
         if c.opts.sdk_build {
             // optional: older firmware refuses the option, which is fine
@@ -274,31 +260,19 @@ impl Client {
     /// Ends the session: re-enables the device if we disabled it, then CMD_EXIT.
     pub async fn close(mut self) -> Result<()> {
         self.closed = true;
-        let enabled = if self.disabled {
-            self.call(ENABLEDEVICE, &[], Retry::SameId)
-                .await
-                .map(|_| ())
-        } else {
-            Ok(())
-        };
+        let enabled =
+            if self.disabled { self.call(ENABLEDEVICE, &[], Retry::SameId).await.map(|_| ()) } else { Ok(()) };
         let exit = self.call(EXIT, &[], Retry::Never).await.map(|_| ());
         enabled.and(exit)
     }
 
     /// Sends one request and waits for its complete response, retrying per `retry`.
-    pub(crate) async fn call(
-        &mut self,
-        command: u16,
-        data: &[u8],
-        retry: Retry,
-    ) -> Result<Response> {
+    pub(crate) async fn call(&mut self, command: u16, data: &[u8], retry: Retry) -> Result<Response> {
         let mut reply = self.ids.advance();
         let mut attempts = 0;
         loop {
             match self.attempt(command, data, reply).await {
-                Err(Error::Timeout { .. })
-                    if retry != Retry::Never && attempts < self.opts.retries =>
-                {
+                Err(Error::Timeout { .. }) if retry != Retry::Never && attempts < self.opts.retries => {
                     attempts += 1;
                     tracing::debug!(command, attempt = attempts, "pull: retrying after timeout");
                     if retry == Retry::NewId {
@@ -311,12 +285,7 @@ impl Client {
     }
 
     /// Like [`Client::call`] but maps every non-success reply code to an error.
-    pub(crate) async fn call_ok(
-        &mut self,
-        command: u16,
-        data: &[u8],
-        retry: Retry,
-    ) -> Result<Response> {
+    pub(crate) async fn call_ok(&mut self, command: u16, data: &[u8], retry: Retry) -> Result<Response> {
         let r = self.call(command, data, retry).await?;
         check(command, r)
     }
@@ -351,8 +320,7 @@ impl Client {
     async fn on_event(&mut self, event: Packet) -> Result<()> {
         let ack = Packet::new(ACK_OK, self.session, event.reply, Vec::new());
         self.transport.send(&ack).await?;
-        self.events
-            .extend(decode_events(event.session, &event.data));
+        self.events.extend(decode_events(event.session, &event.data));
         Ok(())
     }
 
@@ -383,11 +351,7 @@ pub(crate) fn check(command: u16, r: Response) -> Result<Response> {
         ReplyKind::Unknown => Err(Error::Unsupported { command }),
         ReplyKind::Busy => Err(Error::Busy("the device asked to retry later")),
         ReplyKind::PrepareData => Err(Error::Protocol("unexpected CMD_PREPARE_DATA".into())),
-        ReplyKind::NotFound | ReplyKind::Error => Err(Error::Refused {
-            command,
-            code: r.code,
-            detail: r.session,
-        }),
+        ReplyKind::NotFound | ReplyKind::Error => Err(Error::Refused { command, code: r.code, detail: r.session }),
     }
 }
 

@@ -73,11 +73,7 @@ impl ReplyAssembler {
     /// An assembler for the request with reply id `reply`; streams longer than `max_stream`
     /// bytes are refused (a corrupt size must not allocate gigabytes).
     pub fn new(reply: u16, max_stream: usize) -> ReplyAssembler {
-        ReplyAssembler {
-            reply,
-            state: State::Waiting,
-            max_stream,
-        }
+        ReplyAssembler { reply, state: State::Waiting, max_stream }
     }
 
     /// Bytes of a stream received so far (for progress).
@@ -101,23 +97,13 @@ impl ReplyAssembler {
                 PREPARE_DATA => {
                     let expected = decode_prepare(&p.data)? as usize;
                     if expected > self.max_stream {
-                        return Err(Error::Protocol(format!(
-                            "stream of {expected} bytes exceeds the limit"
-                        )));
+                        return Err(Error::Protocol(format!("stream of {expected} bytes exceeds the limit")));
                     }
-                    self.state = State::Streaming {
-                        expected,
-                        data: Vec::with_capacity(expected),
-                    };
+                    self.state = State::Streaming { expected, data: Vec::with_capacity(expected) };
                     // a zero-byte stream still ends with ACK_OK
                     Ok(Feed::Pending)
                 }
-                _ => Ok(Feed::Done(Response {
-                    code: p.command,
-                    session: p.session,
-                    data: p.data,
-                    streamed: false,
-                })),
+                _ => Ok(Feed::Done(Response { code: p.command, session: p.session, data: p.data, streamed: false })),
             },
             State::Streaming { expected, data } => match (p.command, classify(p.command)) {
                 (DATA, _) => {
@@ -133,23 +119,13 @@ impl ReplyAssembler {
                     if data.len() == *expected && *expected > 0 {
                         // complete: the trailing ACK_OK (same reply id) will read as stale
                         let data = std::mem::take(data);
-                        return Ok(Feed::Done(Response {
-                            code: p.command,
-                            session: 0,
-                            data,
-                            streamed: true,
-                        }));
+                        return Ok(Feed::Done(Response { code: p.command, session: 0, data, streamed: true }));
                     }
                     Ok(Feed::Pending)
                 }
                 (_, ReplyKind::Ok) if data.len() == *expected => {
                     let data = std::mem::take(data);
-                    Ok(Feed::Done(Response {
-                        code: p.command,
-                        session: p.session,
-                        data,
-                        streamed: true,
-                    }))
+                    Ok(Feed::Done(Response { code: p.command, session: p.session, data, streamed: true }))
                 }
                 (code, _) => Err(Error::Protocol(format!(
                     "stream ended by code {code} after {} of {} bytes",
@@ -182,15 +158,7 @@ mod tests {
     fn inline_reply_completes_at_once() {
         let mut a = ReplyAssembler::new(7, 1 << 20);
         let done = a.feed(pkt(ACK_OK, 0x1234, 7, b"x")).unwrap();
-        assert_eq!(
-            done,
-            Feed::Done(Response {
-                code: ACK_OK,
-                session: 0x1234,
-                data: b"x".to_vec(),
-                streamed: false
-            })
-        );
+        assert_eq!(done, Feed::Done(Response { code: ACK_OK, session: 0x1234, data: b"x".to_vec(), streamed: false }));
     }
 
     #[test]
@@ -198,15 +166,10 @@ mod tests {
         let mut a = ReplyAssembler::new(9, 1 << 20);
         let mut prepare = 6u32.to_le_bytes().to_vec();
         prepare.extend_from_slice(&2u32.to_le_bytes());
-        assert_eq!(
-            a.feed(pkt(PREPARE_DATA, 1, 9, &prepare)).unwrap(),
-            Feed::Pending
-        );
+        assert_eq!(a.feed(pkt(PREPARE_DATA, 1, 9, &prepare)).unwrap(), Feed::Pending);
         assert_eq!(a.feed(pkt(DATA, 0, 9, b"ab")).unwrap(), Feed::Pending);
         assert_eq!(a.feed(pkt(DATA, 1, 9, b"cd")).unwrap(), Feed::Pending);
-        let Feed::Done(r) = a.feed(pkt(DATA, 2, 9, b"ef")).unwrap() else {
-            panic!()
-        };
+        let Feed::Done(r) = a.feed(pkt(DATA, 2, 9, b"ef")).unwrap() else { panic!() };
         assert_eq!(r.data, b"abcdef");
         assert!(r.streamed);
     }
@@ -215,23 +178,15 @@ mod tests {
     fn empty_stream_ends_with_its_ack() {
         let mut a = ReplyAssembler::new(3, 1 << 20);
         a.feed(pkt(PREPARE_DATA, 1, 3, &[0, 0, 0, 0])).unwrap();
-        assert!(
-            matches!(a.feed(pkt(ACK_OK, 1, 3, &[])).unwrap(), Feed::Done(r) if r.data.is_empty())
-        );
+        assert!(matches!(a.feed(pkt(ACK_OK, 1, 3, &[])).unwrap(), Feed::Done(r) if r.data.is_empty()));
     }
 
     #[test]
     fn events_and_stale_replies_are_set_aside() {
         let mut a = ReplyAssembler::new(5, 1 << 20);
-        assert!(matches!(
-            a.feed(pkt(REG_EVENT, 1, 0, &[1])).unwrap(),
-            Feed::Event(_)
-        ));
+        assert!(matches!(a.feed(pkt(REG_EVENT, 1, 0, &[1])).unwrap(), Feed::Event(_)));
         assert_eq!(a.feed(pkt(ACK_OK, 1, 4, &[])).unwrap(), Feed::Stale);
-        assert!(matches!(
-            a.feed(pkt(ACK_OK, 1, 5, &[])).unwrap(),
-            Feed::Done(_)
-        ));
+        assert!(matches!(a.feed(pkt(ACK_OK, 1, 5, &[])).unwrap(), Feed::Done(_)));
     }
 
     #[test]
@@ -239,30 +194,18 @@ mod tests {
         let mut a = ReplyAssembler::new(1, 1 << 20);
         a.feed(pkt(PREPARE_DATA, 1, 1, &[4, 0, 0, 0])).unwrap();
         a.feed(pkt(DATA, 0, 1, b"ab")).unwrap();
-        assert!(matches!(
-            a.feed(pkt(ACK_OK, 1, 1, &[])),
-            Err(Error::Protocol(_))
-        ));
+        assert!(matches!(a.feed(pkt(ACK_OK, 1, 1, &[])), Err(Error::Protocol(_))));
         let mut b = ReplyAssembler::new(1, 1 << 20);
         b.feed(pkt(PREPARE_DATA, 1, 1, &[2, 0, 0, 0])).unwrap();
-        assert!(matches!(
-            b.feed(pkt(DATA, 0, 1, b"abc")),
-            Err(Error::Protocol(_))
-        ));
+        assert!(matches!(b.feed(pkt(DATA, 0, 1, b"abc")), Err(Error::Protocol(_))));
         let mut c = ReplyAssembler::new(1, 1 << 20);
         c.feed(pkt(PREPARE_DATA, 1, 1, &[4, 0, 0, 0])).unwrap();
-        assert!(matches!(
-            c.feed(pkt(ACK_ERROR, 1, 1, &[])),
-            Err(Error::Protocol(_))
-        ));
+        assert!(matches!(c.feed(pkt(ACK_ERROR, 1, 1, &[])), Err(Error::Protocol(_))));
     }
 
     #[test]
     fn an_absurd_stream_size_is_refused_before_allocating() {
         let mut a = ReplyAssembler::new(1, 1024);
-        assert!(matches!(
-            a.feed(pkt(PREPARE_DATA, 1, 1, &[0xff, 0xff, 0xff, 0x7f])),
-            Err(Error::Protocol(_))
-        ));
+        assert!(matches!(a.feed(pkt(PREPARE_DATA, 1, 1, &[0xff, 0xff, 0xff, 0x7f])), Err(Error::Protocol(_))));
     }
 }

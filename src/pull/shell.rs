@@ -23,13 +23,7 @@ pub struct PullArgs {
     #[command(subcommand)]
     pub command: PullCommand,
     /// Comm key (device menu "Comm Key"); 0 = none.
-    #[arg(
-        long,
-        global = true,
-        default_value_t = 0,
-        env = "IRONCLOCK_PULL_COMMKEY",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, default_value_t = 0, env = "IRONCLOCK_PULL_COMMKEY", hide_env_values = true)]
     pub commkey: u32,
     /// Use UDP only (old devices answer only UDP).
     #[arg(long, global = true, conflicts_with = "tcp")]
@@ -134,17 +128,11 @@ pub async fn run(args: PullArgs) -> anyhow::Result<()> {
     } else {
         TransportMode::Auto
     };
-    let mut client = Client::connect(opts)
-        .await
-        .with_context(|| format!("connecting to {addr}"))?;
+    let mut client = Client::connect(opts).await.with_context(|| format!("connecting to {addr}"))?;
     let bar = progress::attach(&mut client, args.quiet);
     let result = commands::execute(&mut client, &args).await;
     bar.finish();
-    let stats = (
-        client.wire_stats(),
-        client.payload_bytes(),
-        client.transport_kind(),
-    );
+    let stats = (client.wire_stats(), client.payload_bytes(), client.transport_kind());
     // the session ends with EXIT whatever happened above
     let closed = client.close().await;
     if args.stats {
@@ -158,18 +146,12 @@ pub async fn run(args: PullArgs) -> anyhow::Result<()> {
 /// Resolves `HOST[:PORT]`, port 4370 by default.
 async fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
     let with_port = if addr.parse::<SocketAddr>().is_ok()
-        || addr
-            .rsplit_once(':')
-            .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+        || addr.rsplit_once(':').is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
     {
         addr.to_string()
     } else {
         format!("{addr}:4370")
     };
-    let mut found = tokio::net::lookup_host(with_port)
-        .await
-        .with_context(|| format!("resolving {addr}"))?;
-    found
-        .next()
-        .with_context(|| format!("{addr} resolves to no address"))
+    let mut found = tokio::net::lookup_host(with_port).await.with_context(|| format!("resolving {addr}"))?;
+    found.next().with_context(|| format!("{addr} resolves to no address"))
 }

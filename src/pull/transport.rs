@@ -72,28 +72,15 @@ impl Transport {
     pub async fn tcp(addr: SocketAddr) -> io::Result<Transport> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Transport::Tcp {
-            stream,
-            buf: Vec::with_capacity(128 * 1024),
-            start: 0,
-            stats: WireStats::default(),
-        })
+        Ok(Transport::Tcp { stream, buf: Vec::with_capacity(128 * 1024), start: 0, stats: WireStats::default() })
     }
 
     /// Binds a UDP socket on an ephemeral port and connects it to the device.
     pub async fn udp(addr: SocketAddr) -> io::Result<Transport> {
-        let local: SocketAddr = if addr.is_ipv4() {
-            ([0, 0, 0, 0], 0).into()
-        } else {
-            ([0u16; 8], 0).into()
-        };
+        let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
         let socket = UdpSocket::bind(local).await?;
         socket.connect(addr).await?;
-        Ok(Transport::Udp {
-            socket,
-            buf: vec![0; 65_536],
-            stats: WireStats::default(),
-        })
+        Ok(Transport::Udp { socket, buf: vec![0; 65_536], stats: WireStats::default() })
     }
 
     /// Which transport this is.
@@ -141,12 +128,8 @@ impl Transport {
     pub fn try_send(&mut self, packet: &Packet) -> bool {
         let bytes = self.frame(packet);
         match self {
-            Transport::Tcp { stream, .. } => {
-                stream.try_write(&bytes).is_ok_and(|n| n == bytes.len())
-            }
-            Transport::Udp { socket, .. } => {
-                socket.try_send(&bytes).is_ok_and(|n| n == bytes.len())
-            }
+            Transport::Tcp { stream, .. } => stream.try_write(&bytes).is_ok_and(|n| n == bytes.len()),
+            Transport::Udp { socket, .. } => socket.try_send(&bytes).is_ok_and(|n| n == bytes.len()),
         }
     }
 
@@ -154,12 +137,7 @@ impl Transport {
     /// A TCP stream that loses framing is an error: nothing after it can be trusted.
     pub async fn recv(&mut self) -> io::Result<Received> {
         match self {
-            Transport::Tcp {
-                stream,
-                buf,
-                start,
-                stats,
-            } => loop {
+            Transport::Tcp { stream, buf, start, stats } => loop {
                 match split_frame(&buf[*start..], DEFAULT_MAX_PACKET) {
                     Ok(Split::Complete { packet, consumed }) => {
                         let bytes = &buf[*start + packet.start..*start + packet.end];
@@ -179,10 +157,7 @@ impl Transport {
                         buf.reserve(needed.saturating_sub(buf.len()).max(64 * 1024));
                         let n = stream.read_buf(buf).await?;
                         if n == 0 {
-                            return Err(io::Error::new(
-                                io::ErrorKind::UnexpectedEof,
-                                "device closed the connection",
-                            ));
+                            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "device closed the connection"));
                         }
                         stats.bytes_received += n as u64;
                     }

@@ -45,10 +45,7 @@ pub fn parse_devicecmd_body(body: &[u8]) -> ParsedAcks {
     let mut line_no = 0;
     while pos < body.len() {
         line_no += 1;
-        let end = body[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(body.len(), |i| pos + i);
+        let end = body[pos..].iter().position(|&b| b == b'\n').map_or(body.len(), |i| pos + i);
         let raw = &body[pos..end];
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let line_start = pos;
@@ -58,16 +55,11 @@ pub fn parse_devicecmd_body(body: &[u8]) -> ParsedAcks {
         if line.is_empty() {
             continue;
         }
-        let (key, value) = line
-            .split_once('=')
-            .map_or((line, None), |(k, v)| (k.trim(), Some(v)));
+        let (key, value) = line.split_once('=').map_or((line, None), |(k, v)| (k.trim(), Some(v)));
         if key.eq_ignore_ascii_case("content") {
             if let Some(open) = current.as_mut() {
                 // Content= runs to the end of the body, byte-exact (it may be binary).
-                let after_eq = raw
-                    .iter()
-                    .position(|&b| b == b'=')
-                    .map_or(raw.len(), |i| i + 1);
+                let after_eq = raw.iter().position(|&b| b == b'=').map_or(raw.len(), |i| i + 1);
                 open.ack.content = Some(body[line_start + after_eq..].to_vec());
                 break;
             }
@@ -82,12 +74,7 @@ pub fn parse_devicecmd_body(body: &[u8]) -> ParsedAcks {
             _ => parsed.rejected.push(RejectedLine {
                 line_no,
                 raw: text.clone(),
-                error: if current.is_some() {
-                    "ack line is not key=value"
-                } else {
-                    "line outside any ack"
-                }
-                .to_owned(),
+                error: if current.is_some() { "ack line is not key=value" } else { "line outside any ack" }.to_owned(),
             }),
         }
     }
@@ -109,13 +96,8 @@ struct Open {
 impl Open {
     fn start(line: &str, line_no: usize) -> Open {
         let key_per_line = !line.contains('&');
-        let mut open = Open {
-            ack: CommandAck::default(),
-            in_dump: false,
-            key_per_line,
-            first_line: line.to_owned(),
-            line_no,
-        };
+        let mut open =
+            Open { ack: CommandAck::default(), in_dump: false, key_per_line, first_line: line.to_owned(), line_no };
         if !key_per_line {
             for pair in line.split('&').filter(|p| !p.trim().is_empty()) {
                 let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -172,12 +154,7 @@ mod tests {
     use super::*;
 
     fn ack(id: &str, return_code: i64, cmd: &str) -> CommandAck {
-        CommandAck {
-            id: id.into(),
-            return_code: Some(return_code),
-            cmd: Some(cmd.into()),
-            ..CommandAck::default()
-        }
+        CommandAck { id: id.into(), return_code: Some(return_code), cmd: Some(cmd.into()), ..CommandAck::default() }
     }
 
     #[test]
@@ -192,14 +169,7 @@ mod tests {
         let parsed = parse_devicecmd_body(
             b"ID=1&Return=0&CMD=DATA\r\nID=2&Return=-1002&CMD=DATA\r\nID=3&Return=0&CMD=CHECK\r\n",
         );
-        assert_eq!(
-            parsed.acks,
-            vec![
-                ack("1", 0, "DATA"),
-                ack("2", -1002, "DATA"),
-                ack("3", 0, "CHECK")
-            ]
-        );
+        assert_eq!(parsed.acks, vec![ack("1", 0, "DATA"), ack("2", -1002, "DATA"), ack("3", 0, "CHECK")]);
     }
 
     #[test]
@@ -246,8 +216,7 @@ mod tests {
 
     #[test]
     fn info_dump_followed_by_another_ack_ends_at_the_next_id_line() {
-        let parsed =
-            parse_devicecmd_body(b"ID=1&Return=0&CMD=INFO\nUserCount=4\nID=2&Return=0&CMD=DATA");
+        let parsed = parse_devicecmd_body(b"ID=1&Return=0&CMD=INFO\nUserCount=4\nID=2&Return=0&CMD=DATA");
         assert_eq!(parsed.acks.len(), 2);
         assert_eq!(parsed.acks[0].info.len(), 1);
         assert_eq!(parsed.acks[1], ack("2", 0, "DATA"));
@@ -255,39 +224,25 @@ mod tests {
 
     #[test]
     fn key_per_line_shell_ack_takes_content_to_the_end_of_the_body() {
-        let parsed = parse_devicecmd_body(
-            b"ID=32\nReturn=0\nCMD=Shell\nContent=Tue Mar 24 16:12:26 GMT 2026\nsecond line\n",
-        );
+        let parsed =
+            parse_devicecmd_body(b"ID=32\nReturn=0\nCMD=Shell\nContent=Tue Mar 24 16:12:26 GMT 2026\nsecond line\n");
         let a = &parsed.acks[0];
-        assert_eq!(
-            (a.id.as_str(), a.return_code, a.cmd.as_deref()),
-            ("32", Some(0), Some("Shell"))
-        );
-        assert_eq!(
-            a.content.as_deref(),
-            Some(b"Tue Mar 24 16:12:26 GMT 2026\nsecond line\n".as_slice())
-        );
+        assert_eq!((a.id.as_str(), a.return_code, a.cmd.as_deref()), ("32", Some(0), Some("Shell")));
+        assert_eq!(a.content.as_deref(), Some(b"Tue Mar 24 16:12:26 GMT 2026\nsecond line\n".as_slice()));
     }
 
     #[test]
     fn getfile_content_is_kept_as_raw_binary_bytes() {
-        let mut body =
-            b"ID=7\nSN=X1\nFILENAME=options.cfg\nCMD=GetFile\nReturn=6\nContent=".to_vec();
+        let mut body = b"ID=7\nSN=X1\nFILENAME=options.cfg\nCMD=GetFile\nReturn=6\nContent=".to_vec();
         body.extend([0x00, 0xFF, b'\n', 0xC8, b'\r', 0x01]);
         let parsed = parse_devicecmd_body(&body);
         let a = &parsed.acks[0];
         assert_eq!(a.return_code, Some(6));
         assert_eq!(
             a.fields,
-            vec![
-                ("SN".to_owned(), "X1".to_owned()),
-                ("FILENAME".to_owned(), "options.cfg".to_owned())
-            ]
+            vec![("SN".to_owned(), "X1".to_owned()), ("FILENAME".to_owned(), "options.cfg".to_owned())]
         );
-        assert_eq!(
-            a.content.as_deref(),
-            Some([0x00, 0xFF, b'\n', 0xC8, b'\r', 0x01].as_slice())
-        );
+        assert_eq!(a.content.as_deref(), Some([0x00, 0xFF, b'\n', 0xC8, b'\r', 0x01].as_slice()));
     }
 
     #[test]
@@ -308,17 +263,12 @@ mod tests {
     fn non_numeric_return_is_kept_as_a_field() {
         let parsed = parse_devicecmd_body(b"ID=5&Return=<ret>&CMD=LOG");
         assert_eq!(parsed.acks[0].return_code, None);
-        assert_eq!(
-            parsed.acks[0].fields,
-            vec![("Return".to_owned(), "<ret>".to_owned())]
-        );
+        assert_eq!(parsed.acks[0].fields, vec![("Return".to_owned(), "<ret>".to_owned())]);
     }
 
     #[test]
     fn lines_outside_an_ack_and_acks_without_id_are_rejected() {
-        let parsed = parse_devicecmd_body(
-            b"garbage\nReturn=0\nID=&Return=0&CMD=DATA\nID=4&Return=0&CMD=LOG\n",
-        );
+        let parsed = parse_devicecmd_body(b"garbage\nReturn=0\nID=&Return=0&CMD=DATA\nID=4&Return=0&CMD=LOG\n");
         assert_eq!(parsed.acks, vec![ack("4", 0, "LOG")]);
         let lines: Vec<usize> = parsed.rejected.iter().map(|r| r.line_no).collect();
         assert_eq!(lines, vec![1, 2, 3]);

@@ -61,38 +61,98 @@ pub struct BioTemplate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     UserUpdate(UserInfo),
-    UserDelete { pin: String },
+    UserDelete {
+        pin: String,
+    },
     /// All users when `pin` is `None` (rows come back as OPERLOG `USER` uploads).
-    UserQuery { pin: Option<String> },
-    FingerprintUpdate { pin: String, fid: u8, valid: u8, template: String },
-    FingerprintDelete { pin: String, fid: Option<u8> },
-    FaceUpdate { pin: String, fid: u8, valid: u8, template: String },
-    FaceDelete { pin: String },
+    UserQuery {
+        pin: Option<String>,
+    },
+    FingerprintUpdate {
+        pin: String,
+        fid: u8,
+        valid: u8,
+        template: String,
+    },
+    FingerprintDelete {
+        pin: String,
+        fid: Option<u8>,
+    },
+    FaceUpdate {
+        pin: String,
+        fid: u8,
+        valid: u8,
+        template: String,
+    },
+    FaceDelete {
+        pin: String,
+    },
     BioDataUpdate(BioTemplate),
-    BioDataDelete { pin: String, bio_type: Option<u8>, no: Option<u8> },
-    UserPicUpdate { pin: String, content_base64: String },
-    UserPicDelete { pin: String },
+    BioDataDelete {
+        pin: String,
+        bio_type: Option<u8>,
+        no: Option<u8>,
+    },
+    UserPicUpdate {
+        pin: String,
+        content_base64: String,
+    },
+    UserPicDelete {
+        pin: String,
+    },
     /// Visible-light face enrolment from a JPEG the device downloads (URL form: inline gave -1, capture 13).
-    BioPhotoUrl { pin: String, bio_type: u8, url: String },
-    BioPhotoDelete { pin: String },
-    AttLogQuery { start: NaiveDateTime, end: NaiveDateTime },
-    VerifySum { start: NaiveDateTime, end: NaiveDateTime },
+    BioPhotoUrl {
+        pin: String,
+        bio_type: u8,
+        url: String,
+    },
+    BioPhotoDelete {
+        pin: String,
+    },
+    AttLogQuery {
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    },
+    VerifySum {
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    },
     Check,
     Log,
     Info,
-    SetOption { key: String, value: String },
+    SetOption {
+        key: String,
+        value: String,
+    },
     ReloadOptions,
     ClearLog,
     ClearPhoto,
     ClearData,
     Reboot,
-    EnrollFingerprint { pin: String, fid: u8, retry: u8, overwrite: bool },
-    EnrollBio { bio_type: u8, pin: String, card: String, retry: u8, overwrite: bool },
+    EnrollFingerprint {
+        pin: String,
+        fid: u8,
+        retry: u8,
+        overwrite: bool,
+    },
+    EnrollBio {
+        bio_type: u8,
+        pin: String,
+        card: String,
+        retry: u8,
+        overwrite: bool,
+    },
     Unlock,
     /// Root shell on Linux firmware: never offered to school admins.
-    Shell { command: String },
+    Shell {
+        command: String,
+    },
     /// Firmware upgrade: never offered to school admins.
-    Upgrade { checksum: String, url: String, size: u64 },
+    Upgrade {
+        checksum: String,
+        url: String,
+        size: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -465,8 +525,12 @@ mod tests {
         assert_eq!(Command::UserDelete { pin: "9999".into() }.render().unwrap(), "DATA DELETE USERINFO PIN=9999");
         let enroll = Command::EnrollFingerprint { pin: "9995".into(), fid: 7, retry: 3, overwrite: true };
         assert_eq!(enroll.render().unwrap(), "ENROLL_FP PIN=9995\tFID=7\tRETRY=3\tOVERWRITE=1");
-        let photo = Command::BioPhotoUrl { pin: "9995".into(), bio_type: 9, url: "iclock/doc/biophoto/abc123/9995.jpg".into() };
-        assert_eq!(photo.render().unwrap(), "DATA UPDATE BIOPHOTO PIN=9995\tType=9\tFormat=1\tUrl=iclock/doc/biophoto/abc123/9995.jpg");
+        let photo =
+            Command::BioPhotoUrl { pin: "9995".into(), bio_type: 9, url: "iclock/doc/biophoto/abc123/9995.jpg".into() };
+        assert_eq!(
+            photo.render().unwrap(),
+            "DATA UPDATE BIOPHOTO PIN=9995\tType=9\tFormat=1\tUrl=iclock/doc/biophoto/abc123/9995.jpg"
+        );
         assert_eq!(Command::BioPhotoDelete { pin: "9995".into() }.render().unwrap(), "DATA DELETE BIOPHOTO PIN=9995");
         assert_eq!(Command::Check.render().unwrap(), "CHECK");
         let bio = BioTemplate {

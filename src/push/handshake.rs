@@ -125,10 +125,7 @@ impl HandshakeConfig {
     /// for firmware that misbehaves on the recommended block.
     pub fn legacy(serial: &str, timezone: String) -> HandshakeConfig {
         HandshakeConfig {
-            stamps: TableStamps {
-                attphoto: Some("None".to_owned()),
-                ..TableStamps::default()
-            },
+            stamps: TableStamps { attphoto: Some("None".to_owned()), ..TableStamps::default() },
             delay: 10,
             trans_flag: TransFlagStyle::Custom("1111000000".to_owned()),
             encrypt: "None".to_owned(),
@@ -173,10 +170,7 @@ pub fn render_att_handshake(cfg: &HandshakeConfig) -> String {
     if recommended {
         lines.push(("ServerVer", cfg.server_ver.clone()));
         lines.push(("PushProtVer", cfg.push_prot_ver.clone()));
-        lines.push((
-            "PushOptionsFlag",
-            if cfg.push_options_flag { "1" } else { "0" }.to_owned(),
-        ));
+        lines.push(("PushOptionsFlag", if cfg.push_options_flag { "1" } else { "0" }.to_owned()));
         if cfg.push_options_flag && !cfg.push_options.is_empty() {
             lines.push(("PushOptions", cfg.push_options.clone()));
         }
@@ -188,10 +182,8 @@ pub fn render_att_handshake(cfg: &HandshakeConfig) -> String {
         }
     }
     let mut block = format!("GET OPTION FROM: {}", single_line(&cfg.serial));
-    for (key, value) in lines
-        .iter()
-        .map(|(k, v)| (*k, v.as_str()))
-        .chain(cfg.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    for (key, value) in
+        lines.iter().map(|(k, v)| (*k, v.as_str())).chain(cfg.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     {
         block.push('\n');
         block.push_str(&single_line(key));
@@ -217,10 +209,7 @@ pub struct HandshakeBlock {
 impl HandshakeBlock {
     /// The first value of `key`, case-insensitively.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.options
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+        self.options.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -234,9 +223,7 @@ pub fn parse_handshake_block(text: &str) -> HandshakeBlock {
                 block.serial = Some(serial.trim().to_owned());
             }
         } else if let Some((key, value)) = line.split_once('=') {
-            block
-                .options
-                .push((key.trim().to_owned(), value.to_owned()));
+            block.options.push((key.trim().to_owned(), value.to_owned()));
         }
     }
     block
@@ -248,8 +235,7 @@ mod tests {
 
     #[test]
     fn recommended_block_has_the_exact_lines_of_push_md_2_4() {
-        let block =
-            render_att_handshake(&HandshakeConfig::recommended("CEZU202360241", "330".into()));
+        let block = render_att_handshake(&HandshakeConfig::recommended("CEZU202360241", "330".into()));
         let expected = [
             "GET OPTION FROM: CEZU202360241",
             "ATTLOGStamp=9999",
@@ -278,16 +264,10 @@ mod tests {
     #[test]
     fn stored_stamps_are_echoed_and_zero_forces_a_reupload() {
         let mut cfg = HandshakeConfig::recommended("X", "0".into());
-        cfg.stamps = TableStamps {
-            attlog: Some("0".into()),
-            operlog: Some("123".into()),
-            attphoto: None,
-            biodata: None,
-        };
+        cfg.stamps =
+            TableStamps { attlog: Some("0".into()), operlog: Some("123".into()), attphoto: None, biodata: None };
         let block = render_att_handshake(&cfg);
-        assert!(block.contains(
-            "\nATTLOGStamp=0\nOPERLOGStamp=123\nATTPHOTOStamp=9999\nBIODATAStamp=9999\n"
-        ));
+        assert!(block.contains("\nATTLOGStamp=0\nOPERLOGStamp=123\nATTPHOTOStamp=9999\nBIODATAStamp=9999\n"));
     }
 
     #[test]
@@ -295,12 +275,8 @@ mod tests {
         let mut cfg = HandshakeConfig::recommended("X", "7".into());
         cfg.trans_flag = TransFlagStyle::Digits;
         let block = parse_handshake_block(&render_att_handshake(&cfg));
-        let flags: Vec<&str> = block
-            .options
-            .iter()
-            .filter(|(k, _)| k == "TransFlag")
-            .map(|(_, v)| v.as_str())
-            .collect();
+        let flags: Vec<&str> =
+            block.options.iter().filter(|(k, _)| k == "TransFlag").map(|(_, v)| v.as_str()).collect();
         assert_eq!(flags, ["1111111111"]);
     }
 
@@ -340,10 +316,7 @@ mod tests {
 
     #[test]
     fn rendered_block_parses_back_to_its_options() {
-        let block = parse_handshake_block(&render_att_handshake(&HandshakeConfig::recommended(
-            "SN1",
-            "-210".into(),
-        )));
+        let block = parse_handshake_block(&render_att_handshake(&HandshakeConfig::recommended("SN1", "-210".into())));
         assert_eq!(block.serial.as_deref(), Some("SN1"));
         assert_eq!(block.get("TimeZone"), Some("-210"));
         assert_eq!(block.get("transflag"), Some(TRANS_FLAG_FORMAT_II));
@@ -354,12 +327,6 @@ mod tests {
     fn parse_handshake_block_accepts_crlf_and_ignores_noise() {
         let block = parse_handshake_block("GET OPTION FROM: A1\r\nStamp=0\r\n\r\njunk\r\nDelay=10");
         assert_eq!(block.serial.as_deref(), Some("A1"));
-        assert_eq!(
-            block.options,
-            vec![
-                ("Stamp".to_owned(), "0".to_owned()),
-                ("Delay".to_owned(), "10".to_owned())
-            ]
-        );
+        assert_eq!(block.options, vec![("Stamp".to_owned(), "0".to_owned()), ("Delay".to_owned(), "10".to_owned())]);
     }
 }

@@ -11,13 +11,9 @@ use super::query::DeviceQuery;
 use super::records::attlog::{parse_attlog_body, parse_attlog_line, AttLogRecord};
 use super::records::operlog::{parse_biodata_body, parse_operlog_body, parse_userinfo_body};
 use super::records::user::UserRecord;
-use super::records::{
-    parse_attphoto, parse_options, parse_rtlog_body, parse_rtstate_body, parse_tabledata_body,
-};
+use super::records::{parse_attphoto, parse_options, parse_rtlog_body, parse_rtstate_body, parse_tabledata_body};
 use super::text::{decode_body, encode_for_device};
-use super::time::{
-    local_to_utc, old_decode_time, old_encode_time, parse_device_time, timezone_option,
-};
+use super::time::{local_to_utc, old_decode_time, old_encode_time, parse_device_time, timezone_option};
 use super::upload::body_lines;
 
 /// Text made of the characters the grammars care about, so generated input reaches deep paths.
@@ -43,11 +39,8 @@ fn protocol_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         protocol_text().prop_map(String::into_bytes),
         prop::collection::vec(any::<u8>(), 0..300),
-        (protocol_text(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(text, tail)| [
-            text.into_bytes(),
-            tail
-        ]
-        .concat()),
+        (protocol_text(), prop::collection::vec(any::<u8>(), 0..64))
+            .prop_map(|(text, tail)| [text.into_bytes(), tail].concat()),
     ]
 }
 
@@ -61,19 +54,9 @@ fn non_empty_value() -> impl Strategy<Value = String> {
 }
 
 fn device_time() -> impl Strategy<Value = NaiveDateTime> {
-    (
-        2000i32..2133,
-        1u32..=12,
-        1u32..=28,
-        0u32..24,
-        0u32..60,
-        0u32..60,
-    )
-        .prop_map(|(y, mo, d, h, mi, s)| {
-            NaiveDate::from_ymd_opt(y, mo, d)
-                .and_then(|date| date.and_hms_opt(h, mi, s))
-                .unwrap_or_default()
-        })
+    (2000i32..2133, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60, 0u32..60).prop_map(|(y, mo, d, h, mi, s)| {
+        NaiveDate::from_ymd_opt(y, mo, d).and_then(|date| date.and_hms_opt(h, mi, s)).unwrap_or_default()
+    })
 }
 
 proptest! {

@@ -87,10 +87,7 @@ impl DeviceQuery {
 
     /// The first value of a key in `other`, matched case-insensitively (e.g. `pushcommkey`, `count`).
     pub fn other_value(&self, key: &str) -> Option<&str> {
-        self.other
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+        self.other.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -104,9 +101,7 @@ fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(byte) => {
                         out.push(byte);
@@ -135,10 +130,7 @@ mod tests {
         assert_eq!(q.options.as_deref(), Some("all"));
         assert_eq!(q.pushver.as_deref(), Some("2.2.14"));
         assert_eq!(q.language.as_deref(), Some("83"));
-        assert_eq!(
-            q.other_value("PUSHCOMMKEY"),
-            Some("4a9594af164f2b9779b59e8554b5df26")
-        );
+        assert_eq!(q.other_value("PUSHCOMMKEY"), Some("4a9594af164f2b9779b59e8554b5df26"));
         assert_eq!(q.other.len(), 1);
     }
 
@@ -156,10 +148,7 @@ mod tests {
         let q = DeviceQuery::parse(
             "SN=CEZU202360241&INFO=Ver%208.0.4.2-I113-02,143,1,109,172.16.12.182,10,7,12,141,111&x=a+b%2Bc&y=%20v%20",
         );
-        assert_eq!(
-            q.info.as_deref(),
-            Some("Ver 8.0.4.2-I113-02,143,1,109,172.16.12.182,10,7,12,141,111")
-        );
+        assert_eq!(q.info.as_deref(), Some("Ver 8.0.4.2-I113-02,143,1,109,172.16.12.182,10,7,12,141,111"));
         assert_eq!(q.other_value("x"), Some("a b+c"));
         assert_eq!(q.other_value("y"), Some("v"));
     }
@@ -182,35 +171,16 @@ mod tests {
 
     #[test]
     fn stamp_falls_back_to_opstamp_and_photostamp() {
-        assert_eq!(
-            DeviceQuery::parse("table=ATTLOG&Stamp=9999")
-                .stamp
-                .as_deref(),
-            Some("9999")
-        );
-        assert_eq!(
-            DeviceQuery::parse("table=OPERLOG&OpStamp=12")
-                .stamp
-                .as_deref(),
-            Some("12")
-        );
-        assert_eq!(
-            DeviceQuery::parse("table=ATTPHOTO&PhotoStamp=7")
-                .stamp
-                .as_deref(),
-            Some("7")
-        );
-        assert_eq!(
-            DeviceQuery::parse("OpStamp=2&Stamp=1").stamp.as_deref(),
-            Some("1")
-        );
+        assert_eq!(DeviceQuery::parse("table=ATTLOG&Stamp=9999").stamp.as_deref(), Some("9999"));
+        assert_eq!(DeviceQuery::parse("table=OPERLOG&OpStamp=12").stamp.as_deref(), Some("12"));
+        assert_eq!(DeviceQuery::parse("table=ATTPHOTO&PhotoStamp=7").stamp.as_deref(), Some("7"));
+        assert_eq!(DeviceQuery::parse("OpStamp=2&Stamp=1").stamp.as_deref(), Some("1"));
     }
 
     #[test]
     fn acc_querydata_query_fills_kind_cmd_id_and_tablename() {
-        let q = DeviceQuery::parse(
-            "SN=3383154200002&type=tabledata&cmdid=415&tablename=user&count=3&packcnt=1&packidx=1",
-        );
+        let q =
+            DeviceQuery::parse("SN=3383154200002&type=tabledata&cmdid=415&tablename=user&count=3&packcnt=1&packidx=1");
         assert_eq!(q.kind.as_deref(), Some("tabledata"));
         assert_eq!(q.cmd_id.as_deref(), Some("415"));
         assert_eq!(q.tablename.as_deref(), Some("user"));
@@ -224,9 +194,6 @@ mod tests {
         assert_eq!(q.serial.as_deref(), Some("A"));
         assert_eq!(q.content_type.as_deref(), Some("tgz"));
         assert_eq!(q.pin.as_deref(), Some("5"));
-        assert_eq!(
-            q.other,
-            vec![("SN".into(), "B".into()), ("flag".into(), String::new())]
-        );
+        assert_eq!(q.other, vec![("SN".into(), "B".into()), ("flag".into(), String::new())]);
     }
 }

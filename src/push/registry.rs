@@ -80,11 +80,7 @@ pub fn render_acc_push_config(cfg: &AccPushConfig) -> String {
         ("SessionID", cfg.session_id.clone()),
         ("TimeoutSec", cfg.timeout_sec.to_string()),
     ]);
-    lines
-        .iter()
-        .map(|(key, value)| format!("{key}={}", value.replace(['\r', '\n'], "")))
-        .collect::<Vec<_>>()
-        .join("\n")
+    lines.iter().map(|(key, value)| format!("{key}={}", value.replace(['\r', '\n'], ""))).collect::<Vec<_>>().join("\n")
 }
 
 /// `POST /iclock/registry` reply: exactly `RegistryCode=<code>`, no newline. A bare `OK`

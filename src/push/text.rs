@@ -99,10 +99,7 @@ mod tests {
 
     #[test]
     fn outgoing_name_is_gbk_for_language_83_and_utf8_otherwise() {
-        assert_eq!(
-            encode_for_device("王五", Some("83")),
-            vec![0xCD, 0xF5, 0xCE, 0xE5]
-        );
+        assert_eq!(encode_for_device("王五", Some("83")), vec![0xCD, 0xF5, 0xCE, 0xE5]);
         assert_eq!(encode_for_device("王五", Some("69")), "王五".as_bytes());
         assert_eq!(encode_for_device("王五", None), "王五".as_bytes());
     }

@@ -2,9 +2,7 @@
 //! IANA zone, the handshake `TimeZone` unit rule, HTTP `Date`, the legacy and acc time
 //! replies, and ZKTeco's OldEncodeTime (push.md 2.5).
 
-use chrono::{
-    DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// Parses a device timestamp `YYYY-MM-DD hh:mm:ss` (also with `T` instead of the space).
@@ -25,8 +23,7 @@ pub fn parse_device_time(s: &str) -> Option<NaiveDateTime> {
     if date_parts.next().is_some() || time_parts.next().is_some() {
         return None;
     }
-    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
-        .and_hms_opt(hour, minute, second)
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?.and_hms_opt(hour, minute, second)
 }
 
 /// An unsigned decimal of `min..=max` ASCII digits.
@@ -102,10 +99,7 @@ pub fn implausible_reason(utc: DateTime<Utc>, now: DateTime<Utc>) -> Option<&'st
 /// so whole-hour offsets of ±12 h and more (Pacific/Auckland, Pacific/Kiritimati) are sent
 /// in minutes too (`720`, `840`): the hour form would fall outside the documented range.
 pub fn timezone_option(tz: Tz, at: DateTime<Utc>) -> String {
-    let seconds = tz
-        .offset_from_utc_datetime(&at.naive_utc())
-        .fix()
-        .local_minus_utc();
+    let seconds = tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc();
     let minutes = (f64::from(seconds) / 60.0).round() as i32;
     if minutes % 60 == 0 && (minutes / 60).abs() < 12 {
         (minutes / 60).to_string()
@@ -121,20 +115,14 @@ pub fn http_date(at: DateTime<Utc>) -> String {
 
 /// Legacy `type=time` reply: `Time=2011-05-05T17:40:20-05:00` (device-local with offset).
 pub fn legacy_time_reply(at: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "Time={}",
-        at.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%:z")
-    )
+    format!("Time={}", at.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%:z"))
 }
 
 /// Acc `GET /iclock/rtdata?type=time` reply: `DateTime=<OldEncodeTime of GMT now>,ServerTZ=+0800`
 /// (SEC-CN §12.5.1; capture 04 shows `DateTime=583050990,ServerTZ=+0800`).
 pub fn rtdata_time_reply(at: DateTime<Utc>, tz: Tz) -> String {
     let offset = at.with_timezone(&tz).format("%z");
-    format!(
-        "DateTime={},ServerTZ={offset}",
-        old_encode_time(at.naive_utc())
-    )
+    format!("DateTime={},ServerTZ={offset}", old_encode_time(at.naive_utc()))
 }
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -145,9 +133,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// time. The value is a `u32` on the device: times before 2000-01-01 clamp to 0 and times
 /// after the end of 2133 clamp to `u32::MAX`.
 pub fn old_encode_time(local: NaiveDateTime) -> u32 {
-    let days = (i64::from(local.year()) - 2000) * 12 * 31
-        + i64::from(local.month0()) * 31
-        + i64::from(local.day0());
+    let days = (i64::from(local.year()) - 2000) * 12 * 31 + i64::from(local.month0()) * 31 + i64::from(local.day0());
     let seconds = days * SECONDS_PER_DAY
         + i64::from(local.hour()) * 3600
         + i64::from(local.minute()) * 60
@@ -187,14 +173,8 @@ mod tests {
 
     #[test]
     fn device_time_with_space_or_t_separator_parses() {
-        assert_eq!(
-            parse_device_time("2026-08-12 08:53:23"),
-            Some(naive("2026-08-12 08:53:23"))
-        );
-        assert_eq!(
-            parse_device_time(" 2011-04-05T17:40:20 "),
-            Some(naive("2011-04-05 17:40:20"))
-        );
+        assert_eq!(parse_device_time("2026-08-12 08:53:23"), Some(naive("2026-08-12 08:53:23")));
+        assert_eq!(parse_device_time(" 2011-04-05T17:40:20 "), Some(naive("2011-04-05 17:40:20")));
     }
 
     #[test]
@@ -222,52 +202,31 @@ mod tests {
     #[test]
     fn local_time_converts_with_the_device_zone_not_the_server_zone() {
         let tz: Tz = "America/Mexico_City".parse().expect("zone");
-        assert_eq!(
-            local_to_utc(naive("2026-08-12 08:53:23"), tz),
-            utc("2026-08-12 14:53:23")
-        );
-        assert_eq!(
-            local_to_utc(naive("2026-08-12 08:53:23"), Tz::Asia__Kolkata),
-            utc("2026-08-12 03:23:23")
-        );
+        assert_eq!(local_to_utc(naive("2026-08-12 08:53:23"), tz), utc("2026-08-12 14:53:23"));
+        assert_eq!(local_to_utc(naive("2026-08-12 08:53:23"), Tz::Asia__Kolkata), utc("2026-08-12 03:23:23"));
     }
 
     #[test]
     fn local_time_inside_a_spring_forward_gap_maps_to_the_end_of_the_gap() {
         // New York skipped 02:00-03:00 on 2024-03-10; 03:00 EDT is 07:00 UTC.
         let tz = Tz::America__New_York;
-        assert_eq!(
-            local_to_utc(naive("2024-03-10 02:30:00"), tz),
-            utc("2024-03-10 07:00:00")
-        );
-        assert_eq!(
-            local_to_utc(naive("2024-03-10 02:00:00"), tz),
-            utc("2024-03-10 07:00:00")
-        );
+        assert_eq!(local_to_utc(naive("2024-03-10 02:30:00"), tz), utc("2024-03-10 07:00:00"));
+        assert_eq!(local_to_utc(naive("2024-03-10 02:00:00"), tz), utc("2024-03-10 07:00:00"));
         // Lord Howe jumps by 30 minutes.
         let lord_howe = Tz::Australia__Lord_Howe;
-        assert_eq!(
-            local_to_utc(naive("2024-10-06 02:15:00"), lord_howe),
-            utc("2024-10-05 15:30:00")
-        );
+        assert_eq!(local_to_utc(naive("2024-10-06 02:15:00"), lord_howe), utc("2024-10-05 15:30:00"));
     }
 
     #[test]
     fn local_time_in_an_autumn_fold_takes_the_earlier_instant() {
         // 01:30 happened twice in New York on 2024-11-03: first at EDT (05:30 UTC).
-        assert_eq!(
-            local_to_utc(naive("2024-11-03 01:30:00"), Tz::America__New_York),
-            utc("2024-11-03 05:30:00")
-        );
+        assert_eq!(local_to_utc(naive("2024-11-03 01:30:00"), Tz::America__New_York), utc("2024-11-03 05:30:00"));
     }
 
     #[test]
     fn samoa_skipped_day_maps_to_the_first_instant_after_it() {
         // Pacific/Apia skipped 2011-12-30 entirely (UTC-10 -> UTC+14).
-        assert_eq!(
-            local_to_utc(naive("2011-12-30 12:00:00"), Tz::Pacific__Apia),
-            utc("2011-12-30 10:00:00")
-        );
+        assert_eq!(local_to_utc(naive("2011-12-30 12:00:00"), Tz::Pacific__Apia), utc("2011-12-30 10:00:00"));
     }
 
     #[test]
@@ -305,14 +264,8 @@ mod tests {
 
     #[test]
     fn http_date_is_rfc1123_gmt() {
-        assert_eq!(
-            http_date(utc("2015-07-03 06:53:01")),
-            "Fri, 03 Jul 2015 06:53:01 GMT"
-        );
-        assert_eq!(
-            http_date(utc("2017-01-10 07:42:41")),
-            "Tue, 10 Jan 2017 07:42:41 GMT"
-        );
+        assert_eq!(http_date(utc("2015-07-03 06:53:01")), "Fri, 03 Jul 2015 06:53:01 GMT");
+        assert_eq!(http_date(utc("2017-01-10 07:42:41")), "Tue, 10 Jan 2017 07:42:41 GMT");
     }
 
     #[test]
@@ -321,10 +274,7 @@ mod tests {
             legacy_time_reply(utc("2011-05-05 22:40:20"), Tz::America__Bogota),
             "Time=2011-05-05T17:40:20-05:00"
         );
-        assert_eq!(
-            legacy_time_reply(utc("2026-01-01 00:00:00"), Tz::Asia__Kolkata),
-            "Time=2026-01-01T05:30:00+05:30"
-        );
+        assert_eq!(legacy_time_reply(utc("2026-01-01 00:00:00"), Tz::Asia__Kolkata), "Time=2026-01-01T05:30:00+05:30");
     }
 
     #[test]
@@ -345,12 +295,7 @@ mod tests {
 
     #[test]
     fn old_decode_time_inverts_the_encoding() {
-        for s in [
-            "2026-08-12 08:53:23",
-            "2000-01-01 00:00:00",
-            "2024-02-29 23:59:59",
-            "2099-12-31 12:34:56",
-        ] {
+        for s in ["2026-08-12 08:53:23", "2000-01-01 00:00:00", "2024-02-29 23:59:59", "2099-12-31 12:34:56"] {
             let t = naive(s);
             assert_eq!(old_decode_time(old_encode_time(t)), Some(t), "{s}");
         }

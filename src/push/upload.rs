@@ -71,10 +71,7 @@ impl UploadTable {
     /// True for the tables only the access-control ("acc") dialect uploads (push.md 2.1,
     /// "Detecting the dialect", rule 2).
     pub fn is_access_control(&self) -> bool {
-        matches!(
-            self,
-            UploadTable::RtLog | UploadTable::RtState | UploadTable::TableData
-        )
+        matches!(self, UploadTable::RtLog | UploadTable::RtState | UploadTable::TableData)
     }
 
     /// True when ZKTeco's server answers `OK:<n>`; photos, `options`, `ERRORLOG` and the acc
@@ -171,13 +168,7 @@ mod tests {
     fn crlf_body_with_blank_lines_yields_numbered_non_blank_lines() {
         let body = "1\t2026-01-01 08:00:00\r\n\r\n  \t \n2\t2026-01-01 09:00:00\t\r\n";
         let lines: Vec<_> = body_lines(body).collect();
-        assert_eq!(
-            lines,
-            vec![
-                (1, "1\t2026-01-01 08:00:00"),
-                (4, "2\t2026-01-01 09:00:00\t")
-            ]
-        );
+        assert_eq!(lines, vec![(1, "1\t2026-01-01 08:00:00"), (4, "2\t2026-01-01 09:00:00\t")]);
     }
 
     #[test]

@@ -35,7 +35,14 @@ pub fn gap_query(previous: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> Command
 
 impl CatchUp {
     /// The catch-up command to queue for this contact, if any (and remembers it was issued).
-    pub fn due(&self, id: DeviceId, previous: Option<DateTime<Utc>>, now: DateTime<Utc>, poll_delay_secs: u32, tz: Tz) -> Option<Command> {
+    pub fn due(
+        &self,
+        id: DeviceId,
+        previous: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        poll_delay_secs: u32,
+        tz: Tz,
+    ) -> Option<Command> {
         let previous = previous?;
         if !is_gap(previous, now, poll_delay_secs) {
             return None;
@@ -71,7 +78,10 @@ mod tests {
         let c = CatchUp::default();
         let q = c.due(DeviceId(1), Some(gone), back, 5, tz).unwrap();
         assert_eq!(q.render().unwrap(), "DATA QUERY ATTLOG StartTime=2026-03-02 07:59:00\tEndTime=2026-03-02 10:00:00");
-        assert!(c.due(DeviceId(1), Some(gone), back + Duration::minutes(1), 5, tz).is_none(), "not twice in 10 minutes");
+        assert!(
+            c.due(DeviceId(1), Some(gone), back + Duration::minutes(1), 5, tz).is_none(),
+            "not twice in 10 minutes"
+        );
         let long = gap_query(gone - Duration::days(30), back, tz).render().unwrap();
         assert!(long.starts_with("DATA QUERY ATTLOG StartTime=2026-02-23 10:00:00"), "{long}");
         assert!(c.due(DeviceId(2), None, back, 5, tz).is_none(), "never seen: nothing to catch up");

@@ -47,7 +47,8 @@ pub fn interpret(command: &QueuedCommand, ack: &CommandAck, dialect: Dialect) ->
         return_code: code,
         return_message: message.clone(),
         result: result_json(ack),
-        error: (!success).then(|| format!("the device answered {}: {message}", code.map_or("nothing".into(), |c| c.to_string()))),
+        error: (!success)
+            .then(|| format!("the device answered {}: {message}", code.map_or("nothing".into(), |c| c.to_string()))),
     };
     (update, lessons)
 }
@@ -61,12 +62,7 @@ fn bio_type_of(command: &QueuedCommand) -> String {
     match command.kind.as_str() {
         "fingerprint_update" => "1".into(),
         "face_update" => "2".into(),
-        _ => command
-            .payload
-            .split('\t')
-            .find_map(|f| f.strip_prefix("Type="))
-            .unwrap_or("unknown")
-            .to_string(),
+        _ => command.payload.split('\t').find_map(|f| f.strip_prefix("Type=")).unwrap_or("unknown").to_string(),
     }
 }
 

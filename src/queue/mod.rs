@@ -76,7 +76,13 @@ pub struct CommandQueue {
 
 impl CommandQueue {
     pub fn new(store: DynStore, config: QueueConfig) -> Self {
-        Self { store, hints: QueueHints::default(), config, catchup: CatchUp::default(), known_supported: Mutex::default() }
+        Self {
+            store,
+            hints: QueueHints::default(),
+            config,
+            catchup: CatchUp::default(),
+            known_supported: Mutex::default(),
+        }
     }
 
     pub fn config(&self) -> QueueConfig {
@@ -147,7 +153,12 @@ impl CommandQueue {
     }
 
     /// Applies a `devicecmd` body's acks; unknown or foreign ids are logged and ignored.
-    pub async fn acknowledge(&self, device: &Device, acks: &[CommandAck], now: DateTime<Utc>) -> Result<Vec<QueuedCommand>, QueueError> {
+    pub async fn acknowledge(
+        &self,
+        device: &Device,
+        acks: &[CommandAck],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueuedCommand>, QueueError> {
         let mut updates = Vec::new();
         let mut lessons = Vec::new();
         for ack in acks {
@@ -176,7 +187,8 @@ impl CommandQueue {
     async fn learn(&self, device: &Device, command: &QueuedCommand, lesson: Lesson) -> Result<(), QueueError> {
         match lesson {
             Lesson::Supported { verb } => {
-                let first = self.known_supported.lock().map(|mut s| s.insert((device.id, verb.clone()))).unwrap_or(false);
+                let first =
+                    self.known_supported.lock().map(|mut s| s.insert((device.id, verb.clone()))).unwrap_or(false);
                 if first {
                     self.store.set_capability(device.id, &verb, true, Some(0)).await?;
                 }
@@ -198,7 +210,12 @@ impl CommandQueue {
 
     /// -10 on a template write: queue the user's latest USERINFO again, then the template after it.
     async fn requeue_user_then(&self, device: &Device, template: &QueuedCommand, pin: &str) -> Result<(), QueueError> {
-        let filter = CommandFilter { kind: Some("user_update".into()), pin: Some(pin.into()), limit: Some(1), ..Default::default() };
+        let filter = CommandFilter {
+            kind: Some("user_update".into()),
+            pin: Some(pin.into()),
+            limit: Some(1),
+            ..Default::default()
+        };
         let Some(user) = self.store.list_commands(device.id, &filter).await?.into_iter().next() else {
             tracing::warn!(serial = %device.serial_number, pin, "template refused (-10: no such user) and no user write to repeat");
             return Ok(());

@@ -106,11 +106,7 @@ impl SimPullArgs {
             serial: self.serial.clone(),
             platform: self.platform.clone(),
             comm_key: self.commkey,
-            user_record: if self.user_record == 28 {
-                UserRecordSize::Short28
-            } else {
-                UserRecordSize::Long72
-            },
+            user_record: if self.user_record == 28 { UserRecordSize::Short28 } else { UserRecordSize::Long72 },
             attendance_format: match self.attendance_record {
                 8 => AttendanceFormat::Short8,
                 16 => AttendanceFormat::Extended16,
@@ -120,10 +116,7 @@ impl SimPullArgs {
             fp_version: self.fp_version,
             face_version: (self.face_version != 0).then_some(self.face_version),
             pin_width: if self.user_record == 28 { 9 } else { 24 },
-            punch_every: self
-                .punch_every
-                .filter(|s| *s > 0.0)
-                .map(Duration::from_secs_f64),
+            punch_every: self.punch_every.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
             max_sessions: self.max_sessions,
             udp_only: self.udp_only,
             buffered_reads: !self.no_buffered_reads,
@@ -154,21 +147,13 @@ pub fn parse_user_ids(spec: &str) -> anyhow::Result<Vec<u32>> {
     let spec = spec.trim();
     if let Some((a, b)) = spec.split_once('-') {
         let (a, b): (u32, u32) = (a.trim().parse()?, b.trim().parse()?);
-        anyhow::ensure!(
-            a >= 1 && a <= b && b - a < 65_534,
-            "bad user range {spec:?}"
-        );
+        anyhow::ensure!(a >= 1 && a <= b && b - a < 65_534, "bad user range {spec:?}");
         return Ok((a..=b).collect());
     }
     if spec.contains(',') {
-        return spec
-            .split(',')
-            .map(|s| s.trim().parse::<u32>().context("bad user id"))
-            .collect();
+        return spec.split(',').map(|s| s.trim().parse::<u32>().context("bad user id")).collect();
     }
-    let n: u32 = spec
-        .parse()
-        .with_context(|| format!("--users {spec:?}: expected N, A-B or a list"))?;
+    let n: u32 = spec.parse().with_context(|| format!("--users {spec:?}: expected N, A-B or a list"))?;
     anyhow::ensure!(n < 65_535, "at most 65534 users");
     Ok((1..=n).collect())
 }
@@ -184,17 +169,10 @@ pub async fn run(args: SimPullArgs) -> anyhow::Result<()> {
         sim.addr(),
         seed.user_ids.len(),
         seed.records,
-        if args.commkey != 0 {
-            ", comm key set"
-        } else {
-            ""
-        }
+        if args.commkey != 0 { ", comm key set" } else { "" }
     );
     wait_for_shutdown().await;
-    eprintln!(
-        "ironclock sim pull: stats {}",
-        serde_json::to_string(&sim.stats())?
-    );
+    eprintln!("ironclock sim pull: stats {}", serde_json::to_string(&sim.stats())?);
     sim.stop().await;
     Ok(())
 }
@@ -202,14 +180,13 @@ pub async fn run(args: SimPullArgs) -> anyhow::Result<()> {
 async fn wait_for_shutdown() {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::domain::{AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, DeviceId, NewCommand, QueuedCommand};
+use crate::domain::{
+    AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, DeviceId, NewCommand, QueuedCommand,
+};
 
 /// A change made by another instance (or any process) sharing the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,19 +37,41 @@ pub trait CommandStore: Send + Sync {
     /// Stores commands in order (one transaction); returns their ids (the CmdIDs).
     async fn enqueue_commands(&self, commands: &[NewCommand]) -> StoreResult<Vec<i64>>;
     /// Claims the device's next batch and marks it `sent` at `now`.
-    async fn claim_batch(&self, device: DeviceId, policy: &BatchPolicy, now: DateTime<Utc>) -> StoreResult<ClaimedBatch>;
+    async fn claim_batch(
+        &self,
+        device: DeviceId,
+        policy: &BatchPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ClaimedBatch>;
     /// Applies acknowledgements of this device's commands; returns the updated commands (ids not
     /// found for this device, or already final, are left out).
-    async fn apply_acks(&self, device: DeviceId, acks: &[AckUpdate], now: DateTime<Utc>) -> StoreResult<Vec<QueuedCommand>>;
+    async fn apply_acks(
+        &self,
+        device: DeviceId,
+        acks: &[AckUpdate],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<QueuedCommand>>;
     async fn get_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>>;
     async fn list_commands(&self, device: DeviceId, filter: &CommandFilter) -> StoreResult<Vec<QueuedCommand>>;
     /// `queued` → `cancelled`; returns the command when it changed.
-    async fn cancel_command(&self, device: DeviceId, id: i64, reason: &str, now: DateTime<Utc>) -> StoreResult<Option<QueuedCommand>>;
+    async fn cancel_command(
+        &self,
+        device: DeviceId,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<QueuedCommand>>;
     /// `failed` or `cancelled` → `queued` with attempts reset; returns the command when it changed.
     async fn retry_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>>;
     /// Whether the device has commands in `queued` or `sent`.
     async fn has_open_commands(&self, device: DeviceId) -> StoreResult<bool>;
-    async fn set_capability(&self, device: DeviceId, capability: &str, supported: bool, code: Option<i64>) -> StoreResult<()>;
+    async fn set_capability(
+        &self,
+        device: DeviceId,
+        capability: &str,
+        supported: bool,
+        code: Option<i64>,
+    ) -> StoreResult<()>;
     async fn capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>>;
 }
 
@@ -67,10 +91,7 @@ pub(crate) struct OpenCommand {
 /// A command is
 /// deliverable when it has no dependency, its dependency is acked, or its dependency is in this
 /// batch. Stops at the count or byte cap (one command always fits) or after a batch terminator.
-pub(crate) fn pick_batch(
-    open: &[OpenCommand],
-    policy: &BatchPolicy,
-) -> (Vec<crate::domain::ClaimedCommand>, bool) {
+pub(crate) fn pick_batch(open: &[OpenCommand], policy: &BatchPolicy) -> (Vec<crate::domain::ClaimedCommand>, bool) {
     let mut picked: Vec<crate::domain::ClaimedCommand> = Vec::new();
     let mut bytes = 0usize;
     for c in open {

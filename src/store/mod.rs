@@ -23,8 +23,8 @@ pub use error::{StoreError, StoreResult};
 pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredRejectedLine};
 
 use crate::domain::{
-    Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch,
-    RejectedLine, School, StampTable, Student,
+    Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch, RejectedLine,
+    School, StampTable, Student,
 };
 
 /// Shared handle to the configured backend.

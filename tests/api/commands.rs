@@ -36,7 +36,9 @@ async fn a_queued_command_is_delivered_and_its_result_is_listed_with_its_meaning
         assert_eq!(app.poll("APICMD01").await, format!("C:{cmd}:DATA QUERY USERINFO\n"), "{}", app.backend);
         app.post("/iclock/devicecmd?SN=APICMD01", format!("ID={cmd}&Return=-1002&CMD=DATA")).await;
 
-        let listed = call(&app, Method::GET, &format!("/api/v1/device/{id}/commands?state=failed"), Some(&fx.admin_a), None).await;
+        let listed =
+            call(&app, Method::GET, &format!("/api/v1/device/{id}/commands?state=failed"), Some(&fx.admin_a), None)
+                .await;
         assert_eq!(listed.status, 200, "{}", app.backend);
         let c = &listed.body["data"][0];
         assert_eq!((c["id"].as_i64(), c["return_code"].as_i64()), (Some(cmd), Some(-1002)), "{}", app.backend);
@@ -60,9 +62,23 @@ async fn shell_and_upgrade_cannot_be_queued_and_bad_parameters_are_field_errors(
             assert_eq!(r.status, 400, "{}: {}", app.backend, r.body);
             r.assert_error_envelope();
         }
-        let bad_time = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(json!({"kind": "attlog_query", "start": "yesterday", "end": "2026-03-02 09:00:00"}))).await;
+        let bad_time = call(
+            &app,
+            Method::POST,
+            &path,
+            Some(&fx.admin_a),
+            Some(json!({"kind": "attlog_query", "start": "yesterday", "end": "2026-03-02 09:00:00"})),
+        )
+        .await;
         assert_eq!(bad_time.status, 422, "{}", app.backend);
-        let bad_key = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(json!({"kind": "set_option", "key": "De lay", "value": "5"}))).await;
+        let bad_key = call(
+            &app,
+            Method::POST,
+            &path,
+            Some(&fx.admin_a),
+            Some(json!({"kind": "set_option", "key": "De lay", "value": "5"})),
+        )
+        .await;
         assert_eq!(bad_key.status, 422, "{}", app.backend);
         assert_eq!(app.poll("APICMD02").await, "OK", "nothing was queued");
     }
@@ -78,11 +94,21 @@ async fn queued_commands_cancel_and_failed_ones_retry_and_reboot_is_audited() {
         let reboot = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(json!({"kind": "reboot"}))).await;
         let cmd = reboot.body["data"]["id"].as_i64().unwrap();
         let cancelled = call(&app, Method::POST, &format!("{path}/{cmd}/cancel"), Some(&fx.admin_a), None).await;
-        assert_eq!((cancelled.status.as_u16(), cancelled.body["data"]["state"].as_str()), (200, Some("cancelled")), "{}", app.backend);
+        assert_eq!(
+            (cancelled.status.as_u16(), cancelled.body["data"]["state"].as_str()),
+            (200, Some("cancelled")),
+            "{}",
+            app.backend
+        );
         let twice = call(&app, Method::POST, &format!("{path}/{cmd}/cancel"), Some(&fx.admin_a), None).await;
         assert_eq!(twice.status, 409, "{}", app.backend);
         let retried = call(&app, Method::POST, &format!("{path}/{cmd}/retry"), Some(&fx.admin_a), None).await;
-        assert_eq!((retried.status.as_u16(), retried.body["data"]["state"].as_str()), (200, Some("queued")), "{}", app.backend);
+        assert_eq!(
+            (retried.status.as_u16(), retried.body["data"]["state"].as_str()),
+            (200, Some("queued")),
+            "{}",
+            app.backend
+        );
         assert_eq!(app.poll("APICMD03").await, format!("C:{cmd}:REBOOT\n"));
         let missing = call(&app, Method::POST, &format!("{path}/999999/cancel"), Some(&fx.admin_a), None).await;
         assert_eq!(missing.status, 404);

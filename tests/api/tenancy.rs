@@ -314,7 +314,10 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
         ],
         "/api/v1/devices/{id}/commands" | "/api/v1/device/{id}/commands" => match method.as_str() {
             "GET" => vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)],
-            _ => vec![nf(other.device, Some(own.device), json_(json!({"kind": "info"}))), nf(pending, None, json_(json!({"kind": "info"})))],
+            _ => vec![
+                nf(other.device, Some(own.device), json_(json!({"kind": "info"}))),
+                nf(pending, None, json_(json!({"kind": "info"}))),
+            ],
         },
         "/api/v1/devices/{id}/commands/{command_id}/cancel"
         | "/api/v1/device/{id}/commands/{command_id}/cancel"
@@ -323,9 +326,17 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             let at = |device: i64, command: i64| with_id(route, device).replace("{command_id}", &command.to_string());
             vec![
                 // Another school's device, with its own command id.
-                Case { attack: req(m, at(other.device, other.command), Body::None), expect: Expect::NotFound, control: None },
+                Case {
+                    attack: req(m, at(other.device, other.command), Body::None),
+                    expect: Expect::NotFound,
+                    control: None,
+                },
                 // Own device, another school's command id: commands are scoped to their device.
-                Case { attack: req(m, at(own.device, other.command), Body::None), expect: Expect::NotFound, control: None },
+                Case {
+                    attack: req(m, at(own.device, other.command), Body::None),
+                    expect: Expect::NotFound,
+                    control: None,
+                },
             ]
         }
         "/api/v1/devices/{id}/block" | "/api/v1/device/{id}/block" => {

@@ -56,7 +56,11 @@ async fn a_blocked_device_is_refused_everywhere() {
         let app = spawn_app(db, false).await;
         app.handshake("BLK00001").await;
         let id = app.device("BLK00001").await.id;
-        app.ctx.store.update_device(id, &DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() }).await.unwrap();
+        app.ctx
+            .store
+            .update_device(id, &DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() })
+            .await
+            .unwrap();
         app.ctx.devices.invalidate("BLK00001");
         for path in ["/iclock/cdata?SN=BLK00001&options=all", "/iclock/getrequest?SN=BLK00001"] {
             assert_eq!(app.get(path).await.status(), 403, "{} {path}", app.backend);

@@ -29,7 +29,10 @@ async fn a_queued_user_is_delivered_acknowledged_and_recorded_with_its_meaning()
         let app = spawn_app(db, false).await;
         crate::approved_device(&app, "CMD0001", "UTC").await;
         assert_eq!(app.poll("CMD0001").await, "OK", "{}", app.backend);
-        let id = enqueue(&app, "CMD0001", Command::UserUpdate(UserInfo::student("1001", "Amina Wanjiru", Some("123456")))).await.unwrap();
+        let id =
+            enqueue(&app, "CMD0001", Command::UserUpdate(UserInfo::student("1001", "Amina Wanjiru", Some("123456"))))
+                .await
+                .unwrap();
         let reply = app.poll("CMD0001").await;
         assert_eq!(
             reply,
@@ -44,7 +47,12 @@ async fn a_queued_user_is_delivered_acknowledged_and_recorded_with_its_meaning()
         let stored = app.ctx.queue.list(device.id, &CommandFilter::default()).await.unwrap();
         assert_eq!(stored.len(), 1);
         let c = &stored[0];
-        assert_eq!((c.state, c.return_code, c.return_message.as_deref()), (CommandState::Acked, Some(0), Some("success")), "{}", app.backend);
+        assert_eq!(
+            (c.state, c.return_code, c.return_message.as_deref()),
+            (CommandState::Acked, Some(0), Some("success")),
+            "{}",
+            app.backend
+        );
         assert_eq!(c.attempts, 1);
     }
 }
@@ -116,7 +124,8 @@ async fn a_template_refused_with_minus_10_requeues_the_user_first() {
         let tmpl = enqueue(&app, "REQ0001", fp).await.unwrap();
         app.poll("REQ0001").await;
         // The device lost the user (e.g. deleted at the keypad) before the template arrived.
-        app.post("/iclock/devicecmd?SN=REQ0001", format!("ID={user}&Return=0&CMD=DATA\nID={tmpl}&Return=-10&CMD=DATA")).await;
+        app.post("/iclock/devicecmd?SN=REQ0001", format!("ID={user}&Return=0&CMD=DATA\nID={tmpl}&Return=-10&CMD=DATA"))
+            .await;
         let again = commands(&app.poll("REQ0001").await);
         assert_eq!(again.len(), 2, "{}: {again:?}", app.backend);
         assert!(again[0].1.starts_with("DATA UPDATE USERINFO PIN=7\t"), "{}", app.backend);
@@ -137,7 +146,9 @@ async fn reboot_ends_the_reply_and_unknown_ack_ids_are_accepted() {
         enqueue(&app, "RBT0001", Command::Log).await.unwrap();
         let texts: Vec<String> = commands(&app.poll("RBT0001").await).into_iter().map(|c| c.1).collect();
         assert_eq!(texts, ["INFO", "REBOOT"], "{}", app.backend);
-        let resp = app.post("/iclock/devicecmd?SN=RBT0001", "ID=info8487&Return=0&CMD=DATA\nID=999999&Return=0&CMD=DATA").await;
+        let resp = app
+            .post("/iclock/devicecmd?SN=RBT0001", "ID=info8487&Return=0&CMD=DATA\nID=999999&Return=0&CMD=DATA")
+            .await;
         assert_eq!((resp.status().as_u16(), resp.text().await.unwrap()), (200, "OK".to_string()));
     }
 }

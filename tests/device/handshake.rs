@@ -10,7 +10,11 @@ fn option<'a>(block: &'a str, key: &str) -> Option<&'a str> {
 async fn every_reply_is_plain_text_with_a_gmt_date_and_a_length() {
     for db in backends().await {
         let app = spawn_app(db, true).await;
-        for path in ["/iclock/cdata?SN=HDR0001&options=all&pushver=2.4.1", "/iclock/getrequest?SN=HDR0001", "/iclock/ping?SN=HDR0001"] {
+        for path in [
+            "/iclock/cdata?SN=HDR0001&options=all&pushver=2.4.1",
+            "/iclock/getrequest?SN=HDR0001",
+            "/iclock/ping?SN=HDR0001",
+        ] {
             let resp = app.get(path).await;
             assert_eq!(resp.status(), 200, "{path}");
             let h = resp.headers();
@@ -30,7 +34,9 @@ async fn every_reply_is_plain_text_with_a_gmt_date_and_a_length() {
 async fn the_handshake_learns_pushver_language_and_dialect_from_the_query() {
     for db in backends().await {
         let app = spawn_app(db, false).await;
-        let resp = app.get("/iclock/cdata?SN=LRN0001&options=all&pushver=2.4.0&language=83&DeviceType=att&PushOptionsFlag=2").await;
+        let resp = app
+            .get("/iclock/cdata?SN=LRN0001&options=all&pushver=2.4.0&language=83&DeviceType=att&PushOptionsFlag=2")
+            .await;
         assert_eq!(resp.status(), 200);
         let device = app.device("LRN0001").await;
         assert_eq!(device.pushver.as_deref(), Some("2.4.0"), "{}", app.backend);
@@ -58,9 +64,13 @@ async fn the_handshake_echoes_the_last_accepted_stamp_per_table() {
         crate::approved_device(&app, "STP0001", "UTC").await;
         let before = app.handshake("STP0001").await;
         assert_eq!(option(&before, "ATTLOGStamp"), Some("9999"), "{}: a new device starts at 9999", app.backend);
-        let resp = app.post("/iclock/cdata?SN=STP0001&table=ATTLOG&Stamp=1234567", "1\t2026-03-02 08:00:00\t0\t1\t0\t0\t0\n").await;
+        let resp = app
+            .post("/iclock/cdata?SN=STP0001&table=ATTLOG&Stamp=1234567", "1\t2026-03-02 08:00:00\t0\t1\t0\t0\t0\n")
+            .await;
         assert_eq!(resp.status(), 200);
-        let resp = app.post("/iclock/cdata?SN=STP0001&table=OPERLOG&OpStamp=777", "OPLOG 4\t0\t2026-03-02 08:17:48\t0\t0\t0\t0\n").await;
+        let resp = app
+            .post("/iclock/cdata?SN=STP0001&table=OPERLOG&OpStamp=777", "OPLOG 4\t0\t2026-03-02 08:17:48\t0\t0\t0\t0\n")
+            .await;
         assert_eq!(resp.status(), 200);
         let after = app.handshake("STP0001").await;
         assert_eq!(option(&after, "ATTLOGStamp"), Some("1234567"), "{}: {after}", app.backend);

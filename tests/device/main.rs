@@ -19,7 +19,8 @@ pub async fn approve(app: &TestApp, serial: &str, tz: &str) -> i64 {
     use ironclock::store::DeviceUpdate;
     let school = app.ctx.store.create_school("Test School", tz).await.unwrap();
     let device = app.device(serial).await;
-    let update = DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
+    let update =
+        DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
     app.ctx.store.update_device(device.id, &update).await.unwrap();
     app.ctx.devices.invalidate(serial);
     school.id

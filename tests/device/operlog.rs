@@ -4,7 +4,8 @@
 use crate::support::{backends, spawn_app};
 use ironclock::store::DeviceTable;
 
-const TMP: &str = "SghTUzIxAAADS00ECAUHCc7QAAAnSnkBAAAAg/YUfEsyAIEPHgH6ALFHRQBBAPkP8wBAS2UPEwBTACYPe0tYAHkljACuAHdleQBt";
+const TMP: &str =
+    "SghTUzIxAAADS00ECAUHCc7QAAAnSnkBAAAAg/YUfEsyAIEPHgH6ALFHRQBBAPkP8wBAS2UPEwBTACYPe0tYAHkljACuAHdleQBt";
 
 #[tokio::test]
 async fn a_mixed_operlog_body_stores_users_templates_and_events_and_quarantines_the_glitch() {
@@ -71,8 +72,10 @@ async fn a_binary_attendance_photo_on_fdata_is_stored_and_answered_ok() {
     for db in backends().await {
         let app = spawn_app(db, false).await;
         crate::approved_device(&app, "PHO0001", "UTC").await;
-        let jpeg: Vec<u8> = [0xFFu8, 0xD8, 0xFF, 0xE0].iter().copied().chain((0..500u32).map(|i| (i % 251) as u8)).collect();
-        let mut body = format!("PIN=20150731103012-123.jpg\nSN=PHO0001\nsize={}\nCMD=uploadphoto\0", jpeg.len()).into_bytes();
+        let jpeg: Vec<u8> =
+            [0xFFu8, 0xD8, 0xFF, 0xE0].iter().copied().chain((0..500u32).map(|i| (i % 251) as u8)).collect();
+        let mut body =
+            format!("PIN=20150731103012-123.jpg\nSN=PHO0001\nsize={}\nCMD=uploadphoto\0", jpeg.len()).into_bytes();
         body.extend_from_slice(&jpeg);
         let resp = app.post("/iclock/fdata?SN=PHO0001&table=ATTPHOTO&Stamp=9999", body).await;
         assert_eq!(resp.status(), 200, "{}", app.backend);

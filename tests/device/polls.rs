@@ -6,7 +6,9 @@ use crate::support::{backends, spawn_app};
 async fn a_poll_with_info_records_the_device_counters() {
     for db in backends().await {
         let app = spawn_app(db, true).await;
-        let resp = app.get("/iclock/getrequest?SN=POLL001&INFO=Ver%208.0.4.2-I113-02,143,1,109,172.16.12.182,10,7,12,141,111").await;
+        let resp = app
+            .get("/iclock/getrequest?SN=POLL001&INFO=Ver%208.0.4.2-I113-02,143,1,109,172.16.12.182,10,7,12,141,111")
+            .await;
         assert_eq!(resp.text().await.unwrap(), "OK");
         let device = app.device("POLL001").await;
         let backend = app.backend;

@@ -29,7 +29,8 @@ async fn local_times_are_converted_to_utc_in_the_devices_zone_and_the_original_k
     for db in backends().await {
         let app = spawn_app(db, false).await;
         crate::approved_device(&app, "ZONE001", "Africa/Nairobi").await;
-        app.post("/iclock/cdata?SN=ZONE001&table=ATTLOG", "77\t2026-03-02 07:45:00\t0\t15\t0\t0\t0\t255\t0\t0\t\n").await;
+        app.post("/iclock/cdata?SN=ZONE001&table=ATTLOG", "77\t2026-03-02 07:45:00\t0\t15\t0\t0\t0\t255\t0\t0\t\n")
+            .await;
         let punches = app.ctx.store.list_punches(&PunchFilter::default()).await.unwrap();
         assert_eq!(punches.len(), 1, "{}", app.backend);
         let p = &punches[0];
@@ -127,7 +128,8 @@ async fn names_from_a_chinese_language_device_are_decoded_as_gbk() {
         let (gbk, _, _) = encoding_rs::GBK.encode("USER PIN=8\tName=张伟\tPri=0\n");
         let resp = app.post("/iclock/cdata?SN=GBK0001&table=OPERLOG", gbk.into_owned()).await;
         assert_eq!(resp.text().await.unwrap(), "OK:1", "{}", app.backend);
-        let name: String = query_text(&app.ctx.config.database_url, "select name from device_users where pin = '8'").await;
+        let name: String =
+            query_text(&app.ctx.config.database_url, "select name from device_users where pin = '8'").await;
         assert_eq!(name, "张伟", "{}", app.backend);
     }
 }

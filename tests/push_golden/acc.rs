@@ -7,9 +7,7 @@ use ironclock::push::ack::parse_devicecmd_body;
 use ironclock::push::handshake::{render_att_handshake, HandshakeConfig};
 use ironclock::push::query::DeviceQuery;
 use ironclock::push::records::operlog::parse_userinfo_body;
-use ironclock::push::records::{
-    parse_options, parse_rtlog_body, parse_rtstate_body, parse_tabledata_body,
-};
+use ironclock::push::records::{parse_options, parse_rtlog_body, parse_rtstate_body, parse_tabledata_body};
 use ironclock::push::registry::{registry_code_reply, render_acc_push_config, AccPushConfig};
 use ironclock::push::time::{old_decode_time, rtdata_time_reply};
 use ironclock::push::upload::{table_count_reply, UploadTable};
@@ -18,16 +16,11 @@ use sha2::{Digest, Sha256};
 use super::capture::{load, unescape};
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(y, mo, d)
-        .and_then(|d| d.and_hms_opt(h, mi, s))
-        .expect("valid literal")
+    NaiveDate::from_ymd_opt(y, mo, d).and_then(|d| d.and_hms_opt(h, mi, s)).expect("valid literal")
 }
 
 fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 // ---- 04: SEC-CN 4.8 official examples ----
@@ -37,17 +30,10 @@ fn capture_04_unregistered_acc_handshake_gets_a_bare_ok() {
     let capture = load("04");
     let q = DeviceQuery::parse(&capture.query("GET /iclock/cdata?SN=3383154200002&pushver=3.0.1"));
     assert_eq!(
-        (
-            q.serial.as_deref(),
-            q.pushver.as_deref(),
-            q.options.as_deref()
-        ),
+        (q.serial.as_deref(), q.pushver.as_deref(), q.options.as_deref()),
         (Some("3383154200002"), Some("3.0.1"), Some("all"))
     );
-    assert!(capture
-        .reply("GET /iclock/cdata?SN=3383154200002")
-        .body
-        .starts_with("OK "));
+    assert!(capture.reply("GET /iclock/cdata?SN=3383154200002").body.starts_with("OK "));
 }
 
 #[test]
@@ -60,20 +46,11 @@ fn capture_04_registry_body_lists_65_capabilities_and_gets_a_registry_code() {
     assert_eq!(value(&pairs, "~DeviceName"), Some("F20/M"));
     assert_eq!(value(&pairs, "FirmVer"), Some("Ver 8.0.1.3-20151229"));
     assert_eq!(value(&pairs, "MaxPackageSize"), Some("2048000"));
-    assert_eq!(
-        value(&pairs, "AccSupportFunList"),
-        Some("0101010000111000000111010100011010")
-    );
-    assert_eq!(
-        pairs.last(),
-        Some(&("authKey".to_owned(), "dassas".to_owned()))
-    );
+    assert_eq!(value(&pairs, "AccSupportFunList"), Some("0101010000111000000111010100011010"));
+    assert_eq!(pairs.last(), Some(&("authKey".to_owned(), "dassas".to_owned())));
     let reply = capture.reply(request);
     assert_eq!(registry_code_reply("Uy47fxftP3"), reply.body);
-    assert_eq!(
-        reply.header("Content-Length"),
-        Some(reply.body.len().to_string().as_str())
-    );
+    assert_eq!(reply.header("Content-Length"), Some(reply.body.len().to_string().as_str()));
 }
 
 #[test]
@@ -93,68 +70,44 @@ fn capture_04_push_config_block_renders_byte_exact() {
     assert_eq!(render_acc_push_config(&cfg), reply.body);
     // Content-Length 218 = these 217 bytes plus one trailing LF in the doc's example; capture 17
     // shows live devices without one, so the renderer writes none.
-    assert_eq!(
-        reply.header("Content-Length"),
-        Some((reply.body.len() + 1).to_string().as_str())
-    );
+    assert_eq!(reply.header("Content-Length"), Some((reply.body.len() + 1).to_string().as_str()));
 }
 
 #[test]
 fn capture_04_probio_options_keep_the_docs_typo_inside_oem_vendor() {
     let capture = load("04");
-    let pairs =
-        parse_options(&capture.request_body("POST /iclock/cdata?SN=AJI6181160001&table=options"));
+    let pairs = parse_options(&capture.request_body("POST /iclock/cdata?SN=AJI6181160001&table=options"));
     assert_eq!(pairs.len(), 29);
     assert_eq!(value(&pairs, "~DeviceName"), Some("ProBio"));
     assert_eq!(value(&pairs, "~MaxPvCount"), Some(""));
     // The doc has "." where a "," belongs, so FWVersion is swallowed by the vendor value.
-    assert_eq!(
-        value(&pairs, "~OEMVendor"),
-        Some("ZKTeco Inc. .FWVersion=Ver 8.0.4.1-20180102")
-    );
+    assert_eq!(value(&pairs, "~OEMVendor"), Some("ZKTeco Inc. .FWVersion=Ver 8.0.4.1-20180102"));
     assert_eq!(value(&pairs, "FWVersion"), None);
-    assert_eq!(
-        pairs.last(),
-        Some(&("PushVersion".to_owned(), "Ver 2.0.34-20180822".to_owned()))
-    );
+    assert_eq!(pairs.last(), Some(&("PushVersion".to_owned(), "Ver 2.0.34-20180822".to_owned())));
 }
 
 #[test]
 fn capture_04_rtlog_event_and_rtstate_rows_parse_by_key() {
     let capture = load("04");
     let request = "POST /iclock/cdata?SN=3383154200002&table=rtlog";
-    let table = DeviceQuery::parse(&capture.query(request))
-        .table
-        .unwrap_or_default();
+    let table = DeviceQuery::parse(&capture.query(request)).table.unwrap_or_default();
     assert!(UploadTable::parse(&table).is_access_control());
     let rtlog = parse_rtlog_body(&capture.request_body(request));
     let r = &rtlog.records[0];
     assert_eq!(r.local_time, Some(at(2017, 1, 10, 11, 49, 32)));
     assert_eq!(
-        (
-            r.pin.as_deref(),
-            r.card_no.as_deref(),
-            r.event,
-            r.in_out_status
-        ),
+        (r.pin.as_deref(), r.card_no.as_deref(), r.event, r.in_out_status),
         (Some("0"), Some("0"), Some(27), Some(1))
     );
     assert_eq!((r.verify_type.as_deref(), r.index), (Some("0"), Some(21)));
     assert!(!r.is_punch(), "pin=0 is a device event");
     assert_eq!(capture.reply(request).body, "OK");
 
-    let rtstate = parse_rtstate_body(
-        &capture.request_body("POST /iclock/cdata?SN=3383154200002&table=rtstate"),
-    );
+    let rtstate = parse_rtstate_body(&capture.request_body("POST /iclock/cdata?SN=3383154200002&table=rtstate"));
     let s = &rtstate.records[0];
     assert_eq!(s.local_time, Some(at(2017, 1, 10, 15, 42, 40)));
     assert_eq!(
-        (
-            s.sensor.as_deref(),
-            s.relay.as_deref(),
-            s.alarm.as_deref(),
-            s.door.as_deref()
-        ),
+        (s.sensor.as_deref(), s.relay.as_deref(), s.alarm.as_deref(), s.door.as_deref()),
         (Some("00"), Some("00"), Some("020000000000000"), None)
     );
 }
@@ -162,26 +115,16 @@ fn capture_04_rtlog_event_and_rtstate_rows_parse_by_key() {
 #[test]
 fn capture_04_acc_acks_include_lower_case_return_and_row_counts() {
     let capture = load("04");
-    let first = parse_devicecmd_body(
-        capture
-            .request_body("POST /iclock/devicecmd?SN=3383154200002 HTTP")
-            .as_bytes(),
-    );
+    let first = parse_devicecmd_body(capture.request_body("POST /iclock/devicecmd?SN=3383154200002 HTTP").as_bytes());
     let queries = capture.request_bodies("POST /iclock/devicecmd?SN=3383154200002");
     let second = parse_devicecmd_body(queries[1].as_bytes());
     // The third ack is printed on its request line: `> POST /iclock/devicecmd   ID=99&…`.
-    let inline = capture
-        .line_starting("> POST /iclock/devicecmd   ")
-        .split_once("   ")
-        .map_or("", |(_, ack)| ack.trim());
+    let inline =
+        capture.line_starting("> POST /iclock/devicecmd   ").split_once("   ").map_or("", |(_, ack)| ack.trim());
     let third = parse_devicecmd_body(inline.as_bytes());
     let acks: Vec<(&str, Option<i64>, Option<&str>)> = [&first, &second, &third]
         .iter()
-        .flat_map(|p| {
-            p.acks
-                .iter()
-                .map(|a| (a.id.as_str(), a.return_code, a.cmd.as_deref()))
-        })
+        .flat_map(|p| p.acks.iter().map(|a| (a.id.as_str(), a.return_code, a.cmd.as_deref())))
         .collect();
     assert_eq!(
         acks,
@@ -198,38 +141,21 @@ fn capture_04_tabledata_user_upload_parses_and_replies_user_1() {
     let capture = load("04");
     let request = "POST /iclock/cdata?SN=3383154200002&table=tabledata";
     let q = DeviceQuery::parse(&capture.query(request));
-    assert_eq!(
-        (q.tablename.as_deref(), q.other_value("count")),
-        (Some("user"), Some("1"))
-    );
+    assert_eq!((q.tablename.as_deref(), q.other_value("count")), (Some("user"), Some("1")));
     let body = capture.request_body(request);
     let users = parse_userinfo_body(&body);
     assert!(users.rejected.is_empty(), "{:?}", users.rejected);
     let u = &users.records[0];
     assert_eq!(
-        (
-            u.pin.as_str(),
-            u.card.as_deref(),
-            u.password.as_deref(),
-            u.group.as_deref()
-        ),
+        (u.pin.as_str(), u.card.as_deref(), u.password.as_deref(), u.group.as_deref()),
         ("4", None, None, Some("1"))
     );
-    assert_eq!(
-        (u.name.as_deref(), u.privilege, u.verify),
-        (None, Some(0), Some(0))
-    );
+    assert_eq!((u.name.as_deref(), u.privilege, u.verify), (None, Some(0), Some(0)));
     let extra: Vec<&str> = u.extra.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(extra, ["uid", "starttime", "endtime", "disable"]);
     let rows = parse_tabledata_body(&body);
-    assert_eq!(
-        (rows.records[0].table.as_str(), rows.records[0].get("uid")),
-        ("user", Some("5"))
-    );
-    assert_eq!(
-        table_count_reply("user", rows.records.len()),
-        capture.reply(request).body
-    );
+    assert_eq!((rows.records[0].table.as_str(), rows.records[0].get("uid")), ("user", Some("5")));
+    assert_eq!(table_count_reply("user", rows.records.len()), capture.reply(request).body);
 }
 
 #[test]
@@ -238,57 +164,30 @@ fn capture_04_querydata_rows_parse_and_reply_user_3() {
     let request = "POST /iclock/querydata?SN=3383154200002";
     let q = DeviceQuery::parse(&capture.query(request));
     assert_eq!(
-        (
-            q.kind.as_deref(),
-            q.cmd_id.as_deref(),
-            q.tablename.as_deref()
-        ),
+        (q.kind.as_deref(), q.cmd_id.as_deref(), q.tablename.as_deref()),
         (Some("tabledata"), Some("415"), Some("user"))
     );
     assert_eq!(
-        (
-            q.other_value("count"),
-            q.other_value("packcnt"),
-            q.other_value("packidx")
-        ),
+        (q.other_value("count"), q.other_value("packcnt"), q.other_value("packidx")),
         (Some("3"), Some("1"), Some("1"))
     );
     let users = parse_userinfo_body(&capture.request_body(request));
-    let pins: Vec<(&str, Option<&str>)> = users
-        .records
-        .iter()
-        .map(|u| (u.pin.as_str(), u.password.as_deref()))
-        .collect();
+    let pins: Vec<(&str, Option<&str>)> =
+        users.records.iter().map(|u| (u.pin.as_str(), u.password.as_deref())).collect();
     assert_eq!(pins, [("1", None), ("2", Some("1")), ("3", None)]);
-    assert_eq!(
-        table_count_reply("user", users.records.len()),
-        capture.reply(request).body
-    );
+    assert_eq!(table_count_reply("user", users.records.len()), capture.reply(request).body);
 }
 
 #[test]
 fn capture_04_set_options_datetime_and_rtdata_reply_use_old_encode_time() {
     let capture = load("04");
     let command = capture.line_starting("< C:401:SET OPTIONS DateTime=");
-    let value: u32 = command
-        .rsplit('=')
-        .next()
-        .unwrap_or_default()
-        .parse()
-        .expect("number");
+    let value: u32 = command.rsplit('=').next().unwrap_or_default().parse().expect("number");
     // 583080894 = ((18*12*31 + 1*31 + 21) * 86400) + 14*3600 + 54*60 + 54, decoded by hand.
     assert_eq!(old_decode_time(value), Some(at(2018, 2, 22, 14, 54, 54)));
-    let reply = capture
-        .line_starting("< DateTime=")
-        .trim_start_matches("< ");
+    let reply = capture.line_starting("< DateTime=").trim_start_matches("< ");
     // 583050990 is 2018-02-22 06:36:30 GMT; the server's zone is +0800.
-    assert_eq!(
-        rtdata_time_reply(
-            at(2018, 2, 22, 6, 36, 30).and_utc(),
-            chrono_tz::Asia::Shanghai
-        ),
-        reply
-    );
+    assert_eq!(rtdata_time_reply(at(2018, 2, 22, 6, 36, 30).and_utc(), chrono_tz::Asia::Shanghai), reply);
 }
 
 // ---- 07: SenseFace 2A in acc mode ----
@@ -306,10 +205,7 @@ fn capture_07_registry_body_of_a_senseface_2a() {
         ("FaceFunOn", "1"),
         ("FingerFunOn", "1"),
     ];
-    let pairs: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(pairs, expected);
 }
 
@@ -319,33 +215,18 @@ fn capture_07_crlf_rtlog_punch_and_door_rows_parse_by_key() {
     let punch_line = capture.section("table=rtlog  (punch")[0];
     let door_line = capture.section("door-state row")[0];
     // The capture prints the CRLF terminators as "\r\n".
-    let body =
-        String::from_utf8([unescape(punch_line), unescape(door_line)].concat()).expect("ascii");
+    let body = String::from_utf8([unescape(punch_line), unescape(door_line)].concat()).expect("ascii");
     let parsed = parse_rtlog_body(&body);
     assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
     let punch = &parsed.records[0];
     assert_eq!(punch.local_time, Some(at(2026, 9, 9, 12, 9, 10)));
-    assert_eq!(
-        (punch.pin.as_deref(), punch.event, punch.in_out_status),
-        (Some("445966"), Some(3), Some(0))
-    );
-    assert_eq!(
-        (
-            punch.verify_type.as_deref(),
-            punch.index,
-            punch.fields.len()
-        ),
-        (Some("1"), Some(40), 13)
-    );
+    assert_eq!((punch.pin.as_deref(), punch.event, punch.in_out_status), (Some("445966"), Some(3), Some(0)));
+    assert_eq!((punch.verify_type.as_deref(), punch.index, punch.fields.len()), (Some("1"), Some(40), 13));
     assert!(punch.is_punch());
     let door = &parsed.records[1];
     assert_eq!(door.pin, None);
     assert!(!door.is_punch());
-    let door_fields: Vec<(&str, &str)> = door
-        .fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let door_fields: Vec<(&str, &str)> = door.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(
         door_fields,
         [
@@ -377,20 +258,12 @@ fn capture_07_pre_ntp_clock_row_is_kept_with_no_local_time() {
 #[test]
 fn capture_17_legacy_block_renders_byte_exact_with_the_recorded_sha256() {
     let capture = load("17");
-    let block = capture
-        .section("legacy (attendance) handshake reply")
-        .join("\n");
+    let block = capture.section("legacy (attendance) handshake reply").join("\n");
     let rendered = render_att_handshake(&HandshakeConfig::legacy("ESY4241100079", "0".into()));
     assert_eq!(rendered, block);
     assert_eq!(rendered.len(), 202, "the capture title says 202 bytes");
-    let recorded = capture
-        .line_starting("# sha256 ")
-        .trim_start_matches("# sha256 ")
-        .trim();
-    let digest: String = Sha256::digest(rendered.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let recorded = capture.line_starting("# sha256 ").trim_start_matches("# sha256 ").trim();
+    let digest: String = Sha256::digest(rendered.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(digest, recorded);
 }
 
@@ -400,26 +273,13 @@ fn capture_17_acc_handshake_block_renders_byte_exact() {
     let section = capture.section("acc handshake");
     let code = "Uy47fxftP3";
     let session = "0123456789abcdef0123456789abcdef";
-    let expected = section
-        .join("\n")
-        .replace("<code>", code)
-        .replace("<32 hex>", session);
-    assert_eq!(
-        render_acc_push_config(&AccPushConfig::new(Some(code), session)),
-        expected
-    );
+    let expected = section.join("\n").replace("<code>", code).replace("<32 hex>", session);
+    assert_eq!(render_acc_push_config(&AccPushConfig::new(Some(code), session)), expected);
     let title = capture.line_starting("--- acc handshake");
-    let query = title
-        .split_once('?')
-        .map(|(_, q)| q.split(')').next().unwrap_or_default())
-        .unwrap_or_default();
+    let query = title.split_once('?').map(|(_, q)| q.split(')').next().unwrap_or_default()).unwrap_or_default();
     let q = DeviceQuery::parse(query);
     assert_eq!(
-        (
-            q.device_type.as_deref(),
-            q.pushver.as_deref(),
-            q.push_options_flag.as_deref()
-        ),
+        (q.device_type.as_deref(), q.pushver.as_deref(), q.push_options_flag.as_deref()),
         (Some("acc"), Some("3.1.2"), Some("1"))
     );
 }
@@ -437,21 +297,8 @@ fn capture_17_rtlog_rows_separate_punches_from_device_events() {
     let capture = load("17");
     let parsed = parse_rtlog_body(&capture.section("rtlog rows").join("\n"));
     assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
-    let rows: Vec<_> = parsed
-        .records
-        .iter()
-        .map(|r| (r.pin.as_deref(), r.event, r.index, r.is_punch()))
-        .collect();
-    assert_eq!(
-        rows,
-        [
-            (Some("1001"), Some(0), Some(21), true),
-            (Some("0"), Some(27), Some(1), false)
-        ]
-    );
-    assert_eq!(
-        parsed.records[0].local_time,
-        Some(at(2026, 8, 20, 9, 15, 32))
-    );
+    let rows: Vec<_> = parsed.records.iter().map(|r| (r.pin.as_deref(), r.event, r.index, r.is_punch())).collect();
+    assert_eq!(rows, [(Some("1001"), Some(0), Some(21), true), (Some("0"), Some(27), Some(1), false)]);
+    assert_eq!(parsed.records[0].local_time, Some(at(2026, 8, 20, 9, 15, 32)));
     assert_eq!(parsed.records[0].fields.len(), 10);
 }

@@ -40,17 +40,10 @@ pub fn load(number: &str) -> Capture {
     let entry = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(Result::ok)
-        .find(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("{number}_"))
-        })
+        .find(|e| e.file_name().to_string_lossy().starts_with(&format!("{number}_")))
         .unwrap_or_else(|| panic!("no capture {number}_* in {}", dir.display()));
     let text = std::fs::read_to_string(entry.path()).expect("capture is UTF-8 text");
-    Capture {
-        name: entry.file_name().to_string_lossy().into_owned(),
-        text,
-    }
+    Capture { name: entry.file_name().to_string_lossy().into_owned(), text }
 }
 
 fn is_header(line: &str, marker: char) -> bool {
@@ -58,18 +51,13 @@ fn is_header(line: &str, marker: char) -> bool {
         return false;
     };
     match rest.split_once(": ") {
-        Some((name, _)) => {
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        }
+        Some((name, _)) => !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
         None => false,
     }
 }
 
 fn ends_block(line: &str) -> bool {
-    line.trim().is_empty()
-        || line.starts_with('#')
-        || line.starts_with("---")
-        || line.starts_with('<')
+    line.trim().is_empty() || line.starts_with('#') || line.starts_with("---") || line.starts_with('<')
 }
 
 impl Capture {
@@ -90,17 +78,11 @@ impl Capture {
     /// The query string of the first request line starting with `request`.
     pub fn query(&self, request: &str) -> String {
         let lines = self.lines();
-        let index = *self
-            .request_indexes(request)
-            .first()
-            .unwrap_or_else(|| panic!("{}: no request {request}", self.name));
+        let index =
+            *self.request_indexes(request).first().unwrap_or_else(|| panic!("{}: no request {request}", self.name));
         let line = lines[index];
         let after = line.split_once('?').map_or("", |(_, q)| q);
-        after
-            .split([' ', '\t'])
-            .next()
-            .unwrap_or_default()
-            .to_owned()
+        after.split([' ', '\t']).next().unwrap_or_default().to_owned()
     }
 
     /// Bodies of every request starting with `request`, lines joined with LF (no trailing LF).
@@ -133,26 +115,17 @@ impl Capture {
 
     /// Body of the first request starting with `request`.
     pub fn request_body(&self, request: &str) -> String {
-        self.request_bodies(request)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{}: no request {request}", self.name))
+        self.request_bodies(request).into_iter().next().unwrap_or_else(|| panic!("{}: no request {request}", self.name))
     }
 
     /// Status line, headers and body of the reply to the first request starting with `request`.
     pub fn reply(&self, request: &str) -> Reply {
-        self.replies(request)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{}: no request {request}", self.name))
+        self.replies(request).into_iter().next().unwrap_or_else(|| panic!("{}: no request {request}", self.name))
     }
 
     /// Replies to every request starting with `request`, in order.
     pub fn replies(&self, request: &str) -> Vec<Reply> {
-        self.request_indexes(request)
-            .into_iter()
-            .map(|start| self.reply_after(start))
-            .collect()
+        self.request_indexes(request).into_iter().map(|start| self.reply_after(start)).collect()
     }
 
     fn reply_after(&self, start: usize) -> Reply {
@@ -207,18 +180,12 @@ impl Capture {
 
     /// The first line starting with `prefix`.
     pub fn line_starting(&self, prefix: &str) -> &str {
-        self.text
-            .lines()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("{}: no line {prefix}", self.name))
+        self.text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{}: no line {prefix}", self.name))
     }
 
     /// Every line starting with `prefix`.
     pub fn lines_starting(&self, prefix: &str) -> Vec<&str> {
-        self.text
-            .lines()
-            .filter(|l| l.starts_with(prefix))
-            .collect()
+        self.text.lines().filter(|l| l.starts_with(prefix)).collect()
     }
 }
 
@@ -232,10 +199,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 

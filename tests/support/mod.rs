@@ -23,9 +23,8 @@ pub async fn backends() -> Vec<TestDb> {
     let mut dbs = vec![sqlite_db()];
     match std::env::var("IRONCLOCK_TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => dbs.push(postgres_db(&admin).await),
-        _ => POSTGRES_NOTICE.call_once(|| {
-            eprintln!("NOTICE: IRONCLOCK_TEST_POSTGRES_URL is not set; PostgreSQL tests are skipped")
-        }),
+        _ => POSTGRES_NOTICE
+            .call_once(|| eprintln!("NOTICE: IRONCLOCK_TEST_POSTGRES_URL is not set; PostgreSQL tests are skipped")),
     }
     dbs
 }

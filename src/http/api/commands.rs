@@ -106,24 +106,47 @@ pub enum NewCommandRequest {
     Log,
     ReloadOptions,
     /// Read the device's users back (all, or one PIN).
-    UserQuery { pin: Option<String> },
+    UserQuery {
+        pin: Option<String>,
+    },
     /// Remove a user (with templates and photo) from the device.
-    UserDelete { pin: String },
+    UserDelete {
+        pin: String,
+    },
     /// Ask for the attendance records of a time range (device-local `YYYY-MM-DD hh:mm:ss`).
-    AttlogQuery { start: String, end: String },
+    AttlogQuery {
+        start: String,
+        end: String,
+    },
     /// Ask how many attendance records the device holds in a time range.
-    VerifySum { start: String, end: String },
+    VerifySum {
+        start: String,
+        end: String,
+    },
     /// Set one device option.
-    SetOption { key: String, value: String },
+    SetOption {
+        key: String,
+        value: String,
+    },
     ClearLog,
     ClearPhoto,
     /// Erase users, templates and records on the device.
     ClearData,
     Reboot,
     /// Start fingerprint enrolment for a user at the device.
-    EnrollFp { pin: String, finger: u8, retry: Option<u8>, overwrite: Option<bool> },
+    EnrollFp {
+        pin: String,
+        finger: u8,
+        retry: Option<u8>,
+        overwrite: Option<bool>,
+    },
     /// Start face/palm enrolment (type 9 = visible-light face) at the device.
-    EnrollBio { pin: String, bio_type: u8, retry: Option<u8>, overwrite: Option<bool> },
+    EnrollBio {
+        pin: String,
+        bio_type: u8,
+        retry: Option<u8>,
+        overwrite: Option<bool>,
+    },
     /// Open the door relay.
     Unlock,
 }
@@ -157,7 +180,12 @@ impl NewCommandRequest {
                 if finger > 9 {
                     return Err(ApiError::invalid("finger", "must be 0..=9"));
                 }
-                Command::EnrollFingerprint { pin, fid: finger, retry: retry.unwrap_or(3), overwrite: overwrite.unwrap_or(true) }
+                Command::EnrollFingerprint {
+                    pin,
+                    fid: finger,
+                    retry: retry.unwrap_or(3),
+                    overwrite: overwrite.unwrap_or(true),
+                }
             }
             NewCommandRequest::EnrollBio { pin, bio_type, retry, overwrite } => Command::EnrollBio {
                 bio_type,
@@ -173,7 +201,10 @@ impl NewCommandRequest {
 
 /// The device, if it is in the caller's scope (404 otherwise, also for other schools' devices).
 async fn scoped_device(ctx: &AppContext, caller: &Caller, id: i64) -> Result<Device, ApiError> {
-    ctx.store.get_device_record(caller.scope(), id).await?.ok_or_else(|| ApiError::NotFound("device not found".into()))?;
+    ctx.store
+        .get_device_record(caller.scope(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("device not found".into()))?;
     ctx.store.get_device(DeviceId(id)).await?.ok_or_else(|| ApiError::NotFound("device not found".into()))
 }
 
@@ -208,9 +239,10 @@ pub async fn list(
     let q = q.0;
     let page = params::page(q.page, q.per_page)?;
     let state = match q.state.as_deref() {
-        Some(s) => Some(CommandState::parse(s).ok_or_else(|| {
-            ApiError::parameter("state", "must be queued, sent, acked, failed or cancelled")
-        })?),
+        Some(s) => Some(
+            CommandState::parse(s)
+                .ok_or_else(|| ApiError::parameter("state", "must be queued, sent, acked, failed or cancelled"))?,
+        ),
         None => None,
     };
     let device = scoped_device(&ctx, &caller, id.0).await?;
@@ -241,7 +273,10 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(&ctx, &caller, id.0).await?;
     let command = body.0.into_command()?;
-    let destructive = matches!(command, Command::ClearData | Command::ClearLog | Command::ClearPhoto | Command::Reboot | Command::UserDelete { .. });
+    let destructive = matches!(
+        command,
+        Command::ClearData | Command::ClearLog | Command::ClearPhoto | Command::Reboot | Command::UserDelete { .. }
+    );
     let kind = command.kind();
     let options = EnqueueOptions { created_by: Some(caller.user.email.clone()), ..Default::default() };
     let cmd_id = ctx.queue.enqueue(&device, command, options).await.map_err(queue_error)?;
@@ -250,7 +285,11 @@ pub async fn create(
         entry.detail = serde_json::json!({ "serial_number": device.serial_number, "command_id": cmd_id });
         ctx.store.record_audit(&entry).await?;
     }
-    let stored = ctx.store.get_command(device.id, cmd_id).await?.ok_or_else(|| ApiError::Internal("queued command vanished".into()))?;
+    let stored = ctx
+        .store
+        .get_command(device.id, cmd_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("queued command vanished".into()))?;
     Ok(created("command queued", view(stored)))
 }
 
@@ -261,10 +300,16 @@ pub async fn create(
     responses((status = 200, description = "The cancelled command", body = Envelope<CommandView>),
               (status = 404, description = "No such device or command in your scope", body = ErrorEnvelope),
               (status = 409, description = "Already delivered or finished", body = ErrorEnvelope)))]
-pub async fn cancel(ctx: web::Data<AppContext>, caller: Caller, id: PathId, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn cancel(
+    ctx: web::Data<AppContext>,
+    caller: Caller,
+    id: PathId,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(&ctx, &caller, id.0).await?;
     let cmd = command_id(&req)?;
-    let existing = ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
+    let existing =
+        ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
     match ctx.queue.cancel(device.id, cmd, &caller.user.email).await? {
         Some(c) => Ok(ok("command cancelled", view(c))),
         None => Err(ApiError::Conflict(super::error::field(
@@ -281,10 +326,16 @@ pub async fn cancel(ctx: web::Data<AppContext>, caller: Caller, id: PathId, req:
     responses((status = 200, description = "The re-queued command", body = Envelope<CommandView>),
               (status = 404, description = "No such device or command in your scope", body = ErrorEnvelope),
               (status = 409, description = "Not failed or cancelled", body = ErrorEnvelope)))]
-pub async fn retry(ctx: web::Data<AppContext>, caller: Caller, id: PathId, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn retry(
+    ctx: web::Data<AppContext>,
+    caller: Caller,
+    id: PathId,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(&ctx, &caller, id.0).await?;
     let cmd = command_id(&req)?;
-    let existing = ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
+    let existing =
+        ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
     match ctx.queue.retry(device.id, cmd).await? {
         Some(c) => Ok(ok("command re-queued", view(c))),
         None => Err(ApiError::Conflict(super::error::field(

@@ -9,7 +9,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
-use super::{admins, areas, attendance, audit, classes, commands, devices, jobs, schools, sections, sessions, students};
+use super::{
+    admins, areas, attendance, audit, classes, commands, devices, jobs, schools, sections, sessions, students,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -6,7 +6,9 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
-use super::{admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, schools, sections, sessions, students};
+use super::{
+    admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, schools, sections, sessions, students,
+};
 
 /// Prefix of every admin API path.
 pub const PREFIX: &str = "/api/v1";

@@ -10,13 +10,14 @@ use crate::domain::RejectedLine;
 use crate::push::ack::parse_devicecmd_body;
 use crate::store::NewMessage;
 
-pub async fn devicecmd(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
+pub async fn devicecmd(
+    ctx: &AppContext,
+    request: DeviceRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, DeviceError> {
     let parsed = parse_devicecmd_body(&body);
-    let rejected: Vec<RejectedLine> = parsed
-        .rejected
-        .into_iter()
-        .map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error })
-        .collect();
+    let rejected: Vec<RejectedLine> =
+        parsed.rejected.into_iter().map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error }).collect();
     let message = NewMessage {
         device_id: Some(request.known.device.id),
         serial_number: request.serial.to_string(),

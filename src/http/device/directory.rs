@@ -118,7 +118,11 @@ impl DeviceDirectory {
     fn cached(&self, serial: &str) -> Option<Arc<KnownDevice>> {
         let entries = self.entries.read().ok()?;
         let entry = entries.get(serial)?;
-        let ttl = if entry.known.device.approval == Approval::Approved { self.ttls.approved } else { Some(self.ttls.unapproved) };
+        let ttl = if entry.known.device.approval == Approval::Approved {
+            self.ttls.approved
+        } else {
+            Some(self.ttls.unapproved)
+        };
         ttl.is_none_or(|ttl| entry.fetched.elapsed() < ttl).then(|| entry.known.clone())
     }
 

@@ -28,20 +28,21 @@ pub fn punches(parsed: ParsedBody<AttLogRecord>, tz: Tz, now: DateTime<Utc>) -> 
         .records
         .into_iter()
         .map(|r| {
-            let (punched_at, clock_flag) = match r.local_time {
-                None => (None, Some(ClockFlag::Unparsable)),
-                Some(local) => {
-                    let utc = local_to_utc(local, tz);
-                    let flag = implausible_reason(utc, now).map(|_| {
-                        if utc < now {
-                            ClockFlag::TooOld
-                        } else {
-                            ClockFlag::Future
-                        }
-                    });
-                    (Some(utc), flag)
-                }
-            };
+            let (punched_at, clock_flag) =
+                match r.local_time {
+                    None => (None, Some(ClockFlag::Unparsable)),
+                    Some(local) => {
+                        let utc = local_to_utc(local, tz);
+                        let flag = implausible_reason(utc, now).map(|_| {
+                            if utc < now {
+                                ClockFlag::TooOld
+                            } else {
+                                ClockFlag::Future
+                            }
+                        });
+                        (Some(utc), flag)
+                    }
+                };
             NewPunch {
                 pin: r.pin,
                 local_time: r.time_raw,
@@ -67,7 +68,15 @@ pub fn from_userinfo(parsed: ParsedBody<UserRecord>) -> ParsedBody<OperLogRecord
     ParsedBody { records: parsed.records.into_iter().map(OperLogRecord::User).collect(), rejected: parsed.rejected }
 }
 
-fn template(pin: String, kind: &'static str, bio_type: i32, no: i32, index: i32, tmpl: &str, cipher: &DataCipher) -> TemplateReport {
+fn template(
+    pin: String,
+    kind: &'static str,
+    bio_type: i32,
+    no: i32,
+    index: i32,
+    tmpl: &str,
+    cipher: &DataCipher,
+) -> TemplateReport {
     TemplateReport {
         pin,
         kind,

@@ -36,7 +36,11 @@ pub struct DeviceRequest {
 
 /// The device surface, installed as the app's default service: every path containing
 /// `/iclock/` (any case, any prefix), GET and POST alike; anything else is a 404.
-pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse, DeviceError> {
+pub async fn dispatch(
+    req: HttpRequest,
+    body: web::Bytes,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, DeviceError> {
     let Some(endpoint) = Endpoint::from_path(req.path()) else {
         return Err(DeviceError::NotFound);
     };
@@ -97,11 +101,16 @@ async fn catch_up_after_gap(ctx: &AppContext, known: &KnownDevice, previous: Opt
     let Some(query) = ctx.queue.catchup.due(device.id, previous, now, ctx.config.device_poll_delay, known.tz) else {
         return;
     };
-    let options = crate::queue::EnqueueOptions { created_by: Some("catch-up after a gap".into()), ..Default::default() };
+    let options =
+        crate::queue::EnqueueOptions { created_by: Some("catch-up after a gap".into()), ..Default::default() };
     match ctx.queue.enqueue(device, query, options).await {
-        Ok(id) => tracing::info!(serial = %device.serial_number, command = id, "device back after a gap: attendance query queued"),
+        Ok(id) => {
+            tracing::info!(serial = %device.serial_number, command = id, "device back after a gap: attendance query queued")
+        }
         Err(crate::queue::QueueError::Unsupported { .. }) => {}
-        Err(e) => tracing::warn!(serial = %device.serial_number, error = %e, "could not queue the gap attendance query"),
+        Err(e) => {
+            tracing::warn!(serial = %device.serial_number, error = %e, "could not queue the gap attendance query")
+        }
     }
 }
 

@@ -54,7 +54,11 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             // error. Counting all of them tells the device not to re-send any.
             Ok(ok_text(ok_count_reply(report.inserted + report.duplicates + report.rejected)))
         }
-        UploadTable::OperLog | UploadTable::BioData | UploadTable::UserInfo | UploadTable::ErrorLog | UploadTable::IdCard => {
+        UploadTable::OperLog
+        | UploadTable::BioData
+        | UploadTable::UserInfo
+        | UploadTable::ErrorLog
+        | UploadTable::IdCard => {
             let text = decode_body(&body, language);
             let parsed = match table {
                 UploadTable::BioData => ingest::from_biodata(operlog::parse_biodata_body(&text)),
@@ -68,11 +72,16 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             note_stamp(ctx, &request, stamp_table);
             log_rejected(&request, rejected.len());
             // ERRORLOG gets a plain OK (spec 2.6); the other tables report their record count.
-            Ok(ok_text(if table == UploadTable::ErrorLog { "OK".to_string() } else { ok_count_reply(report.inserted + report.rejected) }))
+            Ok(ok_text(if table == UploadTable::ErrorLog {
+                "OK".to_string()
+            } else {
+                ok_count_reply(report.inserted + report.rejected)
+            }))
         }
         UploadTable::AttPhoto => match photo::parse_attphoto(&body) {
             Ok(parsed) => {
-                let batch = OperlogBatch { photos: vec![ingest::attendance_photo(parsed, &ctx.cipher)], ..Default::default() };
+                let batch =
+                    OperlogBatch { photos: vec![ingest::attendance_photo(parsed, &ctx.cipher)], ..Default::default() };
                 let message = message(ctx, &request, &body, &table, "processed", 1);
                 ctx.store.ingest_operlog(&request.known.device, &message, &[], &batch).await?;
                 note_stamp(ctx, &request, StampTable::AttPhoto);

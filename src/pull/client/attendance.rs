@@ -16,8 +16,8 @@ impl Client {
             return Ok(Vec::new());
         }
         let body = self.read_table(QueryData::ATTENDANCE, "attendance").await?;
-        let (_, mut records) = decode_attendance_table(&body, Some(count as usize))
-            .or_else(|_| decode_attendance_table(&body, None))?;
+        let (_, mut records) =
+            decode_attendance_table(&body, Some(count as usize)).or_else(|_| decode_attendance_table(&body, None))?;
         if records.iter().any(|r| r.user_id.is_empty()) {
             // 8-byte records carry only the uid: map it through the user table
             let users = self.read_users().await?;
@@ -32,8 +32,6 @@ impl Client {
 
     /// Deletes every attendance record on the device.
     pub async fn clear_attendance(&mut self) -> Result<()> {
-        self.call_ok(CLEAR_ATTLOG, &[], Retry::SameId)
-            .await
-            .map(|_| ())
+        self.call_ok(CLEAR_ATTLOG, &[], Retry::SameId).await.map(|_| ())
     }
 }

@@ -7,8 +7,7 @@ use crate::pull::error::{Error, Result};
 use crate::pull::transport::TransportKind;
 use crate::pull::wire::buffer::{pjw_hash, unframe_buffer, QueryData, QueryReply, ReadChunk};
 use crate::pull::wire::command::{
-    DATA, DB_RRQ, FCT_FINGERTMP, FCT_USER, FREE_DATA, HASH_DATA, PREPARE_DATA, QUERY_DATA,
-    READ_DATA, USERTEMP_RRQ,
+    DATA, DB_RRQ, FCT_FINGERTMP, FCT_USER, FREE_DATA, HASH_DATA, PREPARE_DATA, QUERY_DATA, READ_DATA, USERTEMP_RRQ,
 };
 use crate::pull::wire::reply::{classify, ReplyKind};
 
@@ -47,12 +46,8 @@ impl Client {
                 buffer
             }
             _ => {
-                return check(QUERY_DATA, r).and_then(|r| {
-                    Err(Error::Protocol(format!(
-                        "CMD_QUERY_DATA answered with code {}",
-                        r.code
-                    )))
-                })
+                return check(QUERY_DATA, r)
+                    .and_then(|r| Err(Error::Protocol(format!("CMD_QUERY_DATA answered with code {}", r.code))))
             }
         };
         self.payload_bytes += buffer.len() as u64;
@@ -82,19 +77,10 @@ impl Client {
         let mut offset = 0u32;
         while offset < total {
             let size = chunk.min(total - offset);
-            let r = self
-                .call(
-                    READ_DATA,
-                    &ReadChunk { offset, size }.encode(),
-                    Retry::NewId,
-                )
-                .await?;
+            let r = self.call(READ_DATA, &ReadChunk { offset, size }.encode(), Retry::NewId).await?;
             let r = check(READ_DATA, r)?;
             if r.data.len() != size as usize {
-                return Err(Error::Protocol(format!(
-                    "chunk at {offset}: {} bytes, asked {size}",
-                    r.data.len()
-                )));
+                return Err(Error::Protocol(format!("chunk at {offset}: {} bytes, asked {size}", r.data.len())));
             }
             buffer.extend_from_slice(&r.data);
             offset += size;
@@ -105,11 +91,9 @@ impl Client {
 
     /// Fills the device's upload buffer with `data` and checks the device's hash of it.
     pub(crate) async fn upload(&mut self, data: &[u8], what: &str) -> Result<()> {
-        let len = u32::try_from(data.len())
-            .map_err(|_| Error::Protocol("upload larger than 4 GiB".into()))?;
+        let len = u32::try_from(data.len()).map_err(|_| Error::Protocol("upload larger than 4 GiB".into()))?;
         self.call_ok(FREE_DATA, &[], Retry::SameId).await?;
-        self.call_ok(PREPARE_DATA, &len.to_le_bytes(), Retry::SameId)
-            .await?;
+        self.call_ok(PREPARE_DATA, &len.to_le_bytes(), Retry::SameId).await?;
         let total = data.len() as u64;
         for (i, part) in data.chunks(UPLOAD_PART).enumerate() {
             self.call_ok(DATA, part, Retry::SameId).await?;
@@ -120,9 +104,7 @@ impl Client {
                 let device = u32::from_le_bytes([r.data[0], r.data[1], r.data[2], r.data[3]]);
                 let ours = pjw_hash(data);
                 if device != ours {
-                    return Err(Error::Protocol(format!(
-                        "upload hash mismatch: device {device:#x}, ours {ours:#x}"
-                    )));
+                    return Err(Error::Protocol(format!("upload hash mismatch: device {device:#x}, ours {ours:#x}")));
                 }
                 Ok(())
             }
@@ -134,8 +116,6 @@ impl Client {
 
     /// Frees the upload/read buffer (after an upload was consumed).
     pub(crate) async fn free_buffer(&mut self) -> Result<()> {
-        self.call_ok(FREE_DATA, &[], Retry::SameId)
-            .await
-            .map(|_| ())
+        self.call_ok(FREE_DATA, &[], Retry::SameId).await.map(|_| ())
     }
 }

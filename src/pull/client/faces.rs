@@ -10,22 +10,14 @@ use crate::pull::wire::reply::{classify, ReplyKind};
 impl Client {
     /// The raw face records of `user_id` (whole 2576-byte records), or `None` without faces.
     pub async fn read_face_blob(&mut self, user_id: &str) -> Result<Option<Vec<u8>>> {
-        let request = FaceRequest {
-            user_id: user_id.to_string(),
-            index: ALL_FACES,
-            len: 0,
-        };
-        let r = self
-            .call(USERFACE_RRQ, &request.encode()?, Retry::NewId)
-            .await?;
+        let request = FaceRequest { user_id: user_id.to_string(), index: ALL_FACES, len: 0 };
+        let r = self.call(USERFACE_RRQ, &request.encode()?, Retry::NewId).await?;
         match classify(r.code) {
             ReplyKind::Ok | ReplyKind::Data if !r.data.is_empty() => {
                 self.payload_bytes += r.data.len() as u64;
                 Ok(Some(r.data))
             }
-            ReplyKind::Unknown => Err(Error::Unsupported {
-                command: USERFACE_RRQ,
-            }),
+            ReplyKind::Unknown => Err(Error::Unsupported { command: USERFACE_RRQ }),
             _ => Ok(None),
         }
     }
@@ -42,43 +34,26 @@ impl Client {
     /// ZKFaceVersion) as the faces of `user_id`, who must exist on this device.
     pub async fn write_faces(&mut self, user_id: &str, blob: &[u8]) -> Result<()> {
         if blob.is_empty() || blob.len() % FACE_RECORD_LEN != 0 {
-            return Err(Error::Protocol(format!(
-                "face data of {} bytes is not whole 2576-byte records",
-                blob.len()
-            )));
+            return Err(Error::Protocol(format!("face data of {} bytes is not whole 2576-byte records", blob.len())));
         }
-        let len = u16::try_from(blob.len())
-            .map_err(|_| Error::Protocol("face data longer than 65535 bytes".into()))?;
+        let len = u16::try_from(blob.len()).map_err(|_| Error::Protocol("face data longer than 65535 bytes".into()))?;
         self.upload(blob, "faces").await?;
-        let request = FaceRequest {
-            user_id: user_id.to_string(),
-            index: ALL_FACES,
-            len,
-        };
-        self.call_ok(USERFACE_WRQ, &request.encode()?, Retry::SameId)
-            .await?;
+        let request = FaceRequest { user_id: user_id.to_string(), index: ALL_FACES, len };
+        self.call_ok(USERFACE_WRQ, &request.encode()?, Retry::SameId).await?;
         self.free_buffer().await?;
         self.refresh().await
     }
 
     /// Deletes every face of `user_id`; false when there was none.
     pub async fn delete_faces(&mut self, user_id: &str) -> Result<bool> {
-        let request = FaceRequest {
-            user_id: user_id.to_string(),
-            index: ALL_FACES,
-            len: 0,
-        };
-        let r = self
-            .call(DELETE_USERFACE, &request.encode()?, Retry::SameId)
-            .await?;
+        let request = FaceRequest { user_id: user_id.to_string(), index: ALL_FACES, len: 0 };
+        let r = self.call(DELETE_USERFACE, &request.encode()?, Retry::SameId).await?;
         match classify(r.code) {
             ReplyKind::Ok => {
                 self.refresh().await?;
                 Ok(true)
             }
-            ReplyKind::Unknown => Err(Error::Unsupported {
-                command: DELETE_USERFACE,
-            }),
+            ReplyKind::Unknown => Err(Error::Unsupported { command: DELETE_USERFACE }),
             _ => Ok(false),
         }
     }

@@ -9,8 +9,8 @@ use super::{Client, Retry};
 use crate::pull::error::{Error, Result};
 use crate::pull::transport::TransportKind;
 use crate::pull::wire::command::{
-    DISABLEDEVICE, ENABLEDEVICE, GET_FREE_SIZES, GET_PINWIDTH, GET_TIME, GET_VERSION, OPTIONS_RRQ,
-    OPTIONS_WRQ, REFRESHDATA, REFRESHOPTION, SET_TIME,
+    DISABLEDEVICE, ENABLEDEVICE, GET_FREE_SIZES, GET_PINWIDTH, GET_TIME, GET_VERSION, OPTIONS_RRQ, OPTIONS_WRQ,
+    REFRESHDATA, REFRESHOPTION, SET_TIME,
 };
 use crate::pull::wire::options::{decode_option_pair, encode_option_request};
 use crate::pull::wire::reply::{classify, ReplyKind};
@@ -54,26 +54,17 @@ impl Client {
 
     /// One option; `None` when the device does not know it.
     pub async fn option(&mut self, key: &str) -> Result<Option<String>> {
-        let r = self
-            .call(OPTIONS_RRQ, &encode_option_request(key), Retry::NewId)
-            .await?;
+        let r = self.call(OPTIONS_RRQ, &encode_option_request(key), Retry::NewId).await?;
         match classify(r.code) {
             ReplyKind::Ok => Ok(Some(decode_option_pair(&r.data).1)),
-            ReplyKind::Unknown => Err(Error::Unsupported {
-                command: OPTIONS_RRQ,
-            }),
+            ReplyKind::Unknown => Err(Error::Unsupported { command: OPTIONS_RRQ }),
             _ => Ok(None),
         }
     }
 
     /// Writes one option and makes the device reload its options.
     pub async fn set_option(&mut self, key: &str, value: &str) -> Result<()> {
-        self.call_ok(
-            OPTIONS_WRQ,
-            format!("{key}={value}").as_bytes(),
-            Retry::SameId,
-        )
-        .await?;
+        self.call_ok(OPTIONS_WRQ, format!("{key}={value}").as_bytes(), Retry::SameId).await?;
         self.call_ok(REFRESHOPTION, &[], Retry::SameId).await?;
         Ok(())
     }
@@ -90,25 +81,16 @@ impl Client {
 
     /// `~ZKFPVersion` (9 and 10 templates are incompatible).
     pub async fn fp_version(&mut self) -> Result<Option<u8>> {
-        Ok(self
-            .option("~ZKFPVersion")
-            .await?
-            .and_then(|v| v.trim().parse().ok()))
+        Ok(self.option("~ZKFPVersion").await?.and_then(|v| v.trim().parse().ok()))
     }
 
     /// `ZKFaceVersion` when faces are switched on (`FaceFunOn=1`), else `None`.
     pub async fn face_version(&mut self) -> Result<Option<u8>> {
-        let on = self
-            .option("FaceFunOn")
-            .await?
-            .is_some_and(|v| v.trim() == "1");
+        let on = self.option("FaceFunOn").await?.is_some_and(|v| v.trim() == "1");
         if !on {
             return Ok(None);
         }
-        Ok(self
-            .option("ZKFaceVersion")
-            .await?
-            .and_then(|v| v.trim().parse().ok()))
+        Ok(self.option("ZKFaceVersion").await?.and_then(|v| v.trim().parse().ok()))
     }
 
     /// CMD_GET_FREE_SIZES.
@@ -120,20 +102,15 @@ impl Client {
     /// The device clock (local time, no zone).
     pub async fn time(&mut self) -> Result<NaiveDateTime> {
         let r = self.call_ok(GET_TIME, &[], Retry::NewId).await?;
-        let raw = r
-            .data
-            .get(..4)
-            .ok_or_else(|| Error::Protocol("CMD_GET_TIME reply too short".into()))?;
+        let raw = r.data.get(..4).ok_or_else(|| Error::Protocol("CMD_GET_TIME reply too short".into()))?;
         let value = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
-        decode_time(value)
-            .ok_or_else(|| Error::Protocol(format!("device time {value:#x} is not a date")))
+        decode_time(value).ok_or_else(|| Error::Protocol(format!("device time {value:#x} is not a date")))
     }
 
     /// Sets the device clock.
     pub async fn set_time(&mut self, t: NaiveDateTime) -> Result<()> {
         let value = encode_time(t)?;
-        self.call_ok(SET_TIME, &value.to_le_bytes(), Retry::SameId)
-            .await?;
+        self.call_ok(SET_TIME, &value.to_le_bytes(), Retry::SameId).await?;
         self.call_ok(REFRESHDATA, &[], Retry::SameId).await?;
         Ok(())
     }
@@ -142,8 +119,7 @@ impl Client {
     /// `timeout` of inactivity. [`Client::close`] re-enables it too.
     pub async fn disable(&mut self, timeout: Duration) -> Result<()> {
         let secs = u32::try_from(timeout.as_secs()).unwrap_or(u32::MAX).max(1);
-        self.call_ok(DISABLEDEVICE, &secs.to_le_bytes(), Retry::SameId)
-            .await?;
+        self.call_ok(DISABLEDEVICE, &secs.to_le_bytes(), Retry::SameId).await?;
         self.disabled = true;
         Ok(())
     }
@@ -157,9 +133,7 @@ impl Client {
 
     /// Makes the device reload its data after writes (one refresh per batch is enough).
     pub async fn refresh(&mut self) -> Result<()> {
-        self.call_ok(REFRESHDATA, &[], Retry::SameId)
-            .await
-            .map(|_| ())
+        self.call_ok(REFRESHDATA, &[], Retry::SameId).await.map(|_| ())
     }
 
     /// Firmware, identity, capabilities, counters and clock in one go.
@@ -169,14 +143,8 @@ impl Client {
         let platform = self.platform().await?;
         let device_name = self.option("~DeviceName").await?;
         let fp_version = self.fp_version().await?;
-        let face_enabled = self
-            .option("FaceFunOn")
-            .await?
-            .is_some_and(|v| v.trim() == "1");
-        let face_version = self
-            .option("ZKFaceVersion")
-            .await?
-            .and_then(|v| v.trim().parse().ok());
+        let face_enabled = self.option("FaceFunOn").await?.is_some_and(|v| v.trim() == "1");
+        let face_version = self.option("ZKFaceVersion").await?.and_then(|v| v.trim().parse().ok());
         let pin_width = match self.call(GET_PINWIDTH, b" P", Retry::NewId).await? {
             r if classify(r.code) == ReplyKind::Ok => r.data.first().copied(),
             _ => None,

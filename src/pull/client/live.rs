@@ -7,9 +7,7 @@ use std::time::Duration;
 use super::{Client, Retry};
 use crate::pull::error::Result;
 use crate::pull::transport::Received;
-use crate::pull::wire::command::{
-    CANCELCAPTURE, EF_ATTLOG, EF_ENROLLFINGER, EF_VERIFY, REG_EVENT, STARTVERIFY,
-};
+use crate::pull::wire::command::{CANCELCAPTURE, EF_ATTLOG, EF_ENROLLFINGER, EF_VERIFY, REG_EVENT, STARTVERIFY};
 use crate::pull::wire::event::LiveEvent;
 
 /// Default event mask: punches, finger enrolment, verification.
@@ -21,16 +19,12 @@ impl Client {
         // like the SDK: stop any capture in progress and put the sensor in verify mode
         let _ = self.call(CANCELCAPTURE, &[], Retry::SameId).await?;
         let _ = self.call(STARTVERIFY, &[], Retry::SameId).await?;
-        self.call_ok(REG_EVENT, &mask.to_le_bytes(), Retry::SameId)
-            .await
-            .map(|_| ())
+        self.call_ok(REG_EVENT, &mask.to_le_bytes(), Retry::SameId).await.map(|_| ())
     }
 
     /// Stops live events.
     pub async fn stop_listening(&mut self) -> Result<()> {
-        self.call_ok(REG_EVENT, &0u32.to_le_bytes(), Retry::SameId)
-            .await
-            .map(|_| ())
+        self.call_ok(REG_EVENT, &0u32.to_le_bytes(), Retry::SameId).await.map(|_| ())
     }
 
     /// The next event, waiting at most `wait`; `None` when none came.

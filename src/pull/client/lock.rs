@@ -43,10 +43,7 @@ mod tests {
         let locks = DeviceLocks::new();
         let first = locks.acquire("10.0.0.5:4370").await;
         assert!(locks.try_acquire("10.0.0.5:4370").is_none());
-        assert!(
-            locks.try_acquire("10.0.0.6:4370").is_some(),
-            "other devices are independent"
-        );
+        assert!(locks.try_acquire("10.0.0.6:4370").is_some(), "other devices are independent");
         drop(first);
         assert!(locks.try_acquire("10.0.0.5:4370").is_some());
     }

@@ -6,13 +6,9 @@ use super::{is_not_found, Client, Retry};
 use crate::pull::error::{Error, Result};
 use crate::pull::wire::batch::{encode_batch, Batch, BatchFinger, OpSign, BATCH_COMMAND_PAYLOAD};
 use crate::pull::wire::buffer::QueryData;
-use crate::pull::wire::command::{
-    DELETE_USERTEMP, UPDATE_FIREWARE, USERTEMP_EX_RRQ, USERTEMP_EX_WRQ,
-};
+use crate::pull::wire::command::{DELETE_USERTEMP, UPDATE_FIREWARE, USERTEMP_EX_RRQ, USERTEMP_EX_WRQ};
 use crate::pull::wire::reply::{classify, ReplyKind};
-use crate::pull::wire::template::{
-    decode_single_template, decode_template_table, FingerSlot, Template, TemplateWrite,
-};
+use crate::pull::wire::template::{decode_single_template, decode_template_table, FingerSlot, Template, TemplateWrite};
 use crate::pull::wire::user::UserRecordSize;
 
 /// A template to store for the person `user_id` (who must exist on the device).
@@ -38,27 +34,14 @@ impl Client {
 
     /// One template, or `None` when the slot is empty.
     pub async fn read_template(&mut self, uid: u16, finger: u8) -> Result<Option<Template>> {
-        let r = self
-            .call(
-                USERTEMP_EX_RRQ,
-                &FingerSlot { uid, finger }.encode(),
-                Retry::NewId,
-            )
-            .await?;
+        let r = self.call(USERTEMP_EX_RRQ, &FingerSlot { uid, finger }.encode(), Retry::NewId).await?;
         match classify(r.code) {
             ReplyKind::Ok | ReplyKind::Data if !r.data.is_empty() => {
                 self.payload_bytes += r.data.len() as u64;
                 let (data, flag) = decode_single_template(&r.data);
-                Ok(Some(Template {
-                    uid,
-                    finger,
-                    flag,
-                    data,
-                }))
+                Ok(Some(Template { uid, finger, flag, data }))
             }
-            ReplyKind::Unknown => Err(Error::Unsupported {
-                command: USERTEMP_EX_RRQ,
-            }),
+            ReplyKind::Unknown => Err(Error::Unsupported { command: USERTEMP_EX_RRQ }),
             _ if is_not_found(&r) || r.data.is_empty() => Ok(None),
             _ => Ok(None),
         }
@@ -68,17 +51,12 @@ impl Client {
     /// device and addressed by *its* uid there; a missing owner is an error (nothing sent).
     pub async fn write_templates(&mut self, uploads: &[TemplateUpload]) -> Result<()> {
         let users = self.read_users().await?;
-        let mut batch = Batch {
-            users: Vec::new(),
-            fingers: Vec::new(),
-        };
+        let mut batch = Batch { users: Vec::new(), fingers: Vec::new() };
         for t in uploads {
             let owner = users
                 .iter()
                 .find(|u| u.user_id == t.user_id)
-                .ok_or_else(|| {
-                    Error::Conflict(format!("user id {:?} is not on the device", t.user_id))
-                })?;
+                .ok_or_else(|| Error::Conflict(format!("user id {:?} is not on the device", t.user_id)))?;
             if !batch.users.iter().any(|(_, u)| u.uid == owner.uid) {
                 // OpSign 3 (update) only for users matched by user id here: never clobbers
                 batch.users.push((OpSign::Update, owner.clone()));
@@ -93,49 +71,27 @@ impl Client {
         let size = self.user_record.unwrap_or(UserRecordSize::Long72);
         let buffer = encode_batch(&batch, size)?;
         self.upload(&buffer, "templates").await?;
-        self.call_ok(UPDATE_FIREWARE, &BATCH_COMMAND_PAYLOAD, Retry::SameId)
-            .await?;
+        self.call_ok(UPDATE_FIREWARE, &BATCH_COMMAND_PAYLOAD, Retry::SameId).await?;
         self.free_buffer().await?;
         self.refresh().await
     }
 
     /// Stores one template at (uid, finger) through the upload buffer and cmd 87.
-    pub async fn write_template(
-        &mut self,
-        uid: u16,
-        finger: u8,
-        flag: u8,
-        data: &[u8],
-    ) -> Result<()> {
-        let len = u16::try_from(data.len())
-            .map_err(|_| Error::Protocol("template longer than 65535 bytes".into()))?;
+    pub async fn write_template(&mut self, uid: u16, finger: u8, flag: u8, data: &[u8]) -> Result<()> {
+        let len = u16::try_from(data.len()).map_err(|_| Error::Protocol("template longer than 65535 bytes".into()))?;
         self.upload(data, "template").await?;
-        let request = TemplateWrite {
-            uid,
-            finger,
-            flag,
-            len,
-        };
-        self.call_ok(USERTEMP_EX_WRQ, &request.encode(), Retry::SameId)
-            .await?;
+        let request = TemplateWrite { uid, finger, flag, len };
+        self.call_ok(USERTEMP_EX_WRQ, &request.encode(), Retry::SameId).await?;
         self.free_buffer().await?;
         self.refresh().await
     }
 
     /// Deletes the template at (uid, finger); false when there was none.
     pub async fn delete_template(&mut self, uid: u16, finger: u8) -> Result<bool> {
-        let r = self
-            .call(
-                DELETE_USERTEMP,
-                &FingerSlot { uid, finger }.encode(),
-                Retry::SameId,
-            )
-            .await?;
+        let r = self.call(DELETE_USERTEMP, &FingerSlot { uid, finger }.encode(), Retry::SameId).await?;
         match classify(r.code) {
             ReplyKind::Ok => Ok(true),
-            ReplyKind::Unknown => Err(Error::Unsupported {
-                command: DELETE_USERTEMP,
-            }),
+            ReplyKind::Unknown => Err(Error::Unsupported { command: DELETE_USERTEMP }),
             _ => Ok(false),
         }
     }

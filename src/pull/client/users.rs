@@ -48,8 +48,8 @@ impl Client {
         }
         let body = self.read_table(QueryData::USERS, "users").await?;
         // a user enrolled between the count and the read shifts the count: retry without it
-        let (size, users) = decode_user_table(&body, Some(count as usize))
-            .or_else(|_| decode_user_table(&body, None))?;
+        let (size, users) =
+            decode_user_table(&body, Some(count as usize)).or_else(|_| decode_user_table(&body, None))?;
         self.user_record = Some(size);
         Ok(users)
     }
@@ -60,8 +60,7 @@ impl Client {
         let users = self.read_users().await?;
         let uid = match users.iter().find(|u| u.user_id == spec.user_id) {
             Some(existing) => existing.uid,
-            None => allocate_uid(&users)
-                .ok_or_else(|| Error::Conflict("no free uid on the device".into()))?,
+            None => allocate_uid(&users).ok_or_else(|| Error::Conflict("no free uid on the device".into()))?,
         };
         let user = User {
             uid,
@@ -87,40 +86,18 @@ impl Client {
     }
 
     async fn write_user_checked(&mut self, user: &User, users: &[User]) -> Result<()> {
-        if let Some(other) = users
-            .iter()
-            .find(|u| u.uid == user.uid && u.user_id != user.user_id)
-        {
-            return Err(Error::Conflict(format!(
-                "uid {} belongs to user id {:?}",
-                user.uid, other.user_id
-            )));
+        if let Some(other) = users.iter().find(|u| u.uid == user.uid && u.user_id != user.user_id) {
+            return Err(Error::Conflict(format!("uid {} belongs to user id {:?}", user.uid, other.user_id)));
         }
-        if let Some(other) = users
-            .iter()
-            .find(|u| u.user_id == user.user_id && u.uid != user.uid)
-        {
-            return Err(Error::Conflict(format!(
-                "user id {:?} lives at uid {}",
-                user.user_id, other.uid
-            )));
+        if let Some(other) = users.iter().find(|u| u.user_id == user.user_id && u.uid != user.uid) {
+            return Err(Error::Conflict(format!("user id {:?} lives at uid {}", user.user_id, other.uid)));
         }
         let size = self.user_record.unwrap_or(UserRecordSize::Long72);
-        let r = self
-            .call(USER_WRQ, &encode_user(user, size)?, Retry::SameId)
-            .await?;
+        let r = self.call(USER_WRQ, &encode_user(user, size)?, Retry::SameId).await?;
         match check(USER_WRQ, r) {
             // an empty device gave no hint of its record size: old firmware takes 28 bytes
-            Err(Error::Refused { .. })
-                if self.user_record.is_none() && user.user_id.parse::<u32>().is_ok() =>
-            {
-                let r = self
-                    .call(
-                        USER_WRQ,
-                        &encode_user(user, UserRecordSize::Short28)?,
-                        Retry::SameId,
-                    )
-                    .await?;
+            Err(Error::Refused { .. }) if self.user_record.is_none() && user.user_id.parse::<u32>().is_ok() => {
+                let r = self.call(USER_WRQ, &encode_user(user, UserRecordSize::Short28)?, Retry::SameId).await?;
                 check(USER_WRQ, r)?;
                 self.user_record = Some(UserRecordSize::Short28);
                 Ok(())
@@ -137,23 +114,10 @@ impl Client {
             return Ok(false);
         };
         // best effort: unsupported on some firmware, and "nothing to delete" is fine
-        let _ = self
-            .call(
-                SSR_DELETE_USERTEMP,
-                &encode_delete_by_user_id(user_id, ALL_FINGERS)?,
-                Retry::SameId,
-            )
-            .await?;
-        let face = FaceRequest {
-            user_id: user_id.to_string(),
-            index: ALL_FACES,
-            len: 0,
-        };
-        let _ = self
-            .call(DELETE_USERFACE, &face.encode()?, Retry::SameId)
-            .await?;
-        self.call_ok(DELETE_USER, &uid.to_le_bytes(), Retry::SameId)
-            .await?;
+        let _ = self.call(SSR_DELETE_USERTEMP, &encode_delete_by_user_id(user_id, ALL_FINGERS)?, Retry::SameId).await?;
+        let face = FaceRequest { user_id: user_id.to_string(), index: ALL_FACES, len: 0 };
+        let _ = self.call(DELETE_USERFACE, &face.encode()?, Retry::SameId).await?;
+        self.call_ok(DELETE_USER, &uid.to_le_bytes(), Retry::SameId).await?;
         self.refresh().await?;
         Ok(true)
     }

@@ -37,48 +37,18 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             let s = &info.sizes;
             let mut t = Table::new(&["field", "value"]);
             t.row(vec!["firmware".into(), info.firmware.clone()]);
-            t.row(vec![
-                "serial".into(),
-                info.serial.clone().unwrap_or_default(),
-            ]);
-            t.row(vec![
-                "platform".into(),
-                info.platform.clone().unwrap_or_default(),
-            ]);
-            t.row(vec![
-                "device name".into(),
-                info.device_name.clone().unwrap_or_default(),
-            ]);
-            t.row(vec![
-                "transport".into(),
-                format!("{:?}", info.transport).to_lowercase(),
-            ]);
+            t.row(vec!["serial".into(), info.serial.clone().unwrap_or_default()]);
+            t.row(vec!["platform".into(), info.platform.clone().unwrap_or_default()]);
+            t.row(vec!["device name".into(), info.device_name.clone().unwrap_or_default()]);
+            t.row(vec!["transport".into(), format!("{:?}", info.transport).to_lowercase()]);
             t.row(vec!["fingerprint version".into(), opt(info.fp_version)]);
-            t.row(vec![
-                "face version".into(),
-                format!("{} (on: {})", opt(info.face_version), info.face_enabled),
-            ]);
+            t.row(vec!["face version".into(), format!("{} (on: {})", opt(info.face_version), info.face_enabled)]);
             t.row(vec!["user id width".into(), opt(info.pin_width)]);
-            t.row(vec![
-                "users".into(),
-                format!("{} / {}", s.users, s.users_capacity),
-            ]);
-            t.row(vec![
-                "fingerprints".into(),
-                format!("{} / {}", s.fingers, s.fingers_capacity),
-            ]);
-            t.row(vec![
-                "attendance".into(),
-                format!("{} / {}", s.records, s.records_capacity),
-            ]);
-            t.row(vec![
-                "users with faces".into(),
-                format!("{} / {}", opt(s.faces), opt(s.faces_capacity)),
-            ]);
-            t.row(vec![
-                "clock".into(),
-                info.time.map(|t| t.to_string()).unwrap_or_default(),
-            ]);
+            t.row(vec!["users".into(), format!("{} / {}", s.users, s.users_capacity)]);
+            t.row(vec!["fingerprints".into(), format!("{} / {}", s.fingers, s.fingers_capacity)]);
+            t.row(vec!["attendance".into(), format!("{} / {}", s.records, s.records_capacity)]);
+            t.row(vec!["users with faces".into(), format!("{} / {}", opt(s.faces), opt(s.faces_capacity))]);
+            t.row(vec!["clock".into(), info.time.map(|t| t.to_string()).unwrap_or_default()]);
             t.print();
         }
         PullCommand::Users => {
@@ -127,20 +97,13 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             }
             let mut t = Table::new(&["uid", "finger", "flag", "bytes"]);
             for x in &templates {
-                t.row(vec![
-                    x.uid.to_string(),
-                    x.finger.to_string(),
-                    x.flag.to_string(),
-                    x.data.len().to_string(),
-                ]);
+                t.row(vec![x.uid.to_string(), x.finger.to_string(), x.flag.to_string(), x.data.len().to_string()]);
             }
             t.print();
             eprintln!("{} templates", templates.len());
         }
         PullCommand::Faces { user_ids } => faces(client, user_ids, json).await?,
-        PullCommand::Photos { user_ids, out } => {
-            photos(client, user_ids, out.as_deref(), json).await?
-        }
+        PullCommand::Photos { user_ids, out } => photos(client, user_ids, out.as_deref(), json).await?,
         PullCommand::Dump => {
             client.disable(DUMP_DISABLE).await?;
             let users = client.read_users().await?;
@@ -149,18 +112,9 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             client.enable().await?;
             if json {
                 // serialised straight from the records: no intermediate JSON tree
-                return print_json(&Dump {
-                    users: &users,
-                    templates: &templates,
-                    attendance: &attendance,
-                });
+                return print_json(&Dump { users: &users, templates: &templates, attendance: &attendance });
             }
-            println!(
-                "{} users, {} templates, {} attendance records",
-                users.len(),
-                templates.len(),
-                attendance.len()
-            );
+            println!("{} users, {} templates, {} attendance records", users.len(), templates.len(), attendance.len());
         }
         PullCommand::Live { seconds } => live(client, *seconds, json).await?,
         PullCommand::Time => {
@@ -175,13 +129,7 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             client.set_time(t).await?;
             eprintln!("device clock set to {t}");
         }
-        PullCommand::SetUser {
-            user_id,
-            name,
-            card,
-            password,
-            admin,
-        } => {
+        PullCommand::SetUser { user_id, name, card, password, admin } => {
             let spec = UserSpec {
                 user_id: user_id.clone(),
                 name: name.clone(),
@@ -202,10 +150,7 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             eprintln!("deleted user {user_id}");
         }
         PullCommand::ClearLogs { yes } => {
-            anyhow::ensure!(
-                *yes,
-                "clearing the attendance log cannot be undone: pass --yes"
-            );
+            anyhow::ensure!(*yes, "clearing the attendance log cannot be undone: pass --yes");
             client.clear_attendance().await?;
             eprintln!("attendance log cleared");
         }
@@ -221,12 +166,7 @@ async fn target_ids(client: &mut Client, user_ids: &[String]) -> anyhow::Result<
     if !user_ids.is_empty() {
         return Ok(user_ids.to_vec());
     }
-    Ok(client
-        .read_users()
-        .await?
-        .into_iter()
-        .map(|u| u.user_id)
-        .collect())
+    Ok(client.read_users().await?.into_iter().map(|u| u.user_id).collect())
 }
 
 async fn faces(client: &mut Client, user_ids: &[String], json: bool) -> anyhow::Result<()> {
@@ -238,10 +178,7 @@ async fn faces(client: &mut Client, user_ids: &[String], json: bool) -> anyhow::
         }
     }
     if json {
-        let out: Vec<_> = found
-            .iter()
-            .map(|(id, f)| serde_json::json!({"user_id": id, "faces": f}))
-            .collect();
+        let out: Vec<_> = found.iter().map(|(id, f)| serde_json::json!({"user_id": id, "faces": f})).collect();
         return print_json(&out);
     }
     let mut t = Table::new(&["user_id", "records", "face ids"]);
@@ -298,14 +235,7 @@ async fn photos(
 async fn live(client: &mut Client, seconds: Option<u64>, json: bool) -> anyhow::Result<()> {
     client.listen(DEFAULT_EVENT_MASK).await?;
     let until = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-    eprintln!(
-        "listening for events{}",
-        if seconds.is_some() {
-            ""
-        } else {
-            " (Ctrl-C to stop)"
-        }
-    );
+    eprintln!("listening for events{}", if seconds.is_some() { "" } else { " (Ctrl-C to stop)" });
     loop {
         if until.is_some_and(|u| tokio::time::Instant::now() >= u) {
             break;
@@ -320,10 +250,7 @@ async fn live(client: &mut Client, seconds: Option<u64>, json: bool) -> anyhow::
         } else {
             match &event {
                 LiveEvent::Attendance(a) => {
-                    println!(
-                        "{}  punch  user {}  verify {}  state {}",
-                        a.timestamp, a.user_id, a.verify, a.state
-                    )
+                    println!("{}  punch  user {}  verify {}  state {}", a.timestamp, a.user_id, a.verify, a.state)
                 }
                 other => println!("{other:?}"),
             }

@@ -24,10 +24,9 @@ pub fn attach(client: &mut Client, quiet: bool) -> Bar {
         return Bar(None);
     }
     let bar = ProgressBar::new(0);
-    let style =
-        ProgressStyle::with_template("{msg:>12} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let style = ProgressStyle::with_template("{msg:>12} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     let shared = bar.clone();
     client.set_progress(Some(Box::new(move |what: &str, done: u64, total: u64| {

@@ -26,9 +26,7 @@ pub struct Table {
 impl Table {
     /// A table with these column headers.
     pub fn new(headers: &[&str]) -> Table {
-        Table {
-            rows: vec![headers.iter().map(|h| h.to_string()).collect()],
-        }
+        Table { rows: vec![headers.iter().map(|h| h.to_string()).collect()] }
     }
 
     /// Adds a row.
@@ -40,22 +38,11 @@ impl Table {
     pub fn print(&self) {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..columns)
-            .map(|c| {
-                self.rows
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
+            .map(|c| self.rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
             .collect();
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         for row in &self.rows {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
+            let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
             let _ = writeln!(out, "{}", line.join("  ").trim_end());
         }
     }
@@ -64,11 +51,7 @@ impl Table {
 /// Prints bytes on the wire against payload bytes on stderr (one JSON line).
 pub fn print_stats(stats: WireStats, payload: u64, transport: TransportKind) {
     let wire = stats.bytes_sent + stats.bytes_received;
-    let overhead = if payload > 0 {
-        (wire as f64 / payload as f64 - 1.0) * 100.0
-    } else {
-        0.0
-    };
+    let overhead = if payload > 0 { (wire as f64 / payload as f64 - 1.0) * 100.0 } else { 0.0 };
     let line = serde_json::json!({
         "transport": transport,
         "bytes_sent": stats.bytes_sent,

@@ -53,54 +53,23 @@ impl AttendanceFormat {
 
 /// Decodes one record of `format` from the start of `bytes`. Fails on a timestamp that names
 /// no real date.
-pub fn decode_attendance(
-    bytes: &[u8],
-    format: AttendanceFormat,
-) -> Result<AttendanceRecord, WireError> {
+pub fn decode_attendance(bytes: &[u8], format: AttendanceFormat) -> Result<AttendanceRecord, WireError> {
     need("attendance record", bytes, format.record_len())?;
     let (uid, user_id, time, verify, state, workcode) = match format {
-        AttendanceFormat::Short8 => (
-            u16_at(bytes, 0),
-            String::new(),
-            u32_at(bytes, 3),
-            bytes[2],
-            bytes[7],
-            0,
-        ),
-        AttendanceFormat::Extended16 => (
-            0,
-            u32_at(bytes, 0).to_string(),
-            u32_at(bytes, 4),
-            bytes[9],
-            bytes[8],
-            u32_at(bytes, 12),
-        ),
-        AttendanceFormat::Long40 | AttendanceFormat::Long49 => (
-            u16_at(bytes, 0),
-            read_text(&bytes[2..26]),
-            u32_at(bytes, 27),
-            bytes[26],
-            bytes[31],
-            u32_at(bytes, 32),
-        ),
+        AttendanceFormat::Short8 => (u16_at(bytes, 0), String::new(), u32_at(bytes, 3), bytes[2], bytes[7], 0),
+        AttendanceFormat::Extended16 => {
+            (0, u32_at(bytes, 0).to_string(), u32_at(bytes, 4), bytes[9], bytes[8], u32_at(bytes, 12))
+        }
+        AttendanceFormat::Long40 | AttendanceFormat::Long49 => {
+            (u16_at(bytes, 0), read_text(&bytes[2..26]), u32_at(bytes, 27), bytes[26], bytes[31], u32_at(bytes, 32))
+        }
     };
-    let timestamp = decode_time(time)
-        .ok_or_else(|| WireError::invalid("attendance time", format!("{time:#x}")))?;
-    Ok(AttendanceRecord {
-        uid,
-        user_id,
-        timestamp,
-        verify,
-        state,
-        workcode,
-    })
+    let timestamp = decode_time(time).ok_or_else(|| WireError::invalid("attendance time", format!("{time:#x}")))?;
+    Ok(AttendanceRecord { uid, user_id, timestamp, verify, state, workcode })
 }
 
 /// Encodes one record; reserved and unknown bytes are written as zero.
-pub fn encode_attendance(
-    rec: &AttendanceRecord,
-    format: AttendanceFormat,
-) -> Result<Vec<u8>, WireError> {
+pub fn encode_attendance(rec: &AttendanceRecord, format: AttendanceFormat) -> Result<Vec<u8>, WireError> {
     let time = encode_time(rec.timestamp)?;
     let mut r = vec![0u8; format.record_len()];
     match format {
@@ -111,9 +80,10 @@ pub fn encode_attendance(
             r[7] = rec.state;
         }
         AttendanceFormat::Extended16 => {
-            let id: u32 = rec.user_id.parse().map_err(|_| {
-                WireError::invalid("user_id", "the 16-byte layout needs a numeric user id")
-            })?;
+            let id: u32 = rec
+                .user_id
+                .parse()
+                .map_err(|_| WireError::invalid("user_id", "the 16-byte layout needs a numeric user id"))?;
             r[0..4].copy_from_slice(&id.to_le_bytes());
             r[4..8].copy_from_slice(&time.to_le_bytes());
             r[8] = rec.state;
@@ -144,20 +114,13 @@ pub fn decode_attendance_table(
     if body.is_empty() {
         return Ok((Long40, Vec::new()));
     }
-    let mut last_error = WireError::BadLength {
-        what: "attendance table",
-        len: body.len(),
-    };
+    let mut last_error = WireError::BadLength { what: "attendance table", len: body.len() };
     for format in [Long40, Long49, Extended16, Short8] {
         let n = format.record_len();
         if body.len() % n != 0 || expected_count.is_some_and(|c| c * n != body.len()) {
             continue;
         }
-        match body
-            .chunks_exact(n)
-            .map(|r| decode_plausible(r, format))
-            .collect()
-        {
+        match body.chunks_exact(n).map(|r| decode_plausible(r, format)).collect() {
             Ok(records) => return Ok((format, records)),
             Err(e) => last_error = e,
         }
@@ -185,24 +148,17 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .unwrap()
-            .and_hms_opt(h, mi, s)
-            .unwrap()
+        NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, s).unwrap()
     }
 
     #[test]
     fn captured_40_byte_record_decodes_every_field() {
         // adrobinoga data-record.md: uid 13, "999111333", verify 1, 2018-06-25 17:50:35, state 0
-        let rec =
-            hex("0d00393939313131333333000000000000000000000000000000016bb368230000000000ff000000");
+        let rec = hex("0d00393939313131333333000000000000000000000000000000016bb368230000000000ff000000");
         let (format, records) = decode_attendance_table(&rec, Some(1)).unwrap();
         assert_eq!(format, AttendanceFormat::Long40);
         let r = &records[0];
-        assert_eq!(
-            (r.uid, r.user_id.as_str(), r.verify, r.state),
-            (13, "999111333", 1, 0)
-        );
+        assert_eq!((r.uid, r.user_id.as_str(), r.verify, r.state), (13, "999111333", 1, 0));
         assert_eq!(r.timestamp, at(2018, 6, 25, 17, 50, 35));
         assert_eq!(r.workcode, 0);
     }
@@ -228,24 +184,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (
-                ext.user_id.as_str(),
-                ext.timestamp,
-                ext.verify,
-                ext.state,
-                ext.workcode
-            ),
+            (ext.user_id.as_str(), ext.timestamp, ext.verify, ext.state, ext.workcode),
             ("1007", rec.timestamp, 15, 1, 9)
         );
-        let short = decode_attendance(
-            &encode_attendance(&rec, AttendanceFormat::Short8).unwrap(),
-            AttendanceFormat::Short8,
-        )
-        .unwrap();
-        assert_eq!(
-            (short.uid, short.timestamp, short.verify, short.state),
-            (7, rec.timestamp, 15, 1)
-        );
+        let short =
+            decode_attendance(&encode_attendance(&rec, AttendanceFormat::Short8).unwrap(), AttendanceFormat::Short8)
+                .unwrap();
+        assert_eq!((short.uid, short.timestamp, short.verify, short.state), (7, rec.timestamp, 15, 1));
     }
 
     #[test]
@@ -263,10 +208,7 @@ mod tests {
         for _ in 0..10 {
             body.extend(encode_attendance(&rec, AttendanceFormat::Short8).unwrap());
         }
-        assert_eq!(
-            decode_attendance_table(&body, Some(10)).unwrap().0,
-            AttendanceFormat::Short8
-        );
+        assert_eq!(decode_attendance_table(&body, Some(10)).unwrap().0, AttendanceFormat::Short8);
         assert!(decode_attendance_table(&body, Some(3)).is_err());
     }
 

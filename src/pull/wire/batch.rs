@@ -82,10 +82,9 @@ pub fn encode_batch(batch: &Batch, size: UserRecordSize) -> Result<Vec<u8>, Wire
     let mut table = Vec::with_capacity(batch.fingers.len() * 8);
     let mut templates = Vec::new();
     for f in &batch.fingers {
-        let len = u16::try_from(f.template.len())
-            .map_err(|_| WireError::invalid("template", "longer than 65535 bytes"))?;
-        let offset =
-            u32::try_from(templates.len()).map_err(|_| WireError::invalid("batch", "too large"))?;
+        let len =
+            u16::try_from(f.template.len()).map_err(|_| WireError::invalid("template", "longer than 65535 bytes"))?;
+        let offset = u32::try_from(templates.len()).map_err(|_| WireError::invalid("batch", "too large"))?;
         table.push(f.op.to_byte());
         table.extend_from_slice(&f.uid.to_le_bytes());
         table.push(0x10 | (f.finger & 0x0F));
@@ -108,15 +107,8 @@ pub fn encode_batch(batch: &Batch, size: UserRecordSize) -> Result<Vec<u8>, Wire
 /// area divides by it, else from whichever of 73/29 divides the area.
 pub fn decode_batch(buf: &[u8], size: UserRecordSize) -> Result<Batch, WireError> {
     need("batch header", buf, 12)?;
-    let (user_len, table_len, tmpl_len) = (
-        u32_at(buf, 0) as usize,
-        u32_at(buf, 4) as usize,
-        u32_at(buf, 8) as usize,
-    );
-    let total = 12usize
-        .saturating_add(user_len)
-        .saturating_add(table_len)
-        .saturating_add(tmpl_len);
+    let (user_len, table_len, tmpl_len) = (u32_at(buf, 0) as usize, u32_at(buf, 4) as usize, u32_at(buf, 8) as usize);
+    let total = 12usize.saturating_add(user_len).saturating_add(table_len).saturating_add(tmpl_len);
     need("batch", buf, total)?;
     let user_area = &buf[12..12 + user_len];
     let table = &buf[12 + user_len..12 + user_len + table_len];
@@ -125,20 +117,14 @@ pub fn decode_batch(buf: &[u8], size: UserRecordSize) -> Result<Batch, WireError
     let size = [size, UserRecordSize::Long72, UserRecordSize::Short28]
         .into_iter()
         .find(|s| user_area.len() % (s.record_len() + 1) == 0)
-        .ok_or(WireError::BadLength {
-            what: "batch user area",
-            len: user_area.len(),
-        })?;
+        .ok_or(WireError::BadLength { what: "batch user area", len: user_area.len() })?;
     let users = user_area
         .chunks_exact(size.record_len() + 1)
         .map(|r| Ok((OpSign::from_byte(r[0]), decode_user(&r[1..], size)?)))
         .collect::<Result<Vec<_>, WireError>>()?;
 
     if table.len() % 8 != 0 {
-        return Err(WireError::BadLength {
-            what: "batch finger table",
-            len: table.len(),
-        });
+        return Err(WireError::BadLength { what: "batch finger table", len: table.len() });
     }
     let mut fingers = Vec::with_capacity(table.len() / 8);
     for e in table.chunks_exact(8) {
@@ -172,24 +158,12 @@ mod tests {
         let (op, u) = &b.users[0];
         assert_eq!(*op, OpSign::AddOrOverwrite);
         assert_eq!(
-            (
-                u.uid,
-                u.name.as_str(),
-                u.password.as_str(),
-                u.card,
-                u.group,
-                u.user_id.as_str()
-            ),
+            (u.uid, u.name.as_str(), u.password.as_str(), u.card, u.group, u.user_id.as_str()),
             (7, "Ali", "12", 123_456, 1, "1007")
         );
         assert_eq!(
             b.fingers,
-            vec![BatchFinger {
-                op: OpSign::AddOrOverwrite,
-                uid: 7,
-                finger: 3,
-                template: (0..16).collect()
-            }]
+            vec![BatchFinger { op: OpSign::AddOrOverwrite, uid: 7, finger: 3, template: (0..16).collect() }]
         );
         // and we produce the same bytes for the same batch
         assert_eq!(encode_batch(&b, UserRecordSize::Long72).unwrap(), buf);

@@ -18,23 +18,11 @@ pub struct QueryData {
 
 impl QueryData {
     /// Users (type 9, FCT 5).
-    pub const USERS: QueryData = QueryData {
-        data_type: 9,
-        param1: 5,
-        param2: 0,
-    };
+    pub const USERS: QueryData = QueryData { data_type: 9, param1: 5, param2: 0 };
     /// Fingerprint templates (type 7, FCT 2).
-    pub const TEMPLATES: QueryData = QueryData {
-        data_type: 7,
-        param1: 2,
-        param2: 0,
-    };
+    pub const TEMPLATES: QueryData = QueryData { data_type: 7, param1: 2, param2: 0 };
     /// Attendance (type 13).
-    pub const ATTENDANCE: QueryData = QueryData {
-        data_type: 13,
-        param1: 0,
-        param2: 0,
-    };
+    pub const ATTENDANCE: QueryData = QueryData { data_type: 13, param1: 0, param2: 0 };
 
     /// The exactly 11 request bytes: `01`, u16 type, i32, i32.
     pub fn encode(self) -> [u8; 11] {
@@ -49,16 +37,9 @@ impl QueryData {
     /// Reads a request; the firmware rejects any size but 11.
     pub fn decode(data: &[u8]) -> Result<QueryData, WireError> {
         if data.len() != 11 {
-            return Err(WireError::BadLength {
-                what: "CMD_QUERY_DATA request",
-                len: data.len(),
-            });
+            return Err(WireError::BadLength { what: "CMD_QUERY_DATA request", len: data.len() });
         }
-        Ok(QueryData {
-            data_type: u16_at(data, 1),
-            param1: i32_at(data, 3),
-            param2: i32_at(data, 7),
-        })
+        Ok(QueryData { data_type: u16_at(data, 1), param1: i32_at(data, 3), param2: i32_at(data, 7) })
     }
 }
 
@@ -86,11 +67,7 @@ impl QueryReply {
     /// Reads the reply (pyzk reads only bytes 1..5; hash optional on short replies).
     pub fn decode(data: &[u8]) -> Result<QueryReply, WireError> {
         need("CMD_QUERY_DATA reply", data, 5)?;
-        Ok(QueryReply {
-            buffer_len: u32_at(data, 1),
-            real_len: u32_at(data, 5),
-            hash: u32_at(data, 9),
-        })
+        Ok(QueryReply { buffer_len: u32_at(data, 1), real_len: u32_at(data, 5), hash: u32_at(data, 9) })
     }
 }
 
@@ -116,10 +93,7 @@ impl ReadChunk {
     /// Reads 8 bytes.
     pub fn decode(data: &[u8]) -> Result<ReadChunk, WireError> {
         need("read chunk", data, 8)?;
-        Ok(ReadChunk {
-            offset: u32_at(data, 0),
-            size: u32_at(data, 4),
-        })
+        Ok(ReadChunk { offset: u32_at(data, 0), size: u32_at(data, 4) })
     }
 }
 
@@ -179,34 +153,17 @@ mod tests {
     fn query_requests_are_the_captured_eleven_bytes() {
         // spec §4.1 wire examples
         assert_eq!(QueryData::USERS.encode(), [1, 9, 0, 5, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(
-            QueryData::TEMPLATES.encode(),
-            [1, 7, 0, 2, 0, 0, 0, 0, 0, 0, 0]
-        );
-        assert_eq!(
-            QueryData::ATTENDANCE.encode(),
-            [1, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        );
-        assert_eq!(
-            QueryData::decode(&QueryData::USERS.encode()).unwrap(),
-            QueryData::USERS
-        );
+        assert_eq!(QueryData::TEMPLATES.encode(), [1, 7, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(QueryData::ATTENDANCE.encode(), [1, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(QueryData::decode(&QueryData::USERS.encode()).unwrap(), QueryData::USERS);
         assert!(QueryData::decode(&[1, 9, 0]).is_err());
     }
 
     #[test]
     fn captured_query_reply_announces_5044_bytes() {
         // pyzk test_tcp_get_users_broken_tcp: 00 b4130000 b4130000 cdef2300
-        let r = QueryReply::decode(&[0, 0xb4, 0x13, 0, 0, 0xb4, 0x13, 0, 0, 0xcd, 0xef, 0x23, 0])
-            .unwrap();
-        assert_eq!(
-            r,
-            QueryReply {
-                buffer_len: 5044,
-                real_len: 5044,
-                hash: 0x0023_efcd
-            }
-        );
+        let r = QueryReply::decode(&[0, 0xb4, 0x13, 0, 0, 0xb4, 0x13, 0, 0, 0xcd, 0xef, 0x23, 0]).unwrap();
+        assert_eq!(r, QueryReply { buffer_len: 5044, real_len: 5044, hash: 0x0023_efcd });
         assert_eq!(QueryReply::decode(&r.encode()).unwrap(), r);
     }
 

@@ -9,12 +9,7 @@ pub fn make_commkey(key: u32, session: u16, nonce: u8) -> [u8; 4] {
     let b = k.to_le_bytes();
     let x = [b[0] ^ b'Z', b[1] ^ b'K', b[2] ^ b'S', b[3] ^ b'O'];
     let swapped = [x[2], x[3], x[0], x[1]];
-    [
-        swapped[0] ^ nonce,
-        swapped[1] ^ nonce,
-        nonce,
-        swapped[3] ^ nonce,
-    ]
+    [swapped[0] ^ nonce, swapped[1] ^ nonce, nonce, swapped[3] ^ nonce]
 }
 
 /// True when `proof` (the CMD_AUTH data) proves knowledge of `key` for `session`, as the device
@@ -43,28 +38,16 @@ mod tests {
             (999_999, 0xfb2f, [0x22, 0x81, 0x32, 0x92]),
         ];
         for (key, session, want) in cases {
-            assert_eq!(
-                make_commkey(key, session, 50),
-                want,
-                "key {key} session {session:#x}"
-            );
+            assert_eq!(make_commkey(key, session, 50), want, "key {key} session {session:#x}");
         }
     }
 
     #[test]
     fn device_accepts_any_nonce_but_not_a_wrong_key() {
         for nonce in [1u8, 50, 255] {
-            assert!(verify_commkey(
-                123_456,
-                0x1234,
-                &make_commkey(123_456, 0x1234, nonce)
-            ));
+            assert!(verify_commkey(123_456, 0x1234, &make_commkey(123_456, 0x1234, nonce)));
         }
-        assert!(!verify_commkey(
-            123_456,
-            0x1234,
-            &make_commkey(123_457, 0x1234, 50)
-        ));
+        assert!(!verify_commkey(123_456, 0x1234, &make_commkey(123_457, 0x1234, 50)));
         assert!(!verify_commkey(123_456, 0x1234, &[1, 2, 3]));
     }
 

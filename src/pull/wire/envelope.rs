@@ -58,26 +58,16 @@ pub fn split_frame(buf: &[u8], max_packet: usize) -> Result<Split, WireError> {
     }
     let len = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
     if len < HEADER_LEN {
-        return Err(WireError::BadLength {
-            what: "TCP frame",
-            len,
-        });
+        return Err(WireError::BadLength { what: "TCP frame", len });
     }
     if len > max_packet {
-        return Err(WireError::TooLarge {
-            what: "TCP frame",
-            len,
-            max: max_packet,
-        });
+        return Err(WireError::TooLarge { what: "TCP frame", len, max: max_packet });
     }
     let total = PREFIX_LEN + len;
     if buf.len() < total {
         return Ok(Split::Partial { needed: total });
     }
-    Ok(Split::Complete {
-        packet: PREFIX_LEN..total,
-        consumed: total,
-    })
+    Ok(Split::Complete { packet: PREFIX_LEN..total, consumed: total })
 }
 
 #[cfg(test)]
@@ -94,13 +84,7 @@ mod tests {
         let mut buf = encode_prefix(70_000).to_vec();
         buf.resize(8 + 70_000, 0);
         let split = split_frame(&buf, DEFAULT_MAX_PACKET).unwrap();
-        assert_eq!(
-            split,
-            Split::Complete {
-                packet: 8..70_008,
-                consumed: 70_008
-            }
-        );
+        assert_eq!(split, Split::Complete { packet: 8..70_008, consumed: 70_008 });
     }
 
     #[test]
@@ -109,52 +93,29 @@ mod tests {
         buf.extend_from_slice(&[1; 8]);
         buf.extend_from_slice(&encode_prefix(9));
         buf.extend_from_slice(&[2; 9]);
-        let Split::Complete { packet, consumed } = split_frame(&buf, 64).unwrap() else {
-            panic!()
-        };
+        let Split::Complete { packet, consumed } = split_frame(&buf, 64).unwrap() else { panic!() };
         assert_eq!((packet, consumed), (8..16, 16));
         let rest = &buf[16..];
-        assert_eq!(
-            split_frame(rest, 64).unwrap(),
-            Split::Complete {
-                packet: 8..17,
-                consumed: 17
-            }
-        );
+        assert_eq!(split_frame(rest, 64).unwrap(), Split::Complete { packet: 8..17, consumed: 17 });
     }
 
     #[test]
     fn a_frame_cut_in_the_middle_asks_for_the_rest() {
         let mut buf = encode_prefix(20).to_vec();
         buf.extend_from_slice(&[0; 5]);
-        assert_eq!(
-            split_frame(&buf, 64).unwrap(),
-            Split::Partial { needed: 28 }
-        );
-        assert_eq!(
-            split_frame(&buf[..3], 64).unwrap(),
-            Split::Partial { needed: 8 }
-        );
+        assert_eq!(split_frame(&buf, 64).unwrap(), Split::Partial { needed: 28 });
+        assert_eq!(split_frame(&buf[..3], 64).unwrap(), Split::Partial { needed: 8 });
     }
 
     #[test]
     fn garbage_instead_of_magic_is_rejected_even_before_eight_bytes() {
-        assert!(matches!(
-            split_frame(b"GET", 64),
-            Err(WireError::BadMagic(_))
-        ));
-        assert!(matches!(
-            split_frame(b"GET / HTTP/1.1", 64),
-            Err(WireError::BadMagic(_))
-        ));
+        assert!(matches!(split_frame(b"GET", 64), Err(WireError::BadMagic(_))));
+        assert!(matches!(split_frame(b"GET / HTTP/1.1", 64), Err(WireError::BadMagic(_))));
     }
 
     #[test]
     fn declared_length_shorter_than_a_header_or_over_the_limit_is_rejected() {
         assert!(split_frame(&encode_prefix(7), 64).is_err());
-        assert!(matches!(
-            split_frame(&encode_prefix(65), 64),
-            Err(WireError::TooLarge { .. })
-        ));
+        assert!(matches!(split_frame(&encode_prefix(65), 64), Err(WireError::TooLarge { .. })));
     }
 }

@@ -57,21 +57,14 @@ pub enum WireError {
 impl WireError {
     /// Shorthand for [`WireError::InvalidField`].
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        WireError::InvalidField {
-            field,
-            reason: reason.into(),
-        }
+        WireError::InvalidField { field, reason: reason.into() }
     }
 }
 
 /// Fails with [`WireError::Truncated`] unless `bytes` holds at least `needed` bytes.
 pub(crate) fn need(what: &'static str, bytes: &[u8], needed: usize) -> Result<(), WireError> {
     if bytes.len() < needed {
-        return Err(WireError::Truncated {
-            what,
-            needed,
-            got: bytes.len(),
-        });
+        return Err(WireError::Truncated { what, needed, got: bytes.len() });
     }
     Ok(())
 }

@@ -67,12 +67,7 @@ const ATT_FORMS: [usize; 7] = [10, 12, 14, 32, 36, 37, 52];
 /// Decodes the payload of a cmd-500 packet whose session slot is `flag`. Several attendance
 /// events may be concatenated (52- or 32-byte forms).
 pub fn decode_events(flag: u16, data: &[u8]) -> Vec<LiveEvent> {
-    let other = || {
-        vec![LiveEvent::Other {
-            flag,
-            data: data.to_vec(),
-        }]
-    };
+    let other = || vec![LiveEvent::Other { flag, data: data.to_vec() }];
     match flag {
         EF_ATTLOG => {
             let form = if ATT_FORMS.contains(&data.len()) {
@@ -87,36 +82,22 @@ pub fn decode_events(flag: u16, data: &[u8]) -> Vec<LiveEvent> {
             data.chunks_exact(form)
                 .map(|c| match decode_attendance_event(c) {
                     Some(ev) => LiveEvent::Attendance(ev),
-                    None => LiveEvent::Other {
-                        flag,
-                        data: c.to_vec(),
-                    },
+                    None => LiveEvent::Other { flag, data: c.to_vec() },
                 })
                 .collect()
         }
         EF_ENROLLFINGER if data.len() >= 2 => {
             let (template_len, user_id, finger) = if data.len() >= 6 {
-                (
-                    Some(u16_at(data, 2)),
-                    Some(read_text(&data[4..data.len() - 1])),
-                    data.last().copied(),
-                )
+                (Some(u16_at(data, 2)), Some(read_text(&data[4..data.len() - 1])), data.last().copied())
             } else {
                 (None, None, None)
             };
-            vec![LiveEvent::Enrolled {
-                result: u16_at(data, 0),
-                template_len,
-                user_id,
-                finger,
-            }]
+            vec![LiveEvent::Enrolled { result: u16_at(data, 0), template_len, user_id, finger }]
         }
         EF_FPFTR if !data.is_empty() => vec![LiveEvent::FingerScore { score: data[0] }],
         EF_VERIFY if data.len() >= 4 => {
             let uid = u32_at(data, 0);
-            vec![LiveEvent::Verified {
-                uid: (uid != u32::MAX).then_some(uid),
-            }]
+            vec![LiveEvent::Verified { uid: (uid != u32::MAX).then_some(uid) }]
         }
         _ => other(),
     }
@@ -134,13 +115,7 @@ fn decode_attendance_event(c: &[u8]) -> Option<AttendanceEvent> {
         14 | 36 => u32_at(rest, 8),
         _ => 0,
     };
-    Some(AttendanceEvent {
-        user_id,
-        verify: rest[0],
-        state: rest[1],
-        timestamp: decode_event_time(&time)?,
-        workcode,
-    })
+    Some(AttendanceEvent { user_id, verify: rest[0], state: rest[1], timestamp: decode_event_time(&time)?, workcode })
 }
 
 /// Encodes the 32-byte attendance form (TFT firmware): user_id[24], verify, state, time[6].
@@ -161,17 +136,13 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .unwrap()
-            .and_hms_opt(h, mi, s)
-            .unwrap()
+        NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, s).unwrap()
     }
 
     #[test]
     fn captured_tft_punch_event_decodes() {
         // adrobinoga realtime.md: "999111333", verify 1, 2018-06-25 17:41:05, flag 1 in the session slot
-        let frame =
-            hex("f401ac12010000003939393131313333330000000000000000000000000000000100120619112905");
+        let frame = hex("f401ac12010000003939393131313333330000000000000000000000000000000100120619112905");
         let p = Packet::decode(&frame).unwrap();
         assert_eq!((p.command, p.session, p.reply), (500, 1, 0));
         let evs = decode_events(p.session, &p.data);
@@ -190,10 +161,7 @@ mod tests {
     fn captured_fingerprint_score_event_decodes() {
         // adrobinoga realtime.md: EF_FPFTR (0x100) score 0x64
         let p = Packet::decode(&hex("f401a7fc0001000064")).unwrap();
-        assert_eq!(
-            decode_events(p.session, &p.data),
-            vec![LiveEvent::FingerScore { score: 100 }]
-        );
+        assert_eq!(decode_events(p.session, &p.data), vec![LiveEvent::FingerScore { score: 100 }]);
     }
 
     #[test]
@@ -228,23 +196,11 @@ mod tests {
 
     #[test]
     fn unknown_lengths_and_bad_dates_become_other_events() {
-        assert!(matches!(
-            decode_events(EF_ATTLOG, &[1, 2, 3])[..],
-            [LiveEvent::Other { flag: 1, .. }]
-        ));
+        assert!(matches!(decode_events(EF_ATTLOG, &[1, 2, 3])[..], [LiveEvent::Other { flag: 1, .. }]));
         let mut bad = vec![0u8; 32];
         bad[26..32].copy_from_slice(&[24, 13, 5, 9, 0, 0]);
-        assert!(matches!(
-            decode_events(EF_ATTLOG, &bad)[..],
-            [LiveEvent::Other { .. }]
-        ));
-        assert!(matches!(
-            decode_events(4096, &[])[..],
-            [LiveEvent::Other { flag: 4096, .. }]
-        ));
-        assert_eq!(
-            decode_events(EF_VERIFY, &[0xff, 0xff, 0xff, 0xff, 1]),
-            vec![LiveEvent::Verified { uid: None }]
-        );
+        assert!(matches!(decode_events(EF_ATTLOG, &bad)[..], [LiveEvent::Other { .. }]));
+        assert!(matches!(decode_events(4096, &[])[..], [LiveEvent::Other { flag: 4096, .. }]));
+        assert_eq!(decode_events(EF_VERIFY, &[0xff, 0xff, 0xff, 0xff, 1]), vec![LiveEvent::Verified { uid: None }]);
     }
 }

@@ -39,10 +39,7 @@ pub struct FaceRecord {
 /// Encodes one record; the template must be exactly 2560 bytes.
 pub fn encode_face(face: &FaceRecord) -> Result<[u8; FACE_RECORD_LEN], WireError> {
     if face.template.len() != FACE_DATA_LEN {
-        return Err(WireError::invalid(
-            "face template",
-            format!("{} bytes, expected 2560", face.template.len()),
-        ));
+        return Err(WireError::invalid("face template", format!("{} bytes, expected 2560", face.template.len())));
     }
     let mut r = [0u8; FACE_RECORD_LEN];
     r[0..2].copy_from_slice(&face.size.to_le_bytes());
@@ -59,10 +56,7 @@ pub fn encode_face(face: &FaceRecord) -> Result<[u8; FACE_RECORD_LEN], WireError
 /// Decodes a blob of whole records (a cmd 150 reply or a cmd 151 upload).
 pub fn decode_faces(blob: &[u8]) -> Result<Vec<FaceRecord>, WireError> {
     if blob.len() % FACE_RECORD_LEN != 0 {
-        return Err(WireError::BadLength {
-            what: "face records",
-            len: blob.len(),
-        });
+        return Err(WireError::BadLength { what: "face records", len: blob.len() });
     }
     Ok(blob
         .chunks_exact(FACE_RECORD_LEN)
@@ -103,11 +97,7 @@ impl FaceRequest {
     /// Reads the 28-byte form.
     pub fn decode(data: &[u8]) -> Result<FaceRequest, WireError> {
         need("face request", data, 26)?;
-        Ok(FaceRequest {
-            user_id: read_text(&data[..24]),
-            index: data[25],
-            len: u16_at(data, 26),
-        })
+        Ok(FaceRequest { user_id: read_text(&data[..24]), index: data[25], len: u16_at(data, 26) })
     }
 }
 
@@ -117,13 +107,7 @@ mod tests {
 
     #[test]
     fn face_request_layout_is_user_id_then_zero_then_index_then_length() {
-        let r = FaceRequest {
-            user_id: "80004".into(),
-            index: ALL_FACES,
-            len: 38_640,
-        }
-        .encode()
-        .unwrap();
+        let r = FaceRequest { user_id: "80004".into(), index: ALL_FACES, len: 38_640 }.encode().unwrap();
         assert_eq!(&r[..6], b"80004\0");
         assert_eq!((r[24], r[25]), (0, 50));
         assert_eq!(u16::from_le_bytes([r[26], r[27]]), 38_640);

@@ -14,10 +14,7 @@ pub(crate) fn read_text(field: &[u8]) -> String {
 pub(crate) fn write_text(out: &mut [u8], text: &str, field: &'static str) -> Result<(), WireError> {
     let bytes = text.as_bytes();
     if bytes.len() > out.len() {
-        return Err(WireError::invalid(
-            field,
-            format!("{} bytes, at most {}", bytes.len(), out.len()),
-        ));
+        return Err(WireError::invalid(field, format!("{} bytes, at most {}", bytes.len(), out.len())));
     }
     if bytes.contains(&0) {
         return Err(WireError::invalid(field, "contains a NUL byte"));

@@ -24,12 +24,7 @@ impl Header {
     pub fn parse(bytes: &[u8]) -> Result<Header, WireError> {
         need("header", bytes, HEADER_LEN)?;
         let word = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
-        Ok(Header {
-            command: word(0),
-            checksum: word(2),
-            session: word(4),
-            reply: word(6),
-        })
+        Ok(Header { command: word(0), checksum: word(2), session: word(4), reply: word(6) })
     }
 
     /// The 8 wire bytes of this header.
@@ -51,26 +46,12 @@ mod tests {
     fn header_fields_are_little_endian_words_in_order() {
         // CMD_ACK_OK, checksum 0xfcff, session 0xfb2f, reply 0 (pyzk test_tcp_connect)
         let h = Header::parse(&[0xd0, 0x07, 0xff, 0xfc, 0x2f, 0xfb, 0x00, 0x00]).unwrap();
-        assert_eq!(
-            h,
-            Header {
-                command: 2000,
-                checksum: 0xfcff,
-                session: 0xfb2f,
-                reply: 0
-            }
-        );
-        assert_eq!(
-            h.to_bytes(),
-            [0xd0, 0x07, 0xff, 0xfc, 0x2f, 0xfb, 0x00, 0x00]
-        );
+        assert_eq!(h, Header { command: 2000, checksum: 0xfcff, session: 0xfb2f, reply: 0 });
+        assert_eq!(h.to_bytes(), [0xd0, 0x07, 0xff, 0xfc, 0x2f, 0xfb, 0x00, 0x00]);
     }
 
     #[test]
     fn header_shorter_than_eight_bytes_is_truncated() {
-        assert!(matches!(
-            Header::parse(&[0; 7]),
-            Err(WireError::Truncated { .. })
-        ));
+        assert!(matches!(Header::parse(&[0; 7]), Err(WireError::Truncated { .. })));
     }
 }

@@ -49,23 +49,14 @@ mod tests {
         let req = Packet::decode(&hex("0b00b9e6f38d0c007e506c6174666f726d00")).unwrap();
         assert_eq!(req.data, encode_option_request("~Platform"));
         assert_eq!(decode_option_request(&req.data).unwrap(), "~Platform");
-        let reply = Packet::decode(&hex(
-            "d007714cf38d0c007e506c6174666f726d3d5a454d3736305f54465400",
-        ))
-        .unwrap();
-        assert_eq!(
-            decode_option_pair(&reply.data),
-            ("~Platform".into(), "ZEM760_TFT".into())
-        );
+        let reply = Packet::decode(&hex("d007714cf38d0c007e506c6174666f726d3d5a454d3736305f54465400")).unwrap();
+        assert_eq!(decode_option_pair(&reply.data), ("~Platform".into(), "ZEM760_TFT".into()));
         assert_eq!(reply.data, encode_option_pair("~Platform", "ZEM760_TFT"));
     }
 
     #[test]
     fn key_without_nul_and_value_with_equals_are_read_whole() {
-        assert_eq!(
-            decode_option_request(b"ZKFaceVersion").unwrap(),
-            "ZKFaceVersion"
-        );
+        assert_eq!(decode_option_request(b"ZKFaceVersion").unwrap(), "ZKFaceVersion");
         assert_eq!(
             decode_option_pair(b"BiometricVersion=0:10.0:7.0=x\0junk"),
             ("BiometricVersion".into(), "0:10.0:7.0=x".into())

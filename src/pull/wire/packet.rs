@@ -22,12 +22,7 @@ pub struct Packet {
 impl Packet {
     /// A packet with the given fields.
     pub fn new(command: u16, session: u16, reply: u16, data: Vec<u8>) -> Packet {
-        Packet {
-            command,
-            session,
-            reply,
-            data,
-        }
+        Packet { command, session, reply, data }
     }
 
     /// Length of the encoded packet (header + data), without any TCP prefix.
@@ -38,12 +33,7 @@ impl Packet {
     /// Appends the bare packet (UDP datagram form) with its checksum to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        let header = Header {
-            command: self.command,
-            checksum: 0,
-            session: self.session,
-            reply: self.reply,
-        };
+        let header = Header { command: self.command, checksum: 0, session: self.session, reply: self.reply };
         out.extend_from_slice(&header.to_bytes());
         out.extend_from_slice(&self.data);
         let sum = packet_checksum(&out[start..]);
@@ -77,10 +67,7 @@ impl Packet {
         let header = Header::parse(bytes)?;
         let expected = packet_checksum(bytes);
         if expected != header.checksum {
-            return Err(WireError::BadChecksum {
-                expected,
-                found: header.checksum,
-            });
+            return Err(WireError::BadChecksum { expected, found: header.checksum });
         }
         Ok(Packet::from_parts(header, &bytes[HEADER_LEN..]))
     }
@@ -93,12 +80,7 @@ impl Packet {
     }
 
     fn from_parts(header: Header, data: &[u8]) -> Packet {
-        Packet {
-            command: header.command,
-            session: header.session,
-            reply: header.reply,
-            data: data.to_vec(),
-        }
+        Packet { command: header.command, session: header.session, reply: header.reply, data: data.to_vec() }
     }
 }
 
@@ -110,10 +92,7 @@ mod tests {
     fn connect_encodes_to_the_captured_tcp_frame() {
         // pyzk test_tcp_connect: 5050827d08000000e80317fc00000000
         let p = Packet::new(1000, 0, 0, vec![]);
-        assert_eq!(
-            p.encode_tcp(),
-            [0x50, 0x50, 0x82, 0x7d, 8, 0, 0, 0, 0xe8, 0x03, 0x17, 0xfc, 0, 0, 0, 0]
-        );
+        assert_eq!(p.encode_tcp(), [0x50, 0x50, 0x82, 0x7d, 8, 0, 0, 0, 0xe8, 0x03, 0x17, 0xfc, 0, 0, 0, 0]);
     }
 
     #[test]
@@ -121,10 +100,7 @@ mod tests {
         let mut bytes = Packet::new(11, 0x8df3, 3, b"ZKFaceVersion\0".to_vec()).encode();
         assert_eq!(Packet::decode(&bytes).unwrap().data, b"ZKFaceVersion\0");
         bytes[9] ^= 1;
-        assert!(matches!(
-            Packet::decode(&bytes),
-            Err(WireError::BadChecksum { .. })
-        ));
+        assert!(matches!(Packet::decode(&bytes), Err(WireError::BadChecksum { .. })));
         assert!(Packet::decode_unchecked(&bytes).is_ok());
     }
 }

@@ -9,10 +9,7 @@ pub const SET_PHOTO_PAYLOAD_LEN: usize = 43;
 
 fn file_name(user_id: &str) -> Result<String, WireError> {
     if user_id.is_empty() || user_id.contains(['\0', '/']) {
-        return Err(WireError::invalid(
-            "user_id",
-            "empty or not a plain file name",
-        ));
+        return Err(WireError::invalid("user_id", "empty or not a plain file name"));
     }
     Ok(format!("{user_id}.jpg"))
 }
@@ -28,10 +25,7 @@ pub fn encode_photo_name(user_id: &str) -> Result<Vec<u8>, WireError> {
 pub fn encode_photo_set(user_id: &str) -> Result<[u8; SET_PHOTO_PAYLOAD_LEN], WireError> {
     let name = file_name(user_id)?;
     if name.len() > 38 {
-        return Err(WireError::invalid(
-            "user_id",
-            "photo file name longer than 38 bytes",
-        ));
+        return Err(WireError::invalid("user_id", "photo file name longer than 38 bytes"));
     }
     let mut out = [0u8; SET_PHOTO_PAYLOAD_LEN];
     out[..name.len()].copy_from_slice(name.as_bytes());
@@ -43,10 +37,7 @@ pub fn decode_photo_name(data: &[u8]) -> Result<String, WireError> {
     let name = read_text(data);
     match name.strip_suffix(".jpg") {
         Some(id) if !id.is_empty() => Ok(id.to_string()),
-        _ => Err(WireError::invalid(
-            "photo name",
-            format!("{name:?} is not <user_id>.jpg"),
-        )),
+        _ => Err(WireError::invalid("photo name", format!("{name:?} is not <user_id>.jpg"))),
     }
 }
 

@@ -81,8 +81,7 @@ impl FreeSizes {
         ints[17] = self.fingers_free;
         ints[18] = self.users_free;
         ints[19] = self.records_free;
-        let with_faces =
-            self.faces.is_some() || self.faces_free.is_some() || self.faces_capacity.is_some();
+        let with_faces = self.faces.is_some() || self.faces_free.is_some() || self.faces_capacity.is_some();
         ints[20] = self.faces.unwrap_or(0);
         ints[21] = self.faces_free.unwrap_or(0);
         ints[22] = self.faces_capacity.unwrap_or(0);
@@ -102,25 +101,9 @@ mod tests {
         // admins 6, pwd 6, caps 500/500/50000, free 430/430/46775
         let data = hex("0000000000000000000000000000000046000000000000004600000000000000990c0000000000001a010000000000000600000006000000f4010000f401000050c30000ae010000ae010000b7b60000");
         let s = FreeSizes::decode(&data).unwrap();
-        assert_eq!(
-            (
-                s.users,
-                s.fingers,
-                s.records,
-                s.oplogs,
-                s.admins,
-                s.passwords
-            ),
-            (70, 70, 3225, 282, 6, 6)
-        );
-        assert_eq!(
-            (s.fingers_capacity, s.users_capacity, s.records_capacity),
-            (500, 500, 50_000)
-        );
-        assert_eq!(
-            (s.fingers_free, s.users_free, s.records_free),
-            (430, 430, 46_775)
-        );
+        assert_eq!((s.users, s.fingers, s.records, s.oplogs, s.admins, s.passwords), (70, 70, 3225, 282, 6, 6));
+        assert_eq!((s.fingers_capacity, s.users_capacity, s.records_capacity), (500, 500, 50_000));
+        assert_eq!((s.fingers_free, s.users_free, s.records_free), (430, 430, 46_775));
         assert_eq!(s.faces, None);
         assert_eq!(s.encode(), data);
     }
@@ -132,18 +115,9 @@ mod tests {
         let data = hex("00000000000000000000000000000000070000000000000006000000000000005d020000000000000f0c0000000000000100000000000000b80b000010270000a0860100b20b00000927000043840100000000000000");
         assert_eq!(data.len(), 86);
         let s = FreeSizes::decode(&data).unwrap();
-        assert_eq!(
-            (s.users, s.fingers, s.records, s.oplogs, s.admins),
-            (7, 6, 605, 3087, 1)
-        );
-        assert_eq!(
-            (s.fingers_capacity, s.users_capacity, s.records_capacity),
-            (3000, 10_000, 100_000)
-        );
-        assert_eq!(
-            (s.fingers_free, s.users_free, s.records_free),
-            (2994, 9993, 99_395)
-        );
+        assert_eq!((s.users, s.fingers, s.records, s.oplogs, s.admins), (7, 6, 605, 3087, 1));
+        assert_eq!((s.fingers_capacity, s.users_capacity, s.records_capacity), (3000, 10_000, 100_000));
+        assert_eq!((s.fingers_free, s.users_free, s.records_free), (2994, 9993, 99_395));
         assert_eq!(s.faces, None);
         assert!(FreeSizes::decode(&data[..79]).is_err());
     }

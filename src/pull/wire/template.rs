@@ -26,9 +26,8 @@ pub struct Template {
 
 /// Appends one bulk-table entry (`<H len+6><H uid><b fid><b flag>` + template) to `out`.
 pub fn encode_template_entry(t: &Template, out: &mut Vec<u8>) -> Result<(), WireError> {
-    let size = u16::try_from(t.data.len() + ENTRY_HEADER_LEN).map_err(|_| {
-        WireError::invalid("template", format!("{} bytes is too long", t.data.len()))
-    })?;
+    let size = u16::try_from(t.data.len() + ENTRY_HEADER_LEN)
+        .map_err(|_| WireError::invalid("template", format!("{} bytes is too long", t.data.len())))?;
     out.extend_from_slice(&size.to_le_bytes());
     out.extend_from_slice(&t.uid.to_le_bytes());
     out.push(t.finger);
@@ -46,10 +45,7 @@ pub fn decode_template_table(body: &[u8]) -> Result<Vec<Template>, WireError> {
         need("template entry header", rest, ENTRY_HEADER_LEN)?;
         let size = usize::from(u16_at(rest, 0));
         if size < ENTRY_HEADER_LEN {
-            return Err(WireError::BadLength {
-                what: "template entry",
-                len: size,
-            });
+            return Err(WireError::BadLength { what: "template entry", len: size });
         }
         need("template entry", rest, size)?;
         out.push(Template {
@@ -65,12 +61,7 @@ pub fn decode_template_table(body: &[u8]) -> Result<Vec<Template>, WireError> {
 
 /// Encodes a template table body.
 pub fn encode_template_table(templates: &[Template]) -> Result<Vec<u8>, WireError> {
-    let mut out = Vec::with_capacity(
-        templates
-            .iter()
-            .map(|t| t.data.len() + ENTRY_HEADER_LEN)
-            .sum(),
-    );
+    let mut out = Vec::with_capacity(templates.iter().map(|t| t.data.len() + ENTRY_HEADER_LEN).sum());
     for t in templates {
         encode_template_entry(t, &mut out)?;
     }
@@ -120,10 +111,7 @@ impl FingerSlot {
     /// Reads the first 3 bytes.
     pub fn decode(data: &[u8]) -> Result<FingerSlot, WireError> {
         need("finger slot", data, 3)?;
-        Ok(FingerSlot {
-            uid: u16_at(data, 0),
-            finger: data[2],
-        })
+        Ok(FingerSlot { uid: u16_at(data, 0), finger: data[2] })
     }
 }
 
@@ -151,12 +139,7 @@ impl TemplateWrite {
     /// Reads the first 6 bytes.
     pub fn decode(data: &[u8]) -> Result<TemplateWrite, WireError> {
         need("cmd 87 request", data, 6)?;
-        Ok(TemplateWrite {
-            uid: u16_at(data, 0),
-            finger: data[2],
-            flag: data[3],
-            len: u16_at(data, 4),
-        })
+        Ok(TemplateWrite { uid: u16_at(data, 0), finger: data[2], flag: data[3], len: u16_at(data, 4) })
     }
 }
 
@@ -187,28 +170,15 @@ mod tests {
         entry.resize(0x04c4, 0xAB);
         let t = decode_template_table(&entry).unwrap();
         assert_eq!(t.len(), 1);
-        assert_eq!(
-            (t[0].uid, t[0].finger, t[0].flag, t[0].data.len()),
-            (14, 4, 1, 0x04c4 - 6)
-        );
+        assert_eq!((t[0].uid, t[0].finger, t[0].flag, t[0].data.len()), (14, 4, 1, 0x04c4 - 6));
         assert_eq!(&t[0].data[..6], &hex("4dfd53533231")[..]);
     }
 
     #[test]
     fn table_round_trips_and_a_truncated_entry_is_an_error() {
         let ts = vec![
-            Template {
-                uid: 1,
-                finger: 0,
-                flag: 1,
-                data: vec![7; 600],
-            },
-            Template {
-                uid: 2,
-                finger: 9,
-                flag: 3,
-                data: vec![8; 5],
-            },
+            Template { uid: 1, finger: 0, flag: 1, data: vec![7; 600] },
+            Template { uid: 2, finger: 9, flag: 3, data: vec![8; 5] },
         ];
         let body = encode_template_table(&ts).unwrap();
         assert_eq!(decode_template_table(&body).unwrap(), ts);
@@ -219,10 +189,7 @@ mod tests {
     #[test]
     fn single_read_trailer_is_removed_and_the_flag_kept() {
         let payload = encode_single_template(&[1, 2, 3, 0, 5, 6, 7, 8], 3);
-        assert_eq!(
-            decode_single_template(&payload),
-            (vec![1, 2, 3, 0, 5, 6, 7, 8], 3)
-        );
+        assert_eq!(decode_single_template(&payload), (vec![1, 2, 3, 0, 5, 6, 7, 8], 3));
         // without the zero padding (captured ZKFinger 10 reply): only the flag goes
         assert_eq!(decode_single_template(&[9, 9, 9, 1]), (vec![9, 9, 9], 1));
         assert_eq!(decode_single_template(&[]), (vec![], 0));
@@ -232,17 +199,9 @@ mod tests {
     fn request_payloads_have_the_documented_bytes() {
         // golden pyzk_tcp get_user_template(uid=4, temp_id=1): data 040001
         assert_eq!(FingerSlot { uid: 4, finger: 1 }.encode(), [4, 0, 1]);
-        let w = TemplateWrite {
-            uid: 0x0102,
-            finger: 3,
-            flag: 1,
-            len: 1100,
-        };
+        let w = TemplateWrite { uid: 0x0102, finger: 3, flag: 1, len: 1100 };
         assert_eq!(TemplateWrite::decode(&w.encode()).unwrap(), w);
         let d = encode_delete_by_user_id("80005", ALL_FINGERS).unwrap();
-        assert_eq!(
-            decode_delete_by_user_id(&d).unwrap(),
-            ("80005".to_string(), 13)
-        );
+        assert_eq!(decode_delete_by_user_id(&d).unwrap(), ("80005".to_string(), 13));
     }
 }

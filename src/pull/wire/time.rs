@@ -9,10 +9,7 @@ use super::error::WireError;
 pub fn encode_time(t: NaiveDateTime) -> Result<u32, WireError> {
     let year = t.year();
     if !(2000..=2099).contains(&year) {
-        return Err(WireError::invalid(
-            "time",
-            format!("year {year} outside 2000..=2099"),
-        ));
+        return Err(WireError::invalid("time", format!("year {year} outside 2000..=2099")));
     }
     let days = ((year as u32 % 100) * 12 + (t.month() - 1)) * 31 + (t.day() - 1);
     Ok(days * 86_400 + (t.hour() * 60 + t.minute()) * 60 + t.second())
@@ -31,8 +28,7 @@ pub fn decode_time(value: u32) -> Option<NaiveDateTime> {
     t /= 31;
     let month = t % 12 + 1;
     let year = t / 12 + 2000;
-    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
-        .and_hms_opt(hour, minute, second)
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?.and_hms_opt(hour, minute, second)
 }
 
 /// Decodes the 6-byte event time `YY-2000, MM, DD, hh, mm, ss`.
@@ -46,21 +42,10 @@ pub fn decode_event_time(b: &[u8; 6]) -> Option<NaiveDateTime> {
 
 /// Encodes the 6-byte event time (years 2000–2255).
 pub fn encode_event_time(t: NaiveDateTime) -> Result<[u8; 6], WireError> {
-    let yy = u8::try_from(t.year() - 2000).map_err(|_| {
-        WireError::invalid(
-            "event time",
-            format!("year {} outside 2000..=2255", t.year()),
-        )
-    })?;
+    let yy = u8::try_from(t.year() - 2000)
+        .map_err(|_| WireError::invalid("event time", format!("year {} outside 2000..=2255", t.year())))?;
     // month, day, hour, minute and second always fit in a byte
-    Ok([
-        yy,
-        t.month() as u8,
-        t.day() as u8,
-        t.hour() as u8,
-        t.minute() as u8,
-        t.second() as u8,
-    ])
+    Ok([yy, t.month() as u8, t.day() as u8, t.hour() as u8, t.minute() as u8, t.second() as u8])
 }
 
 #[cfg(test)]
@@ -68,28 +53,16 @@ mod tests {
     use super::*;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .unwrap()
-            .and_hms_opt(h, mi, s)
-            .unwrap()
+        NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, s).unwrap()
     }
 
     #[test]
     fn time_encoding_matches_the_computed_vectors() {
         // computed_vectors.txt
         assert_eq!(encode_time(at(2000, 1, 1, 0, 0, 0)).unwrap(), 0);
-        assert_eq!(
-            encode_time(at(2018, 6, 25, 17, 41, 5)).unwrap(),
-            594_063_665
-        );
-        assert_eq!(
-            encode_time(at(2024, 2, 29, 23, 59, 59)).unwrap(),
-            776_563_199
-        );
-        assert_eq!(
-            encode_time(at(2099, 12, 31, 23, 59, 59)).unwrap(),
-            3_214_079_999
-        );
+        assert_eq!(encode_time(at(2018, 6, 25, 17, 41, 5)).unwrap(), 594_063_665);
+        assert_eq!(encode_time(at(2024, 2, 29, 23, 59, 59)).unwrap(), 776_563_199);
+        assert_eq!(encode_time(at(2099, 12, 31, 23, 59, 59)).unwrap(), 3_214_079_999);
     }
 
     #[test]
@@ -115,10 +88,7 @@ mod tests {
         // computed_vectors.txt live event: 18 03 05 08 1e 00 = 2024-03-05 08:30:00
         let t = decode_event_time(&[0x18, 0x03, 0x05, 0x08, 0x1e, 0x00]).unwrap();
         assert_eq!(t, at(2024, 3, 5, 8, 30, 0));
-        assert_eq!(
-            encode_event_time(t).unwrap(),
-            [0x18, 0x03, 0x05, 0x08, 0x1e, 0x00]
-        );
+        assert_eq!(encode_event_time(t).unwrap(), [0x18, 0x03, 0x05, 0x08, 0x1e, 0x00]);
         assert_eq!(decode_event_time(&[0, 13, 1, 0, 0, 0]), None);
     }
 }

@@ -122,12 +122,7 @@ pub fn decode_user72(bytes: &[u8]) -> Result<User, WireError> {
         name: read_text(&bytes[11..35]),
         card: u32_at(bytes, 35),
         group: bytes[39],
-        timezones: [
-            u16_at(bytes, 40),
-            u16_at(bytes, 42),
-            u16_at(bytes, 44),
-            u16_at(bytes, 46),
-        ],
+        timezones: [u16_at(bytes, 40), u16_at(bytes, 42), u16_at(bytes, 44), u16_at(bytes, 46)],
         user_id: read_text(&bytes[48..72]),
     })
 }
@@ -169,30 +164,16 @@ pub fn decode_user28(bytes: &[u8]) -> Result<User, WireError> {
 /// Decodes a user table body (without its u32 length prefix). The record size is the one that
 /// divides the body and, when `expected_count` (UserCnt from CMD_GET_FREE_SIZES) is given,
 /// yields exactly that many records: 504 bytes is 7×72 and 18×28 (spec §7.2).
-pub fn decode_user_table(
-    body: &[u8],
-    expected_count: Option<usize>,
-) -> Result<(UserRecordSize, Vec<User>), WireError> {
+pub fn decode_user_table(body: &[u8], expected_count: Option<usize>) -> Result<(UserRecordSize, Vec<User>), WireError> {
     let size = detect_user_size(body.len(), expected_count)?;
-    let users = body
-        .chunks_exact(size.record_len())
-        .map(|r| decode_user(r, size))
-        .collect::<Result<Vec<_>, _>>()?;
+    let users = body.chunks_exact(size.record_len()).map(|r| decode_user(r, size)).collect::<Result<Vec<_>, _>>()?;
     Ok((size, users))
 }
 
 fn detect_user_size(len: usize, expected: Option<usize>) -> Result<UserRecordSize, WireError> {
     let candidates = [UserRecordSize::Long72, UserRecordSize::Short28];
-    let fits = |s: UserRecordSize| {
-        len % s.record_len() == 0 && expected.map_or(true, |n| n * s.record_len() == len)
-    };
-    candidates
-        .into_iter()
-        .find(|&s| fits(s))
-        .ok_or(WireError::BadLength {
-            what: "user table",
-            len,
-        })
+    let fits = |s: UserRecordSize| len % s.record_len() == 0 && expected.is_none_or(|n| n * s.record_len() == len);
+    candidates.into_iter().find(|&s| fits(s)).ok_or(WireError::BadLength { what: "user table", len })
 }
 
 /// Encodes a user table body (records back to back, no length prefix).
@@ -263,16 +244,7 @@ mod tests {
         // computed_vectors.txt: pyzk set_user(uid=8, name='Bob', privilege=14, user_id='1008')
         let frame = hex("08000e0000000000000000426f6200000000000000000000000000000000000000000000000000000000000000000000313030380000000000000000000000000000000000000000");
         let u = decode_user72(&frame).unwrap();
-        assert_eq!(
-            (
-                u.uid,
-                u.privilege,
-                u.name.as_str(),
-                u.user_id.as_str(),
-                u.group
-            ),
-            (8, 14, "Bob", "1008", 0)
-        );
+        assert_eq!((u.uid, u.privilege, u.name.as_str(), u.user_id.as_str(), u.group), (8, 14, "Bob", "1008", 0));
     }
 
     #[test]
@@ -282,36 +254,16 @@ mod tests {
         let (size, users) = decode_user_table(&body, Some(7)).unwrap();
         assert_eq!(size, UserRecordSize::Long72);
         let ids: Vec<_> = users.iter().map(|u| (u.uid, u.user_id.as_str())).collect();
-        assert_eq!(
-            ids,
-            [
-                (1, "808"),
-                (2, "821"),
-                (3, "835"),
-                (4, "831"),
-                (5, "832"),
-                (6, "86"),
-                (12, "842")
-            ]
-        );
+        assert_eq!(ids, [(1, "808"), (2, "821"), (3, "835"), (4, "831"), (5, "832"), (6, "86"), (12, "842")]);
         assert_eq!(users[0].privilege, PRIVILEGE_ADMIN);
         // the count is what disambiguates 504 bytes
-        assert_eq!(
-            decode_user_table(&body, Some(18)).unwrap().0,
-            UserRecordSize::Short28
-        );
+        assert_eq!(decode_user_table(&body, Some(18)).unwrap().0, UserRecordSize::Short28);
     }
 
     #[test]
     fn a_table_no_layout_divides_is_a_bad_length() {
-        assert!(matches!(
-            decode_user_table(&[0; 100], None),
-            Err(WireError::BadLength { .. })
-        ));
-        assert!(matches!(
-            decode_user_table(&[0; 144], Some(3)),
-            Err(WireError::BadLength { .. })
-        ));
+        assert!(matches!(decode_user_table(&[0; 100], None), Err(WireError::BadLength { .. })));
+        assert!(matches!(decode_user_table(&[0; 144], Some(3)), Err(WireError::BadLength { .. })));
     }
 
     #[test]

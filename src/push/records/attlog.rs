@@ -39,11 +39,8 @@ pub struct AttLogRecord {
 /// inside the time survives. Status, verify and workcode that are empty or not numbers
 /// become `None`: the punch is kept.
 pub fn parse_attlog_line(line: &str) -> Result<AttLogRecord, String> {
-    let fields: Vec<&str> = if line.contains('\t') {
-        strip_trailing_tab(line).split('\t').collect()
-    } else {
-        split_on_space_runs(line)
-    };
+    let fields: Vec<&str> =
+        if line.contains('\t') { strip_trailing_tab(line).split('\t').collect() } else { split_on_space_runs(line) };
     let pin = fields.first().map(|p| p.trim()).unwrap_or_default();
     if pin.is_empty() {
         return Err("empty PIN".to_owned());
@@ -59,11 +56,7 @@ pub fn parse_attlog_line(line: &str) -> Result<AttLogRecord, String> {
         local_time: parse_device_time(time_raw),
         status: number(2),
         verify: number(3),
-        workcode: fields
-            .get(4)
-            .map(|w| w.trim())
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned),
+        workcode: fields.get(4).map(|w| w.trim()).filter(|w| !w.is_empty()).map(str::to_owned),
         extra: fields.iter().skip(5).map(|f| (*f).to_owned()).collect(),
         raw: line.to_owned(),
     })
@@ -149,8 +142,7 @@ mod tests {
 
     #[test]
     fn zam70_line_with_255_in_the_status_field_keeps_status_255() {
-        let r =
-            parse_attlog_line("9995\t2026-08-13 11:19:12\t255\t1\t0\t0\t0\t0\t0\t").expect("valid");
+        let r = parse_attlog_line("9995\t2026-08-13 11:19:12\t255\t1\t0\t0\t0\t0\t0\t").expect("valid");
         assert_eq!(r.status, Some(255));
         assert_eq!(r.verify, Some(1));
         assert_eq!(r.extra.len(), 4);
@@ -166,15 +158,10 @@ mod tests {
 
     #[test]
     fn sixteen_field_tft_line_keeps_job_and_tip_codes() {
-        let r = parse_attlog_line(
-            "982\t2016-02-25 12:08:21\t1\t0\t9001\t0\t0\t1\t2\t3\t4\t5\t6\t1.0\t2.0\t3.0",
-        )
-        .expect("valid");
+        let r = parse_attlog_line("982\t2016-02-25 12:08:21\t1\t0\t9001\t0\t0\t1\t2\t3\t4\t5\t6\t1.0\t2.0\t3.0")
+            .expect("valid");
         assert_eq!(r.workcode.as_deref(), Some("9001"));
-        assert_eq!(
-            r.extra,
-            vec!["0", "0", "1", "2", "3", "4", "5", "6", "1.0", "2.0", "3.0"]
-        );
+        assert_eq!(r.extra, vec!["0", "0", "1", "2", "3", "4", "5", "6", "1.0", "2.0", "3.0"]);
     }
 
     #[test]
@@ -252,12 +239,6 @@ mod tests {
         let line = record.render();
         assert_eq!(line, "9999\t2026-08-12 08:53:23\t0\t15\t\t0\t\t255\t\t");
         let back = parse_attlog_line(&line).expect("valid");
-        assert_eq!(
-            AttLogRecord {
-                raw: String::new(),
-                ..back
-            },
-            record
-        );
+        assert_eq!(AttLogRecord { raw: String::new(), ..back }, record);
     }
 }

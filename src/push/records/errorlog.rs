@@ -36,10 +36,8 @@ mod tests {
 
     #[test]
     fn error_log_line_reads_code_origin_and_command_id() {
-        let r = parse_error_log_fields(
-            "ErrCode=D01E0001\tErrMsg=\tDataOrigin=cmd\tCmdId=123\tAdditional=",
-        )
-        .expect("valid");
+        let r =
+            parse_error_log_fields("ErrCode=D01E0001\tErrMsg=\tDataOrigin=cmd\tCmdId=123\tAdditional=").expect("valid");
         assert_eq!(
             r,
             ErrorLogRecord {

@@ -40,9 +40,8 @@ impl<'a> KeyValues<'a> {
     pub(crate) fn parse(fields: &'a str) -> Result<KeyValues<'a>, String> {
         let mut pairs = Vec::new();
         for field in fields.split('\t').filter(|f| !f.trim().is_empty()) {
-            let (key, value) = field
-                .split_once('=')
-                .ok_or_else(|| format!("field `{}` is not key=value", preview(field)))?;
+            let (key, value) =
+                field.split_once('=').ok_or_else(|| format!("field `{}` is not key=value", preview(field)))?;
             pairs.push((key.trim(), value.trim()));
         }
         Ok(KeyValues { pairs })
@@ -55,10 +54,7 @@ impl<'a> KeyValues<'a> {
 
     /// The first value of any of `keys` (case-insensitive), as sent.
     pub(crate) fn get(&self, keys: &[&str]) -> Option<&'a str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| keys.iter().any(|key| k.eq_ignore_ascii_case(key)))
-            .map(|(_, v)| *v)
+        self.pairs.iter().find(|(k, _)| keys.iter().any(|key| k.eq_ignore_ascii_case(key))).map(|(_, v)| *v)
     }
 
     /// Optional text: `None` when the key is missing or empty.
@@ -76,10 +72,7 @@ impl<'a> KeyValues<'a> {
     pub(crate) fn pin(&self) -> Result<String, String> {
         let pin = self.get(&["PIN"]).ok_or_else(|| "missing PIN".to_owned())?;
         if pin.starts_with('=') {
-            return Err(format!(
-                "PIN value `{}` starts with '=' (doubled separator)",
-                preview(pin)
-            ));
+            return Err(format!("PIN value `{}` starts with '=' (doubled separator)", preview(pin)));
         }
         if pin.is_empty() {
             return Err("empty PIN".to_owned());
@@ -91,10 +84,7 @@ impl<'a> KeyValues<'a> {
     pub(crate) fn number<T: FromStr>(&self, keys: &[&str]) -> Result<Option<T>, String> {
         match self.get(keys).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("{} `{}` is not a number", keys[0], preview(v))),
+            Some(v) => v.parse().map(Some).map_err(|_| format!("{} `{}` is not a number", keys[0], preview(v))),
         }
     }
 

@@ -15,10 +15,7 @@ pub struct IdCardRecord {
 /// Parses the fields of an `IDCARD` line.
 pub(crate) fn parse_id_card_fields(fields: &str) -> Result<IdCardRecord, String> {
     let kv = KeyValues::parse(fields)?;
-    Ok(IdCardRecord {
-        pin: kv.pin()?,
-        fields: kv.others(&["PIN"]),
-    })
+    Ok(IdCardRecord { pin: kv.pin()?, fields: kv.others(&["PIN"]) })
 }
 
 #[cfg(test)]
@@ -27,8 +24,7 @@ mod tests {
 
     #[test]
     fn id_card_line_keeps_every_field_but_the_pin() {
-        let r =
-            parse_id_card_fields("PIN=7\tSNNum=11\tIDNum=4401\tDNNum=\tName=Li").expect("valid");
+        let r = parse_id_card_fields("PIN=7\tSNNum=11\tIDNum=4401\tDNNum=\tName=Li").expect("valid");
         assert_eq!(r.pin, "7");
         assert_eq!(r.fields.len(), 4);
         assert_eq!(r.fields[1], ("IDNum".to_owned(), "4401".to_owned()));

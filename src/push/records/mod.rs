@@ -17,15 +17,13 @@ pub mod user_photo;
 
 pub use attlog::{parse_attlog_body, parse_attlog_line, AttLogRecord};
 pub use operlog::{
-    parse_biodata_body, parse_operlog_body, parse_operlog_line, parse_userinfo_body,
-    ErrorLogRecord, IdCardRecord, OperLogRecord,
+    parse_biodata_body, parse_operlog_body, parse_operlog_line, parse_userinfo_body, ErrorLogRecord, IdCardRecord,
+    OperLogRecord,
 };
 pub use oplog::OpLogRecord;
 pub use options::parse_options;
 pub use photo::{parse_attphoto, AttPhoto};
-pub use rtlog::{
-    parse_rtlog_body, parse_rtlog_line, parse_rtstate_body, RtLogRecord, RtStateRecord,
-};
+pub use rtlog::{parse_rtlog_body, parse_rtlog_line, parse_rtstate_body, RtLogRecord, RtStateRecord};
 pub use tabledata::{parse_tabledata_body, TableRow};
 pub use template::{BioDataRecord, FaceRecord, FingerVeinRecord, FingerprintRecord};
 pub use user::UserRecord;
@@ -55,10 +53,7 @@ pub struct ParsedBody<T> {
 
 impl<T> Default for ParsedBody<T> {
     fn default() -> Self {
-        ParsedBody {
-            records: Vec::new(),
-            rejected: Vec::new(),
-        }
+        ParsedBody { records: Vec::new(), rejected: Vec::new() }
     }
 }
 
@@ -71,19 +66,12 @@ impl<T> ParsedBody<T> {
 }
 
 /// Runs `parse_line` over every non-blank line of `body` (see [`body_lines`]).
-pub(crate) fn parse_each_line<T>(
-    body: &str,
-    parse_line: impl Fn(&str) -> Result<T, String>,
-) -> ParsedBody<T> {
+pub(crate) fn parse_each_line<T>(body: &str, parse_line: impl Fn(&str) -> Result<T, String>) -> ParsedBody<T> {
     let mut parsed = ParsedBody::default();
     for (line_no, line) in body_lines(body) {
         match parse_line(line) {
             Ok(record) => parsed.records.push(record),
-            Err(error) => parsed.rejected.push(RejectedLine {
-                line_no,
-                raw: line.to_owned(),
-                error,
-            }),
+            Err(error) => parsed.rejected.push(RejectedLine { line_no, raw: line.to_owned(), error }),
         }
     }
     parsed

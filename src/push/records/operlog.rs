@@ -13,9 +13,7 @@ use super::errorlog::parse_error_log_fields;
 use super::fields::{preview, split_tag, strip_tag};
 use super::idcard::parse_id_card_fields;
 use super::oplog::parse_oplog_fields;
-use super::template::{
-    parse_biodata_fields, parse_face_fields, parse_finger_vein_fields, parse_fingerprint_fields,
-};
+use super::template::{parse_biodata_fields, parse_face_fields, parse_finger_vein_fields, parse_fingerprint_fields};
 use super::user::parse_user_fields;
 use super::user_photo::{parse_bio_photo_fields, parse_user_pic_fields};
 use super::{parse_each_line, ParsedBody};
@@ -72,9 +70,7 @@ pub fn parse_operlog_body(body: &str) -> ParsedBody<OperLogRecord> {
 
 /// Parses a `table=BIODATA` body; lines with or without the `BIODATA ` prefix.
 pub fn parse_biodata_body(body: &str) -> ParsedBody<BioDataRecord> {
-    parse_each_line(body, |line| {
-        parse_biodata_fields(strip_tag(line, "BIODATA"))
-    })
+    parse_each_line(body, |line| parse_biodata_fields(strip_tag(line, "BIODATA")))
 }
 
 /// Parses a `table=USERINFO` body, or acc `user` table rows; lines with or without the
@@ -139,10 +135,7 @@ mod tests {
                 _ => "other",
             })
             .collect();
-        assert_eq!(
-            kinds,
-            ["face", "fvein", "userpic", "biophoto", "biodata", "idcard", "errorlog"]
-        );
+        assert_eq!(kinds, ["face", "fvein", "userpic", "biophoto", "biodata", "idcard", "errorlog"]);
     }
 
     #[test]

@@ -24,17 +24,9 @@ pub struct OpLogRecord {
 pub(crate) fn parse_oplog_fields(fields: &str, raw: &str) -> Result<OpLogRecord, String> {
     let fields: Vec<&str> = strip_trailing_tab(fields).split('\t').collect();
     let op_type_text = fields.first().map(|f| f.trim()).unwrap_or_default();
-    let op_type = op_type_text
-        .parse()
-        .map_err(|_| format!("OPLOG type `{op_type_text}` is not a number"))?;
-    let operator = fields
-        .get(1)
-        .map(|f| f.trim())
-        .ok_or("OPLOG without operator")?;
-    let time_raw = fields
-        .get(2)
-        .filter(|t| !t.trim().is_empty())
-        .ok_or("OPLOG without time")?;
+    let op_type = op_type_text.parse().map_err(|_| format!("OPLOG type `{op_type_text}` is not a number"))?;
+    let operator = fields.get(1).map(|f| f.trim()).ok_or("OPLOG without operator")?;
+    let time_raw = fields.get(2).filter(|t| !t.trim().is_empty()).ok_or("OPLOG without time")?;
     Ok(OpLogRecord {
         op_type,
         operator: operator.to_owned(),

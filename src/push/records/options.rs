@@ -36,16 +36,12 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn comma_inside_oem_vendor_is_reattached_to_the_value() {
-        let parsed = parse_options(
-            "~Platform=ZAM180_TFT,~OEMVendor=ZKTECO CO., LTD.,FWVersion=ZAM180-NF50VA-Ver3.4.9",
-        );
+        let parsed = parse_options("~Platform=ZAM180_TFT,~OEMVendor=ZKTECO CO., LTD.,FWVersion=ZAM180-NF50VA-Ver3.4.9");
         assert_eq!(
             parsed,
             pairs(&[
@@ -59,37 +55,21 @@ mod tests {
     #[test]
     fn trailing_comma_and_empty_values_are_fine() {
         let parsed = parse_options("FingerFunOn=1,~MaxPvCount=,FaceFunOn=1,");
-        assert_eq!(
-            parsed,
-            pairs(&[
-                ("FingerFunOn", "1"),
-                ("~MaxPvCount", ""),
-                ("FaceFunOn", "1")
-            ])
-        );
+        assert_eq!(parsed, pairs(&[("FingerFunOn", "1"), ("~MaxPvCount", ""), ("FaceFunOn", "1")]));
     }
 
     #[test]
     fn line_feed_separated_pairs_are_accepted() {
-        let parsed = parse_options(
-            "UserCount=4\r\n~OEMVendor= ZKTeco Inc.\nPushOptions=UserCount,FPCount\n",
-        );
+        let parsed = parse_options("UserCount=4\r\n~OEMVendor= ZKTeco Inc.\nPushOptions=UserCount,FPCount\n");
         assert_eq!(
             parsed,
-            pairs(&[
-                ("UserCount", "4"),
-                ("~OEMVendor", "ZKTeco Inc."),
-                ("PushOptions", "UserCount,FPCount")
-            ])
+            pairs(&[("UserCount", "4"), ("~OEMVendor", "ZKTeco Inc."), ("PushOptions", "UserCount,FPCount")])
         );
     }
 
     #[test]
     fn values_keep_everything_after_the_first_equals() {
-        assert_eq!(
-            parse_options("filter=Type=1"),
-            pairs(&[("filter", "Type=1")])
-        );
+        assert_eq!(parse_options("filter=Type=1"), pairs(&[("filter", "Type=1")]));
     }
 
     #[test]

@@ -61,10 +61,7 @@ pub fn parse_attphoto(body: &[u8]) -> Result<AttPhoto, String> {
     if photo.file_name.is_empty() {
         return Err("ATTPHOTO without a PIN= file name".to_owned());
     }
-    let stem = photo
-        .file_name
-        .rsplit_once('.')
-        .map_or(photo.file_name.as_str(), |(stem, _)| stem);
+    let stem = photo.file_name.rsplit_once('.').map_or(photo.file_name.as_str(), |(stem, _)| stem);
     match stem.split_once('-') {
         Some((taken, pin)) => {
             photo.taken_raw = Some(taken.to_owned()).filter(|t| !t.is_empty());
@@ -78,10 +75,7 @@ pub fn parse_attphoto(body: &[u8]) -> Result<AttPhoto, String> {
         Payload::Base64(text) => decode_base64(text)?,
     };
     if photo.jpeg.is_empty() {
-        return Err(format!(
-            "ATTPHOTO `{}` has no photo bytes",
-            preview(&photo.file_name)
-        ));
+        return Err(format!("ATTPHOTO `{}` has no photo bytes", preview(&photo.file_name)));
     }
     Ok(photo)
 }
@@ -96,9 +90,7 @@ fn split_text_variant(body: &[u8]) -> (&[u8], Payload<'_>) {
     let mut offset = 0;
     for line in body.split_inclusive(|&b| b == b'\n') {
         let text = String::from_utf8_lossy(line);
-        let key = text
-            .split_once('=')
-            .map(|(k, _)| k.trim().to_ascii_lowercase());
+        let key = text.split_once('=').map(|(k, _)| k.trim().to_ascii_lowercase());
         if !matches!(key.as_deref(), Some("pin" | "sn" | "size" | "cmd")) {
             break;
         }
@@ -111,9 +103,7 @@ fn split_text_variant(body: &[u8]) -> (&[u8], Payload<'_>) {
 fn looks_like_base64(bytes: &[u8]) -> bool {
     !bytes.is_empty()
         && !bytes.starts_with(&[0xFF, 0xD8])
-        && bytes.iter().all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ')
-        })
+        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' '))
 }
 
 /// Standard alphabet; padding optional (firmware that trims `=` still decodes).
@@ -123,14 +113,8 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 fn decode_base64(text: &[u8]) -> Result<Vec<u8>, String> {
-    let compact: Vec<u8> = text
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    LENIENT_BASE64
-        .decode(&compact)
-        .map_err(|e| format!("ATTPHOTO base64 content is invalid: {e}"))
+    let compact: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    LENIENT_BASE64.decode(&compact).map_err(|e| format!("ATTPHOTO base64 content is invalid: {e}"))
 }
 
 #[cfg(test)]
@@ -147,11 +131,9 @@ mod tests {
     #[test]
     fn binary_photo_splits_header_at_the_first_nul_and_keeps_raw_bytes() {
         let photo_bytes = jpeg(64);
-        let body = [
-            b"PIN=20150731103012-123.jpg\nSN=0316144680030\nsize=64\nCMD=uploadphoto\0".as_slice(),
-            &photo_bytes,
-        ]
-        .concat();
+        let body =
+            [b"PIN=20150731103012-123.jpg\nSN=0316144680030\nsize=64\nCMD=uploadphoto\0".as_slice(), &photo_bytes]
+                .concat();
         let photo = parse_attphoto(&body).expect("valid");
         assert_eq!(photo.file_name, "20150731103012-123.jpg");
         assert_eq!(photo.pin.as_deref(), Some("123"));
@@ -164,11 +146,7 @@ mod tests {
 
     #[test]
     fn photo_named_only_by_time_has_no_pin() {
-        let body = [
-            b"PIN=20150731103012.jpg\nSN=1\nsize=4\nCMD=realupload\0".as_slice(),
-            &jpeg(4),
-        ]
-        .concat();
+        let body = [b"PIN=20150731103012.jpg\nSN=1\nsize=4\nCMD=realupload\0".as_slice(), &jpeg(4)].concat();
         let photo = parse_attphoto(&body).expect("valid");
         assert_eq!(photo.pin, None);
         assert_eq!(photo.taken_raw.as_deref(), Some("20150731103012"));
@@ -179,10 +157,7 @@ mod tests {
     fn base64_photo_without_nul_is_decoded() {
         let photo_bytes = jpeg(30);
         let text = base64::engine::general_purpose::STANDARD.encode(&photo_bytes);
-        let body = format!(
-            "PIN=20260101080000-7.jpg\r\nSN=X\r\nsize={}\r\nCMD=uploadphoto\r\n{text}\r\n",
-            text.len()
-        );
+        let body = format!("PIN=20260101080000-7.jpg\r\nSN=X\r\nsize={}\r\nCMD=uploadphoto\r\n{text}\r\n", text.len());
         let photo = parse_attphoto(body.as_bytes()).expect("valid");
         assert_eq!(photo.pin.as_deref(), Some("7"));
         assert_eq!(photo.jpeg, photo_bytes);
@@ -192,11 +167,7 @@ mod tests {
     fn base64_photo_after_a_nul_is_decoded() {
         let photo_bytes = jpeg(12);
         let text = base64::engine::general_purpose::STANDARD.encode(&photo_bytes);
-        let body = [
-            b"PIN=20260101080000-7.jpg\nCMD=uploadphoto\0".as_slice(),
-            text.as_bytes(),
-        ]
-        .concat();
+        let body = [b"PIN=20260101080000-7.jpg\nCMD=uploadphoto\0".as_slice(), text.as_bytes()].concat();
         assert_eq!(parse_attphoto(&body).expect("valid").jpeg, photo_bytes);
     }
 

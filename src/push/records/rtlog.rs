@@ -110,10 +110,7 @@ mod tests {
         let r = parse_rtlog_line(line).expect("valid");
         assert_eq!(r.local_time, parse_device_time("2026-09-09 12:09:10"));
         assert_eq!(r.pin.as_deref(), Some("445966"));
-        assert_eq!(
-            (r.event, r.in_out_status, r.index),
-            (Some(3), Some(0), Some(40))
-        );
+        assert_eq!((r.event, r.in_out_status, r.index), (Some(3), Some(0), Some(40)));
         assert_eq!(r.verify_type.as_deref(), Some("1"));
         assert!(r.is_punch());
         assert_eq!(r.fields.len(), 9);
@@ -121,15 +118,13 @@ mod tests {
 
     #[test]
     fn pin_zero_is_a_device_event_not_a_punch() {
-        let r =
-            parse_rtlog_line("time=2026-08-20 08:00:00\tpin=0\tevent=27\tindex=1").expect("valid");
+        let r = parse_rtlog_line("time=2026-08-20 08:00:00\tpin=0\tevent=27\tindex=1").expect("valid");
         assert!(!r.is_punch());
     }
 
     #[test]
     fn bitmask_verify_type_stays_text() {
-        let r = parse_rtlog_line("time=2026-08-20 08:00:00\tpin=5\tverifytype=0000000000000010")
-            .expect("valid");
+        let r = parse_rtlog_line("time=2026-08-20 08:00:00\tpin=5\tverifytype=0000000000000010").expect("valid");
         assert_eq!(r.verify_type.as_deref(), Some("0000000000000010"));
     }
 
@@ -142,10 +137,8 @@ mod tests {
 
     #[test]
     fn door_state_row_on_rtlog_has_no_pin() {
-        let r = parse_rtlog_line(
-            "time=2026-09-09 12:09:11\tsensor=02\trelay=00\talarm=0100000000000000\tdoor=01",
-        )
-        .expect("valid");
+        let r = parse_rtlog_line("time=2026-09-09 12:09:11\tsensor=02\trelay=00\talarm=0100000000000000\tdoor=01")
+            .expect("valid");
         assert_eq!(r.pin, None);
         assert!(!r.is_punch());
     }
@@ -158,9 +151,7 @@ mod tests {
 
     #[test]
     fn rtstate_body_reads_sensor_relay_alarm_and_door() {
-        let parsed = parse_rtstate_body(
-            "time=2017-01-10 15:42:40\tsensor=00\trelay=00\talarm=020000000000000\r\n",
-        );
+        let parsed = parse_rtstate_body("time=2017-01-10 15:42:40\tsensor=00\trelay=00\talarm=020000000000000\r\n");
         let r = &parsed.records[0];
         assert_eq!(r.sensor.as_deref(), Some("00"));
         assert_eq!(r.alarm.as_deref(), Some("020000000000000"));

@@ -18,10 +18,7 @@ pub struct TableRow {
 impl TableRow {
     /// The first value of `key`, case-insensitively.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+        self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -29,19 +26,12 @@ impl TableRow {
 pub fn parse_tabledata_body(body: &str) -> ParsedBody<TableRow> {
     parse_each_line(body, |line| {
         let (tag, rest) = split_tag(line);
-        let (table, fields) = if tag.contains('=') {
-            ("", line)
-        } else {
-            (tag, rest)
-        };
+        let (table, fields) = if tag.contains('=') { ("", line) } else { (tag, rest) };
         let kv = KeyValues::parse(fields)?;
         if kv.pairs().is_empty() {
             return Err("table row without fields".to_owned());
         }
-        Ok(TableRow {
-            table: table.to_owned(),
-            fields: kv.others(&[]),
-        })
+        Ok(TableRow { table: table.to_owned(), fields: kv.others(&[]) })
     })
 }
 

@@ -139,8 +139,7 @@ mod tests {
 
     #[test]
     fn fingerprint_line_reads_pin_fid_size_valid_and_template() {
-        let r = parse_fingerprint_fields("PIN=2\tFID=0\tSize=1124\tValid=1\tTMP=SghTUzIxAAADS00E")
-            .expect("valid");
+        let r = parse_fingerprint_fields("PIN=2\tFID=0\tSize=1124\tValid=1\tTMP=SghTUzIxAAADS00E").expect("valid");
         assert_eq!(
             r,
             FingerprintRecord {
@@ -155,8 +154,7 @@ mod tests {
 
     #[test]
     fn fingerprint_with_doubled_equals_after_pin_is_rejected() {
-        let err = parse_fingerprint_fields("PIN==1\tFID=0\tSize=1120\tValid=1\tTMP=AAAA")
-            .expect_err("glitch");
+        let err = parse_fingerprint_fields("PIN==1\tFID=0\tSize=1120\tValid=1\tTMP=AAAA").expect_err("glitch");
         assert!(err.contains("PIN"), "{err}");
     }
 
@@ -169,12 +167,8 @@ mod tests {
 
     #[test]
     fn face_line_with_upper_case_size_and_valid_parses() {
-        let r = parse_face_fields("PIN=306\tFID=2\tSIZE=1648\tVALID=1\tTMP=AAAAAAAAAAAA")
-            .expect("valid");
-        assert_eq!(
-            (r.pin.as_str(), r.fid, r.size, r.valid),
-            ("306", 2, Some(1648), Some(1))
-        );
+        let r = parse_face_fields("PIN=306\tFID=2\tSIZE=1648\tVALID=1\tTMP=AAAAAAAAAAAA").expect("valid");
+        assert_eq!((r.pin.as_str(), r.fid, r.size, r.valid), ("306", 2, Some(1648), Some(1)));
     }
 
     #[test]
@@ -185,8 +179,7 @@ mod tests {
 
     #[test]
     fn finger_vein_line_reads_index() {
-        let r = parse_finger_vein_fields("Pin=306\tFID=2\tIndex=0\tSize=1648\tValid=1\tTmp=AAAA")
-            .expect("valid");
+        let r = parse_finger_vein_fields("Pin=306\tFID=2\tIndex=0\tSize=1648\tValid=1\tTmp=AAAA").expect("valid");
         assert_eq!((r.fid, r.index, r.size), (2, Some(0), Some(1648)));
     }
 
@@ -215,8 +208,10 @@ mod tests {
 
     #[test]
     fn biodata_with_lower_case_acc_keys_parses() {
-        let r = parse_biodata_fields("pin=2\tno=0\tindex=3\tvalid=1\tduress=0\ttype=9\tmajorver=5\tminorver=8\tformat=0\ttmp=QQ")
-            .expect("valid");
+        let r = parse_biodata_fields(
+            "pin=2\tno=0\tindex=3\tvalid=1\tduress=0\ttype=9\tmajorver=5\tminorver=8\tformat=0\ttmp=QQ",
+        )
+        .expect("valid");
         assert_eq!((r.no, r.index, r.bio_type), (0, 3, 9));
         assert_eq!(r.major_ver.as_deref(), Some("5"));
     }

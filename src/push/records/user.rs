@@ -44,10 +44,7 @@ const VICE_CARD: &[&str] = &["ViceCard"];
 /// `Group`, `Privilege`, capture 04) are accepted too. `Pri`/`Verify` must be numbers when present.
 pub(crate) fn parse_user_fields(fields: &str) -> Result<UserRecord, String> {
     let kv = KeyValues::parse(fields)?;
-    let known: Vec<&str> = [
-        PIN, NAME, PRIVILEGE, PASSWORD, CARD, GROUP, TIMEZONES, VERIFY, VICE_CARD,
-    ]
-    .concat();
+    let known: Vec<&str> = [PIN, NAME, PRIVILEGE, PASSWORD, CARD, GROUP, TIMEZONES, VERIFY, VICE_CARD].concat();
     Ok(UserRecord {
         pin: kv.pin()?,
         name: kv.text(NAME),
@@ -185,11 +182,7 @@ mod tests {
 
     #[test]
     fn render_never_emits_a_tab_or_newline_inside_a_value() {
-        let user = UserRecord {
-            pin: "1".into(),
-            name: Some("A\tB\nC".into()),
-            ..UserRecord::default()
-        };
+        let user = UserRecord { pin: "1".into(), name: Some("A\tB\nC".into()), ..UserRecord::default() };
         let line = user.render();
         assert!(line.contains("Name=A B C\t"));
         assert!(!line.contains('\n'));

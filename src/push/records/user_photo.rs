@@ -69,8 +69,7 @@ mod tests {
 
     #[test]
     fn user_pic_line_reads_file_name_size_and_content() {
-        let r = parse_user_pic_fields("PIN=123\tFileName=123.jpg\tSize=10\tContent=AAAAAAAAA=")
-            .expect("valid");
+        let r = parse_user_pic_fields("PIN=123\tFileName=123.jpg\tSize=10\tContent=AAAAAAAAA=").expect("valid");
         assert_eq!(
             r,
             UserPicRecord {
@@ -84,10 +83,9 @@ mod tests {
 
     #[test]
     fn bio_photo_in_real_firmware_field_order_parses_by_key() {
-        let r = parse_bio_photo_fields(
-            "PIN=9995\tNo=0\tIndex=0\tFileName=9995.jpg\tType=9\tSize=5120\tContent=/9j/4AAQ",
-        )
-        .expect("valid");
+        let r =
+            parse_bio_photo_fields("PIN=9995\tNo=0\tIndex=0\tFileName=9995.jpg\tType=9\tSize=5120\tContent=/9j/4AAQ")
+                .expect("valid");
         assert_eq!(
             r,
             BioPhotoRecord {

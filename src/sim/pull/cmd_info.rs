@@ -23,10 +23,7 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             v.push(0);
             req.ok_with(v)
         }
-        cmd::OPTIONS_RRQ => match decode_option_request(data)
-            .ok()
-            .and_then(|k| option(dev, &k).map(|v| (k, v)))
-        {
+        cmd::OPTIONS_RRQ => match decode_option_request(data).ok().and_then(|k| option(dev, &k).map(|v| (k, v))) {
             Some((key, value)) => req.ok_with(encode_option_pair(&key, &value)),
             None => req.error(2),
         },
@@ -44,8 +41,8 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
         cmd::DISABLEDEVICE => {
             dev.enabled = false;
             // optional <I seconds>: re-enable by itself after that long [FW TimeOutSec]
-            dev.disabled_until = (data.len() >= 4)
-                .then(|| Instant::now() + Duration::from_secs(u64::from(u32_le(data))));
+            dev.disabled_until =
+                (data.len() >= 4).then(|| Instant::now() + Duration::from_secs(u64::from(u32_le(data))));
             req.ok()
         }
         cmd::ENABLEDEVICE => {
@@ -57,10 +54,7 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             Ok(t) => req.ok_with(t.to_le_bytes().to_vec()),
             Err(_) => req.error(1),
         },
-        cmd::SET_TIME => match (data.len() >= 4)
-            .then(|| decode_time(u32_le(data)))
-            .flatten()
-        {
+        cmd::SET_TIME => match (data.len() >= 4).then(|| decode_time(u32_le(data))).flatten() {
             Some(t) => {
                 let host = chrono::Local::now().naive_local();
                 dev.data.clock_offset_secs = (t - host).num_seconds();
@@ -85,9 +79,7 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             })
             .collect(),
         cmd::FREEID_RRQ => {
-            let free = (1..=u16::MAX)
-                .find(|uid| !dev.data.users.contains_key(uid))
-                .unwrap_or(0);
+            let free = (1..=u16::MAX).find(|uid| !dev.data.users.contains_key(uid)).unwrap_or(0);
             req.ok()
                 .into_iter()
                 .map(|mut p| {
@@ -147,9 +139,7 @@ fn option(dev: &Device, key: &str) -> Option<String> {
         "~ZKFPVersion" => c.fp_version.to_string(),
         "ZKFaceVersion" => c.face_version?.to_string(),
         "FaceFunOn" => u8::from(face).to_string(),
-        "~ExtendFmt" | "~UserExtFmt" | "~SSR" | "~OS" => {
-            u8::from(c.user_record == UserRecordSize::Long72).to_string()
-        }
+        "~ExtendFmt" | "~UserExtFmt" | "~SSR" | "~OS" => u8::from(c.user_record == UserRecordSize::Long72).to_string(),
         "~PIN2Width" => c.pin_width.to_string(),
         "CompatOldFirmware" | "WorkCode" | "~IsOnlyRFMachine" | "COMKey" | "TZAdj" => "0".into(),
         "FingerFunOn" | "IsSupportPull" => "1".into(),

@@ -73,13 +73,12 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             Some(uid) if dev.data.faces.remove(&uid).is_some() => req.ok(),
             _ => req.error(2),
         },
-        cmd::GET_USER_PHOTO if photos_on => match decode_photo_name(data)
-            .ok()
-            .and_then(|id| dev.data.photos.get(&id))
-        {
-            Some(photo) => req.stream(photo),
-            None => req.code(NO_PICTURE),
-        },
+        cmd::GET_USER_PHOTO if photos_on => {
+            match decode_photo_name(data).ok().and_then(|id| dev.data.photos.get(&id)) {
+                Some(photo) => req.stream(photo),
+                None => req.code(NO_PICTURE),
+            }
+        }
         cmd::SET_USER_PHOTO if photos_on => match (decode_photo_name(data), s.upload.as_ref()) {
             (Ok(user_id), Some((_, buf))) if !buf.is_empty() => {
                 dev.data.photos.insert(user_id, buf.clone());

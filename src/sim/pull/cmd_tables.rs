@@ -27,12 +27,10 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
         cmd::QUERY_DATA | cmd::READ_DATA if !buffered => return None,
         // legacy direct reads (spec §4.5): the whole `u32 len + body` buffer as one stream;
         // cmd 9 with 3 bytes is a single-template read, not handled here
-        cmd::USERTEMP_RRQ | cmd::DB_RRQ | cmd::ATTLOG_RRQ if data.len() <= 1 => {
-            match table(dev, req.packet.command) {
-                Some(body) if !body.is_empty() => req.stream(&frame_buffer(&body)),
-                _ => req.error(2),
-            }
-        }
+        cmd::USERTEMP_RRQ | cmd::DB_RRQ | cmd::ATTLOG_RRQ if data.len() <= 1 => match table(dev, req.packet.command) {
+            Some(body) if !body.is_empty() => req.stream(&frame_buffer(&body)),
+            _ => req.error(2),
+        },
         cmd::QUERY_DATA => {
             let Ok(query) = QueryData::decode(data) else {
                 return Some(req.error(3));
@@ -53,25 +51,17 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
                 req.inline_data(buffer)
             } else {
                 let len = buffer.len() as u32;
-                let reply = QueryReply {
-                    buffer_len: len,
-                    real_len: len,
-                    hash: pjw_hash(&buffer),
-                };
+                let reply = QueryReply { buffer_len: len, real_len: len, hash: pjw_hash(&buffer) };
                 s.read_buffer = Some(buffer);
                 req.ok_with(reply.encode().to_vec())
             }
         }
         cmd::READ_DATA => {
-            let (Ok(chunk), Some(buffer)) = (ReadChunk::decode(data), s.read_buffer.as_ref())
-            else {
+            let (Ok(chunk), Some(buffer)) = (ReadChunk::decode(data), s.read_buffer.as_ref()) else {
                 return Some(req.error(3));
             };
             let (start, size) = (chunk.offset as usize, chunk.size as usize);
-            match start
-                .checked_add(size)
-                .and_then(|end| buffer.get(start..end))
-            {
+            match start.checked_add(size).and_then(|end| buffer.get(start..end)) {
                 Some(part) => req.stream(part),
                 None => req.error(3),
             }
@@ -100,12 +90,7 @@ fn table(dev: &Device, data_type: u16) -> Option<Vec<u8>> {
         }
         cmd::DB_RRQ => {
             for (&(uid, finger), (flag, bytes)) in &d.templates {
-                let t = Template {
-                    uid,
-                    finger,
-                    flag: *flag,
-                    data: bytes.clone(),
-                };
+                let t = Template { uid, finger, flag: *flag, data: bytes.clone() };
                 let _ = encode_template_entry(&t, &mut out);
             }
         }

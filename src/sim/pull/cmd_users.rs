@@ -43,15 +43,7 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             }
         }
         cmd::DELETE_USERTEMP => match FingerSlot::decode(data) {
-            Ok(slot)
-                if dev
-                    .data
-                    .templates
-                    .remove(&(slot.uid, slot.finger))
-                    .is_some() =>
-            {
-                req.ok()
-            }
+            Ok(slot) if dev.data.templates.remove(&(slot.uid, slot.finger)).is_some() => req.ok(),
             Ok(_) => req.error(2),
             Err(_) => req.error(1),
         },
@@ -62,9 +54,7 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             let uid = dev.data.user_by_id(&user_id).map(|u| u.uid);
             let before = dev.data.templates.len();
             if let Some(uid) = uid {
-                dev.data
-                    .templates
-                    .retain(|&(u, f), _| u != uid || (finger != ALL_FINGERS && f != finger));
+                dev.data.templates.retain(|&(u, f), _| u != uid || (finger != ALL_FINGERS && f != finger));
             }
             let mut reply = req.ok();
             if dev.data.templates.len() == before {
@@ -80,20 +70,14 @@ pub fn handle(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Option<Vec
             Err(_) => req.error(1),
         },
         cmd::USERTEMP_EX_WRQ => {
-            let (Ok(w), Some((_, upload))) = (TemplateWrite::decode(data), s.upload.as_ref())
-            else {
+            let (Ok(w), Some((_, upload))) = (TemplateWrite::decode(data), s.upload.as_ref()) else {
                 return Some(req.error(3));
             };
-            if !dev.data.users.contains_key(&w.uid)
-                || upload.is_empty()
-                || usize::from(w.len) > upload.len()
-            {
+            if !dev.data.users.contains_key(&w.uid) || upload.is_empty() || usize::from(w.len) > upload.len() {
                 return Some(req.error(1));
             }
             let template = upload[..usize::from(w.len)].to_vec();
-            dev.data
-                .templates
-                .insert((w.uid, w.finger), (w.flag, template));
+            dev.data.templates.insert((w.uid, w.finger), (w.flag, template));
             req.ok()
         }
         cmd::UPDATE_FIREWARE => update_from_buffer(dev, s, req),
@@ -156,16 +140,12 @@ fn update_from_buffer(dev: &mut Device, s: &mut SimSession, req: &Req<'_>) -> Ve
             for f in batch.fingers {
                 let key = (f.uid, f.finger);
                 match f.op {
-                    OpSign::Delete if f.finger == 0x0F => {
-                        dev.data.templates.retain(|&(u, _), _| u != f.uid)
-                    }
+                    OpSign::Delete if f.finger == 0x0F => dev.data.templates.retain(|&(u, _), _| u != f.uid),
                     OpSign::Delete => {
                         dev.data.templates.remove(&key);
                     }
                     OpSign::Add if dev.data.templates.contains_key(&key) => {}
-                    OpSign::Add | OpSign::AddOrOverwrite | OpSign::Update
-                        if dev.data.users.contains_key(&f.uid) =>
-                    {
+                    OpSign::Add | OpSign::AddOrOverwrite | OpSign::Update if dev.data.users.contains_key(&f.uid) => {
                         dev.data.templates.insert(key, (1, f.template));
                     }
                     _ => {}

@@ -58,8 +58,7 @@ impl DeviceData {
             }
             u.card = if i % 3 == 0 { 1_000_000 + *id } else { 0 };
             for finger in 0..seed.fingers_per_user.min(10) {
-                d.templates
-                    .insert((uid, finger), (1, template_bytes(uid, finger, fp_version)));
+                d.templates.insert((uid, finger), (1, template_bytes(uid, finger, fp_version)));
             }
             if let Some(blob) = &face_blob {
                 d.faces.insert(uid, Arc::clone(blob));
@@ -69,14 +68,8 @@ impl DeviceData {
             }
             d.users.insert(uid, u);
         }
-        let ids: Vec<(u16, String)> = d
-            .users
-            .values()
-            .map(|u| (u.uid, u.user_id.clone()))
-            .collect();
-        let start = NaiveDate::from_ymd_opt(2024, 1, 8)
-            .and_then(|d| d.and_hms_opt(7, 0, 0))
-            .unwrap_or_default();
+        let ids: Vec<(u16, String)> = d.users.values().map(|u| (u.uid, u.user_id.clone())).collect();
+        let start = NaiveDate::from_ymd_opt(2024, 1, 8).and_then(|d| d.and_hms_opt(7, 0, 0)).unwrap_or_default();
         for n in 0..seed.records {
             let Some((uid, user_id)) = ids.get(n % ids.len().max(1)).cloned() else {
                 break;
@@ -133,11 +126,7 @@ pub fn pseudo_bytes(seed: u64, len: usize) -> Vec<u8> {
 /// A template-like byte string for (uid, finger): ZKFinger 10 ones start with "SS21".
 pub fn template_bytes(uid: u16, finger: u8, fp_version: u8) -> Vec<u8> {
     let key = (u64::from(uid) << 8) | u64::from(finger);
-    let len = if fp_version >= 10 {
-        1000 + (key * 7919 % 600) as usize
-    } else {
-        400 + (key * 7919 % 200) as usize
-    };
+    let len = if fp_version >= 10 { 1000 + (key * 7919 % 600) as usize } else { 400 + (key * 7919 % 200) as usize };
     let mut t = pseudo_bytes(key, len);
     t[..6].copy_from_slice(b"\x4d\xfdSS21");
     if let Some(last) = t.last_mut() {
@@ -149,9 +138,7 @@ pub fn template_bytes(uid: u16, finger: u8, fp_version: u8) -> Vec<u8> {
 /// 15 ZKFace 7 records for `uid`.
 pub fn face_records(uid: u16, salt: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(FACES_PER_USER * FACE_RECORD_LEN);
-    let base = salt
-        .bytes()
-        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let base = salt.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     for face_id in 0..FACES_PER_USER as u8 {
         out.extend_from_slice(&(FACE_RECORD_LEN as u16).to_le_bytes());
         out.extend_from_slice(&uid.to_le_bytes());
@@ -165,9 +152,7 @@ pub fn face_records(uid: u16, salt: &str) -> Vec<u8> {
 /// A small valid baseline JPEG (8×8 grey) carrying the user id in a comment segment.
 pub fn jpeg(user_id: &str) -> Vec<u8> {
     let comment = format!("ironclock simulated photo of user {user_id}");
-    let mut j = vec![
-        0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
-    ];
+    let mut j = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
     j.extend_from_slice(&[0xff, 0xfe]);
     j.extend_from_slice(&((comment.len() + 2) as u16).to_be_bytes());
     j.extend_from_slice(comment.as_bytes());

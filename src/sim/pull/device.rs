@@ -53,10 +53,8 @@ impl Device {
     /// A device with the given configuration and tables.
     pub fn new(config: SimConfig, data: DeviceData) -> Device {
         let next_session = config.first_session_id.unwrap_or_else(|| {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(1);
+            let secs =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1);
             (secs & 0xFFFF) as u16 // firmware: time(NULL) & 0xFFFF
         });
         Device {
@@ -71,12 +69,7 @@ impl Device {
     }
 
     /// Handles one packet from a client whose current session is `session`.
-    pub fn handle(
-        &mut self,
-        session: Option<u16>,
-        transport: Transport,
-        packet: &Packet,
-    ) -> Outcome {
+    pub fn handle(&mut self, session: Option<u16>, transport: Transport, packet: &Packet) -> Outcome {
         if packet.command == cmd::CONNECT {
             return self.connect(session, packet);
         }
@@ -87,11 +80,7 @@ impl Device {
             } else {
                 vec![Packet::new(ACK_UNAUTH, 0, packet.reply, Vec::new())]
             };
-            return Outcome {
-                replies,
-                session: None,
-                close: false,
-            };
+            return Outcome { replies, session: None, close: false };
         };
         let Some(mut s) = self.sessions.remove(&sid) else {
             return Outcome::default();
@@ -111,11 +100,7 @@ impl Device {
         let full = self.config.max_sessions > 0 && self.sessions.len() >= self.config.max_sessions;
         if self.config.faults.busy || full {
             let replies = vec![Packet::new(ACK_ERROR, 0, packet.reply, Vec::new())];
-            return Outcome {
-                replies,
-                session: None,
-                close: false,
-            };
+            return Outcome { replies, session: None, close: false };
         }
         let mut sid = self.next_session;
         while sid == 0 || self.sessions.contains_key(&sid) {
@@ -123,32 +108,14 @@ impl Device {
         }
         self.next_session = sid.wrapping_add(1);
         let authenticated = self.config.comm_key == 0;
-        let session = SimSession {
-            authenticated,
-            last_seen: Some(Instant::now()),
-            ..SimSession::default()
-        };
+        let session = SimSession { authenticated, last_seen: Some(Instant::now()), ..SimSession::default() };
         self.sessions.insert(sid, session);
         let code = if authenticated { ACK_OK } else { ACK_UNAUTH };
-        Outcome {
-            replies: vec![Packet::new(code, sid, packet.reply, Vec::new())],
-            session: Some(sid),
-            close: false,
-        }
+        Outcome { replies: vec![Packet::new(code, sid, packet.reply, Vec::new())], session: Some(sid), close: false }
     }
 
-    fn handle_in_session(
-        &mut self,
-        sid: u16,
-        s: &mut SimSession,
-        transport: Transport,
-        p: &Packet,
-    ) -> Outcome {
-        let keep = |replies| Outcome {
-            replies,
-            session: Some(sid),
-            close: false,
-        };
+    fn handle_in_session(&mut self, sid: u16, s: &mut SimSession, transport: Transport, p: &Packet) -> Outcome {
+        let keep = |replies| Outcome { replies, session: Some(sid), close: false };
         if p.command == ACK_OK {
             s.awaiting_ack = None; // the client acknowledges a pushed event; no reply
             return keep(Vec::new());
@@ -164,20 +131,14 @@ impl Device {
             Transport::Tcp => self.config.tcp_frame_max,
             Transport::Udp => UDP_FRAME_MAX,
         };
-        let req = Req {
-            packet: p,
-            session: sid,
-            transport,
-            frame_max,
-        };
+        let req = Req { packet: p, session: sid, transport, frame_max };
         let mut close = false;
         let replies = if !s.authenticated && p.command != cmd::AUTH && p.command != cmd::EXIT {
             req.code(ACK_UNAUTH)
         } else {
             match p.command {
                 cmd::AUTH => {
-                    let ok = !self.config.faults.reject_auth
-                        && verify_commkey(self.config.comm_key, sid, &p.data);
+                    let ok = !self.config.faults.reject_auth && verify_commkey(self.config.comm_key, sid, &p.data);
                     s.authenticated = ok;
                     req.code(if ok { ACK_OK } else { ACK_UNAUTH })
                 }
@@ -191,22 +152,12 @@ impl Device {
                 _ => self.dispatch(s, &req),
             }
         };
-        if self.config.faults.drop_every > 0
-            && s.requests % u64::from(self.config.faults.drop_every) == 0
-        {
+        if self.config.faults.drop_every > 0 && s.requests % u64::from(self.config.faults.drop_every) == 0 {
             s.last = Some((p.reply, p.command, p.data.clone(), replies));
-            return Outcome {
-                replies: Vec::new(),
-                session: (!close).then_some(sid),
-                close,
-            };
+            return Outcome { replies: Vec::new(), session: (!close).then_some(sid), close };
         }
         s.last = Some((p.reply, p.command, p.data.clone(), replies.clone()));
-        Outcome {
-            replies,
-            session: (!close).then_some(sid),
-            close,
-        }
+        Outcome { replies, session: (!close).then_some(sid), close }
     }
 
     fn dispatch(&mut self, s: &mut SimSession, req: &Req<'_>) -> Vec<Packet> {
@@ -233,33 +184,12 @@ impl Device {
         let Some(uid) = self.data.user_by_id(user_id).map(|u| u.uid) else {
             return false;
         };
-        let timestamp = self
-            .data
-            .now()
-            .with_nanosecond(0)
-            .unwrap_or_else(|| self.data.now());
-        let rec = AttendanceRecord {
-            uid,
-            user_id: user_id.to_string(),
-            timestamp,
-            verify,
-            state,
-            workcode: 0,
-        };
+        let timestamp = self.data.now().with_nanosecond(0).unwrap_or_else(|| self.data.now());
+        let rec = AttendanceRecord { uid, user_id: user_id.to_string(), timestamp, verify, state, workcode: 0 };
         self.data.attendance.push(rec);
-        let ev = AttendanceEvent {
-            user_id: user_id.to_string(),
-            verify,
-            state,
-            timestamp,
-            workcode: 0,
-        };
+        let ev = AttendanceEvent { user_id: user_id.to_string(), verify, state, timestamp, workcode: 0 };
         if let Ok(payload) = encode_attendance_event(&ev) {
-            for s in self
-                .sessions
-                .values_mut()
-                .filter(|s| s.event_mask & u32::from(cmd::EF_ATTLOG) != 0)
-            {
+            for s in self.sessions.values_mut().filter(|s| s.event_mask & u32::from(cmd::EF_ATTLOG) != 0) {
                 s.events.push_back((cmd::EF_ATTLOG, payload.to_vec()));
             }
         }
@@ -268,21 +198,13 @@ impl Device {
 
     /// Punches for the next user in turn, if any session listens for attendance events.
     pub fn auto_punch(&mut self) {
-        let listening = self
-            .sessions
-            .values()
-            .any(|s| s.event_mask & u32::from(cmd::EF_ATTLOG) != 0);
+        let listening = self.sessions.values().any(|s| s.event_mask & u32::from(cmd::EF_ATTLOG) != 0);
         if !listening || self.data.users.is_empty() {
             return;
         }
         let index = self.punch_cursor % self.data.users.len();
         self.punch_cursor += 1;
-        let user_id = self
-            .data
-            .users
-            .values()
-            .nth(index)
-            .map(|u| u.user_id.clone());
+        let user_id = self.data.users.values().nth(index).map(|u| u.user_id.clone());
         if let Some(user_id) = user_id {
             self.punch(&user_id, 1, 0);
         }
@@ -310,11 +232,8 @@ impl Device {
             self.disabled_until = None;
         }
         for sid in udp_sessions {
-            let idle = self
-                .sessions
-                .get(sid)
-                .and_then(|s| s.last_seen)
-                .is_some_and(|t| now.duration_since(t) > udp_idle);
+            let idle =
+                self.sessions.get(sid).and_then(|s| s.last_seen).is_some_and(|t| now.duration_since(t) > udp_idle);
             if idle {
                 self.sessions.remove(sid);
             }

@@ -56,19 +56,13 @@ pub struct StatsSnapshot {
 
 pub(super) fn lock(device: &Mutex<Device>) -> MutexGuard<'_, Device> {
     // a panic in another connection task must not take the device down with it
-    device
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A TCP socket (bound, not yet listening) and a UDP socket on the same port.
 pub(super) async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpSocket, UdpSocket)> {
     let tcp_socket = || -> io::Result<TcpSocket> {
-        let s = if listen.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
+        let s = if listen.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         s.set_reuseaddr(true)?;
         Ok(s)
     };
@@ -77,10 +71,7 @@ pub(super) async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpSocket, UdpS
         tcp.bind(listen)?;
         return Ok((tcp, UdpSocket::bind(listen).await?));
     }
-    let mut last = io::Error::new(
-        io::ErrorKind::AddrInUse,
-        "no port free for both TCP and UDP",
-    );
+    let mut last = io::Error::new(io::ErrorKind::AddrInUse, "no port free for both TCP and UDP");
     for _ in 0..32 {
         let tcp = tcp_socket()?;
         tcp.bind(listen)?;
@@ -96,17 +87,9 @@ pub(super) async fn bind_pair(listen: SocketAddr) -> io::Result<(TcpSocket, UdpS
 
 fn count_out(stats: &SimStats, packets: &[Packet], framed: usize) {
     stats.bytes_out.fetch_add(framed as u64, Ordering::Relaxed);
-    stats
-        .packets_out
-        .fetch_add(packets.len() as u64, Ordering::Relaxed);
-    let payload: usize = packets
-        .iter()
-        .filter(|p| p.command == DATA)
-        .map(|p| p.data.len())
-        .sum();
-    stats
-        .data_payload_out
-        .fetch_add(payload as u64, Ordering::Relaxed);
+    stats.packets_out.fetch_add(packets.len() as u64, Ordering::Relaxed);
+    let payload: usize = packets.iter().filter(|p| p.command == DATA).map(|p| p.data.len()).sum();
+    stats.data_payload_out.fetch_add(payload as u64, Ordering::Relaxed);
 }
 
 pub(super) async fn accept_loop(
@@ -128,12 +111,7 @@ pub(super) async fn accept_loop(
     }
 }
 
-async fn serve_tcp(
-    stream: TcpStream,
-    device: Arc<Mutex<Device>>,
-    stats: Arc<SimStats>,
-    cancel: CancellationToken,
-) {
+async fn serve_tcp(stream: TcpStream, device: Arc<Mutex<Device>>, stats: Arc<SimStats>, cancel: CancellationToken) {
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);

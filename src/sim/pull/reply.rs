@@ -44,22 +44,12 @@ impl Req<'_> {
 
     /// CMD_ACK_ERROR with `detail` in the session slot (1 write error, 2 not found, …).
     pub fn error(&self, detail: u16) -> Vec<Packet> {
-        vec![Packet::new(
-            ACK_ERROR,
-            detail,
-            self.packet.reply,
-            Vec::new(),
-        )]
+        vec![Packet::new(ACK_ERROR, detail, self.packet.reply, Vec::new())]
     }
 
     /// Any reply code without data.
     pub fn code(&self, code: u16) -> Vec<Packet> {
-        vec![Packet::new(
-            code,
-            self.session,
-            self.packet.reply,
-            Vec::new(),
-        )]
+        vec![Packet::new(code, self.session, self.packet.reply, Vec::new())]
     }
 
     /// `payload` as a stream: PREPARE_DATA `<I size><I frame_max>`, CMD_DATA frames of at most

@@ -33,11 +33,7 @@ pub struct SimDevice {
 impl SimDevice {
     /// Binds TCP and UDP on the same port of `listen` (port 0: a free port) and starts serving
     /// a device described by `config` holding `seed`.
-    pub async fn start(
-        listen: SocketAddr,
-        config: SimConfig,
-        seed: &Seed,
-    ) -> io::Result<SimDevice> {
+    pub async fn start(listen: SocketAddr, config: SimConfig, seed: &Seed) -> io::Result<SimDevice> {
         let data = DeviceData::seeded(seed, config.fp_version);
         let (tcp, udp) = bind_pair(listen).await?;
         let addr = tcp.local_addr()?;
@@ -57,12 +53,7 @@ impl SimDevice {
             let (d, st, c) = (Arc::clone(&device), Arc::clone(&stats), cancel.clone());
             tasks.push(tokio::spawn(accept_loop(listener, d, st, c)));
         }
-        tasks.push(tokio::spawn(udp_loop(
-            udp,
-            Arc::clone(&device),
-            Arc::clone(&stats),
-            cancel.clone(),
-        )));
+        tasks.push(tokio::spawn(udp_loop(udp, Arc::clone(&device), Arc::clone(&stats), cancel.clone())));
         if let Some(every) = punch_every {
             let (device, cancel) = (Arc::clone(&device), cancel.clone());
             tasks.push(tokio::spawn(async move {
@@ -76,14 +67,7 @@ impl SimDevice {
                 }
             }));
         }
-        Ok(SimDevice {
-            addr,
-            device,
-            stats,
-            cancel,
-            tasks,
-            _parked_tcp: parked_tcp,
-        })
+        Ok(SimDevice { addr, device, stats, cancel, tasks, _parked_tcp: parked_tcp })
     }
 
     /// The address (TCP and UDP share the port).
@@ -107,12 +91,7 @@ impl SimDevice {
         d.data
             .templates
             .iter()
-            .map(|(&(uid, finger), (flag, data))| Template {
-                uid,
-                finger,
-                flag: *flag,
-                data: data.clone(),
-            })
+            .map(|(&(uid, finger), (flag, data))| Template { uid, finger, flag: *flag, data: data.clone() })
             .collect()
     }
 
@@ -123,11 +102,7 @@ impl SimDevice {
 
     /// The raw face records of the user with this uid, as stored.
     pub fn face_blob(&self, uid: u16) -> Option<Vec<u8>> {
-        lock(&self.device)
-            .data
-            .faces
-            .get(&uid)
-            .map(|b| b.as_ref().clone())
+        lock(&self.device).data.faces.get(&uid).map(|b| b.as_ref().clone())
     }
 
     /// The photo of `user_id`.
@@ -143,10 +118,7 @@ impl SimDevice {
     /// Stores a template as if enrolled on the sensor.
     pub fn put_template(&self, template: Template) {
         let key = (template.uid, template.finger);
-        lock(&self.device)
-            .data
-            .templates
-            .insert(key, (template.flag, template.data));
+        lock(&self.device).data.templates.insert(key, (template.flag, template.data));
     }
 
     /// Stores face records for the user with this uid (the PIN field is rewritten on reads).
@@ -156,10 +128,7 @@ impl SimDevice {
 
     /// Stores a photo for `user_id`.
     pub fn put_photo(&self, user_id: &str, jpeg: Vec<u8>) {
-        lock(&self.device)
-            .data
-            .photos
-            .insert(user_id.to_string(), jpeg);
+        lock(&self.device).data.photos.insert(user_id.to_string(), jpeg);
     }
 
     /// Whether the device is enabled (not between DISABLEDEVICE and ENABLEDEVICE).

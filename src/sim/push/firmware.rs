@@ -42,7 +42,11 @@ impl SimFirmware {
     /// Executes one `C:<id>:<command>` and returns the devicecmd ack body for it.
     pub fn execute(&mut self, id: &str, command: &str) -> String {
         self.executed.push(command.to_string());
-        let verb: String = command.split_whitespace().take(if command.starts_with("DATA") { 3 } else { 1 }).collect::<Vec<_>>().join(" ");
+        let verb: String = command
+            .split_whitespace()
+            .take(if command.starts_with("DATA") { 3 } else { 1 })
+            .collect::<Vec<_>>()
+            .join(" ");
         if self.faults.unsupported.contains(&verb) {
             return format!("ID={id}&Return=-1002&CMD=DATA");
         }
@@ -51,7 +55,11 @@ impl SimFirmware {
             "DATA UPDATE USERINFO" => self.update_user(rest),
             "DATA DELETE USERINFO" => {
                 let pin = field(rest, "PIN").unwrap_or_default();
-                if self.users.remove(&pin).is_some() { 0 } else { -4 }
+                if self.users.remove(&pin).is_some() {
+                    0
+                } else {
+                    -4
+                }
             }
             "DATA QUERY USERINFO" => {
                 let only = field(rest, "PIN");
@@ -67,7 +75,10 @@ impl SimFirmware {
                 0
             }
             "INFO" => {
-                return format!("ID={id}&Return=0&CMD=INFO\nUserCount={}\nFPCount=0\nFaceCount=0\nTransactionCount=0\n", self.users.len());
+                return format!(
+                    "ID={id}&Return=0&CMD=INFO\nUserCount={}\nFPCount=0\nFaceCount=0\nTransactionCount=0\n",
+                    self.users.len()
+                );
             }
             _ => 0,
         };
@@ -91,7 +102,8 @@ impl SimFirmware {
         if self.users.remove(pin).is_none() {
             return false;
         }
-        self.uploads.push(PendingUpload { table: "OPERLOG", body: format!("OPLOG 9\t0\t{local_time}\t{pin}\t0\t0\t0\n") });
+        self.uploads
+            .push(PendingUpload { table: "OPERLOG", body: format!("OPLOG 9\t0\t{local_time}\t{pin}\t0\t0\t0\n") });
         true
     }
 
@@ -103,7 +115,8 @@ impl SimFirmware {
 
 /// `KEY=value` of a TAB-separated command tail.
 fn field(rest: &str, key: &str) -> Option<String> {
-    rest.split('\t').find_map(|f| f.split_once('=').filter(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.to_string()))
+    rest.split('\t')
+        .find_map(|f| f.split_once('=').filter(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.to_string()))
 }
 
 #[cfg(test)]
@@ -127,7 +140,8 @@ mod tests {
 
     #[test]
     fn faults_drop_writes_and_refuse_verbs() {
-        let mut fw = SimFirmware::new(Faults { drop_every_nth_write: Some(2), unsupported: vec!["DATA QUERY USERINFO".into()] });
+        let mut fw =
+            SimFirmware::new(Faults { drop_every_nth_write: Some(2), unsupported: vec!["DATA QUERY USERINFO".into()] });
         for pin in 1..=4 {
             fw.execute("x", &format!("DATA UPDATE USERINFO PIN={pin}\tName=n"));
         }

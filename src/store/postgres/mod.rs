@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use super::{DeviceTable, DeviceUpdate, IngestReport, NewMessage, PunchFilter, Store, StoreResult, StoredRejectedLine};
 use crate::domain::{
-    Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch,
-    RejectedLine, School, StampTable, Student,
+    Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch, RejectedLine,
+    School, StampTable, Student,
 };
 
 pub use commands::{COMMANDS_CHANNEL, DEVICES_CHANNEL};

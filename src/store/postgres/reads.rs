@@ -59,12 +59,11 @@ pub async fn count_messages(pool: &PgPool, device: Option<DeviceId>) -> StoreRes
 }
 
 pub async fn rejected_lines(pool: &PgPool, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>> {
-    let rows = sqlx::query(
-        "select message_id, line_no, raw, error from rejected_lines where device_id = $1 order by id",
-    )
-    .bind(device.0)
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("select message_id, line_no, raw, error from rejected_lines where device_id = $1 order by id")
+            .bind(device.0)
+            .fetch_all(pool)
+            .await?;
     Ok(rows
         .iter()
         .map(|r| StoredRejectedLine {

@@ -13,7 +13,8 @@ use crate::domain::{
 use crate::store::commands::{pick_batch, CommandStore, OpenCommand, StoreChange};
 use crate::store::{StoreError, StoreResult};
 
-const COLUMNS: &str = "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
+const COLUMNS: &str =
+    "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
     acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by";
 
 fn command_from_row(r: &SqliteRow) -> StoreResult<QueuedCommand> {
@@ -44,7 +45,12 @@ fn command_from_row(r: &SqliteRow) -> StoreResult<QueuedCommand> {
 }
 
 /// Fails commands whose attempts are used up and commands whose dependency failed.
-async fn expire(tx: &mut Transaction<'_, Sqlite>, device: i64, now: DateTime<Utc>, cutoff: DateTime<Utc>) -> StoreResult<()> {
+async fn expire(
+    tx: &mut Transaction<'_, Sqlite>,
+    device: i64,
+    now: DateTime<Utc>,
+    cutoff: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query(
         "update device_commands set state = 'failed', finished_at = ?2,
                 error = 'no acknowledgement after ' || attempts || ' deliveries'
@@ -76,9 +82,10 @@ impl CommandStore for SqliteStore {
     }
 
     async fn devices_with_open_commands(&self) -> StoreResult<Vec<DeviceId>> {
-        let ids: Vec<i64> = sqlx::query_scalar("select distinct device_id from device_commands where state in ('queued', 'sent')")
-            .fetch_all(&self.pool)
-            .await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("select distinct device_id from device_commands where state in ('queued', 'sent')")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(ids.into_iter().map(DeviceId).collect())
     }
 
@@ -111,7 +118,12 @@ impl CommandStore for SqliteStore {
         Ok(ids)
     }
 
-    async fn claim_batch(&self, device: DeviceId, policy: &BatchPolicy, now: DateTime<Utc>) -> StoreResult<ClaimedBatch> {
+    async fn claim_batch(
+        &self,
+        device: DeviceId,
+        policy: &BatchPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ClaimedBatch> {
         let _w = self.writer.lock().await;
         // A `sent` command older than this has waited out its ack timeout.
         let cutoff = now - policy.ack_timeout;
@@ -145,11 +157,13 @@ impl CommandStore for SqliteStore {
         let ids: Vec<i64> = commands.iter().map(|c| c.id).collect();
         if !ids.is_empty() {
             for id in &ids {
-                sqlx::query("update device_commands set state = 'sent', sent_at = ?2, attempts = attempts + 1 where id = ?1")
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "update device_commands set state = 'sent', sent_at = ?2, attempts = attempts + 1 where id = ?1",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         let oldest_sent: Option<DateTime<Utc>> =
@@ -166,7 +180,12 @@ impl CommandStore for SqliteStore {
         })
     }
 
-    async fn apply_acks(&self, device: DeviceId, acks: &[AckUpdate], now: DateTime<Utc>) -> StoreResult<Vec<QueuedCommand>> {
+    async fn apply_acks(
+        &self,
+        device: DeviceId,
+        acks: &[AckUpdate],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<QueuedCommand>> {
         let _w = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         let mut updated = Vec::new();
@@ -198,7 +217,14 @@ impl CommandStore for SqliteStore {
 
     async fn get_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>> {
         let sql = format!("select {COLUMNS} from device_commands where id = ?1 and device_id = ?2");
-        sqlx::query(&sql).bind(id).bind(device.0).fetch_optional(&self.pool).await?.as_ref().map(command_from_row).transpose()
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(device.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(command_from_row)
+            .transpose()
     }
 
     async fn list_commands(&self, device: DeviceId, f: &CommandFilter) -> StoreResult<Vec<QueuedCommand>> {
@@ -223,7 +249,13 @@ impl CommandStore for SqliteStore {
             .collect()
     }
 
-    async fn cancel_command(&self, device: DeviceId, id: i64, reason: &str, now: DateTime<Utc>) -> StoreResult<Option<QueuedCommand>> {
+    async fn cancel_command(
+        &self,
+        device: DeviceId,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<QueuedCommand>> {
         let _w = self.writer.lock().await;
         let sql = format!(
             "update device_commands set state = 'cancelled', error = ?3, finished_at = ?4
@@ -255,13 +287,21 @@ impl CommandStore for SqliteStore {
     }
 
     async fn has_open_commands(&self, device: DeviceId) -> StoreResult<bool> {
-        Ok(sqlx::query_scalar("select exists (select 1 from device_commands where device_id = ?1 and state in ('queued', 'sent'))")
-            .bind(device.0)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "select exists (select 1 from device_commands where device_id = ?1 and state in ('queued', 'sent'))",
+        )
+        .bind(device.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
-    async fn set_capability(&self, device: DeviceId, capability: &str, supported: bool, code: Option<i64>) -> StoreResult<()> {
+    async fn set_capability(
+        &self,
+        device: DeviceId,
+        capability: &str,
+        supported: bool,
+        code: Option<i64>,
+    ) -> StoreResult<()> {
         let _w = self.writer.lock().await;
         sqlx::query(
             "insert into device_capabilities (device_id, capability, supported, return_code, learned_at)
@@ -284,6 +324,9 @@ impl CommandStore for SqliteStore {
             .bind(device.0)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| Capability { capability: r.get(0), supported: r.get(1), return_code: r.get(2) }).collect())
+        Ok(rows
+            .iter()
+            .map(|r| Capability { capability: r.get(0), supported: r.get(1), return_code: r.get(2) })
+            .collect())
     }
 }

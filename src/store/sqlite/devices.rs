@@ -109,7 +109,11 @@ pub async fn merge_options(pool: &SqlitePool, id: DeviceId, options: &[(String, 
 }
 
 pub async fn save_poll_info(pool: &SqlitePool, id: DeviceId, info: &serde_json::Value) -> StoreResult<()> {
-    sqlx::query("update devices set poll_info = ?2 where id = ?1").bind(id.0).bind(info.to_string()).execute(pool).await?;
+    sqlx::query("update devices set poll_info = ?2 where id = ?1")
+        .bind(id.0)
+        .bind(info.to_string())
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -27,8 +27,8 @@ use tokio::sync::Mutex;
 
 use super::{DeviceTable, DeviceUpdate, IngestReport, NewMessage, PunchFilter, Store, StoreResult, StoredRejectedLine};
 use crate::domain::{
-    Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch,
-    RejectedLine, School, StampTable, Student,
+    Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch, RejectedLine,
+    School, StampTable, Student,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

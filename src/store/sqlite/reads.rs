@@ -45,12 +45,11 @@ pub async fn list_punches(pool: &SqlitePool, f: &PunchFilter) -> StoreResult<Vec
 }
 
 pub async fn rejected_lines(pool: &SqlitePool, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>> {
-    let rows = sqlx::query(
-        "select message_id, line_no, raw, error from rejected_lines where device_id = ?1 order by id",
-    )
-    .bind(device.0)
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("select message_id, line_no, raw, error from rejected_lines where device_id = ?1 order by id")
+            .bind(device.0)
+            .fetch_all(pool)
+            .await?;
     Ok(rows
         .iter()
         .map(|r| StoredRejectedLine {
@@ -61,4 +60,3 @@ pub async fn rejected_lines(pool: &SqlitePool, device: DeviceId) -> StoreResult<
         })
         .collect())
 }
-

@@ -33,14 +33,16 @@ pub async fn insert_message(
     .fetch_one(&mut **tx)
     .await?;
     for r in rejected {
-        sqlx::query("insert into rejected_lines (message_id, device_id, line_no, raw, error) values (?1, ?2, ?3, ?4, ?5)")
-            .bind(id)
-            .bind(m.device_id.map(|d| d.0))
-            .bind(r.line_no as i64)
-            .bind(&r.raw)
-            .bind(&r.error)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "insert into rejected_lines (message_id, device_id, line_no, raw, error) values (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(id)
+        .bind(m.device_id.map(|d| d.0))
+        .bind(r.line_no as i64)
+        .bind(&r.raw)
+        .bind(&r.error)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(id)
 }
