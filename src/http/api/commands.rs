@@ -306,17 +306,7 @@ pub async fn cancel(
     id: PathId,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let device = scoped_device(&ctx, &caller, id.0).await?;
-    let cmd = command_id(&req)?;
-    let existing =
-        ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
-    match ctx.queue.cancel(device.id, cmd, &caller.user.email).await? {
-        Some(c) => Ok(ok("command cancelled", view(c))),
-        None => Err(ApiError::Conflict(super::error::field(
-            "state",
-            format!("only queued commands can be cancelled; this one is {}", existing.state.as_str()),
-        ))),
-    }
+    transition(&ctx, &caller, id, &req, Transition::Cancel).await
 }
 
 /// Put a failed or cancelled command back in the queue.
@@ -332,15 +322,39 @@ pub async fn retry(
     id: PathId,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let device = scoped_device(&ctx, &caller, id.0).await?;
-    let cmd = command_id(&req)?;
+    transition(&ctx, &caller, id, &req, Transition::Retry).await
+}
+
+#[derive(Clone, Copy)]
+enum Transition {
+    Cancel,
+    Retry,
+}
+
+/// Cancels or retries one command of a device in the caller's scope; a command in the wrong
+/// state is a 409 that names its state.
+async fn transition(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: PathId,
+    req: &HttpRequest,
+    op: Transition,
+) -> Result<HttpResponse, ApiError> {
+    let device = scoped_device(ctx, caller, id.0).await?;
+    let cmd = command_id(req)?;
     let existing =
         ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
-    match ctx.queue.retry(device.id, cmd).await? {
-        Some(c) => Ok(ok("command re-queued", view(c))),
+    let (changed, done, allowed) = match op {
+        Transition::Cancel => {
+            (ctx.queue.cancel(device.id, cmd, &caller.user.email).await?, "command cancelled", "queued")
+        }
+        Transition::Retry => (ctx.queue.retry(device.id, cmd).await?, "command re-queued", "failed or cancelled"),
+    };
+    match changed {
+        Some(c) => Ok(ok(done, view(c))),
         None => Err(ApiError::Conflict(super::error::field(
             "state",
-            format!("only failed or cancelled commands can be retried; this one is {}", existing.state.as_str()),
+            format!("only {allowed} commands can be changed this way; this one is {}", existing.state.as_str()),
         ))),
     }
 }
