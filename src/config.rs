@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// HS256 secret for admin JWTs. Unset: a random secret is generated once and kept in the database.
     #[arg(long, env = "IRONCLOCK_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Take a device's address from `X-Forwarded-For` (only behind a proxy you run: anyone can
+    /// send that header).
+    #[arg(long, env = "IRONCLOCK_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Development mode: auto-approve devices, verbose logs.
     #[arg(long, env = "IRONCLOCK_DEV")]
     pub dev: bool,
@@ -146,6 +150,7 @@ impl ServeArgs {
             database_url: "sqlite://ironclock.db".into(),
             auto_approve_devices: false,
             jwt_secret: None,
+            trust_forwarded_for: false,
             dev: false,
             log_format: None,
             device_poll_delay: 5,
@@ -171,6 +176,7 @@ impl fmt::Debug for ServeArgs {
             .field("database_url", &redact_url(&self.database_url))
             .field("auto_approve_devices", &self.auto_approve_devices)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("dev", &self.dev)
             .field("log_format", &self.log_format())
             .field("device_poll_delay", &self.device_poll_delay)

@@ -53,7 +53,7 @@ pub async fn dispatch(
         }
         None => return Err(DeviceError::BadRequest("missing device serial number (SN)".into())),
     };
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = client_ip(&req, ctx.config.trust_forwarded_for);
     let contact = FirstContact {
         ip: ip.clone(),
         pushver: query.pushver.clone(),
@@ -112,6 +112,15 @@ async fn catch_up_after_gap(ctx: &AppContext, known: &KnownDevice, previous: Opt
             tracing::warn!(serial = %device.serial_number, error = %e, "could not queue the gap attendance query")
         }
     }
+}
+
+/// The device's address: the first `X-Forwarded-For` entry when the proxy is trusted, else the peer.
+fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<String> {
+    let forwarded = trust_forwarded_for
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_string()))
+        .flatten()
+        .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+    forwarded.or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
 }
 
 /// Refuses data from a device that is not approved (pending devices keep and re-send their data).
