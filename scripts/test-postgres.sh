@@ -5,6 +5,7 @@
 #
 #   eval "$(scripts/test-postgres.sh start)"     # exports IRONCLOCK_TEST_POSTGRES_URL
 #   scripts/test-postgres.sh stop
+#   scripts/test-postgres.sh clean     # drops the per-test databases (ironclock_t_*) of a running cluster
 #
 # Env: PGTEST_DIR (default /tmp/ironclock-pg), PGTEST_PORT (default 55432), PG_BIN (default
 # /usr/lib/postgresql/15/bin). Needs to run as root (it switches to the postgres user) or as the
@@ -40,8 +41,13 @@ case "$action" in
   stop)
     as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
     ;;
+  clean)
+    url="postgres://postgres@127.0.0.1:$port/postgres"
+    psql -qtAc "select datname from pg_database where datname like 'ironclock\_t\_%' or datname like 'ironclock\_drain\_%'" "$url" |
+      while read -r db; do psql -qc "drop database if exists $db" "$url"; done
+    ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|clean" >&2
     exit 2
     ;;
 esac
