@@ -14,4 +14,5 @@ pub mod push;
 pub mod queue;
 pub mod sim;
 pub mod store;
+pub mod sync;
 pub mod telemetry;

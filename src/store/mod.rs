@@ -11,6 +11,7 @@ pub mod commands;
 mod error;
 pub mod postgres;
 pub mod sqlite;
+pub mod sync;
 mod types;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 pub use admin::AdminStore;
 pub use commands::{CommandStore, StoreChange};
 pub use error::{StoreError, StoreResult};
+pub use sync::SyncStore;
 pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredRejectedLine};
 
 use crate::domain::{
@@ -31,7 +33,7 @@ use crate::domain::{
 pub type DynStore = Arc<dyn Store>;
 
 #[async_trait]
-pub trait Store: AdminStore + CommandStore + Send + Sync + 'static {
+pub trait Store: AdminStore + CommandStore + SyncStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Cheap liveness check (one round trip).

@@ -1,6 +1,8 @@
 //! The student operations, one function per write. Each does its store work in ONE store
 //! call (one transaction), so work that must happen with a student change (queueing device
-//! commands) is added here and in that store method, and nowhere else.
+//! commands) is added here and in that store method, and nowhere else. The store queues the
+//! devices' USERINFO commands inside the student's transaction; here the devices' queue hints
+//! are woken so that the next poll picks them up.
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -18,7 +20,9 @@ pub async fn create_student(
     if !caller.scope().allows(Some(student.school_id)) {
         return Err(ApiError::NotFound("school not found".into()));
     }
-    Ok(ctx.store.add_student(&student).await?)
+    let created = ctx.store.add_student(&student).await?;
+    crate::sync::wake_school(ctx, created.school_id).await;
+    Ok(created)
 }
 
 /// Changes a student of the caller's scope (PIN and school never change).
@@ -28,7 +32,9 @@ pub async fn update_student(
     id: i64,
     patch: StudentPatch,
 ) -> Result<StudentRecord, ApiError> {
-    Ok(ctx.store.update_student(caller.scope(), id, &patch).await?)
+    let updated = ctx.store.update_student(caller.scope(), id, &patch).await?;
+    crate::sync::wake_school(ctx, updated.school_id).await;
+    Ok(updated)
 }
 
 /// Deletes (soft) a student of the caller's scope: the PIN stays reserved; audited.
@@ -40,7 +46,9 @@ pub async fn delete_student(ctx: &AppContext, caller: &Caller, id: i64) -> Resul
         .ok_or_else(|| ApiError::NotFound("student not found".into()))?;
     let mut audit = caller.audit("student.delete", "student", Some(id), Some(current.school_id));
     audit.detail = serde_json::json!({ "pin": current.pin, "full_name": current.full_name });
-    Ok(ctx.store.delete_student(caller.scope(), id, &audit).await?)
+    let deleted = ctx.store.delete_student(caller.scope(), id, &audit).await?;
+    crate::sync::wake_school(ctx, deleted.school_id).await;
+    Ok(deleted)
 }
 
 /// Imports parsed CSV rows into one school, all or nothing. When some rows failed to parse,
@@ -58,7 +66,9 @@ pub async fn import_students(
     let mut audit = caller.audit("student.import", "school", Some(school_id), Some(school_id));
     audit.detail = serde_json::json!({ "rows": parsed.rows.len() });
     if parsed.errors.is_empty() {
-        return Ok(ctx.store.import_students(school_id, &parsed.rows, dry_run, &audit).await?);
+        let report = ctx.store.import_students(school_id, &parsed.rows, dry_run, &audit).await?;
+        crate::sync::wake_school(ctx, school_id).await;
+        return Ok(report);
     }
     let mut errors = parsed.errors;
     match ctx.store.import_students(school_id, &parsed.rows, true, &audit).await {

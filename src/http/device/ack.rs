@@ -31,10 +31,15 @@ pub async fn devicecmd(
         note: None,
     };
     ctx.store.store_message(&message, &rejected).await?;
-    ctx.queue.acknowledge(&request.known.device, &parsed.acks, chrono::Utc::now()).await.map_err(|e| match e {
-        crate::queue::QueueError::Store(e) => DeviceError::Storage(e),
-        other => DeviceError::BadRequest(other.to_string()),
-    })?;
+    let updated =
+        ctx.queue.acknowledge(&request.known.device, &parsed.acks, chrono::Utc::now()).await.map_err(|e| match e {
+            crate::queue::QueueError::Store(e) => DeviceError::Storage(e),
+            other => DeviceError::BadRequest(other.to_string()),
+        })?;
+    // Acks are stored; asking the device to show the users it was sent is follow-up work.
+    if let Err(error) = crate::sync::after_acks(ctx, &request.known.device, &updated).await {
+        tracing::error!(serial = %request.serial, %error, "could not queue the read-back of synced users");
+    }
     for ack in &parsed.acks {
         tracing::info!(serial = %request.serial, id = %ack.id, code = ?ack.return_code, cmd = ?ack.cmd, "command result");
         if !ack.info.is_empty() {

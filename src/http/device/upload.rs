@@ -69,6 +69,12 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
             let message = message(ctx, &request, &body, &table, "processed", batch.len());
             let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
             let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch).await?;
+            // The upload is stored: what it says about the device's users is evidence for student
+            // sync. A failure here is logged, not answered: the records are kept and the verifier
+            // compares again.
+            if let Err(error) = crate::sync::after_upload(ctx, &request.known.device, &batch).await {
+                tracing::error!(serial = %request.serial, %error, "could not compare uploaded users with the roster");
+            }
             note_stamp(ctx, &request, stamp_table);
             log_rejected(&request, rejected.len());
             // ERRORLOG gets a plain OK (spec 2.6); the other tables report their record count.

@@ -14,7 +14,20 @@ use crate::store::admin::{
     contains_pattern, AdminError, AdminResult, ImportReport, ImportRow, NewAudit, NewStudentInput, Paged, SchoolScope,
     StudentFilter, StudentPatch, StudentRecord, StudentStore,
 };
+use crate::store::sync::{ReconcileOptions, SyncScope};
 use crate::store::StoreResult;
+use crate::sync::plan::SyncMode;
+
+/// Queues the device side of a student change in the same transaction: USERINFO updates or
+/// deletes for every approved push device of the school, and their sync rows.
+async fn sync_students(conn: &mut PgConnection, school_id: i64, students: Vec<i64>) -> StoreResult<()> {
+    if students.is_empty() {
+        return Ok(());
+    }
+    let scope = SyncScope { school_id, device_ids: None, student_ids: Some(students) };
+    super::sync::reconcile_in(conn, &scope, SyncMode::StudentChanged, &ReconcileOptions::new("student change")).await?;
+    Ok(())
+}
 
 const COLUMNS: &str =
     "id, school_id, class_id, section_id, full_name, rfid_card_id, pin, is_active, created_at, updated_at";
@@ -270,6 +283,7 @@ impl StudentStore for PgStore {
             is_active: s.is_active,
         };
         let student = insert_student(&mut tx, s.school_id, &pin, &fields).await?;
+        sync_students(&mut tx, s.school_id, vec![student.id]).await?;
         tx.commit().await?;
         Ok(student)
     }
@@ -299,6 +313,7 @@ impl StudentStore for PgStore {
             check_card(&mut tx, school_id, card, Some(id)).await?;
         }
         let student = write_student(&mut tx, id, &fields).await?;
+        sync_students(&mut tx, school_id, vec![id]).await?;
         tx.commit().await?;
         Ok(student)
     }
@@ -316,6 +331,7 @@ impl StudentStore for PgStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AdminError::NotFound("student"))?;
+        sync_students(&mut tx, student.school_id, vec![student.id]).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(student)
@@ -343,12 +359,15 @@ impl StudentStore for PgStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        let mut changed = Vec::with_capacity(rows.len());
         for (id, fields) in &plan.updates {
-            write_student(&mut tx, *id, fields).await?;
+            changed.push(write_student(&mut tx, *id, fields).await?.id);
         }
         for (pin, fields) in &plan.creates {
-            insert_student(&mut tx, school_id, pin, fields).await?;
+            changed.push(insert_student(&mut tx, school_id, pin, fields).await?.id);
         }
+        changed.extend(plan.release_cards.iter().copied());
+        sync_students(&mut tx, school_id, changed).await?;
         sqlx::query("update schools set next_pin = $2 where id = $1")
             .bind(school_id)
             .bind(plan.next_pin)

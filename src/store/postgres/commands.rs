@@ -189,12 +189,14 @@ impl CommandStore for PgStore {
              from device_commands c left join device_commands d on d.id = c.depends_on
              where c.device_id = $1
                and (c.state = 'queued' or (c.state = 'sent' and c.sent_at < $2))
+               and (c.not_before is null or c.not_before <= $4)
              order by c.id
              limit $3",
         )
         .bind(device.0)
         .bind(cutoff)
         .bind(fetch_limit)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await?;
         let open: Vec<_> = rows
@@ -218,16 +220,25 @@ impl CommandStore for PgStore {
             .execute(&mut *tx)
             .await?;
         }
-        let oldest_sent: Option<DateTime<Utc>> =
-            sqlx::query_scalar("select min(sent_at) from device_commands where device_id = $1 and state = 'sent'")
-                .bind(device.0)
-                .fetch_one(&mut *tx)
-                .await?;
+        // Look again when the oldest delivery times out or a deferred (quiet hours) command is due.
+        let (oldest_sent, deferred): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
+            "select min(sent_at) filter (where state = 'sent'), min(not_before) filter (where state = 'queued')
+             from device_commands where device_id = $1 and state in ('queued', 'sent')",
+        )
+        .bind(device.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        super::sync::refresh_rows(&mut tx, device.0, now).await?;
         tx.commit().await?;
+        let timeout = oldest_sent.map(|t| t + policy.ack_timeout);
+        let recheck_at = match (timeout, deferred.filter(|d| *d > now)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(ClaimedBatch {
             commands,
             more_waiting: more_waiting || rows.len() as i64 == fetch_limit,
-            recheck_at: oldest_sent.map(|t| t + policy.ack_timeout),
+            recheck_at,
             busy: false,
         })
     }
@@ -262,6 +273,7 @@ impl CommandStore for PgStore {
                 updated.push(command_from_row(&row)?);
             }
         }
+        super::sync::refresh_rows(&mut tx, device.0, now).await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -307,20 +319,15 @@ impl CommandStore for PgStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<QueuedCommand>> {
+        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "update device_commands set state = 'cancelled', error = $3, finished_at = $4
              where id = $1 and device_id = $2 and state = 'queued' returning {COLUMNS}"
         );
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(device.0)
-            .bind(reason)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(command_from_row)
-            .transpose()
+        let row = sqlx::query(&sql).bind(id).bind(device.0).bind(reason).bind(now).fetch_optional(&mut *tx).await?;
+        super::sync::refresh_rows(&mut tx, device.0, now).await?;
+        tx.commit().await?;
+        row.as_ref().map(command_from_row).transpose()
     }
 
     async fn retry_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>> {
@@ -338,6 +345,7 @@ impl CommandStore for PgStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        super::sync::refresh_rows(&mut tx, device.0, Utc::now()).await?;
         tx.commit().await?;
         row.as_ref().map(command_from_row).transpose()
     }

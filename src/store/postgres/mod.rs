@@ -11,6 +11,7 @@ mod devices;
 mod reads;
 mod schools;
 mod settings;
+mod sync;
 mod uploads;
 
 use async_trait::async_trait;

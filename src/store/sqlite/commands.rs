@@ -135,12 +135,14 @@ impl CommandStore for SqliteStore {
              from device_commands c left join device_commands d on d.id = c.depends_on
              where c.device_id = ?1
                and (c.state = 'queued' or (c.state = 'sent' and c.sent_at < ?2))
+               and (c.not_before is null or c.not_before <= ?4)
              order by c.id
              limit ?3",
         )
         .bind(device.0)
         .bind(cutoff)
         .bind(fetch_limit)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await?;
         let open: Vec<_> = rows
@@ -166,16 +168,30 @@ impl CommandStore for SqliteStore {
                 .await?;
             }
         }
+        // Look again when the oldest delivery times out or a deferred (quiet hours) command is due.
         let oldest_sent: Option<DateTime<Utc>> =
             sqlx::query_scalar("select min(sent_at) from device_commands where device_id = ?1 and state = 'sent'")
                 .bind(device.0)
                 .fetch_one(&mut *tx)
                 .await?;
+        let deferred: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "select min(not_before) from device_commands where device_id = ?1 and state = 'queued' and not_before > ?2",
+        )
+        .bind(device.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        super::sync::refresh_rows(&mut tx, device.0, now).await?;
         tx.commit().await?;
+        let timeout = oldest_sent.map(|t| t + policy.ack_timeout);
+        let recheck_at = match (timeout, deferred) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(ClaimedBatch {
             commands,
             more_waiting: more_waiting || rows.len() as i64 == fetch_limit,
-            recheck_at: oldest_sent.map(|t| t + policy.ack_timeout),
+            recheck_at,
             busy: false,
         })
     }
@@ -211,6 +227,7 @@ impl CommandStore for SqliteStore {
                 updated.push(command_from_row(&row)?);
             }
         }
+        super::sync::refresh_rows(&mut tx, device.0, now).await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -257,20 +274,15 @@ impl CommandStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<QueuedCommand>> {
         let _w = self.writer.lock().await;
+        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "update device_commands set state = 'cancelled', error = ?3, finished_at = ?4
              where id = ?1 and device_id = ?2 and state = 'queued' returning {COLUMNS}"
         );
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(device.0)
-            .bind(reason)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(command_from_row)
-            .transpose()
+        let row = sqlx::query(&sql).bind(id).bind(device.0).bind(reason).bind(now).fetch_optional(&mut *tx).await?;
+        super::sync::refresh_rows(&mut tx, device.0, now).await?;
+        tx.commit().await?;
+        row.as_ref().map(command_from_row).transpose()
     }
 
     async fn retry_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>> {
@@ -282,6 +294,7 @@ impl CommandStore for SqliteStore {
              where id = ?1 and device_id = ?2 and state in ('failed', 'cancelled') returning {COLUMNS}"
         );
         let row = sqlx::query(&sql).bind(id).bind(device.0).fetch_optional(&mut *tx).await?;
+        super::sync::refresh_rows(&mut tx, device.0, Utc::now()).await?;
         tx.commit().await?;
         row.as_ref().map(command_from_row).transpose()
     }

@@ -14,6 +14,7 @@ mod commands;
 mod devices;
 mod reads;
 mod schools;
+mod sync;
 mod uploads;
 
 use std::str::FromStr;
@@ -37,6 +38,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: Arc<Mutex<()>>,
+    /// The instance lock of scheduled jobs (one process owns a SQLite file).
+    jobs: Arc<Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -50,7 +53,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, writer: Arc::new(Mutex::new(())) })
+        Ok(Self { pool, writer: Arc::new(Mutex::new(())), jobs: Arc::new(Mutex::new(())) })
     }
 }
 

@@ -1,0 +1,248 @@
+//! Student sync for push devices: every device of a school holds exactly the school's active
+//! students, and the status table says so with evidence from the device.
+//!
+//! - `plan` (pure) decides commands and row changes; the store applies them set-based;
+//! - student writes reconcile inside their own transaction (store `admin_students`), then
+//!   [`wake`] the devices' queue hints;
+//! - deliveries and acks move rows (store `refresh_rows`); after a device's last user write is
+//!   acked, [`after_acks`] reads the users back (`DATA QUERY USERINFO`), and uploads of user
+//!   records ([`after_upload`]) confirm rows or reveal drift;
+//! - [`verifier`] runs every two hours; [`full_sync`] and [`retry_student`] are the manual paths.
+
+pub mod plan;
+pub mod progress;
+pub mod quiet;
+pub mod status;
+pub mod verifier;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::app::AppContext;
+use crate::domain::{CommandFilter, CommandState, Device, DeviceId, OperlogBatch, QueuedCommand};
+use crate::push::command::Command;
+use crate::queue::{EnqueueOptions, Planned, QueueError};
+use crate::store::sync::{ObservedUser, ReconcileOptions, ReconcileReport, SyncProgress, SyncScope};
+use crate::store::StoreError;
+use plan::SyncMode;
+
+/// At most this many users are read back one PIN at a time; more get one full user-list query.
+const PER_PIN_READBACK_LIMIT: usize = 20;
+const QUERY_VERB: &str = "DATA QUERY USERINFO";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("device {0} is not an approved push device of a school")]
+    NotSyncable(String),
+    #[error("student {0} is not an active student of this device's school")]
+    NotAStudent(i64),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Wakes the queue hints of devices that got commands (other instances hear the NOTIFY).
+pub fn wake(ctx: &AppContext, report: &ReconcileReport) {
+    for id in &report.woken {
+        ctx.queue.wake(DeviceId(*id));
+    }
+}
+
+/// Wakes the queue hints of every device of the school (after a student write: the store queued
+/// their commands in the same transaction; other instances hear the NOTIFY).
+pub async fn wake_school(ctx: &AppContext, school_id: i64) {
+    match ctx.store.list_devices().await {
+        Ok(devices) => devices.iter().filter(|d| d.school_id == Some(school_id)).for_each(|d| ctx.queue.wake(d.id)),
+        Err(error) => {
+            tracing::warn!(%error, "could not list devices to wake; all devices check their queue");
+            ctx.queue.wake_all();
+        }
+    }
+}
+
+fn options(ctx: &AppContext, by: &str) -> ReconcileOptions {
+    ReconcileOptions { max_attempts: ctx.config.command_max_attempts as i32, ..ReconcileOptions::new(by) }
+}
+
+/// End of the school's current quiet window, if `now` is in one.
+pub async fn quiet_until(
+    ctx: &AppContext,
+    school_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let Some(policy) = ctx.store.school_policy(school_id).await? else { return Ok(None) };
+    let tz = policy.timezone.parse().unwrap_or(chrono_tz::UTC);
+    Ok(quiet::quiet_until(&policy.quiet_hours, tz, now))
+}
+
+fn syncable(device: &Device) -> Result<i64, SyncError> {
+    match device.school_id {
+        Some(school) if device.approval == crate::domain::Approval::Approved && device.mode == "push" => Ok(school),
+        _ => Err(SyncError::NotSyncable(device.serial_number.clone())),
+    }
+}
+
+/// What a manual full sync queued.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FullSyncReport {
+    pub device_id: i64,
+    /// Active students of the school.
+    pub total_students: i64,
+    /// Commands queued now (students with a command already in flight are not queued again).
+    pub commands_queued: usize,
+    /// Set when quiet hours defer delivery.
+    pub deferred_until: Option<DateTime<Utc>>,
+    pub message: String,
+    pub progress: SyncProgress,
+}
+
+/// Queues every active student of the school (and deletes of removed ones) for the device.
+/// Repeated calls do not duplicate commands still in flight.
+pub async fn full_sync(ctx: &AppContext, device: &Device, by: &str) -> Result<FullSyncReport, SyncError> {
+    let school = syncable(device)?;
+    let now = Utc::now();
+    let deferred_until = quiet_until(ctx, school, now).await?;
+    let opts = ReconcileOptions { not_before: deferred_until, ..options(ctx, &format!("full sync by {by}")) };
+    let scope = SyncScope { school_id: school, device_ids: Some(vec![device.id.0]), student_ids: None };
+    let report = ctx.store.reconcile(&scope, SyncMode::Force, &opts).await?;
+    wake(ctx, &report);
+    let summary = ctx.store.sync_status(device.id, &Default::default()).await?.summary;
+    let progress = ctx.store.sync_progress(device.id, now).await?;
+    let queued = report.commands();
+    let message = match (queued, deferred_until) {
+        (0, _) => "every student already has a command on its way or is confirmed; nothing new queued".to_string(),
+        (n, Some(at)) => format!("{n} commands queued; quiet hours: delivery starts at {}", at.to_rfc3339()),
+        (n, None) => format!("{n} commands queued; the device picks them up on its next poll"),
+    };
+    Ok(FullSyncReport {
+        device_id: device.id.0,
+        total_students: summary.total,
+        commands_queued: queued,
+        deferred_until,
+        message,
+        progress,
+    })
+}
+
+/// Re-queues one student on one device now (a manual retry ignores the back-off).
+pub async fn retry_student(ctx: &AppContext, device: &Device, student_id: i64, by: &str) -> Result<usize, SyncError> {
+    let school = syncable(device)?;
+    let scope =
+        SyncScope { school_id: school, device_ids: Some(vec![device.id.0]), student_ids: Some(vec![student_id]) };
+    let report = ctx.store.reconcile(&scope, SyncMode::Force, &options(ctx, &format!("retry by {by}"))).await?;
+    wake(ctx, &report);
+    Ok(report.commands())
+}
+
+/// After acks: once the device has no user write left in its queue, ask it for the users it
+/// was sent (one PIN at a time for a few, one full list for many) so that they can be confirmed.
+pub async fn after_acks(ctx: &AppContext, device: &Device, updated: &[QueuedCommand]) -> Result<(), SyncError> {
+    let wrote_users = updated.iter().any(|c| c.kind == "user_update" && c.state == CommandState::Acked);
+    if !wrote_users || device.school_id.is_none() {
+        return Ok(());
+    }
+    for kind in ["user_update", "user_delete"] {
+        for state in [CommandState::Queued, CommandState::Sent] {
+            let filter =
+                CommandFilter { kind: Some(kind.into()), state: Some(state), limit: Some(1), ..Default::default() };
+            if !ctx.queue.list(device.id, &filter).await?.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+    read_back(ctx, device, Utc::now()).await
+}
+
+/// Queues the read-back of the users awaiting confirmation; on firmware that cannot be read back
+/// the ack is the best evidence there is, and the rows are confirmed on it.
+pub async fn read_back(ctx: &AppContext, device: &Device, now: DateTime<Utc>) -> Result<(), SyncError> {
+    let Some(school) = device.school_id else { return Ok(()) };
+    let waiting = ctx.store.awaiting_confirmation(device.id).await?;
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let caps = ctx.store.capabilities(device.id).await?;
+    if caps.iter().any(|c| !c.supported && c.capability == QUERY_VERB) {
+        let n = ctx.store.confirm_by_ack(device.id, now).await?;
+        tracing::debug!(serial = %device.serial_number, confirmed = n, "read-back unsupported: confirmed on ack");
+        return Ok(());
+    }
+    if quiet_until(ctx, school, now).await?.is_some() {
+        return Ok(()); // Deferred: the verifier reads back outside quiet hours.
+    }
+    let open = open_queries(ctx, device.id).await?;
+    let planned: Vec<Planned> = if waiting.len() <= PER_PIN_READBACK_LIMIT {
+        waiting
+            .into_iter()
+            .filter(|(_, pin)| !open.iter().any(|q| q.pin.as_deref() == Some(pin.as_str())))
+            .map(|(student, pin)| readback(Some(pin), Some(student)))
+            .collect()
+    } else if open.iter().any(|q| q.pin.is_none()) {
+        vec![]
+    } else {
+        vec![readback(None, None)]
+    };
+    if !planned.is_empty() {
+        ctx.queue.enqueue_all(device, planned).await?;
+    }
+    Ok(())
+}
+
+fn readback(pin: Option<String>, student_id: Option<i64>) -> Planned {
+    Planned {
+        command: Command::UserQuery { pin },
+        options: EnqueueOptions { student_id, created_by: Some("sync read-back".into()), ..Default::default() },
+        after: None,
+    }
+}
+
+/// Read-back queries of the device still queued or sent.
+pub async fn open_queries(ctx: &AppContext, device: DeviceId) -> Result<Vec<QueuedCommand>, StoreError> {
+    let mut open = Vec::new();
+    for state in [CommandState::Queued, CommandState::Sent] {
+        let filter = CommandFilter { kind: Some("user_query".into()), state: Some(state), ..Default::default() };
+        open.extend(ctx.queue.list(device, &filter).await?);
+    }
+    Ok(open)
+}
+
+/// Evidence in an upload: user records confirm or reveal drift; OPLOG 9 is a keypad delete.
+pub async fn after_upload(ctx: &AppContext, device: &Device, batch: &OperlogBatch) -> Result<(), SyncError> {
+    if device.school_id.is_none() {
+        return Ok(());
+    }
+    let opts = options(ctx, "drift repair");
+    if !batch.users.is_empty() {
+        let users: Vec<ObservedUser> = batch
+            .users
+            .iter()
+            .map(|u| ObservedUser {
+                pin: u.pin.clone(),
+                name: u.name.clone().unwrap_or_default(),
+                card: u.card.clone(),
+            })
+            .collect();
+        let report = ctx.store.observe_users(device.id, &users, &opts).await?;
+        wake(ctx, &report.report);
+        if report.drift > 0 || report.unknown > 0 {
+            tracing::info!(serial = %device.serial_number, confirmed = report.confirmed, drift = report.drift,
+                unknown = report.unknown, "device users compared with the roster");
+        }
+    }
+    let deleted: Vec<String> = batch
+        .events
+        .iter()
+        .filter(|e| e.kind == "oplog" && e.code.trim() == "9")
+        .filter_map(|e| e.detail["values"].get(0).and_then(|v| v.as_str()).map(|s| s.trim().to_string()))
+        .filter(|pin| !pin.is_empty() && pin != "0")
+        .collect();
+    if !deleted.is_empty() {
+        let report = ctx.store.observe_keypad_deletes(device.id, &deleted, &opts).await?;
+        tracing::warn!(serial = %device.serial_number, pins = ?deleted, requeued = report.commands(),
+            "users deleted at the device keypad");
+        wake(ctx, &report);
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! The verifier: a plain async function (the scheduler runs it every two hours; tests and the
+//! API call it directly). One instance at a time (an instance-wide job lock); every run is a
+//! `job_executions` row with its findings per device.
+//!
+//! Per school, outside its quiet hours, for the devices seen recently:
+//! 1. rows a finished read-back did not show are reset (missing on the device);
+//! 2. a device that cannot be read back but reports fewer users (`UserCount`) than confirmed
+//!    gets its confirmed rows re-sent;
+//! 3. one set-based reconcile queues adds for missing students, deletes for removed ones (capped
+//!    per device: beyond the cap nothing is deleted and an alert waits for an admin), and retries
+//!    failed rows whose back-off has passed;
+//! 4. every device is asked for its user list (`DATA QUERY USERINFO`) and counters (`INFO`), or,
+//!    where it cannot answer, acked rows are confirmed on the ack.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::plan::SyncMode;
+use super::{open_queries, quiet, readback, SyncError, QUERY_VERB};
+use crate::app::AppContext;
+use crate::domain::DeviceId;
+use crate::push::command::Command;
+use crate::queue::{EnqueueOptions, Planned};
+use crate::store::admin::JobStatus;
+use crate::store::sync::{ReconcileOptions, SyncScope};
+
+/// The advisory-lock key of the verifier (any constant shared by all instances).
+pub const VERIFY_LOCK_KEY: i64 = 0x1c_10c4_0001;
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub now: DateTime<Utc>,
+    /// Devices seen within this window count as online.
+    pub online_within: Duration,
+    /// A read-back acked less than this long ago may still be uploading: not judged yet.
+    pub readback_grace: Duration,
+    /// Only this school (all schools with push devices when `None`).
+    pub school_id: Option<i64>,
+    /// Who started the run (`scheduler`, `api:<email>`).
+    pub started_by: String,
+}
+
+impl VerifyOptions {
+    pub fn new(started_by: &str) -> Self {
+        Self {
+            now: Utc::now(),
+            online_within: Duration::minutes(15),
+            readback_grace: Duration::minutes(2),
+            school_id: None,
+            started_by: started_by.into(),
+        }
+    }
+}
+
+/// Findings on one device.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct DeviceFindings {
+    pub device_id: i64,
+    pub serial_number: String,
+    /// Adds and updates queued (students missing or different on the device).
+    pub missing: usize,
+    /// Deletes queued (students removed from the school still on the device).
+    pub extra: usize,
+    /// Failed rows re-sent after their back-off.
+    pub retried: usize,
+    /// Rows a read-back did not show (counted in `missing` too once re-queued).
+    pub not_on_device: usize,
+    /// Deletes refused by the safety cap (an alert is open).
+    pub deletes_capped: usize,
+    pub alert_id: Option<i64>,
+    /// `UserCount` the device last reported, and the students confirmed on it.
+    pub user_count: Option<i64>,
+    pub confirmed: i64,
+    /// Users on the device that are no student of the school (reported, deleted only by policy).
+    pub unknown_users: i64,
+    /// `queued`, `in flight`, `unsupported` (confirmed on ack instead).
+    pub read_back: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct SchoolFindings {
+    pub school_id: i64,
+    /// Set when the school was in quiet hours: nothing was written, the next run does it.
+    pub deferred_until: Option<DateTime<Utc>>,
+    pub devices: Vec<DeviceFindings>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct VerifyRun {
+    /// The `job_executions` row of the run; `None` when another instance was running it.
+    pub job_id: Option<i64>,
+    pub skipped: bool,
+    pub schools: Vec<SchoolFindings>,
+}
+
+/// Runs the verifier once (skips, reporting `skipped`, when another instance holds the lock).
+pub async fn run(ctx: &AppContext, opts: VerifyOptions) -> Result<VerifyRun, SyncError> {
+    let Some(lock) = ctx.store.try_job_lock(VERIFY_LOCK_KEY).await? else {
+        tracing::info!("verifier already running on another instance; skipped");
+        return Ok(VerifyRun { skipped: true, ..Default::default() });
+    };
+    let job = ctx.store.start_job("verifier", opts.school_id, Some(&opts.started_by)).await;
+    let result = run_locked(ctx, &opts).await;
+    if let Ok(job) = &job {
+        let (status, summary, error) = match &result {
+            Ok(schools) => (JobStatus::Succeeded, serde_json::json!({ "schools": schools }), None),
+            Err(e) => (JobStatus::Failed, serde_json::json!({}), Some(e.to_string())),
+        };
+        if let Err(e) = ctx.store.finish_job(*job, status, &summary, error.as_deref()).await {
+            tracing::error!(error = %e, "could not record the verifier run");
+        }
+    }
+    lock.release().await;
+    let schools = result?;
+    let totals = schools
+        .iter()
+        .flat_map(|s| &s.devices)
+        .fold((0, 0, 0), |a, d| (a.0 + d.missing, a.1 + d.extra, a.2 + d.retried));
+    tracing::info!(
+        schools = schools.len(),
+        missing = totals.0,
+        extra = totals.1,
+        retried = totals.2,
+        "verifier run finished"
+    );
+    Ok(VerifyRun { job_id: job.ok(), skipped: false, schools })
+}
+
+async fn run_locked(ctx: &AppContext, opts: &VerifyOptions) -> Result<Vec<SchoolFindings>, SyncError> {
+    let mut out = Vec::new();
+    for policy in ctx.store.sync_schools().await? {
+        if opts.school_id.is_some_and(|s| s != policy.id) {
+            continue;
+        }
+        let tz = policy.timezone.parse().unwrap_or(chrono_tz::UTC);
+        if let Some(until) = quiet::quiet_until(&policy.quiet_hours, tz, opts.now) {
+            out.push(SchoolFindings { school_id: policy.id, deferred_until: Some(until), devices: vec![] });
+            continue;
+        }
+        out.push(verify_school(ctx, opts, policy.id, policy.unknown_user_policy == "delete").await?);
+    }
+    Ok(out)
+}
+
+async fn verify_school(
+    ctx: &AppContext,
+    opts: &VerifyOptions,
+    school: i64,
+    delete_unknown: bool,
+) -> Result<SchoolFindings, SyncError> {
+    let devices = ctx.store.online_devices(school, opts.now - opts.online_within).await?;
+    let mut findings: Vec<DeviceFindings> = devices
+        .iter()
+        .map(|d| DeviceFindings {
+            device_id: d.id,
+            serial_number: d.serial_number.clone(),
+            user_count: d.user_count,
+            confirmed: d.expected,
+            ..Default::default()
+        })
+        .collect();
+    if devices.is_empty() {
+        return Ok(SchoolFindings { school_id: school, deferred_until: None, devices: findings });
+    }
+    let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
+    for (device, n) in ctx.store.mark_missing_after_readback(&ids, opts.now - opts.readback_grace).await? {
+        if let Some(f) = findings.iter_mut().find(|f| f.device_id == device) {
+            f.not_on_device = n;
+        }
+    }
+    let mut unsupported = Vec::new();
+    for d in &devices {
+        let caps = ctx.store.capabilities(DeviceId(d.id)).await?;
+        let no_readback = caps.iter().any(|c| !c.supported && c.capability == QUERY_VERB);
+        if no_readback {
+            unsupported.push(d.id);
+            if d.user_count.is_some_and(|count| count < d.expected) {
+                let n =
+                    ctx.store.reset_confirmed(DeviceId(d.id), "the device reports fewer users than confirmed").await?;
+                tracing::warn!(serial = %d.serial_number, count = ?d.user_count, confirmed = d.expected, reset = n,
+                    "user count below the confirmed students; re-sending them");
+            }
+        }
+    }
+    let reconcile = ReconcileOptions {
+        now: opts.now,
+        not_before: None,
+        cap_deletes: true,
+        max_attempts: ctx.config.command_max_attempts as i32,
+        created_by: format!("verifier ({})", opts.started_by),
+    };
+    let scope = SyncScope { school_id: school, device_ids: Some(ids.clone()), student_ids: None };
+    let report = ctx.store.reconcile(&scope, SyncMode::Verify, &reconcile).await?;
+    super::wake(ctx, &report);
+    for r in &report.devices {
+        let Some(f) = findings.iter_mut().find(|f| f.device_id == r.device_id) else { continue };
+        f.missing = r.added;
+        f.extra = r.deleted;
+        f.retried = r.retried;
+        f.deletes_capped = r.deletes_capped;
+        if r.deletes_capped > 0 {
+            f.alert_id = Some(raise_cap_alert(ctx, school, f).await?);
+        }
+    }
+    for (d, f) in devices.iter().zip(findings.iter_mut()) {
+        let device = ctx.store.get_device(DeviceId(d.id)).await?;
+        let Some(device) = device else { continue };
+        let (unknown, users) = ctx.store.unknown_device_users(device.id, 1000).await?;
+        f.unknown_users = unknown;
+        if delete_unknown && unknown > 0 && f.deletes_capped == 0 {
+            let cap = super::plan::delete_cap(d.expected as usize);
+            let deletes: Vec<Planned> = users
+                .into_iter()
+                .take(cap)
+                .map(|u| Planned {
+                    command: Command::UserDelete { pin: u.pin },
+                    options: EnqueueOptions {
+                        created_by: Some("verifier: unknown user (school policy)".into()),
+                        ..Default::default()
+                    },
+                    after: None,
+                })
+                .collect();
+            f.extra += deletes.len();
+            ctx.queue.enqueue_all(&device, deletes).await?;
+        }
+        if unsupported.contains(&d.id) {
+            ctx.store.confirm_by_ack(device.id, opts.now).await?;
+            f.read_back = "unsupported".into();
+            continue;
+        }
+        if open_queries(ctx, device.id).await?.iter().any(|q| q.pin.is_none()) {
+            f.read_back = "in flight".into();
+            continue;
+        }
+        let mut info = readback(None, None);
+        info.command = Command::Info;
+        info.options.created_by = Some("verifier".into());
+        ctx.queue.enqueue_all(&device, vec![readback(None, None), info]).await?;
+        f.read_back = "queued".into();
+    }
+    Ok(SchoolFindings { school_id: school, deferred_until: None, devices: findings })
+}
+
+/// One open alert per device: a later run that is capped again updates nothing new.
+async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> Result<i64, SyncError> {
+    if let Some(open) = ctx.store.open_alert(f.device_id, "delete_cap").await? {
+        return Ok(open.id);
+    }
+    let message = format!(
+        "The verifier wanted to delete {} users from device {} — more than the safety cap allows. Nothing was deleted. \
+         Check the roster; confirm the alert to delete them, or dismiss it.",
+        f.deletes_capped, f.serial_number
+    );
+    let detail = serde_json::json!({ "deletes": f.deletes_capped, "confirmed_on_device": f.confirmed });
+    tracing::warn!(serial = %f.serial_number, deletes = f.deletes_capped, "delete cap reached: alert raised");
+    Ok(ctx.store.create_alert(school, f.device_id, "delete_cap", &message, &detail).await?)
+}
+
+/// An admin confirmed a delete-cap alert: queue the held-back deletes for that device now.
+pub async fn confirm_cap_alert(ctx: &AppContext, school: i64, device: i64, by: &str) -> Result<usize, SyncError> {
+    let opts = ReconcileOptions {
+        max_attempts: ctx.config.command_max_attempts as i32,
+        ..ReconcileOptions::new(format!("delete-cap alert confirmed by {by}"))
+    };
+    let scope = SyncScope { school_id: school, device_ids: Some(vec![device]), student_ids: None };
+    let report = ctx.store.reconcile(&scope, SyncMode::Verify, &opts).await?;
+    super::wake(ctx, &report);
+    Ok(report.devices.iter().map(|d| d.deleted).sum())
+}
