@@ -56,6 +56,8 @@ impl Application {
         tracing::info!(config = ?args, "starting ironclock");
         let default_tz = Tz::from_str(&args.default_timezone)
             .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
+        crate::scheduler::normalise_cron(&args.verify_cron)
+            .map_err(|e| anyhow::anyhow!("IRONCLOCK_VERIFY_CRON: {e}"))?;
         let cipher = match &args.data_key {
             Some(key) => DataCipher::from_base64(key).context("IRONCLOCK_DATA_KEY")?,
             None => DataCipher::from_key_file(&args.data_key_file)?,
@@ -132,7 +134,9 @@ impl Application {
         let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
         let listener =
             self.changes.map(|rx| tokio::spawn(crate::queue::listener::run(self.ctx.clone(), rx, stop.clone())));
+        let scheduler = crate::scheduler::Scheduler::start(self.ctx.clone()).await?;
         let result = self.server.await;
+        scheduler.shutdown().await;
         stop.cancel();
         let _ = flusher.await;
         if let Some(listener) = listener {

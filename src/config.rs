@@ -113,6 +113,13 @@ pub struct ServeArgs {
     /// Lifetime of admin API refresh tokens, in seconds.
     #[arg(long, env = "IRONCLOCK_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_ttl: u64,
+    /// When the student-sync verifier runs: cron with seconds (`sec min hour day month weekday`)
+    /// or the usual 5 fields; `off` disables it. Default: every 2 hours, on the hour.
+    #[arg(long, env = "IRONCLOCK_VERIFY_CRON", default_value = "0 0 */2 * * *")]
+    pub verify_cron: String,
+    /// Devices seen within this many minutes count as online for the verifier.
+    #[arg(long, env = "IRONCLOCK_VERIFY_ONLINE_MINUTES", default_value_t = 15)]
+    pub verify_online_minutes: u32,
 }
 
 impl ServeArgs {
@@ -140,6 +147,8 @@ impl ServeArgs {
         let mut args = ServeArgs::parse_from_env_free();
         args.bind = "127.0.0.1:0".into();
         args.database_url = database_url.into();
+        // Tests run the verifier themselves (a test that checks the schedule sets a cron).
+        args.verify_cron = "off".into();
         args
     }
 
@@ -165,6 +174,8 @@ impl ServeArgs {
             max_upload_bytes: 16 * 1024 * 1024,
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
+            verify_cron: "0 0 */2 * * *".into(),
+            verify_online_minutes: 15,
         }
     }
 }
@@ -191,6 +202,8 @@ impl fmt::Debug for ServeArgs {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("verify_cron", &self.verify_cron)
+            .field("verify_online_minutes", &self.verify_online_minutes)
             .finish()
     }
 }

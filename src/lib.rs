@@ -12,6 +12,7 @@ pub mod http;
 pub mod pull;
 pub mod push;
 pub mod queue;
+pub mod scheduler;
 pub mod sim;
 pub mod store;
 pub mod sync;

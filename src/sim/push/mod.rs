@@ -15,6 +15,7 @@ use serde::Serialize;
 
 pub use client::SimPushDevice;
 pub use device::{run_device, DeviceReport};
+pub use firmware::Faults;
 pub use punches::PunchGenerator;
 
 /// Arguments of `ironclock sim push`.

@@ -607,29 +607,39 @@ impl SyncStore for PgStore {
         devices: &[i64],
         cutoff: DateTime<Utc>,
     ) -> StoreResult<Vec<(i64, usize)>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "with q as (
-                 select device_id, max(sent_at) as asked from device_commands
-                 where device_id = any($1) and kind = 'user_query' and pin is null and state = 'acked'
-                   and acked_at <= $2
-                 group by device_id
-             ), missing as (
-                 update device_user_sync_status r set sync_status = 'pending', want_name = null, last_command_id = null,
-                        command_state = null, error_message = 'not on the device when it was read back',
-                        updated_at = now()
-                 from q
-                 where r.device_id = q.device_id and r.desired = 'present' and r.sync_status in ('sent', 'synced')
-                   and coalesce(r.last_sync_attempt, '-infinity') < q.asked
-                   and coalesce(r.verified_at, '-infinity') < q.asked
-                 returning r.device_id
-             )
-             select device_id, count(*) from missing group by device_id",
-        )
-        .bind(devices)
-        .bind(cutoff)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(d, n)| (d, n as usize)).collect())
+        // Full read-backs cover every row of the device, per-PIN ones their PIN: two hash joins
+        // (an OR in one join would make PostgreSQL compare every row with every query).
+        let mut counts: HashMap<i64, usize> = HashMap::new();
+        for per_pin in [false, true] {
+            let (pin_filter, join) =
+                if per_pin { ("pin is not null", "and q.pin = r.device_pin") } else { ("pin is null", "") };
+            let sql = format!(
+                "with q as (
+                     select device_id, pin, max(sent_at) as asked from device_commands
+                     where device_id = any($1) and kind = 'user_query' and {pin_filter} and state = 'acked'
+                       and acked_at <= $2
+                     group by device_id, pin
+                 ), missing as (
+                     update device_user_sync_status r set sync_status = 'pending', want_name = null,
+                            last_command_id = null, command_state = null,
+                            error_message = 'not on the device when it was read back', updated_at = now()
+                     from q
+                     where r.device_id = q.device_id {join} and r.desired = 'present'
+                       and r.sync_status in ('sent', 'synced')
+                       and coalesce(r.last_sync_attempt, '-infinity') < q.asked
+                       and coalesce(r.verified_at, '-infinity') < q.asked
+                     returning r.device_id
+                 )
+                 select device_id, count(*) from missing group by device_id"
+            );
+            let rows: Vec<(i64, i64)> = sqlx::query_as(&sql).bind(devices).bind(cutoff).fetch_all(&self.pool).await?;
+            for (d, n) in rows {
+                *counts.entry(d).or_default() += n as usize;
+            }
+        }
+        let mut out: Vec<(i64, usize)> = counts.into_iter().collect();
+        out.sort_unstable();
+        Ok(out)
     }
 
     async fn reset_confirmed(&self, device: DeviceId, reason: &str) -> StoreResult<usize> {

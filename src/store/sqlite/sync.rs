@@ -543,34 +543,38 @@ impl SyncStore for SqliteStore {
         cutoff: DateTime<Utc>,
     ) -> StoreResult<Vec<(i64, usize)>> {
         let _w = self.writer.lock().await;
-        let asked: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
-            "select device_id, max(sent_at) from device_commands
-             where device_id in (select value from json_each(?1)) and kind = 'user_query' and pin is null
+        let asked: Vec<(i64, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+            "select device_id, pin, max(sent_at) from device_commands
+             where device_id in (select value from json_each(?1)) and kind = 'user_query'
                and state = 'acked' and acked_at <= ?2
-             group by device_id",
+             group by device_id, pin",
         )
         .bind(json_ids(devices))
         .bind(cutoff)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for (device, at) in asked {
+        let mut counts: HashMap<i64, usize> = HashMap::new();
+        for (device, pin, at) in asked {
             let done = sqlx::query(
                 "update device_user_sync_status set sync_status = 'pending', want_name = null, last_command_id = null,
                         command_state = null, error_message = 'not on the device when it was read back',
-                        updated_at = ?3
-                 where device_id = ?1 and desired = 'present' and sync_status in ('sent', 'synced')
+                        updated_at = ?4
+                 where device_id = ?1 and (?3 is null or device_pin = ?3) and desired = 'present'
+                   and sync_status in ('sent', 'synced')
                    and coalesce(last_sync_attempt, '') < ?2 and coalesce(verified_at, '') < ?2",
             )
             .bind(device)
             .bind(at)
+            .bind(&pin)
             .bind(Utc::now())
             .execute(&self.pool)
             .await?;
             if done.rows_affected() > 0 {
-                out.push((device, done.rows_affected() as usize));
+                *counts.entry(device).or_default() += done.rows_affected() as usize;
             }
         }
+        let mut out: Vec<(i64, usize)> = counts.into_iter().collect();
+        out.sort_unstable();
         Ok(out)
     }
 
