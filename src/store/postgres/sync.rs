@@ -23,9 +23,10 @@ use crate::sync::status::{judge, refresh, Evidence, RowWithCommand};
 /// with the same name and card) are filtered out in SQL, so a steady-state pass reads almost nothing.
 async fn load_targets(conn: &mut PgConnection, scope: &SyncScope, mode: SyncMode) -> StoreResult<Vec<SyncTarget>> {
     let steady_filter = if mode == SyncMode::Verify {
-        "and not (s.live and r.desired = 'present' and r.sync_status in ('synced', 'sent')
-                  and r.want_name = s.full_name and r.want_card is not distinct from s.rfid_card_id)
-         and not (not s.live and r.desired = 'absent' and r.sync_status = 'deleted')"
+        // A pair without a row (`r` all NULL) must stay: `not (NULL)` would drop it.
+        "and (r.student_id is null or not (s.live and r.desired = 'present' and r.sync_status in ('synced', 'sent')
+                  and coalesce(r.want_name = s.full_name, false) and r.want_card is not distinct from s.rfid_card_id))
+         and (r.student_id is null or not (not s.live and r.desired = 'absent' and r.sync_status = 'deleted'))"
     } else {
         ""
     };

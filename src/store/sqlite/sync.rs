@@ -29,9 +29,10 @@ fn json_strs(items: &[String]) -> String {
 
 async fn load_targets(conn: &mut SqliteConnection, scope: &SyncScope, mode: SyncMode) -> StoreResult<Vec<SyncTarget>> {
     let steady_filter = if mode == SyncMode::Verify {
-        "and not (s.live and r.desired = 'present' and r.sync_status in ('synced', 'sent')
-                  and r.want_name = s.full_name and r.want_card is s.rfid_card_id)
-         and not (not s.live and r.desired = 'absent' and r.sync_status = 'deleted')"
+        // A pair without a row (`r` all NULL) must stay: `not (NULL)` would drop it.
+        "and (r.student_id is null or not (s.live and r.desired = 'present' and r.sync_status in ('synced', 'sent')
+                  and coalesce(r.want_name = s.full_name, false) and r.want_card is s.rfid_card_id))
+         and (r.student_id is null or not (not s.live and r.desired = 'absent' and r.sync_status = 'deleted'))"
     } else {
         ""
     };
