@@ -38,6 +38,10 @@ impl From<SyncError> for ApiError {
             SyncError::Queue(QueueError::NotApproved(serial)) => {
                 ApiError::Conflict(field("device", format!("device {serial} is not approved yet")))
             }
+            SyncError::Queue(QueueError::Unsupported { verb, code, .. }) => ApiError::Conflict(field(
+                "device",
+                format!("the device does not support {verb} (it answered {code}); students cannot be written to it"),
+            )),
             SyncError::Queue(e) => ApiError::Internal(format!("queueing sync commands: {e}")),
         }
     }
