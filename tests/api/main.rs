@@ -14,6 +14,7 @@ mod devices;
 mod openapi;
 mod schools;
 mod students;
+mod sync;
 mod tenancy;
 
 pub use support::api::{call, call_raw, column, fixture, login, make_admin, Fixture, Reply, PASSWORD};

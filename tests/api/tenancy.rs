@@ -32,6 +32,9 @@ struct Rows {
     spare_device: i64,
     /// A queued command of `device`.
     command: i64,
+    /// Two open sync alerts of `device` (one to confirm, one to dismiss).
+    alert: i64,
+    spare_alert: i64,
 }
 
 async fn device(app: &TestApp, serial: &str, school: i64, area: Option<i64>) -> i64 {
@@ -87,6 +90,10 @@ async fn rows(app: &TestApp, school: i64, tag: &str) -> Rows {
         .await
         .unwrap();
     store.finish_job(job, JobStatus::Succeeded, &json!({"synced_devices": 1}), None).await.unwrap();
+    let alert = |kind: &'static str| async move {
+        store.create_alert(school, device_id, kind, &format!("{kind} of {tag}"), &json!({})).await.unwrap()
+    };
+    let (alert, spare_alert) = (alert("delete_cap").await, alert("delete_cap").await);
     Rows {
         school,
         area,
@@ -101,6 +108,8 @@ async fn rows(app: &TestApp, school: i64, tag: &str) -> Rows {
         spare_student,
         spare_device,
         command,
+        alert,
+        spare_alert,
     }
 }
 
@@ -339,6 +348,47 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 },
             ]
         }
+        "/api/v1/devices/{id}/sync-students"
+        | "/api/v1/device/{id}/sync-students"
+        | "/api/v1/devices/{id}/sync-status"
+        | "/api/v1/device/{id}/sync-status" => {
+            vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)]
+        }
+        "/api/v1/devices/{id}/students/{student_id}/retry" | "/api/v1/device/{id}/students/{student_id}/retry" => {
+            let at = |device: i64, student: i64| with_id(route, device).replace("{student_id}", &student.to_string());
+            vec![
+                Case {
+                    attack: req(m, at(other.device, other.student), Body::None),
+                    expect: Expect::NotFound,
+                    control: None,
+                },
+                // Own device, another school's student.
+                Case {
+                    attack: req(m, at(own.device, other.student), Body::None),
+                    expect: Expect::NotFound,
+                    control: Some(req(m, at(own.device, own.student), Body::None)),
+                },
+            ]
+        }
+        "/api/v1/sync/summary" | "/api/v1/sync/verify" => vec![
+            Case {
+                attack: req(m, p.into(), Body::None),
+                expect: Expect::Without(vec![
+                    "TENB000".into(),
+                    format!("\"school_id\":{}", other.school),
+                    format!("\"device_id\":{}", other.device),
+                ]),
+                control: None,
+            },
+            Case {
+                attack: req(m, format!("{p}?school_id={}", other.school), Body::None),
+                expect: Expect::NotFound,
+                control: Some(req(m, format!("{p}?school_id={}", own.school), Body::None)),
+            },
+        ],
+        "/api/v1/sync/alerts" => list("school_id", own.school, true),
+        "/api/v1/sync/alerts/{id}/confirm" => vec![nf(other.alert, Some(own.alert), Body::None)],
+        "/api/v1/sync/alerts/{id}/dismiss" => vec![nf(other.alert, Some(own.spare_alert), Body::None)],
         "/api/v1/devices/{id}/block" | "/api/v1/device/{id}/block" => {
             vec![nf(other.device, Some(own.spare_device), Body::None), nf(pending, None, Body::None)]
         }
@@ -497,6 +547,8 @@ async fn snapshot(app: &TestApp, root: &str, school: i64) -> Vec<String> {
         format!("/api/v1/devices?school_id={school}"),
         "/api/v1/devices?status=pending".to_string(),
         "/api/v1/attendance?per_page=500".to_string(),
+        format!("/api/v1/sync/alerts?school_id={school}&open=false"),
+        format!("/api/v1/sync/summary?school_id={school}"),
     ] {
         let reply = call(app, Method::GET, &path, Some(root), None).await;
         assert_eq!(reply.status, 200, "{}: {path}", app.backend);

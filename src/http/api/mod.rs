@@ -27,6 +27,8 @@ pub mod state;
 pub mod student_csv;
 pub mod student_service;
 mod students;
+mod sync;
+mod sync_school;
 mod validate;
 
 pub use error::ApiError;

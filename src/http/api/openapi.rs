@@ -10,7 +10,8 @@ use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admins, areas, attendance, audit, classes, commands, devices, jobs, schools, sections, sessions, students,
+    admins, areas, attendance, audit, classes, commands, devices, jobs, schools, sections, sessions, students, sync,
+    sync_school,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +29,8 @@ use super::{
         students::import, students::export,
         devices::list, devices::create, devices::get, devices::update, devices::delete, devices::approve, devices::block,
         commands::list, commands::create, commands::cancel, commands::retry,
+        sync::sync_students, sync::sync_status, sync::retry_student,
+        sync_school::summary, sync_school::verify, sync_school::alerts, sync_school::confirm, sync_school::dismiss,
         attendance::list, attendance::export, attendance::daily,
         jobs::list, jobs::get,
         admins::list, admins::create, admins::get, admins::update, admins::delete,
@@ -37,7 +40,9 @@ use super::{
         crate::store::admin::RowError)),
     modifiers(&BearerAuth, &OperationIds, &SingularDeviceRoutes),
     tags((name = "auth", description = "Login, tokens, first-run setup"),
-         (name = "devices", description = "Also answered under /api/v1/device/{id}/… (singular)"))
+         (name = "devices", description = "Also answered under /api/v1/device/{id}/… (singular)"),
+         (name = "sync", description = "Student sync: every push device of a school holds exactly its active students \
+            (the device routes are also answered under /api/v1/device/{id}/…)"))
 )]
 struct ApiDoc;
 

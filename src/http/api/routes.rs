@@ -8,6 +8,7 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 use super::error::ApiError;
 use super::{
     admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, schools, sections, sessions, students,
+    sync, sync_school,
 };
 
 /// Prefix of every admin API path.
@@ -127,7 +128,16 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/commands"), Admin, commands::create);
         t.add(post.clone(), &format!("{base}/{{id}}/commands/{{command_id}}/cancel"), Admin, commands::cancel);
         t.add(post.clone(), &format!("{base}/{{id}}/commands/{{command_id}}/retry"), Admin, commands::retry);
+        t.add(post.clone(), &format!("{base}/{{id}}/sync-students"), Admin, sync::sync_students);
+        t.add(get.clone(), &format!("{base}/{{id}}/sync-status"), Admin, sync::sync_status);
+        t.add(post.clone(), &format!("{base}/{{id}}/students/{{student_id}}/retry"), Admin, sync::retry_student);
     }
+
+    t.add(get.clone(), "/sync/summary", Admin, sync_school::summary);
+    t.add(post.clone(), "/sync/verify", Admin, sync_school::verify);
+    t.add(get.clone(), "/sync/alerts", Admin, sync_school::alerts);
+    t.add(post.clone(), "/sync/alerts/{id}/confirm", Admin, sync_school::confirm);
+    t.add(post.clone(), "/sync/alerts/{id}/dismiss", Admin, sync_school::dismiss);
 
     t.add(get.clone(), "/attendance", Admin, attendance::list);
     t.add(get.clone(), "/attendance/export", Admin, attendance::export);

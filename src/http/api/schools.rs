@@ -44,6 +44,12 @@ pub struct UpdateSchool {
     pub timezone: Option<String>,
     /// Raising it moves the PIN counter up; lowering it never reuses PINs.
     pub pin_start: Option<i64>,
+    /// Quiet hours in the school's local time, e.g. `07:00-08:30,14:30-15:30` (a window may
+    /// cross midnight); `""` clears them. Bulk sync work waits until a window ends.
+    pub quiet_hours: Option<String>,
+    /// What the verifier does with users on a device that are no student of the school:
+    /// `report` (default) or `delete`.
+    pub unknown_user_policy: Option<String>,
 }
 
 /// List schools (a school admin sees their own only).
@@ -94,10 +100,11 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
     Ok(ok("school", school.ok_or_else(|| ApiError::NotFound("school not found".into()))?))
 }
 
-/// Change a school's name, time zone or first automatic PIN.
+/// Change a school's name, time zone, first automatic PIN or sync policy (quiet hours, unknown users).
 #[utoipa::path(patch, path = "/api/v1/schools/{id}", tag = "schools", params(("id" = i64, Path, description = "School id")),
     request_body = UpdateSchool, security(("bearer" = [])),
     responses((status = 200, description = "The school", body = Envelope<SchoolRecord>),
+              (status = 400, description = "Bad quiet_hours or unknown_user_policy", body = ErrorEnvelope),
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn update(
@@ -111,6 +118,8 @@ pub async fn update(
         name: body.name.as_deref().map(|n| validate::name("name", n, 200)).transpose()?,
         timezone: body.timezone.as_deref().map(|tz| validate::timezone("timezone", tz)).transpose()?,
         pin_start: body.pin_start.map(validate::pin_start).transpose()?,
+        quiet_hours: body.quiet_hours.as_deref().map(quiet_hours).transpose()?,
+        unknown_user_policy: body.unknown_user_policy.as_deref().map(unknown_user_policy).transpose()?,
     };
     let school = ctx.store.update_school(caller.scope(), id.0, &patch).await?;
     if patch.timezone.is_some() {
@@ -137,6 +146,23 @@ pub async fn delete(
         ctx.devices.invalidate(&serial);
     }
     Ok(ok("school deleted", school))
+}
+
+/// Quiet hours in their canonical form (`07:00-08:30,14:30-15:30`); a bad window is a 400 naming it.
+fn quiet_hours(raw: &str) -> Result<String, ApiError> {
+    let windows = crate::sync::quiet::parse(raw).map_err(|e| ApiError::parameter("quiet_hours", e))?;
+    Ok(windows
+        .iter()
+        .map(|w| format!("{}-{}", w.start.format("%H:%M"), w.end.format("%H:%M")))
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+fn unknown_user_policy(raw: &str) -> Result<String, ApiError> {
+    match raw.trim() {
+        policy @ ("report" | "delete") => Ok(policy.to_string()),
+        _ => Err(ApiError::parameter("unknown_user_policy", "must be report or delete")),
+    }
 }
 
 async fn school_device_serials(ctx: &AppContext, school_id: i64) -> Result<Vec<String>, ApiError> {

@@ -19,6 +19,11 @@ pub struct SchoolRecord {
     pub pin_start: i64,
     /// The next automatic PIN (only ever grows: PINs are never reused).
     pub next_pin: i64,
+    /// Quiet hours in the school's local time (`07:00-08:30,14:30-15:30`; empty = none): bulk
+    /// sync work waits until they end.
+    pub quiet_hours: String,
+    /// Users found on a device that are no student of the school: `report` or `delete`.
+    pub unknown_user_policy: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -35,6 +40,10 @@ pub struct SchoolPatch {
     pub name: Option<String>,
     pub timezone: Option<String>,
     pub pin_start: Option<i64>,
+    /// Validated by the caller (`sync::quiet::parse`); `Some("")` clears them.
+    pub quiet_hours: Option<String>,
+    /// `report` or `delete` (the table refuses anything else).
+    pub unknown_user_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

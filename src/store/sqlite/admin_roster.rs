@@ -11,7 +11,7 @@ use crate::store::admin::{
 };
 use crate::store::StoreResult;
 
-const SCHOOL_COLUMNS: &str = "id, name, timezone, pin_start, next_pin, created_at";
+const SCHOOL_COLUMNS: &str = "id, name, timezone, pin_start, next_pin, quiet_hours, unknown_user_policy, created_at";
 const SCHOOL_WHERE: &str = "where (?1 is null or id = ?1)
     and (?2 is null or lower(name) like lower(?2) escape '\\')";
 
@@ -100,7 +100,9 @@ impl RosterStore for SqliteStore {
         // Raising pin_start moves the counter up; lowering it never moves the counter down.
         let sql = format!(
             "update schools set name = coalesce(?3, name), timezone = coalesce(?4, timezone),
-                pin_start = coalesce(?5, pin_start), next_pin = max(next_pin, coalesce(?5, pin_start))
+                pin_start = coalesce(?5, pin_start), next_pin = max(next_pin, coalesce(?5, pin_start)),
+                quiet_hours = coalesce(?6, quiet_hours),
+                unknown_user_policy = coalesce(?7, unknown_user_policy)
              where id = ?1 and (?2 is null or id = ?2) returning {SCHOOL_COLUMNS}"
         );
         sqlx::query_as(&sql)
@@ -109,6 +111,8 @@ impl RosterStore for SqliteStore {
             .bind(&p.name)
             .bind(&p.timezone)
             .bind(p.pin_start)
+            .bind(&p.quiet_hours)
+            .bind(&p.unknown_user_policy)
             .fetch_optional(&self.pool)
             .await?
             .ok_or(AdminError::NotFound("school"))
