@@ -20,12 +20,19 @@ use crate::sync::plan::SyncMode;
 
 /// Queues the device side of a student change in the same transaction: USERINFO updates or
 /// deletes for every approved push device of the school, and their sync rows.
-async fn sync_students(conn: &mut PgConnection, school_id: i64, students: Vec<i64>) -> StoreResult<()> {
+/// `bulk` (CSV import) applies the per-device delete cap: an import that removes more students
+/// than the cap allows queues none of those deletes, and the verifier raises the alert an admin
+/// confirms (a broken roster file never wipes the gates).
+async fn sync_students(conn: &mut PgConnection, school_id: i64, students: Vec<i64>, bulk: bool) -> StoreResult<()> {
     if students.is_empty() {
         return Ok(());
     }
     let scope = SyncScope { school_id, device_ids: None, student_ids: Some(students) };
-    super::sync::reconcile_in(conn, &scope, SyncMode::StudentChanged, &ReconcileOptions::new("student change")).await?;
+    let opts = ReconcileOptions {
+        cap_deletes: bulk,
+        ..ReconcileOptions::new(if bulk { "student import" } else { "student change" })
+    };
+    super::sync::reconcile_in(conn, &scope, SyncMode::StudentChanged, &opts).await?;
     Ok(())
 }
 
@@ -283,7 +290,7 @@ impl StudentStore for PgStore {
             is_active: s.is_active,
         };
         let student = insert_student(&mut tx, s.school_id, &pin, &fields).await?;
-        sync_students(&mut tx, s.school_id, vec![student.id]).await?;
+        sync_students(&mut tx, s.school_id, vec![student.id], false).await?;
         tx.commit().await?;
         Ok(student)
     }
@@ -313,7 +320,7 @@ impl StudentStore for PgStore {
             check_card(&mut tx, school_id, card, Some(id)).await?;
         }
         let student = write_student(&mut tx, id, &fields).await?;
-        sync_students(&mut tx, school_id, vec![id]).await?;
+        sync_students(&mut tx, school_id, vec![id], false).await?;
         tx.commit().await?;
         Ok(student)
     }
@@ -331,7 +338,7 @@ impl StudentStore for PgStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AdminError::NotFound("student"))?;
-        sync_students(&mut tx, student.school_id, vec![student.id]).await?;
+        sync_students(&mut tx, student.school_id, vec![student.id], false).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(student)
@@ -367,7 +374,7 @@ impl StudentStore for PgStore {
             changed.push(insert_student(&mut tx, school_id, pin, fields).await?.id);
         }
         changed.extend(plan.release_cards.iter().copied());
-        sync_students(&mut tx, school_id, changed).await?;
+        sync_students(&mut tx, school_id, changed, true).await?;
         sqlx::query("update schools set next_pin = $2 where id = $1")
             .bind(school_id)
             .bind(plan.next_pin)
