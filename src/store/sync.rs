@@ -210,8 +210,18 @@ pub struct VerifyDevice {
     pub last_seen_at: Option<DateTime<Utc>>,
     /// `UserCount` from the device's last INFO / options upload.
     pub user_count: Option<i64>,
-    /// Students confirmed on the device (its `UserCount` should be at least this).
-    pub expected: i64,
+}
+
+/// What the verifier needs to know per device, read for all devices of a school at once.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct DeviceFacts {
+    pub device_id: i64,
+    /// The device answered `DATA QUERY USERINFO` with an unsupported code before.
+    pub readback_unsupported: bool,
+    /// A full read-back is queued or delivered and not answered yet.
+    pub readback_open: bool,
+    /// Users on the device that are no student of the school.
+    pub unknown_users: i64,
 }
 
 /// A school's sync policy.
@@ -272,6 +282,10 @@ pub trait SyncStore: Send + Sync {
     async fn sync_progress(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<SyncProgress>;
     async fn school_sync_summary(&self, school_id: i64) -> StoreResult<Vec<DeviceSyncSummary>>;
     async fn unknown_device_users(&self, device: DeviceId, limit: i64) -> StoreResult<(i64, Vec<UnknownDeviceUser>)>;
+    /// Facts of many devices in a few statements (not one per device).
+    async fn verify_facts(&self, school_id: i64, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>>;
+    /// Students confirmed on the device (`synced`).
+    async fn count_confirmed(&self, device: DeviceId) -> StoreResult<i64>;
     /// Schools with approved push devices.
     async fn sync_schools(&self) -> StoreResult<Vec<SchoolSyncPolicy>>;
     async fn school_policy(&self, school_id: i64) -> StoreResult<Option<SchoolSyncPolicy>>;

@@ -16,11 +16,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::plan::SyncMode;
-use super::{open_queries, quiet, readback, SyncError, QUERY_VERB};
+use super::{quiet, SyncError};
 use crate::app::AppContext;
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, NewCommand};
 use crate::push::command::Command;
-use crate::queue::{EnqueueOptions, Planned};
 use crate::store::admin::JobStatus;
 use crate::store::sync::{ReconcileOptions, SyncScope};
 
@@ -68,7 +67,8 @@ pub struct DeviceFindings {
     /// Deletes refused by the safety cap (an alert is open).
     pub deletes_capped: usize,
     pub alert_id: Option<i64>,
-    /// `UserCount` the device last reported, and the students confirmed on it.
+    /// `UserCount` the device last reported, and (for firmware that cannot be read back, where
+    /// the count is the evidence) the students confirmed on it.
     pub user_count: Option<i64>,
     pub confirmed: i64,
     /// Users on the device that are no student of the school (reported, deleted only by policy).
@@ -155,7 +155,6 @@ async fn verify_school(
             device_id: d.id,
             serial_number: d.serial_number.clone(),
             user_count: d.user_count,
-            confirmed: d.expected,
             ..Default::default()
         })
         .collect();
@@ -168,18 +167,18 @@ async fn verify_school(
             f.not_on_device = n;
         }
     }
-    let mut unsupported = Vec::new();
-    for d in &devices {
-        let caps = ctx.store.capabilities(DeviceId(d.id)).await?;
-        let no_readback = caps.iter().any(|c| !c.supported && c.capability == QUERY_VERB);
-        if no_readback {
-            unsupported.push(d.id);
-            if d.user_count.is_some_and(|count| count < d.expected) {
-                let n =
-                    ctx.store.reset_confirmed(DeviceId(d.id), "the device reports fewer users than confirmed").await?;
-                tracing::warn!(serial = %d.serial_number, count = ?d.user_count, confirmed = d.expected, reset = n,
-                    "user count below the confirmed students; re-sending them");
-            }
+    let facts = ctx.store.verify_facts(school, &ids).await?;
+    let fact = |id: i64| facts.iter().find(|f| f.device_id == id).cloned().unwrap_or_default();
+    for (d, f) in devices.iter().zip(findings.iter_mut()) {
+        if !fact(d.id).readback_unsupported {
+            continue;
+        }
+        // No read-back on this firmware: its user count is the only evidence beyond acks.
+        f.confirmed = ctx.store.count_confirmed(DeviceId(d.id)).await?;
+        if d.user_count.is_some_and(|count| count < f.confirmed) {
+            let n = ctx.store.reset_confirmed(DeviceId(d.id), "the device reports fewer users than confirmed").await?;
+            tracing::warn!(serial = %d.serial_number, count = ?d.user_count, confirmed = f.confirmed, reset = n,
+                "user count below the confirmed students; re-sending them");
         }
     }
     let reconcile = ReconcileOptions {
@@ -202,42 +201,48 @@ async fn verify_school(
             f.alert_id = Some(raise_cap_alert(ctx, school, f).await?);
         }
     }
-    for (d, f) in devices.iter().zip(findings.iter_mut()) {
-        let device = ctx.store.get_device(DeviceId(d.id)).await?;
-        let Some(device) = device else { continue };
-        let (unknown, users) = ctx.store.unknown_device_users(device.id, 1000).await?;
-        f.unknown_users = unknown;
-        if delete_unknown && unknown > 0 && f.deletes_capped == 0 {
-            let cap = super::plan::delete_cap(d.expected as usize);
-            let deletes: Vec<Planned> = users
-                .into_iter()
-                .take(cap)
-                .map(|u| Planned {
-                    command: Command::UserDelete { pin: u.pin },
-                    options: EnqueueOptions {
-                        created_by: Some("verifier: unknown user (school policy)".into()),
-                        ..Default::default()
-                    },
-                    after: None,
-                })
-                .collect();
-            f.extra += deletes.len();
-            ctx.queue.enqueue_all(&device, deletes).await?;
+    // Read-backs, counters and (by policy) deletes of unknown users: one transaction for all.
+    let mut commands: Vec<NewCommand> = Vec::new();
+    let command = |device: i64, c: Command, by: &str| NewCommand {
+        device_id: DeviceId(device),
+        kind: c.kind().to_string(),
+        verb: c.verb().to_string(),
+        payload: c.render().unwrap_or_default(),
+        ends_batch: false,
+        max_attempts: reconcile.max_attempts,
+        student_id: None,
+        pin: c.pin().map(str::to_string),
+        depends_on_index: None,
+        depends_on: None,
+        created_by: Some(by.to_string()),
+    };
+    for f in findings.iter_mut() {
+        let facts = fact(f.device_id);
+        f.unknown_users = facts.unknown_users;
+        if delete_unknown && facts.unknown_users > 0 && f.deletes_capped == 0 {
+            let (_, users) = ctx.store.unknown_device_users(DeviceId(f.device_id), 50).await?;
+            f.extra += users.len();
+            for u in users {
+                let delete = Command::UserDelete { pin: u.pin };
+                commands.push(command(f.device_id, delete, "verifier: unknown user (school policy)"));
+            }
         }
-        if unsupported.contains(&d.id) {
-            ctx.store.confirm_by_ack(device.id, opts.now).await?;
+        if facts.readback_unsupported {
+            ctx.store.confirm_by_ack(DeviceId(f.device_id), opts.now).await?;
             f.read_back = "unsupported".into();
-            continue;
-        }
-        if open_queries(ctx, device.id).await?.iter().any(|q| q.pin.is_none()) {
+        } else if facts.readback_open {
             f.read_back = "in flight".into();
-            continue;
+        } else {
+            commands.push(command(f.device_id, Command::UserQuery { pin: None }, "verifier read-back"));
+            commands.push(command(f.device_id, Command::Info, "verifier"));
+            f.read_back = "queued".into();
         }
-        let mut info = readback(None, None);
-        info.command = Command::Info;
-        info.options.created_by = Some("verifier".into());
-        ctx.queue.enqueue_all(&device, vec![readback(None, None), info]).await?;
-        f.read_back = "queued".into();
+    }
+    if !commands.is_empty() {
+        ctx.store.enqueue_commands(&commands).await?;
+        let mut woken: Vec<i64> = commands.iter().map(|c| c.device_id.0).collect();
+        woken.dedup();
+        woken.into_iter().for_each(|d| ctx.queue.wake(DeviceId(d)));
     }
     Ok(SchoolFindings { school_id: school, deferred_until: None, devices: findings })
 }
@@ -252,7 +257,8 @@ async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> R
          Check the roster; confirm the alert to delete them, or dismiss it.",
         f.deletes_capped, f.serial_number
     );
-    let detail = serde_json::json!({ "deletes": f.deletes_capped, "confirmed_on_device": f.confirmed });
+    let confirmed = ctx.store.count_confirmed(DeviceId(f.device_id)).await?;
+    let detail = serde_json::json!({ "deletes": f.deletes_capped, "confirmed_on_device": confirmed });
     tracing::warn!(serial = %f.serial_number, deletes = f.deletes_capped, "delete cap reached: alert raised");
     Ok(ctx.store.create_alert(school, f.device_id, "delete_cap", &message, &detail).await?)
 }

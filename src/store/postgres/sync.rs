@@ -11,7 +11,7 @@ use super::commands::COMMANDS_CHANNEL;
 use super::PgStore;
 use crate::domain::DeviceId;
 use crate::store::sync::{
-    summarise, DeviceSyncSummary, JobLock, ObserveReport, ObservedUser, ReconcileOptions, ReconcileReport,
+    summarise, DeviceFacts, DeviceSyncSummary, JobLock, ObserveReport, ObservedUser, ReconcileOptions, ReconcileReport,
     SchoolSyncPolicy, StudentSyncRow, SyncAlert, SyncProgress, SyncScope, SyncStatusFilter, SyncStatusPage, SyncStore,
     SyncSummary, UnknownDeviceUser, VerifyDevice,
 };
@@ -775,9 +775,7 @@ impl SyncStore for PgStore {
     async fn online_devices(&self, school_id: i64, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>> {
         Ok(sqlx::query_as(
             "select d.id, d.serial_number, d.last_seen_at,
-                    case when d.options->>'UserCount' ~ '^[0-9]{1,9}$' then (d.options->>'UserCount')::bigint end as user_count,
-                    (select count(*) from device_user_sync_status r where r.device_id = d.id and r.desired = 'present'
-                        and r.sync_status = 'synced') as expected
+                    case when d.options->>'UserCount' ~ '^[0-9]{1,9}$' then (d.options->>'UserCount')::bigint end as user_count
              from devices d
              where d.school_id = $1 and d.approval = 'approved' and d.mode = 'push' and d.last_seen_at >= $2
              order by d.id",
@@ -785,6 +783,47 @@ impl SyncStore for PgStore {
         .bind(school_id)
         .bind(seen_after)
         .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn verify_facts(&self, school_id: i64, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>> {
+        let mut facts: Vec<DeviceFacts> = sqlx::query_as(
+            "select d.id as device_id,
+                    exists (select 1 from device_capabilities c where c.device_id = d.id
+                            and c.capability = 'DATA QUERY USERINFO' and not c.supported) as readback_unsupported,
+                    exists (select 1 from device_commands q where q.device_id = d.id and q.state in ('queued', 'sent')
+                            and q.kind = 'user_query' and q.pin is null) as readback_open,
+                    0::bigint as unknown_users
+             from devices d where d.id = any($1) order by d.id",
+        )
+        .bind(devices)
+        .fetch_all(&self.pool)
+        .await?;
+        // One anti-join for every device's users (hashing the school's PINs once).
+        let unknown: Vec<(i64, i64)> = sqlx::query_as(
+            "select u.device_id, count(*) from device_users u
+             left join students s on s.school_id = $1 and s.pin = u.pin
+             where u.device_id = any($2) and s.id is null group by u.device_id",
+        )
+        .bind(school_id)
+        .bind(devices)
+        .fetch_all(&self.pool)
+        .await?;
+        for (device, n) in unknown {
+            if let Some(f) = facts.iter_mut().find(|f| f.device_id == device) {
+                f.unknown_users = n;
+            }
+        }
+        Ok(facts)
+    }
+
+    async fn count_confirmed(&self, device: DeviceId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from device_user_sync_status where device_id = $1 and desired = 'present'
+               and sync_status = 'synced'",
+        )
+        .bind(device.0)
+        .fetch_one(&self.pool)
         .await?)
     }
 

@@ -11,7 +11,7 @@ use sqlx::{Row, SqliteConnection};
 use super::SqliteStore;
 use crate::domain::DeviceId;
 use crate::store::sync::{
-    summarise, DeviceSyncSummary, JobLock, ObserveReport, ObservedUser, ReconcileOptions, ReconcileReport,
+    summarise, DeviceFacts, DeviceSyncSummary, JobLock, ObserveReport, ObservedUser, ReconcileOptions, ReconcileReport,
     SchoolSyncPolicy, StudentSyncRow, SyncAlert, SyncProgress, SyncScope, SyncStatusFilter, SyncStatusPage, SyncStore,
     SyncSummary, UnknownDeviceUser, VerifyDevice,
 };
@@ -712,9 +712,7 @@ impl SyncStore for SqliteStore {
         Ok(sqlx::query_as(
             "select d.id, d.serial_number, d.last_seen_at,
                     case when json_extract(d.options, '$.UserCount') glob '[0-9]*'
-                         then cast(json_extract(d.options, '$.UserCount') as integer) end as user_count,
-                    (select count(*) from device_user_sync_status r where r.device_id = d.id and r.desired = 'present'
-                        and r.sync_status = 'synced') as expected
+                         then cast(json_extract(d.options, '$.UserCount') as integer) end as user_count
              from devices d
              where d.school_id = ?1 and d.approval = 'approved' and d.mode = 'push' and d.last_seen_at >= ?2
              order by d.id",
@@ -722,6 +720,33 @@ impl SyncStore for SqliteStore {
         .bind(school_id)
         .bind(seen_after)
         .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn verify_facts(&self, school_id: i64, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>> {
+        Ok(sqlx::query_as(
+            "select d.id as device_id,
+                    exists (select 1 from device_capabilities c where c.device_id = d.id
+                            and c.capability = 'DATA QUERY USERINFO' and not c.supported) as readback_unsupported,
+                    exists (select 1 from device_commands q where q.device_id = d.id and q.state in ('queued', 'sent')
+                            and q.kind = 'user_query' and q.pin is null) as readback_open,
+                    (select count(*) from device_users u where u.device_id = d.id and not exists
+                        (select 1 from students s where s.school_id = ?1 and s.pin = u.pin)) as unknown_users
+             from devices d where d.id in (select value from json_each(?2)) order by d.id",
+        )
+        .bind(school_id)
+        .bind(json_ids(devices))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn count_confirmed(&self, device: DeviceId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from device_user_sync_status where device_id = ?1 and desired = 'present'
+               and sync_status = 'synced'",
+        )
+        .bind(device.0)
+        .fetch_one(&self.pool)
         .await?)
     }
 
