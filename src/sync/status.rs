@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::plan::{device_card, device_name, retry_backoff};
+use crate::store::sync::ObservedUser;
 
 /// A status row as the command-state refresh sees it.
 #[derive(Debug, Clone)]
@@ -92,6 +93,76 @@ pub fn judge(
     }
 }
 
+/// A student of the device's school whose PIN the device showed, with its row for the device.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KnownPin {
+    pub pin: String,
+    pub student_id: i64,
+    /// Live and active: should be on the device.
+    pub live: bool,
+    pub full_name: String,
+    pub rfid_card_id: Option<String>,
+    /// `present` / `absent`; `None` when ironclock never targeted this device for the student.
+    pub desired: Option<String>,
+    pub want_name: Option<String>,
+    pub want_card: Option<String>,
+    pub command_state: Option<String>,
+}
+
+/// What a batch of user records from the device means for the rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observation {
+    /// Rows confirmed (synced).
+    pub confirmed: Vec<i64>,
+    /// Rows to reset and re-send (includes `adopt_reset`).
+    pub drifted: Vec<i64>,
+    /// Students without a row that the device holds exactly as wanted: (student, pin, name, card).
+    pub adopt_confirmed: Vec<(i64, String, String, Option<String>)>,
+    /// Students without a row that the device holds differently, or should not hold.
+    pub adopt_reset: Vec<i64>,
+    /// PINs that are no student of the school.
+    pub unknown: usize,
+}
+
+/// Judges every user record (the first record of a PIN counts) against the known PINs.
+pub fn observe(known: &[KnownPin], users: &[ObservedUser]) -> Observation {
+    let mut out = Observation::default();
+    let mut seen = std::collections::HashSet::new();
+    for u in users {
+        if !seen.insert(u.pin.as_str()) {
+            continue;
+        }
+        let Some(k) = known.iter().find(|k| k.pin == u.pin) else {
+            out.unknown += 1;
+            continue;
+        };
+        let Some(desired) = k.desired.as_deref() else {
+            // Held but never queued by ironclock (enrolled by hand, or before ironclock).
+            let name = device_name(&k.full_name);
+            let card = device_card(k.rfid_card_id.as_deref());
+            let same = judge(true, Some(&name), card.as_deref(), false, &u.name, u.card.as_deref());
+            if k.live && same == Evidence::Confirms {
+                out.adopt_confirmed.push((k.student_id, u.pin.clone(), name, card));
+                out.confirmed.push(k.student_id);
+            } else {
+                out.adopt_reset.push(k.student_id);
+                out.drifted.push(k.student_id);
+            }
+            continue;
+        };
+        let in_flight = matches!(k.command_state.as_deref(), Some("queued" | "sent"));
+        let shown = (&u.name, u.card.as_deref());
+        match judge(desired == "present", k.want_name.as_deref(), k.want_card.as_deref(), in_flight, shown.0, shown.1) {
+            Evidence::Confirms => out.confirmed.push(k.student_id),
+            Evidence::Drift => out.drifted.push(k.student_id),
+            Evidence::Nothing => {}
+        }
+    }
+    out.drifted.sort_unstable();
+    out.drifted.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +201,47 @@ mod tests {
         assert_eq!(failed.error_message.as_deref(), Some("Return=-1002: not supported"));
         assert_eq!(failed.next_retry_at, Some(now() + chrono::Duration::minutes(20)));
         assert_eq!(refresh(&row(false, "deleting", "sent"), now()).status, "deleting");
+    }
+
+    fn known(pin: &str, desired: Option<&str>, want: Option<&str>) -> KnownPin {
+        KnownPin {
+            pin: pin.into(),
+            student_id: pin.parse().unwrap(),
+            live: desired != Some("absent"),
+            full_name: "Asha".into(),
+            rfid_card_id: None,
+            desired: desired.map(str::to_string),
+            want_name: want.map(str::to_string),
+            want_card: None,
+            command_state: Some("acked".into()),
+        }
+    }
+
+    fn user(pin: &str, name: &str) -> ObservedUser {
+        ObservedUser { pin: pin.into(), name: name.into(), card: None }
+    }
+
+    #[test]
+    fn a_read_back_confirms_adopts_flags_drift_and_counts_strangers() {
+        let rows = [
+            known("1", Some("present"), Some("Asha")),
+            known("2", Some("present"), Some("Asha")),
+            known("3", None, None),
+            known("4", Some("absent"), None),
+        ];
+        let users = [
+            user("1", "Asha"),
+            user("2", "Changed At Keypad"),
+            user("3", "Asha"),
+            user("4", "Gone"),
+            user("9", "Visitor"),
+            user("1", "dup"),
+        ];
+        let o = observe(&rows, &users);
+        assert_eq!(o.confirmed, vec![1, 3]);
+        assert_eq!(o.adopt_confirmed, vec![(3, "3".into(), "Asha".into(), None)]);
+        assert_eq!(o.drifted, vec![2, 4]);
+        assert_eq!(o.unknown, 1);
     }
 
     #[test]

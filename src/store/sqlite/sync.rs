@@ -2,7 +2,7 @@
 //! `json_each`); writes are one prepared statement per row inside one transaction, which is
 //! what SQLite is fast at (no network round trips).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use crate::store::sync::{
 };
 use crate::store::StoreResult;
 use crate::sync::plan::{self, delete_cap, CommandAction, PlannedSync, RecordedRow, SyncMode, SyncTarget};
-use crate::sync::status::{judge, refresh, Evidence, RowWithCommand};
+use crate::sync::status::{observe, refresh, KnownPin, Observation, RowWithCommand};
 
 fn json_ids(ids: &[i64]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
@@ -353,9 +353,9 @@ impl SyncStore for SqliteStore {
             return Ok(ObserveReport { unknown: users.len(), ..Default::default() });
         };
         let pins: Vec<String> = users.iter().map(|u| u.pin.clone()).collect();
-        let rows = sqlx::query(
-            "select s.pin, s.id, (s.deleted_at is null and s.is_active) as live, s.full_name, s.rfid_card_id,
-                    r.desired, r.want_name, r.want_card, c.state
+        let rows: Vec<KnownPin> = sqlx::query_as(
+            "select s.pin, s.id as student_id, (s.deleted_at is null and s.is_active) as live, s.full_name,
+                    s.rfid_card_id, r.desired, r.want_name, r.want_card, c.state as command_state
              from students s
              left join device_user_sync_status r on r.device_id = ?2 and r.student_id = s.id
              left join device_commands c on c.id = r.last_command_id
@@ -366,48 +366,9 @@ impl SyncStore for SqliteStore {
         .bind(json_strs(&pins))
         .fetch_all(&mut *tx)
         .await?;
-        let known: HashMap<String, &sqlx::sqlite::SqliteRow> =
-            rows.iter().map(|r| (r.get::<String, _>(0), r)).collect();
-        let mut report = ObserveReport::default();
-        let (mut confirmed, mut drifted, mut adopt_present, mut adopt_reset) = (vec![], vec![], vec![], vec![]);
-        let mut seen = HashSet::new();
-        for u in users {
-            if !seen.insert(u.pin.as_str()) {
-                continue;
-            }
-            let Some(r) = known.get(&u.pin) else {
-                report.unknown += 1;
-                continue;
-            };
-            let student: i64 = r.get(1);
-            let live: bool = r.get(2);
-            let desired: Option<String> = r.get(5);
-            let Some(desired) = desired else {
-                let name = plan::device_name(r.get::<&str, _>(3));
-                let card = plan::device_card(r.get::<Option<&str>, _>(4));
-                let same = judge(true, Some(&name), card.as_deref(), false, &u.name, u.card.as_deref());
-                if live && same == Evidence::Confirms {
-                    adopt_present.push((student, u.pin.clone(), name, card));
-                } else {
-                    adopt_reset.push(student);
-                }
-                continue;
-            };
-            let state: Option<String> = r.get(8);
-            let in_flight = matches!(state.as_deref(), Some("queued" | "sent"));
-            match judge(
-                desired == "present",
-                r.get::<Option<&str>, _>(6),
-                r.get::<Option<&str>, _>(7),
-                in_flight,
-                &u.name,
-                u.card.as_deref(),
-            ) {
-                Evidence::Confirms => confirmed.push(student),
-                Evidence::Drift => drifted.push(student),
-                Evidence::Nothing => {}
-            }
-        }
+        let Observation { confirmed, drifted, adopt_confirmed: adopt_present, adopt_reset, unknown } =
+            observe(&rows, users);
+        let mut report = ObserveReport { unknown, ..Default::default() };
         for (student, pin, name, card) in &adopt_present {
             sqlx::query(
                 "insert into device_user_sync_status (device_id, student_id, device_pin, desired, sync_status,
@@ -422,7 +383,6 @@ impl SyncStore for SqliteStore {
             .bind(opts.now)
             .execute(&mut *tx)
             .await?;
-            confirmed.push(*student);
         }
         if !adopt_reset.is_empty() {
             sqlx::query(
@@ -437,7 +397,6 @@ impl SyncStore for SqliteStore {
             .bind(opts.now)
             .execute(&mut *tx)
             .await?;
-            drifted.extend(adopt_reset.iter().copied());
         }
         if !confirmed.is_empty() {
             sqlx::query(
@@ -451,8 +410,6 @@ impl SyncStore for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        drifted.sort_unstable();
-        drifted.dedup();
         if !drifted.is_empty() {
             reset_rows(&mut tx, device.0, &drifted, "the device showed a different user record", opts.now).await?;
             let scope =
