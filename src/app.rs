@@ -105,6 +105,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_upload))
                 .route("/healthz", web::get().to(healthz))
                 .configure(crate::http::api::mount)
+                .configure(crate::http::dashboard::mount)
                 .default_service(web::to(device::dispatch))
         })
         .workers(workers)

@@ -1,4 +1,5 @@
 //! HTTP surfaces: device endpoints (`/iclock/*`), admin API, dashboard.
 
 pub mod api;
+pub mod dashboard;
 pub mod device;

@@ -22,7 +22,7 @@ mod params;
 mod routes;
 mod schools;
 mod sections;
-mod sessions;
+pub mod sessions;
 pub mod state;
 pub mod student_csv;
 pub mod student_service;

@@ -67,7 +67,7 @@ fn login_audit(action: &str, email: &str, user: Option<&AdminUser>, ip: Option<S
 }
 
 /// Issues an access token and a stored refresh token for `user`.
-async fn issue_pair(ctx: &AppContext, user: &AdminUser) -> Result<TokenPair, ApiError> {
+pub async fn issue_pair(ctx: &AppContext, user: &AdminUser) -> Result<TokenPair, ApiError> {
     let (access_token, expires_in) = ctx.api.keys.issue(user)?;
     let refresh_token = new_token();
     let expires_at = Utc::now() + ctx.api.keys.refresh_ttl;
@@ -85,8 +85,20 @@ pub async fn login(
     ctx: web::Data<AppContext>,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = client_ip(&req);
     let LoginRequest { email, password } = body.0;
+    let user = check_login(&ctx, &email, password, client_ip(&req)).await?;
+    let pair = issue_pair(&ctx, &user).await?;
+    Ok(ok("logged in", pair))
+}
+
+/// Checks an email and password (rate-limited; unknown, disabled and wrong answer the same);
+/// audits the attempt. Shared by the API and the dashboard's login form.
+pub async fn check_login(
+    ctx: &AppContext,
+    email: &str,
+    password: String,
+    ip: Option<String>,
+) -> Result<AdminUser, ApiError> {
     let email = email.trim().to_string();
     ctx.api.limiter.check(&email, ip.as_deref()).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let oversized = email.len() > 254 || password.chars().count() > MAX_PASSWORD_LEN;
@@ -108,9 +120,8 @@ pub async fn login(
     };
     ctx.api.limiter.record_success(&email);
     ctx.store.record_login(user.id, Utc::now()).await?;
-    let pair = issue_pair(&ctx, &user).await?;
     ctx.store.record_audit(&login_audit("auth.login", &user.email, Some(&user), ip)).await?;
-    Ok(ok("logged in", pair))
+    Ok(user)
 }
 
 /// Exchange a refresh token for a new token pair (the old refresh token stops working).
@@ -122,24 +133,23 @@ pub async fn refresh(
     ctx: web::Data<AppContext>,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let pair = rotate(&ctx, &body.0.refresh_token, client_ip(&req)).await?;
+    Ok(ok("token refreshed", pair))
+}
+
+/// Exchanges a refresh token for a new pair; a reused token revokes every session of its admin.
+/// Shared by the API and the dashboard's session cookie.
+pub async fn rotate(ctx: &AppContext, refresh_token: &str, ip: Option<String>) -> Result<TokenPair, ApiError> {
     let next = new_token();
     let now = Utc::now();
     let outcome = ctx
         .store
-        .rotate_refresh_token(
-            &hash_token(&body.0.refresh_token),
-            &hash_token(&next),
-            now + ctx.api.keys.refresh_ttl,
-            now,
-        )
+        .rotate_refresh_token(&hash_token(refresh_token), &hash_token(&next), now + ctx.api.keys.refresh_ttl, now)
         .await?;
     match outcome {
         RefreshOutcome::Rotated(user) => {
             let (access_token, expires_in) = ctx.api.keys.issue(&user)?;
-            Ok(ok(
-                "token refreshed",
-                TokenPair { access_token, refresh_token: next, expires_in, token_type: "Bearer".into() },
-            ))
+            Ok(TokenPair { access_token, refresh_token: next, expires_in, token_type: "Bearer".into() })
         }
         RefreshOutcome::Reused { admin_id } => {
             tracing::warn!(admin_id, "a used refresh token was presented again: every session of the admin is revoked");
@@ -148,7 +158,7 @@ pub async fn refresh(
                 action: "auth.refresh_reused".into(),
                 target_type: Some("admin_user".into()),
                 target_id: Some(admin_id),
-                ip: client_ip(&req),
+                ip,
                 ..Default::default()
             };
             ctx.store.record_audit(&audit).await?;

@@ -72,6 +72,21 @@ async fn resolve(ctx: &AppContext, token: &str, ip: Option<String>) -> Authentic
     }
 }
 
+/// The admin behind verified claims (the admin's current row: a disabled or deleted admin is
+/// refused at once). Used by the dashboard's session cookie.
+pub async fn caller_from_claims(
+    ctx: &AppContext,
+    claims: &super::keys::AccessClaims,
+    ip: Option<String>,
+) -> Result<Caller, String> {
+    let Some(id) = claims.admin_id() else { return Err("the session is invalid".into()) };
+    match ctx.store.get_admin(id).await {
+        Ok(Some(user)) if !user.disabled => Ok(Caller { user, ip }),
+        Ok(_) => Err("this account no longer exists or is disabled".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;

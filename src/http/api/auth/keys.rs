@@ -25,6 +25,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 const SECRET_SETTING: &str = "jwt_secret";
 const ISSUER: &str = "ironclock";
 const AUDIENCE: &str = "ironclock-admin-api";
+/// Dashboard sessions are signed for another audience: a session cookie is not an API token.
+const SESSION_AUDIENCE: &str = "ironclock-dashboard";
 
 /// What an access token says. The admin's current role and school are re-read from the
 /// database on every request, so a demoted or disabled admin loses access at once.
@@ -101,12 +103,30 @@ impl AuthKeys {
 
     /// A signed access token for `user` and its lifetime in seconds.
     pub fn issue(&self, user: &AdminUser) -> Result<(String, u64), ApiError> {
+        self.sign(user, self.access_ttl.as_secs(), AUDIENCE)
+    }
+
+    /// Checks signature, algorithm (HS256 only), issuer, audience and expiry.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        self.check(token, AUDIENCE)
+    }
+
+    /// A dashboard session token (the cookie), valid for `ttl_secs`.
+    pub fn issue_session(&self, user: &AdminUser, ttl_secs: u64) -> Result<(String, u64), ApiError> {
+        self.sign(user, ttl_secs, SESSION_AUDIENCE)
+    }
+
+    /// Checks a dashboard session token.
+    pub fn verify_session(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        self.check(token, SESSION_AUDIENCE)
+    }
+
+    fn sign(&self, user: &AdminUser, ttl: u64, audience: &str) -> Result<(String, u64), ApiError> {
         let now = chrono::Utc::now().timestamp();
-        let ttl = self.access_ttl.as_secs();
         let claims = AccessClaims {
             sub: user.id.to_string(),
             iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
+            aud: audience.into(),
             iat: now,
             exp: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
             role: user.role.as_str().into(),
@@ -117,11 +137,10 @@ impl AuthKeys {
         Ok((token, ttl))
     }
 
-    /// Checks signature, algorithm (HS256 only), issuer, audience and expiry.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+    fn check(&self, token: &str, audience: &str) -> Result<AccessClaims, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
         decode::<AccessClaims>(token, &self.decoding, &validation)

@@ -1,0 +1,97 @@
+//! `/login` and `/logout`: the same credentials check as the API (rate limit, audit, equal
+//! answers for unknown and wrong), then a session cookie.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::page::PageError;
+use super::session::{self, Session};
+use crate::app::AppContext;
+use crate::http::api::auth::caller::client_ip;
+use crate::http::api::error::ApiError;
+use crate::http::api::sessions::check_login;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+/// Only local paths: `next` never sends the admin to another site.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/").to_string()
+}
+
+fn login_page(req: &HttpRequest, status: u16, email: &str, next: &str, error: Option<String>) -> HttpResponse {
+    let (csrf, cookie) = super::csrf::token(req);
+    let page = LoginPage { csrf, next: next.to_string(), email: email.to_string(), error };
+    let mut res = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default());
+    res.content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(c) = cookie {
+        res.cookie(c);
+    }
+    res.body(page.render().unwrap_or_default())
+}
+
+pub async fn form(req: HttpRequest, query: web::Query<NextQuery>) -> HttpResponse {
+    login_page(&req, 200, "", &safe_next(query.next.as_deref()), None)
+}
+
+pub async fn submit(req: HttpRequest, ctx: web::Data<AppContext>, form: web::Form<LoginForm>) -> HttpResponse {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref());
+    if !super::csrf::valid(&req, &form.csrf) {
+        return login_page(&req, 403, &form.email, &next, Some("The form expired; please try again.".into()));
+    }
+    match check_login(&ctx, &form.email, form.password, client_ip(&req)).await {
+        Ok(user) => match session::start(&ctx, &req, &user) {
+            Ok(cookie) => HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish(),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start a dashboard session");
+                login_page(&req, 500, &form.email, &next, Some("The server could not log you in.".into()))
+            }
+        },
+        Err(ApiError::RateLimited { retry_after }) => login_page(
+            &req,
+            429,
+            &form.email,
+            &next,
+            Some(format!("Too many failed attempts; try again in {retry_after} seconds.")),
+        ),
+        Err(ApiError::InvalidCredentials) => {
+            login_page(&req, 401, &form.email, &next, Some("Wrong email or password.".into()))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard login failed");
+            login_page(&req, 500, &form.email, &next, Some("The server could not log you in.".into()))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub async fn logout(req: HttpRequest, session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&req, &form.csrf)?;
+    Ok(HttpResponse::SeeOther().cookie(session::end(&req)).insert_header((header::LOCATION, "/login")).finish())
+}
