@@ -401,3 +401,35 @@ async fn another_schools_device_is_404_everywhere_and_every_form_needs_the_csrf_
         assert!(!page.body.contains(&format!("data-alert=\"{alert}\"")), "{}: resolved alerts go", app.backend);
     }
 }
+
+#[tokio::test]
+async fn in_quiet_hours_the_page_says_when_a_full_sync_will_be_delivered() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let (a, _) = people(&app).await;
+        // Two windows that cover the whole day: it is always quiet.
+        let patch = ironclock::store::admin::SchoolPatch {
+            quiet_hours: Some("00:00-12:00,12:00-00:00".into()),
+            ..Default::default()
+        };
+        app.ctx.store.update_school(SchoolScope::all(), a, &patch).await.unwrap();
+        pupil(&app, a, "Amina Otieno", "101", None, None).await;
+        app.handshake("DASHSY06").await;
+        let device = approve(&app, "DASHSY06", a).await;
+        let mut dash = Dash::new(&app);
+        dash.login("a@example.org", PASSWORD).await;
+        let page = dash.get(&format!("/devices/{device}")).await;
+        assert!(page.body.contains("Quiet hours: 00:00-12:00,12:00-00:00 (UTC)"), "{}: {}", app.backend, page.body);
+        assert!(page.body.contains("Quiet now: a full sync queued now is delivered from "), "{}", app.backend);
+
+        let done = dash.post(&format!("/devices/{device}/sync-all"), &[("csrf", &page.csrf())]).await;
+        let location = done.location.unwrap();
+        assert!(location.contains("quiet%20hours%3A%20delivery%20starts%20at"), "{}: {location}", app.backend);
+        assert_eq!(commands(&app, device, "user_update").await.len(), 1, "{}: queued, held back", app.backend);
+        assert_eq!(app.poll("DASHSY06").await.trim(), "OK", "{}: not delivered in quiet hours", app.backend);
+
+        let verify = dash.post(&format!("/devices/{device}/verify"), &[("csrf", &page.csrf())]).await;
+        let shown = dash.get(verify.location.as_deref().unwrap()).await;
+        assert!(shown.body.contains("the school is in quiet hours"), "{}: {}", app.backend, shown.body);
+    }
+}

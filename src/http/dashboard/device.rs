@@ -120,6 +120,7 @@ pub struct Quiet {
     pub until: Option<String>,
 }
 
+/// The device page.
 #[derive(Template)]
 #[template(path = "device.html")]
 pub(super) struct DevicePage {

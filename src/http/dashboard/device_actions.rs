@@ -134,6 +134,7 @@ fn describe(d: &DeviceFindings) -> String {
     text
 }
 
+/// The command buttons' form: `kind` is info, check, log or reboot.
 #[derive(Debug, Deserialize)]
 pub struct CommandForm {
     csrf: String,

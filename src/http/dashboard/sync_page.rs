@@ -52,6 +52,7 @@ fn id_param(name: &str, raw: &Option<String>) -> Result<Option<i64>, PageError> 
     }
 }
 
+/// One student row of the table.
 pub struct Row {
     pub id: i64,
     pub name: String,
@@ -66,12 +67,14 @@ pub struct Row {
     pub error: String,
 }
 
+/// One `<option>` of a filter select.
 pub struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
 }
 
+/// An open sync alert of the device.
 pub struct AlertLine {
     pub id: i64,
     pub kind: String,
@@ -79,6 +82,7 @@ pub struct AlertLine {
     pub raised: String,
 }
 
+/// A user on the device that is no student of the school.
 pub struct UnknownLine {
     pub pin: String,
     pub name: String,
