@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod device;
 mod overview;
 
 use std::collections::HashMap;

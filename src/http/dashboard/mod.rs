@@ -8,11 +8,14 @@
 
 mod assets;
 mod csrf;
+mod device;
+mod device_actions;
 mod layout;
 mod login;
 mod overview;
 mod page;
 mod session;
+mod sync_page;
 
 pub use page::PageError;
 pub use session::Session;
@@ -25,5 +28,6 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/login").route(web::get().to(login::form)).route(web::post().to(login::submit)))
         .service(web::resource("/logout").route(web::post().to(login::logout)))
         .service(web::resource("/").route(web::get().to(overview::page)))
-        .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)));
+        .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)))
+        .configure(device::mount);
 }
