@@ -71,3 +71,111 @@ async fn an_admin_logs_in_sees_the_apis_numbers_and_approves_a_pending_device() 
     b.screenshot("overview-phone").await;
     b.client.clone().close().await.unwrap();
 }
+
+async fn school_with_students(app: &TestApp, names: &[&str]) -> i64 {
+    use ironclock::store::admin::NewStudentInput;
+    let school = app
+        .ctx
+        .store
+        .add_school(&NewSchool { name: "Riverside Secondary".into(), timezone: "UTC".into(), pin_start: None })
+        .await
+        .unwrap()
+        .id;
+    for (i, name) in names.iter().enumerate() {
+        let s = NewStudentInput {
+            school_id: school,
+            full_name: name.to_string(),
+            rfid_card_id: Some(format!("77{i:03}")),
+            class_id: None,
+            section_id: None,
+            is_active: true,
+            pin: None,
+        };
+        app.ctx.store.add_student(&s).await.unwrap();
+    }
+    school
+}
+
+async fn approve(app: &TestApp, serial: &str, school: i64) -> i64 {
+    use ironclock::store::DeviceUpdate;
+    let id = app.device(serial).await.id.0;
+    let update = DeviceUpdate {
+        approval: Some(ironclock::domain::Approval::Approved),
+        school_id: Some(Some(school)),
+        ..Default::default()
+    };
+    app.ctx.store.change_device(ironclock::store::admin::SchoolScope::all(), id, &update, None).await.unwrap();
+    app.ctx.devices.invalidate(serial);
+    id
+}
+
+#[tokio::test]
+async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
+    use ironclock::sim::push::{Faults, SimPushDevice};
+    let Some(b) = launch().await else { return };
+    let app = app().await;
+    let names = ["Amina Otieno", "Brian Mwangi", "Chen Wei", "Dina Haile", "Emeka Obi", "Fatuma Ali"];
+    let school = school_with_students(&app, &names).await;
+    make_admin(&app, "office@riverside.example", AdminRole::SchoolAdmin, Some(school)).await;
+    let mut gate = SimPushDevice::new(&app.base, "GATE0002", Faults::default());
+    gate.handshake().await.unwrap();
+    let gate_id = approve(&app, "GATE0002", school).await;
+
+    log_in(&b, &app.base, "office@riverside.example").await;
+    b.client.goto(&format!("{}/devices/{gate_id}", app.base)).await.unwrap();
+    b.click("#sync-all").await;
+    b.css(".flash").await;
+    let percent = || async {
+        let bar = b.css("#sync-progress").await;
+        bar.attr("data-percent").await.unwrap().unwrap_or_default()
+    };
+    // The device works through its queue while the page watches (bounded: at most 40 polls).
+    let worker = tokio::spawn(async move {
+        for _ in 0..40 {
+            gate.poll_once().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        gate
+    });
+    b.until(30, "the progress bar to reach 100 %", || async { percent().await == "100" }).await;
+    let text = b.text("#sync-progress [data-progress-text]").await;
+    assert!(text.starts_with("100%") && text.contains("6 confirmed"), "{text}");
+    b.screenshot("device").await;
+    let gate = worker.await.unwrap();
+    assert_eq!(gate.firmware.users.len(), 6, "the device holds every student");
+
+    // The sync page agrees with the API.
+    b.click("#sync-link").await;
+    b.css("#summary-total").await;
+    let token = api_login(&app, "office@riverside.example").await;
+    let api = call(&app, Method::GET, &format!("/api/v1/devices/{gate_id}/sync-status"), Some(&token), None).await;
+    let summary = &api.body["data"]["summary"];
+    for (id, key) in [("#summary-total", "total"), ("#summary-synced", "synced"), ("#summary-failed", "failed")] {
+        assert_eq!(b.text(id).await, summary[key].to_string(), "{id}");
+    }
+    assert_eq!(b.text("#summary-synced").await, "6");
+    b.screenshot("sync-status").await;
+
+    // A second gate refuses one student (Return=-1): the admin retries it from the sync page.
+    app.handshake("GATE0003").await;
+    let second = approve(&app, "GATE0003", school).await;
+    let device = app.device("GATE0003").await;
+    ironclock::sync::full_sync(&app.ctx, &device, "test").await.unwrap();
+    let text = app.poll("GATE0003").await;
+    let ids: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("C:")?.split(':').next()).collect();
+    let acks: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("ID={id}&Return={}&CMD=DATA", if i == 0 { -1 } else { 0 }))
+        .collect();
+    app.post("/iclock/devicecmd?SN=GATE0003", acks.join("\n")).await;
+    b.client.goto(&format!("{}/devices/{second}/sync?status=failed", app.base)).await.unwrap();
+    let row = b.css("#sync-rows tr[data-status='failed']").await;
+    let student = row.attr("data-student").await.unwrap().expect("data-student");
+    b.click(&format!("#retry-{student}")).await;
+    b.css(".flash").await;
+    b.client.goto(&format!("{}/devices/{second}/sync", app.base)).await.unwrap();
+    let status = b.css(&format!("#sync-rows tr[data-student='{student}']")).await.attr("data-status").await.unwrap();
+    assert_eq!(status.as_deref(), Some("pending"), "re-queued");
+    b.client.clone().close().await.unwrap();
+}
