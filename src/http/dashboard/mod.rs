@@ -7,12 +7,17 @@
 //! the same store, queue and sync functions as the API.
 
 mod assets;
+mod attendance;
 mod csrf;
 mod layout;
 mod login;
 mod overview;
 mod page;
 mod session;
+mod setup;
+mod student_form;
+mod student_import;
+mod students;
 
 pub use page::PageError;
 pub use session::Session;
@@ -25,5 +30,9 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/login").route(web::get().to(login::form)).route(web::post().to(login::submit)))
         .service(web::resource("/logout").route(web::post().to(login::logout)))
         .service(web::resource("/").route(web::get().to(overview::page)))
-        .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)));
+        .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)))
+        .configure(students::mount)
+        .configure(student_import::mount)
+        .configure(attendance::mount)
+        .configure(setup::mount);
 }
