@@ -4,7 +4,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod attendance;
 mod overview;
+mod setup;
+mod students;
 
 use std::collections::HashMap;
 
