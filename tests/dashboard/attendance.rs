@@ -77,6 +77,38 @@ async fn the_attendance_page_lists_todays_punches_of_the_callers_school_only() {
     }
 }
 
+/// Opens the stream (with `Last-Event-ID` when given) and returns it.
+async fn open_stream(app: &TestApp, dash: &Dash, last_event_id: Option<&str>) -> reqwest::Response {
+    let url = format!("{}/attendance/stream", app.base);
+    let mut req = reqwest::Client::new().get(url).header(COOKIE, dash.cookie_header());
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", app.backend);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    res
+}
+
+/// The data of the first `punch` event (within 15 s) and everything read until then.
+async fn first_punch(mut res: reqwest::Response) -> (serde_json::Value, String) {
+    let mut seen = String::new();
+    let data = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if let Some(at) = seen.find("event: punch\n") {
+                if let Some(end) = seen[at..].find("\n\n") {
+                    return seen[at..at + end].lines().find_map(|l| l.strip_prefix("data: ")).unwrap().to_string();
+                }
+            }
+        }
+        panic!("the stream ended: {seen}");
+    })
+    .await
+    .expect("a punch event within 15 s");
+    (serde_json::from_str(&data).unwrap(), seen)
+}
+
 #[tokio::test]
 async fn the_stream_delivers_a_punch_of_the_callers_school_posted_after_it_opened() {
     for db in backends().await {
@@ -85,34 +117,11 @@ async fn the_stream_delivers_a_punch_of_the_callers_school_posted_after_it_opene
         punch(&app, "ATTA0001", &pin_a).await;
         let mut dash = Dash::new(&app);
         dash.login("a@example.org", PASSWORD).await;
-        let res = reqwest::Client::new()
-            .get(format!("{}/attendance/stream", app.base))
-            .header(COOKIE, dash.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{}", app.backend);
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        let res = open_stream(&app, &dash, None).await;
         // Another school's punch first: it must not be sent; then ours.
         punch(&app, "ATTB0001", &pin_b).await;
         punch(&app, "ATTA0001", "7070").await;
-        let mut res = res;
-        let mut seen = String::new();
-        let event = tokio::time::timeout(Duration::from_secs(15), async {
-            while let Some(chunk) = res.chunk().await.unwrap() {
-                seen.push_str(&String::from_utf8_lossy(&chunk));
-                if let Some(at) = seen.find("event: punch\n") {
-                    let data = seen[at..].lines().nth(1).unwrap_or_default().to_string();
-                    if seen[at..].contains("\n\n") {
-                        return data;
-                    }
-                }
-            }
-            panic!("the stream ended: {seen}");
-        })
-        .await
-        .expect("a punch event within 15 s");
-        let json: serde_json::Value = serde_json::from_str(event.strip_prefix("data: ").unwrap()).unwrap();
+        let (json, seen) = first_punch(res).await;
         assert_eq!(
             json["pin"], "7070",
             "{}: the first event is our new punch, not the old one nor school B's",
@@ -121,6 +130,11 @@ async fn the_stream_delivers_a_punch_of_the_callers_school_posted_after_it_opene
         assert_eq!(json["serial_number"], "ATTA0001");
         assert!(json["local_time"].as_str().unwrap().starts_with(&Utc::now().format("%Y-%m-%d").to_string()));
         assert!(!seen.contains(&pin_b), "{}", app.backend);
+
+        // A reconnecting browser resumes after the last id it got: from 0, the oldest punch comes first.
+        let (json, _) = first_punch(open_stream(&app, &dash, Some("0")).await).await;
+        assert_eq!(json["pin"], pin_a.as_str(), "{}", app.backend);
+        assert_eq!(json["student_name"], "Asha Rao");
     }
 }
 

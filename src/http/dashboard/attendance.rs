@@ -8,6 +8,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::{Days, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::layout::Layout;
@@ -32,13 +33,17 @@ const STREAM_BATCH: i64 = 200;
 /// Batches read per poll, at most (a larger burst is sent from its newest part; the page has all).
 const STREAM_PAGES: usize = 10;
 
-/// Today in the admin's school's time zone (a super admin's: UTC).
-pub async fn today(ctx: &AppContext, caller: &Caller) -> NaiveDate {
+/// The admin's school's time zone (a super admin sees several schools: UTC).
+pub async fn zone(ctx: &AppContext, caller: &Caller) -> Tz {
     let zone = match caller.scope().school_id() {
         Some(id) => ctx.store.get_school_record(caller.scope(), id).await.ok().flatten().map(|s| s.timezone),
         None => None,
     };
-    let tz: chrono_tz::Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
+    zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC)
+}
+
+/// Today in `tz`.
+pub fn today(tz: Tz) -> NaiveDate {
     Utc::now().with_timezone(&tz).date_naive()
 }
 
@@ -108,6 +113,14 @@ fn range_query(scope: SchoolScope, from: NaiveDate, until: NaiveDate) -> PunchQu
     q
 }
 
+/// The id of the newest punch stored in `scope` (0 when none).
+async fn newest_id(ctx: &AppContext, scope: SchoolScope) -> Result<i64, PageError> {
+    let mut newest = PunchQuery::new(scope);
+    newest.sort = Sort { field: PunchSort::Id, dir: SortDir::Desc };
+    newest.page = Page { limit: 1, offset: 0 };
+    Ok(ctx.store.list_punch_records(&newest).await?.items.first().map_or(0, |p| p.id))
+}
+
 fn line(p: PunchRecord) -> Line {
     Line { local_time: p.local_time, student: p.student_name.unwrap_or_default(), pin: p.pin, device: p.serial_number }
 }
@@ -120,7 +133,7 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let q = q.into_inner();
     let caller = &session.caller;
-    let today = today(&ctx, caller).await;
+    let today = today(zone(&ctx, caller).await);
     let mut error = None;
     let from = date(q.from.as_deref()).unwrap_or_else(|m| {
         error = Some(("from", m));
@@ -141,10 +154,7 @@ pub async fn page(
     let found = ctx.store.list_punch_records(&query).await?;
     let live = if page == 1 && (from..=until).contains(&today) {
         // Everything up to the newest punch now stored is on the page; the stream sends what follows.
-        let mut newest = PunchQuery::new(caller.scope());
-        newest.sort = Sort { field: PunchSort::Id, dir: SortDir::Desc };
-        newest.page = Page { limit: 1, offset: 0 };
-        let after = ctx.store.list_punch_records(&newest).await?.items.first().map_or(0, |p| p.id);
+        let after = newest_id(&ctx, caller.scope()).await?;
         Some(format!("/attendance/stream?after={after}"))
     } else {
         None
@@ -215,6 +225,7 @@ struct PunchEvent<'a> {
 struct Stream {
     ctx: web::Data<AppContext>,
     caller: Caller,
+    tz: Tz,
     after: i64,
     started: Instant,
     last_write: Instant,
@@ -224,7 +235,7 @@ struct Stream {
 impl Stream {
     /// Today's punches with an id above `after`, as events (oldest first).
     async fn poll(&mut self) -> Result<String, PageError> {
-        let today = today(&self.ctx, &self.caller).await;
+        let today = today(self.tz);
         let mut q = range_query(self.caller.scope(), today, today);
         q.sort = Sort { field: PunchSort::Id, dir: SortDir::Desc };
         q.page = Page { limit: STREAM_BATCH, offset: 0 };
@@ -259,7 +270,8 @@ impl Stream {
     async fn next_chunk(&mut self) -> Option<String> {
         if !self.opened {
             self.opened = true;
-            return Some("retry: 5000\n\n".into());
+            // The id makes a reconnecting browser send `Last-Event-ID` even before any punch.
+            return Some(format!("retry: 5000\nid: {}\n\n", self.after));
         }
         loop {
             if self.started.elapsed() >= STREAM_FOR {
@@ -294,17 +306,14 @@ pub async fn stream(
     let resumed = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let after = match resumed.or(q.after) {
         Some(id) => id,
-        None => {
-            let mut newest = PunchQuery::new(session.caller.scope());
-            newest.sort = Sort { field: PunchSort::Id, dir: SortDir::Desc };
-            newest.page = Page { limit: 1, offset: 0 };
-            ctx.store.list_punch_records(&newest).await?.items.first().map_or(0, |p| p.id)
-        }
+        None => newest_id(&ctx, session.caller.scope()).await?,
     };
     let now = Instant::now();
+    let tz = zone(&ctx, &session.caller).await;
     let state = Stream {
         ctx: ctx.clone(),
         caller: session.caller.clone(),
+        tz,
         after,
         started: now,
         last_write: now,

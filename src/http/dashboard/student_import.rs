@@ -92,7 +92,6 @@ struct Upload {
     school_id: Option<i64>,
     dry_run: bool,
     file: Option<Vec<u8>>,
-    too_large: bool,
 }
 
 async fn read_upload(mut form: Multipart) -> Result<Upload, String> {
@@ -103,8 +102,7 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, String> {
         let mut value = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(|e| format!("the upload could not be read: {e}"))? {
             if value.len() + chunk.len() > limit {
-                up.too_large = true;
-                continue;
+                return Err(format!("The file is larger than {} MiB; split it.", CSV_LIMIT / (1024 * 1024)));
             }
             value.extend_from_slice(&chunk);
         }
@@ -134,11 +132,7 @@ pub async fn upload(
     page.school_id = up.school_id;
     page.dry_run = up.dry_run;
     let file = up.file.filter(|f| !f.is_empty());
-    let problem = match (&file, up.too_large) {
-        (_, true) => Some(format!("The file is larger than {} MiB; split it.", CSV_LIMIT / (1024 * 1024))),
-        (None, _) => Some("Choose a CSV file to import.".to_string()),
-        _ => None,
-    };
+    let problem = file.is_none().then(|| "Choose a CSV file to import.".to_string());
     let school_id = match caller.target_school(up.school_id) {
         Ok(id) => Some(id),
         Err(ApiError::Validation(_)) => {

@@ -119,13 +119,14 @@ pub async fn list(
     }
     let found = ctx.store.list_students(&filter).await?;
     let mut students: Vec<StudentRecord> = Vec::new();
-    for s in exact.into_iter().chain(found.items) {
-        if !students.iter().any(|t| t.id == s.id) {
+    for s in exact {
+        if !found.items.iter().chain(&students).any(|t| t.id == s.id) {
             students.push(s);
         }
     }
-    let extra = students.len() as i64 - (found.total - filter.page.offset).clamp(0, PER_PAGE);
-    let total = found.total + extra.max(0);
+    // Exact matches whose names do not match are counted on top of the name matches.
+    let total = found.total + students.len() as i64;
+    students.extend(found.items);
     let choices = Choices::load(&ctx, caller, None).await?;
     let rows = students.into_iter().map(|s| row(s, &choices.class_names, &choices.section_names)).collect();
     let prev = (page > 1).then(|| list_url(&q, class_id, section_id, &status, page - 1));
