@@ -4,8 +4,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod attendance;
 mod device;
 mod overview;
+mod setup;
+mod students;
 
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@
 
 mod admins;
 mod areas;
-mod attendance;
+pub mod attendance;
 mod audit;
 pub mod auth;
 mod classes;
@@ -29,7 +29,7 @@ pub mod student_service;
 mod students;
 mod sync;
 mod sync_school;
-mod validate;
+pub mod validate;
 
 pub use error::ApiError;
 pub use routes::{mount, mounted_routes, Access, ApiRoute, PREFIX};

@@ -202,7 +202,21 @@ pub async fn setup(
     body: ApiJson<SetupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let SetupRequest { token, email, password } = body.0;
-    let email = validate::email(&email)?;
+    let user = complete_setup(&ctx, &token, &email, password, client_ip(&req)).await?;
+    Ok(created("first super admin created; log in with POST /api/v1/auth/login", user))
+}
+
+/// Creates the first super admin with the one-time setup token (checks the email and the
+/// password rules first; audited). `Unauthorized` when the token is wrong or used, or an admin
+/// already exists. Shared by `POST /api/v1/setup` and the dashboard's `/setup` page.
+pub async fn complete_setup(
+    ctx: &AppContext,
+    token: &str,
+    email: &str,
+    password: String,
+    ip: Option<String>,
+) -> Result<AdminUser, ApiError> {
+    let email = validate::email(email)?;
     check_new_password(&password).map_err(|m| ApiError::invalid("password", m))?;
     let password_hash = web::block(move || hash_password(&password))
         .await
@@ -213,11 +227,11 @@ pub async fn setup(
         actor_email: Some(email),
         action: "auth.setup".into(),
         target_type: Some("admin_user".into()),
-        ip: client_ip(&req),
+        ip,
         ..Default::default()
     };
-    match ctx.store.complete_setup(SETUP_TOKEN_SETTING, &hash_token(&token), &admin, &audit).await? {
-        Some(user) => Ok(created("first super admin created; log in with POST /api/v1/auth/login", user)),
+    match ctx.store.complete_setup(SETUP_TOKEN_SETTING, &hash_token(token), &admin, &audit).await? {
+        Some(user) => Ok(user),
         None => Err(ApiError::Unauthorized("the setup token is invalid or was already used".into())),
     }
 }

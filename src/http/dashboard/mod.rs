@@ -7,6 +7,7 @@
 //! the same store, queue and sync functions as the API.
 
 mod assets;
+mod attendance;
 mod csrf;
 mod device;
 mod device_actions;
@@ -15,6 +16,10 @@ mod login;
 mod overview;
 mod page;
 mod session;
+mod setup;
+mod student_form;
+mod student_import;
+mod students;
 mod sync_page;
 
 pub use page::PageError;
@@ -29,5 +34,9 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/logout").route(web::post().to(login::logout)))
         .service(web::resource("/").route(web::get().to(overview::page)))
         .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)))
-        .configure(device::mount);
+        .configure(device::mount)
+        .configure(students::mount)
+        .configure(student_import::mount)
+        .configure(attendance::mount)
+        .configure(setup::mount);
 }

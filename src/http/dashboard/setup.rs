@@ -1,0 +1,129 @@
+//! `/setup?token=…`: the first-run page. While no admin exists, a form creates the first super
+//! admin with the one-time setup token from the server log (the same function as
+//! `POST /api/v1/setup`) and logs them in; afterwards the page only points to `/login`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::session;
+use crate::app::AppContext;
+use crate::http::api::auth::caller::client_ip;
+use crate::http::api::error::ApiError;
+use crate::http::api::sessions::complete_setup;
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    csrf: String,
+    token: String,
+    email: String,
+    /// An admin exists: setup is over.
+    done: bool,
+    /// `(field, message)`: `email`, `password`, `password2` or `token`.
+    error: Option<(&'static str, String)>,
+}
+
+impl SetupPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.error.as_ref().filter(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetupForm {
+    csrf: String,
+    token: String,
+    email: String,
+    password: String,
+    password2: String,
+}
+
+fn respond(req: &HttpRequest, status: StatusCode, mut page: SetupPage) -> HttpResponse {
+    let (csrf, cookie) = super::csrf::token(req);
+    page.csrf = csrf;
+    let mut res = HttpResponse::build(status);
+    res.content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(c) = cookie {
+        res.cookie(c);
+    }
+    match page.render() {
+        Ok(body) => res.body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "setup page template");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+async fn setup_done(ctx: &AppContext) -> bool {
+    // A storage failure shows the form; submitting it fails safely in `complete_setup`.
+    ctx.store.count_admins().await.map(|n| n > 0).unwrap_or(false)
+}
+
+fn page(token: String, email: String, done: bool, error: Option<(&'static str, String)>) -> SetupPage {
+    SetupPage { csrf: String::new(), token, email, done, error }
+}
+
+/// `GET /setup`: the form, or "already set up".
+pub async fn form(req: HttpRequest, ctx: web::Data<AppContext>, q: web::Query<TokenQuery>) -> HttpResponse {
+    let done = setup_done(&ctx).await;
+    let token = q.into_inner().token.unwrap_or_default();
+    respond(&req, StatusCode::OK, page(token, String::new(), done, None))
+}
+
+/// `POST /setup`: creates the first super admin, logs them in and opens the overview.
+pub async fn submit(req: HttpRequest, ctx: web::Data<AppContext>, form: web::Form<SetupForm>) -> HttpResponse {
+    let SetupForm { csrf, token, email, password, password2 } = form.into_inner();
+    if setup_done(&ctx).await {
+        return respond(&req, StatusCode::CONFLICT, page(String::new(), String::new(), true, None));
+    }
+    let again = |status, field, message: String| {
+        respond(&req, status, page(token.clone(), email.clone(), false, Some((field, message))))
+    };
+    if !super::csrf::valid(&req, &csrf) {
+        return again(StatusCode::FORBIDDEN, "token", "The form expired; please try again.".into());
+    }
+    if password != password2 {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, "password2", "The two passwords differ.".into());
+    }
+    match complete_setup(&ctx, &token, &email, password, client_ip(&req)).await {
+        Ok(user) => match session::start(&ctx, &req, &user) {
+            Ok(cookie) => HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/")).finish(),
+            Err(e) => {
+                tracing::error!(error = %e, "setup: could not start a session");
+                HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish()
+            }
+        },
+        Err(ApiError::Validation(fields)) => {
+            let first = fields.into_iter().next();
+            let field = match first.as_ref().map(|f| f.field.as_str()) {
+                Some("email") => "email",
+                _ => "password",
+            };
+            again(StatusCode::UNPROCESSABLE_ENTITY, field, first.map(|f| f.message).unwrap_or_default())
+        }
+        Err(ApiError::Unauthorized(message)) => {
+            // Lost the race to another setup: the admin exists now.
+            if setup_done(&ctx).await {
+                return respond(&req, StatusCode::CONFLICT, page(String::new(), String::new(), true, None));
+            }
+            again(StatusCode::UNAUTHORIZED, "token", format!("{message}; use the link from the server log."))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "setup failed");
+            again(StatusCode::INTERNAL_SERVER_ERROR, "token", "The server could not complete the setup.".into())
+        }
+    }
+}
+
+/// Mounts `/setup`.
+pub fn mount(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/setup").route(web::get().to(form)).route(web::post().to(submit)));
+}
