@@ -92,7 +92,6 @@ impl Browser {
     }
 
     /// Waits until `check` holds for the page (polling every 200 ms, at most `secs`).
-    #[allow(dead_code)] // used by the journeys that wait on live updates
     pub async fn until<F, Fut>(&self, secs: u64, what: &str, mut check: F)
     where
         F: FnMut() -> Fut,

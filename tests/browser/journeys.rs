@@ -179,3 +179,65 @@ async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
     assert_eq!(status.as_deref(), Some("pending"), "re-queued");
     b.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_csv_with_a_bad_row_is_shown_row_by_row_and_nothing_is_imported() {
+    let Some(b) = launch().await else { return };
+    let app = app().await;
+    let school = school_with_students(&app, &["Amina Otieno", "Brian Mwangi"]).await;
+    make_admin(&app, "office@riverside.example", AdminRole::SchoolAdmin, Some(school)).await;
+    log_in(&b, &app.base, "office@riverside.example").await;
+    b.client.goto(&format!("{}/students", app.base)).await.unwrap();
+    b.css("#students").await;
+    b.screenshot("students").await;
+
+    // Row 3 has no name; row 4 repeats the card of row 2.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new-pupils.csv");
+    std::fs::write(
+        &path,
+        "full_name,pin,rfid_card_id,class,section,is_active\nGrace Njeri,,880001,,,true\n,,880002,,,true\nHassan Idris,,880001,,,true\n",
+    )
+    .unwrap();
+    b.client.goto(&format!("{}/students/import", app.base)).await.unwrap();
+    b.css("#file").await.send_keys(&path.display().to_string()).await.unwrap();
+    b.click("#import").await;
+    b.css("#import-errors").await;
+    let rows = b.client.find_all(fantoccini::Locator::Css("#import-errors tr[data-row]")).await.unwrap();
+    let mut listed = Vec::new();
+    for r in rows {
+        listed.push(r.attr("data-row").await.unwrap().unwrap_or_default());
+    }
+    assert!(listed.contains(&"3".to_string()), "the nameless row is listed: {listed:?}");
+    b.screenshot("students-import-errors").await;
+    let filter = ironclock::store::admin::StudentFilter::new(ironclock::store::admin::SchoolScope::school(school));
+    assert_eq!(app.ctx.store.list_students(&filter).await.unwrap().total, 2, "nothing was imported");
+
+    // Fixed, the same file goes in.
+    std::fs::write(
+        &path,
+        "full_name,pin,rfid_card_id,class,section,is_active\nGrace Njeri,,880001,,,true\nHassan Idris,,880003,,,true\n",
+    )
+    .unwrap();
+    b.client.goto(&format!("{}/students/import", app.base)).await.unwrap();
+    b.css("#file").await.send_keys(&path.display().to_string()).await.unwrap();
+    b.click("#import").await;
+    b.css(".flash").await;
+    assert_eq!(app.ctx.store.list_students(&filter).await.unwrap().total, 4);
+    assert!(b.text("#students").await.contains("Hassan Idris"));
+
+    // Attendance: a punch at the gate appears live on the open page.
+    let gate = ironclock::sim::push::SimPushDevice::new(&app.base, "GATE0009", Default::default());
+    gate.handshake().await.unwrap();
+    approve(&app, "GATE0009", school).await;
+    b.client.goto(&format!("{}/attendance", app.base)).await.unwrap();
+    b.css("#punch-rows").await;
+    let before = b.text("#punch-count").await;
+    let today = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S");
+    let pin = app.ctx.store.list_students(&filter).await.unwrap().items[0].pin.clone();
+    gate.upload("ATTLOG", &format!("{pin}\t{today}\t0\t1\t0\t0\t0\n")).await.unwrap();
+    b.until(15, "the punch to stream in", || async { b.text("#punch-count").await != before }).await;
+    assert!(b.text("#punch-rows").await.contains(&pin));
+    b.screenshot("attendance").await;
+    b.client.clone().close().await.unwrap();
+}
