@@ -22,7 +22,7 @@ pub use admin::AdminStore;
 pub use commands::{CommandStore, StoreChange};
 pub use error::{StoreError, StoreResult};
 pub use sync::SyncStore;
-pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredRejectedLine};
+pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredDeviceEvent, StoredRejectedLine};
 
 use crate::domain::{
     Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice, NewPunch, NewStudent, OperlogBatch, Punch, RejectedLine,
@@ -95,6 +95,13 @@ pub trait Store: AdminStore + CommandStore + SyncStore + Send + Sync + 'static {
     async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>>;
     async fn count_messages(&self, device: Option<DeviceId>) -> StoreResult<i64>;
     async fn count_device_rows(&self, device: DeviceId, table: DeviceTable) -> StoreResult<i64>;
+    /// The device's latest events of one kind (`errorlog`, `oplog`), newest first.
+    async fn recent_device_events(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredDeviceEvent>>;
 }
 
 /// Per-device tables derived from OPERLOG uploads (for counts in tests and the dashboard).

@@ -94,3 +94,16 @@ impl LiftedOptions {
         lifted
     }
 }
+
+/// An event a device reported (OPLOG or ERRORLOG line), newest first in lists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredDeviceEvent {
+    /// `oplog`, `errorlog` or `idcard`.
+    pub kind: String,
+    pub code: String,
+    /// The device's own clock reading, as sent.
+    pub time_raw: Option<String>,
+    /// The parsed fields as JSON text (e.g. `{"message": …, "cmd_id": …}` for ERRORLOG).
+    pub detail: String,
+    pub received_at: DateTime<Utc>,
+}

@@ -433,3 +433,23 @@ async fn in_quiet_hours_the_page_says_when_a_full_sync_will_be_delivered() {
         assert!(shown.body.contains("the school is in quiet hours"), "{}: {}", app.backend, shown.body);
     }
 }
+
+#[tokio::test]
+async fn the_devices_own_error_log_is_shown_on_its_page() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let (a, _) = people(&app).await;
+        app.handshake("ERRLOG01").await;
+        let id = approve(&app, "ERRLOG01", a).await;
+        let mut dash = Dash::new(&app);
+        dash.login("a@example.org", PASSWORD).await;
+        assert!(dash.get(&format!("/devices/{id}")).await.body.contains("id=\"no-device-errors\""), "{}", app.backend);
+        let body =
+            "ERRORLOG ErrCode=D01E0001\tErrMsg=template extraction failed\tDataOrigin=cmd\tCmdId=42\tAdditional=\n";
+        let resp = app.post("/iclock/cdata?SN=ERRLOG01&table=ERRORLOG", body).await;
+        assert_eq!(resp.status(), 200, "{}", app.backend);
+        let page = dash.get(&format!("/devices/{id}")).await;
+        assert!(page.body.contains("id=\"device-errors\""), "{}: {}", app.backend, page.body);
+        assert!(page.body.contains("D01E0001") && page.body.contains("template extraction failed (command 42)"));
+    }
+}

@@ -148,6 +148,8 @@ pub(super) struct DevicePage {
     pub quiet: Option<Quiet>,
     pub commands: Vec<CommandLine>,
     pub failures: Vec<CommandLine>,
+    /// The device's own error log (ERRORLOG uploads), newest first.
+    pub device_errors: Vec<DeviceErrorLine>,
     /// A refused command form (the reboot confirmation), shown next to the form.
     pub command_error: Option<String>,
 }
@@ -208,6 +210,13 @@ async fn load(
         CommandFilter { state: Some(CommandState::Failed), limit: Some(RECENT_FAILURES), ..Default::default() };
     let failures = ctx.queue.list(device.id, &failed).await?.into_iter().map(CommandLine::new).collect();
     let (counters, counters_at) = counters(ctx, device, &summary).await?;
+    let device_errors = ctx
+        .store
+        .recent_device_events(device.id, "errorlog", RECENT_FAILURES)
+        .await?
+        .into_iter()
+        .map(DeviceErrorLine::new)
+        .collect();
     Ok(DevicePage {
         layout: Layout::new(session, "overview", flash),
         id: device.id.0,
@@ -232,8 +241,28 @@ async fn load(
         quiet,
         commands,
         failures,
+        device_errors,
         command_error,
     })
+}
+
+/// One ERRORLOG line as the page shows it.
+pub struct DeviceErrorLine {
+    pub code: String,
+    pub when: String,
+    pub message: String,
+}
+
+impl DeviceErrorLine {
+    fn new(e: crate::store::StoredDeviceEvent) -> Self {
+        let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+        let text = |k: &str| detail[k].as_str().unwrap_or_default().to_string();
+        let mut message = text("message");
+        if !text("cmd_id").is_empty() {
+            message = format!("{message} (command {})", text("cmd_id"));
+        }
+        DeviceErrorLine { code: e.code, when: e.time_raw.unwrap_or_else(|| ago(Some(e.received_at))), message }
+    }
 }
 
 /// The counters of the device's last INFO answer (the same fields the ack merged into the

@@ -172,4 +172,21 @@ impl Store for PgStore {
     async fn count_device_rows(&self, device: DeviceId, table: DeviceTable) -> StoreResult<i64> {
         reads::count_device_rows(&self.pool, device, table.name()).await
     }
+
+    async fn recent_device_events(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<crate::store::StoredDeviceEvent>> {
+        Ok(sqlx::query_as(
+            "select kind, code, time_raw, detail::text as detail, received_at from device_events
+             where device_id = $1 and kind = $2 order by id desc limit $3",
+        )
+        .bind(device.0)
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

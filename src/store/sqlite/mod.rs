@@ -199,4 +199,21 @@ impl Store for SqliteStore {
         let sql = format!("select count(*) from {} where device_id = ?1", table.name());
         Ok(sqlx::query_scalar(&sql).bind(device.0).fetch_one(&self.pool).await?)
     }
+
+    async fn recent_device_events(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<crate::store::StoredDeviceEvent>> {
+        Ok(sqlx::query_as(
+            "select kind, code, time_raw, detail as detail, received_at from device_events
+             where device_id = ?1 and kind = ?2 order by id desc limit ?3",
+        )
+        .bind(device.0)
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }
