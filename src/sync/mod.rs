@@ -76,11 +76,14 @@ pub async fn quiet_until(
     Ok(quiet::quiet_until(&policy.quiet_hours, tz, now))
 }
 
+/// The school whose students the device holds: approved push devices of a school only (pull
+/// devices are synced by area sync; pending and blocked devices get nothing).
+pub fn student_school(device: &Device) -> Option<i64> {
+    device.school_id.filter(|_| device.approval == crate::domain::Approval::Approved && device.mode == "push")
+}
+
 fn syncable(device: &Device) -> Result<i64, SyncError> {
-    match device.school_id {
-        Some(school) if device.approval == crate::domain::Approval::Approved && device.mode == "push" => Ok(school),
-        _ => Err(SyncError::NotSyncable(device.serial_number.clone())),
-    }
+    student_school(device).ok_or_else(|| SyncError::NotSyncable(device.serial_number.clone()))
 }
 
 /// What a manual full sync queued.

@@ -21,7 +21,10 @@ use crate::app::AppContext;
 use crate::domain::{DeviceId, NewCommand};
 use crate::push::command::Command;
 use crate::store::admin::JobStatus;
-use crate::store::sync::{ReconcileOptions, SyncScope};
+use crate::store::sync::{ReconcileOptions, SyncAlert, SyncScope};
+
+/// Kind of the alert raised when the delete cap holds deletes back.
+pub const DELETE_CAP: &str = "delete_cap";
 
 /// The advisory-lock key of the verifier (any constant shared by all instances).
 pub const VERIFY_LOCK_KEY: i64 = 0x1c_10c4_0001;
@@ -249,7 +252,7 @@ async fn verify_school(
 
 /// One open alert per device: a later run that is capped again updates nothing new.
 async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> Result<i64, SyncError> {
-    if let Some(open) = ctx.store.open_alert(f.device_id, "delete_cap").await? {
+    if let Some(open) = ctx.store.open_alert(f.device_id, DELETE_CAP).await? {
         return Ok(open.id);
     }
     let message = format!(
@@ -260,7 +263,29 @@ async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> R
     let confirmed = ctx.store.count_confirmed(DeviceId(f.device_id)).await?;
     let detail = serde_json::json!({ "deletes": f.deletes_capped, "confirmed_on_device": confirmed });
     tracing::warn!(serial = %f.serial_number, deletes = f.deletes_capped, "delete cap reached: alert raised");
-    Ok(ctx.store.create_alert(school, f.device_id, "delete_cap", &message, &detail).await?)
+    Ok(ctx.store.create_alert(school, f.device_id, DELETE_CAP, &message, &detail).await?)
+}
+
+/// Resolves an open alert for an admin (`confirm` or dismiss); a confirmed delete-cap alert
+/// queues the deletes it held back and says how many. `None` when the alert was already
+/// resolved, also by a concurrent request: it is resolved first, so of two confirms only one
+/// queues (should queueing then fail, the next verifier run is capped again and raises a new
+/// alert). The caller checks scope and audits.
+pub async fn resolve_alert(
+    ctx: &AppContext,
+    alert: &SyncAlert,
+    confirm: bool,
+    by: &str,
+) -> Result<Option<(SyncAlert, usize)>, SyncError> {
+    let resolution = if confirm { "confirmed" } else { "dismissed" };
+    let Some(resolved) = ctx.store.resolve_alert(alert.id, resolution, by).await? else { return Ok(None) };
+    let deletes = match resolved.school_id {
+        Some(school) if confirm && resolved.kind == DELETE_CAP => {
+            confirm_cap_alert(ctx, school, resolved.device_id, by).await?
+        }
+        _ => 0,
+    };
+    Ok(Some((resolved, deletes)))
 }
 
 /// An admin confirmed a delete-cap alert: queue the held-back deletes for that device now.

@@ -200,7 +200,7 @@ impl NewCommandRequest {
 }
 
 /// The device, if it is in the caller's scope (404 otherwise, also for other schools' devices).
-async fn scoped_device(ctx: &AppContext, caller: &Caller, id: i64) -> Result<Device, ApiError> {
+pub(super) async fn scoped_device(ctx: &AppContext, caller: &Caller, id: i64) -> Result<Device, ApiError> {
     ctx.store
         .get_device_record(caller.scope(), id)
         .await?

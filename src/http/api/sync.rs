@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
+use super::commands::scoped_device;
 use super::envelope::{ok, Envelope, ErrorEnvelope};
 use super::error::{field, ApiError};
 use super::extract::{parse_id, ApiQuery, PathId};
 use super::params;
 use crate::app::AppContext;
-use crate::domain::{Device, DeviceId};
 use crate::queue::QueueError;
 use crate::store::admin::SchoolScope;
 use crate::store::sync::{StudentSyncRow, SyncProgress, SyncStatusFilter, SyncSummary, UnknownDeviceUser};
@@ -45,15 +45,6 @@ impl From<SyncError> for ApiError {
             SyncError::Queue(e) => ApiError::Internal(format!("queueing sync commands: {e}")),
         }
     }
-}
-
-/// The device, if it is in the caller's scope (404 otherwise, also for other schools' devices).
-pub(super) async fn scoped_device(ctx: &AppContext, caller: &Caller, id: i64) -> Result<Device, ApiError> {
-    ctx.store
-        .get_device_record(caller.scope(), id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("device not found".into()))?;
-    ctx.store.get_device(DeviceId(id)).await?.ok_or_else(|| ApiError::NotFound("device not found".into()))
 }
 
 /// Queue every active student of the device's school (and the deletes of removed ones) for the

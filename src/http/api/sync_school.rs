@@ -15,7 +15,6 @@ use crate::store::sync::{DeviceSyncSummary, SyncAlert};
 use crate::sync::verifier::{self, VerifyOptions, VerifyRun};
 
 /// The alert kind the verifier raises when it refuses more deletes than the cap allows.
-const DELETE_CAP: &str = "delete_cap";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -115,7 +114,7 @@ async fn open_alert(ctx: &AppContext, caller: &Caller, id: i64) -> Result<SyncAl
         .store
         .get_alert(id)
         .await?
-        .filter(|a| caller.scope().school_id().is_none_or(|mine| a.school_id == Some(mine)))
+        .filter(|a| caller.scope().allows(a.school_id))
         .ok_or_else(|| ApiError::NotFound("alert not found".into()))?;
     match alert.resolved_at {
         Some(_) => Err(already(alert.resolution.as_deref().unwrap_or("resolved"))),
@@ -127,22 +126,21 @@ fn already(resolution: &str) -> ApiError {
     ApiError::Conflict(field("alert", format!("is already resolved ({resolution})")))
 }
 
-/// Marks the alert resolved (the store does it only while it is open: a race is a 409) and audits it.
+/// Resolves the alert (see `verifier::resolve_alert`; a concurrent resolution is a 409) and audits it.
 async fn resolve(
     ctx: &AppContext,
     caller: &Caller,
     alert: &SyncAlert,
-    resolution: &str,
-) -> Result<SyncAlert, ApiError> {
-    let resolved = ctx
-        .store
-        .resolve_alert(alert.id, resolution, &caller.user.email)
+    confirm: bool,
+) -> Result<(SyncAlert, usize), ApiError> {
+    let (resolved, deletes) = verifier::resolve_alert(ctx, alert, confirm, &caller.user.email)
         .await?
         .ok_or_else(|| already("by another request"))?;
-    let mut entry = caller.audit(&format!("sync.alert.{resolution}"), "sync_alert", Some(alert.id), alert.school_id);
+    let action = if confirm { "sync.alert.confirmed" } else { "sync.alert.dismissed" };
+    let mut entry = caller.audit(action, "sync_alert", Some(alert.id), alert.school_id);
     entry.detail = serde_json::json!({ "device_id": alert.device_id, "kind": alert.kind });
     ctx.store.record_audit(&entry).await?;
-    Ok(resolved)
+    Ok((resolved, deletes))
 }
 
 /// Confirm an alert: the deletes the verifier held back are queued for the device now. Audited.
@@ -153,15 +151,7 @@ async fn resolve(
               (status = 409, description = "Already resolved", body = ErrorEnvelope)))]
 pub async fn confirm(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let alert = open_alert(&ctx, &caller, id.0).await?;
-    // Resolve first: of two concurrent confirms only one queues. Should queueing then fail, the
-    // next verifier run is capped again and raises a new alert.
-    let alert = resolve(&ctx, &caller, &alert, "confirmed").await?;
-    let deletes_queued = match alert.school_id {
-        Some(school) if alert.kind == DELETE_CAP => {
-            verifier::confirm_cap_alert(&ctx, school, alert.device_id, &caller.user.email).await?
-        }
-        _ => 0,
-    };
+    let (alert, deletes_queued) = resolve(&ctx, &caller, &alert, true).await?;
     Ok(ok(format!("alert confirmed; {deletes_queued} deletes queued"), ConfirmedAlert { alert, deletes_queued }))
 }
 
@@ -174,5 +164,5 @@ pub async fn confirm(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> 
               (status = 409, description = "Already resolved", body = ErrorEnvelope)))]
 pub async fn dismiss(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let alert = open_alert(&ctx, &caller, id.0).await?;
-    Ok(ok("alert dismissed", resolve(&ctx, &caller, &alert, "dismissed").await?))
+    Ok(ok("alert dismissed", resolve(&ctx, &caller, &alert, false).await?.0))
 }

@@ -45,7 +45,7 @@ pub(super) async fn scoped_device(ctx: &AppContext, session: &Session, id: i64) 
 
 /// Whether the device holds students (approved push device of a school): the sync actions need it.
 pub(super) fn syncable(device: &Device) -> bool {
-    device.school_id.is_some() && device.approval == crate::domain::Approval::Approved && device.mode == "push"
+    crate::sync::student_school(device).is_some()
 }
 
 /// The progress bar's numbers as the page shows them before (and without) JavaScript.

@@ -24,7 +24,6 @@ pub const PER_PAGE: i64 = 50;
 /// Unknown device users listed (the total is always shown).
 const UNKNOWN_USERS_SHOWN: i64 = 50;
 /// The alert kind whose confirmation queues the held-back deletes.
-const DELETE_CAP: &str = "delete_cap";
 /// Status filter values and their labels.
 const STATUSES: [(&str, &str); 5] = [
     ("synced", "Synced"),
@@ -297,27 +296,32 @@ async fn scoped_alert(ctx: &AppContext, session: &Session, id: i64) -> Result<Sy
     ctx.store
         .get_alert(id)
         .await?
-        .filter(|a| session.caller.scope().school_id().is_none_or(|mine| a.school_id == Some(mine)))
+        .filter(|a| session.caller.scope().allows(a.school_id))
         .ok_or_else(|| PageError::NotFound("There is no such alert.".into()))
 }
 
-/// Resolves an open alert (audited like the API); `None` when it was already resolved.
+/// Resolves an open alert (`verifier::resolve_alert`, audited like the API); `None` when it was
+/// already resolved.
 async fn resolve(
     ctx: &AppContext,
     session: &Session,
     alert: &SyncAlert,
-    resolution: &str,
-) -> Result<Option<SyncAlert>, PageError> {
+    confirm: bool,
+) -> Result<Option<(SyncAlert, usize)>, PageError> {
     if alert.resolved_at.is_some() {
         return Ok(None);
     }
-    let by = &session.caller.user.email;
-    let Some(resolved) = ctx.store.resolve_alert(alert.id, resolution, by).await? else { return Ok(None) };
-    let mut entry =
-        session.caller.audit(&format!("sync.alert.{resolution}"), "sync_alert", Some(alert.id), alert.school_id);
-    entry.detail = serde_json::json!({ "device_id": alert.device_id, "kind": alert.kind, "via": "dashboard" });
-    ctx.store.record_audit(&entry).await?;
-    Ok(Some(resolved))
+    let caller = &session.caller;
+    let resolved = verifier::resolve_alert(ctx, alert, confirm, &caller.user.email)
+        .await
+        .map_err(|e| PageError::from(ApiError::from(e)))?;
+    if resolved.is_some() {
+        let action = if confirm { "sync.alert.confirmed" } else { "sync.alert.dismissed" };
+        let mut entry = caller.audit(action, "sync_alert", Some(alert.id), alert.school_id);
+        entry.detail = serde_json::json!({ "device_id": alert.device_id, "kind": alert.kind, "via": "dashboard" });
+        ctx.store.record_audit(&entry).await?;
+    }
+    Ok(resolved)
 }
 
 fn already(session: &Session, alert: &SyncAlert) -> HttpResponse {
@@ -334,15 +338,8 @@ pub async fn confirm_alert(
 ) -> Result<HttpResponse, PageError> {
     session.check_csrf(&req, &form.csrf)?;
     let alert = scoped_alert(&ctx, &session, path.into_inner()).await?;
-    // Resolve first: of two concurrent confirms only one queues (as the API does).
-    let Some(alert) = resolve(&ctx, &session, &alert, "confirmed").await? else { return Ok(already(&session, &alert)) };
-    let deletes = match alert.school_id {
-        Some(school) if alert.kind == DELETE_CAP => {
-            verifier::confirm_cap_alert(&ctx, school, alert.device_id, &session.caller.user.email)
-                .await
-                .map_err(|e| PageError::from(ApiError::from(e)))?
-        }
-        _ => 0,
+    let Some((alert, deletes)) = resolve(&ctx, &session, &alert, true).await? else {
+        return Ok(already(&session, &alert));
     };
     let message = format!("Alert confirmed; {deletes} deletes queued");
     Ok(redirect(&session, &format!("/devices/{}/sync", alert.device_id), &message))
@@ -358,6 +355,6 @@ pub async fn dismiss_alert(
 ) -> Result<HttpResponse, PageError> {
     session.check_csrf(&req, &form.csrf)?;
     let alert = scoped_alert(&ctx, &session, path.into_inner()).await?;
-    let Some(alert) = resolve(&ctx, &session, &alert, "dismissed").await? else { return Ok(already(&session, &alert)) };
+    let Some((alert, _)) = resolve(&ctx, &session, &alert, false).await? else { return Ok(already(&session, &alert)) };
     Ok(redirect(&session, &format!("/devices/{}/sync", alert.device_id), "Alert dismissed; nothing was deleted"))
 }
