@@ -96,19 +96,6 @@ async fn school_with_students(app: &TestApp, names: &[&str]) -> i64 {
     school
 }
 
-async fn approve(app: &TestApp, serial: &str, school: i64) -> i64 {
-    use ironclock::store::DeviceUpdate;
-    let id = app.device(serial).await.id.0;
-    let update = DeviceUpdate {
-        approval: Some(ironclock::domain::Approval::Approved),
-        school_id: Some(Some(school)),
-        ..Default::default()
-    };
-    app.ctx.store.change_device(ironclock::store::admin::SchoolScope::all(), id, &update, None).await.unwrap();
-    app.ctx.devices.invalidate(serial);
-    id
-}
-
 #[tokio::test]
 async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
     use ironclock::sim::push::{Faults, SimPushDevice};
@@ -119,7 +106,7 @@ async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
     make_admin(&app, "office@riverside.example", AdminRole::SchoolAdmin, Some(school)).await;
     let mut gate = SimPushDevice::new(&app.base, "GATE0002", Faults::default());
     gate.handshake().await.unwrap();
-    let gate_id = approve(&app, "GATE0002", school).await;
+    let gate_id = app.approve_into("GATE0002", school).await;
 
     log_in(&b, &app.base, "office@riverside.example").await;
     b.client.goto(&format!("{}/devices/{gate_id}", app.base)).await.unwrap();
@@ -158,7 +145,7 @@ async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
 
     // A second gate refuses one student (Return=-1): the admin retries it from the sync page.
     app.handshake("GATE0003").await;
-    let second = approve(&app, "GATE0003", school).await;
+    let second = app.approve_into("GATE0003", school).await;
     let device = app.device("GATE0003").await;
     ironclock::sync::full_sync(&app.ctx, &device, "test").await.unwrap();
     let text = app.poll("GATE0003").await;
@@ -229,7 +216,7 @@ async fn a_csv_with_a_bad_row_is_shown_row_by_row_and_nothing_is_imported() {
     // Attendance: a punch at the gate appears live on the open page.
     let gate = ironclock::sim::push::SimPushDevice::new(&app.base, "GATE0009", Default::default());
     gate.handshake().await.unwrap();
-    approve(&app, "GATE0009", school).await;
+    app.approve_into("GATE0009", school).await;
     b.client.goto(&format!("{}/attendance", app.base)).await.unwrap();
     b.css("#punch-rows").await;
     let before = b.text("#punch-count").await;

@@ -3,24 +3,14 @@
 //! retry of a failed student, safe commands (reboot only when confirmed), alerts, scoping and
 //! CSRF on every form.
 
-use ironclock::domain::{Approval, CommandFilter, CommandState, DeviceId};
+use ironclock::domain::{CommandFilter, CommandState, DeviceId};
 use ironclock::sim::push::{Faults, SimPushDevice};
 use ironclock::store::admin::{GroupKind, NewGroup, NewStudentInput, SchoolScope};
-use ironclock::store::DeviceUpdate;
 use reqwest::Method;
 use serde_json::Value;
 
 use super::support::{backends, spawn_app, TestApp};
 use super::*;
-
-async fn approve(app: &TestApp, serial: &str, school: i64) -> i64 {
-    let id = app.device(serial).await.id.0;
-    let update =
-        DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school)), ..Default::default() };
-    app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
-    app.ctx.devices.invalidate(serial);
-    id
-}
 
 async fn group(app: &TestApp, kind: GroupKind, school: i64, name: &str, class_id: Option<i64>) -> i64 {
     let g = NewGroup { school_id: school, name: name.into(), class_id };
@@ -106,7 +96,7 @@ async fn synced_with_one_failure(app: &TestApp, serial: &str) -> Synced {
     let class = group(app, GroupKind::Class, a, "Grade 4", None).await;
     let section = group(app, GroupKind::Section, a, "Blue", Some(class)).await;
     app.handshake(serial).await;
-    let device = approve(app, serial, a).await;
+    let device = app.approve_into(serial, a).await;
     let amina = pupil(app, a, "Amina Otieno", "101", Some(class), Some(section)).await;
     let brian = pupil(app, a, "Brian Kamau", "102", Some(class), None).await;
     let chen = pupil(app, a, "Chen Wei", "103", None, None).await;
@@ -223,7 +213,7 @@ async fn sync_all_queues_the_students_and_the_progress_reaches_100_percent_as_th
         }
         let mut sim = SimPushDevice::new(&app.base, "DASHSY03", Faults::default());
         sim.handshake().await.unwrap();
-        let device = approve(&app, "DASHSY03", a).await;
+        let device = app.approve_into("DASHSY03", a).await;
         let mut dash = Dash::new(&app);
         dash.login("a@example.org", PASSWORD).await;
         let overview = dash.get("/").await;
@@ -280,7 +270,7 @@ async fn info_fills_the_counters_and_reboot_needs_its_confirmation_box() {
         let (a, _) = people(&app).await;
         let mut sim = SimPushDevice::new(&app.base, "DASHSY04", Faults::default());
         sim.handshake().await.unwrap();
-        let device = approve(&app, "DASHSY04", a).await;
+        let device = app.approve_into("DASHSY04", a).await;
         pupil(&app, a, "Amina Otieno", "101", None, None).await;
         pupil(&app, a, "Brian Kamau", "102", None, None).await;
         sim.poll_until_idle(20).await.unwrap();
@@ -415,7 +405,7 @@ async fn in_quiet_hours_the_page_says_when_a_full_sync_will_be_delivered() {
         app.ctx.store.update_school(SchoolScope::all(), a, &patch).await.unwrap();
         pupil(&app, a, "Amina Otieno", "101", None, None).await;
         app.handshake("DASHSY06").await;
-        let device = approve(&app, "DASHSY06", a).await;
+        let device = app.approve_into("DASHSY06", a).await;
         let mut dash = Dash::new(&app);
         dash.login("a@example.org", PASSWORD).await;
         let page = dash.get(&format!("/devices/{device}")).await;
@@ -440,7 +430,7 @@ async fn the_devices_own_error_log_is_shown_on_its_page() {
         let app = spawn_app(db, false).await;
         let (a, _) = people(&app).await;
         app.handshake("ERRLOG01").await;
-        let id = approve(&app, "ERRLOG01", a).await;
+        let id = app.approve_into("ERRLOG01", a).await;
         let mut dash = Dash::new(&app);
         dash.login("a@example.org", PASSWORD).await;
         assert!(dash.get(&format!("/devices/{id}")).await.body.contains("id=\"no-device-errors\""), "{}", app.backend);

@@ -109,4 +109,31 @@ impl TestApp {
     pub async fn device(&self, serial: &str) -> ironclock::domain::Device {
         self.ctx.store.find_device(serial).await.expect("store").expect("device exists")
     }
+
+    /// Approves a known device into `school`, as an admin would; returns its id.
+    pub async fn approve_into(&self, serial: &str, school: i64) -> i64 {
+        use ironclock::store::admin::SchoolScope;
+        use ironclock::store::DeviceUpdate;
+        let id = self.device(serial).await.id.0;
+        let update = DeviceUpdate {
+            approval: Some(ironclock::domain::Approval::Approved),
+            school_id: Some(Some(school)),
+            ..Default::default()
+        };
+        self.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.expect("approve");
+        self.ctx.devices.invalidate(serial);
+        id
+    }
+
+    /// Runs raw SQL on the app's database (fault injection and "behind ironclock's back" changes).
+    pub async fn exec_sql(&self, sql: &str) {
+        let url = &self.ctx.config.database_url;
+        if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    }
 }

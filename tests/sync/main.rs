@@ -8,11 +8,10 @@ mod drift;
 mod lifecycle;
 mod rails;
 
-use ironclock::domain::{Approval, DeviceId};
+use ironclock::domain::DeviceId;
 use ironclock::sim::push::{Faults, SimPushDevice};
 use ironclock::store::admin::{NewStudentInput, SchoolScope, StudentPatch};
 use ironclock::store::sync::SyncStatusFilter;
-use ironclock::store::DeviceUpdate;
 use ironclock::sync::verifier::{self, VerifyOptions, VerifyRun};
 use support::TestApp;
 
@@ -23,11 +22,7 @@ pub async fn school_with_devices(app: &TestApp, serials: &[(&str, Faults)]) -> (
     for (serial, faults) in serials {
         let sim = SimPushDevice::new(&app.base, serial, faults.clone());
         sim.handshake().await.unwrap();
-        let device = app.device(serial).await;
-        let update =
-            DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school)), ..Default::default() };
-        app.ctx.store.update_device(device.id, &update).await.unwrap();
-        app.ctx.devices.invalidate(serial);
+        app.approve_into(serial, school).await;
         sims.push(sim);
     }
     (school, sims)

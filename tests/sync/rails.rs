@@ -7,17 +7,6 @@ use ironclock::sync::verifier::VERIFY_LOCK_KEY;
 use super::support::{backends, spawn_app, spawn_app_with};
 use super::*;
 
-async fn exec(app: &TestApp, sql: &str) {
-    let url = &app.ctx.config.database_url;
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    }
-}
-
 #[tokio::test]
 async fn a_roster_that_loses_everyone_is_capped_and_waits_for_an_admin() {
     for db in backends().await {
@@ -30,7 +19,7 @@ async fn a_roster_that_loses_everyone_is_capped_and_waits_for_an_admin() {
         assert_eq!(summary(&app, "CAP00001").await.synced, 60, "{}", app.backend);
 
         // A broken sync from the school's MIS deactivates everyone behind ironclock's back.
-        exec(&app, "update students set is_active = false").await;
+        app.exec_sql("update students set is_active = false").await;
         let run = verify(&app).await;
         let findings = &run.schools[0].devices[0];
         assert_eq!((findings.extra, findings.deletes_capped), (0, 60), "{}: nothing deleted", app.backend);
@@ -67,7 +56,7 @@ async fn quiet_hours_defer_bulk_sync_and_the_verifier() {
             (now - chrono::Duration::minutes(30)).format("%H:%M"),
             (now + chrono::Duration::minutes(30)).format("%H:%M")
         );
-        exec(&app, &format!("update schools set quiet_hours = '{window}' where id = {school}")).await;
+        app.exec_sql(&format!("update schools set quiet_hours = '{window}' where id = {school}")).await;
 
         let device = app.device("QUIET001").await;
         let report = ironclock::sync::full_sync(&app.ctx, &device, "test").await.unwrap();
