@@ -14,8 +14,10 @@
 
 use std::time::Instant;
 
-use ironclock::app::Application;
-use ironclock::config::ServeArgs;
+use std::sync::Arc;
+
+use ironclock::core::{Core, Settings, SystemClock};
+use ironclock::crypto::DataCipher;
 use ironclock::sync::verifier::{self, VerifyOptions, VerifyRun};
 use sqlx::{Connection, PgConnection};
 
@@ -86,7 +88,15 @@ fn statements_in_log(log: &str, start: &str, end: &str) -> usize {
     text[a..b].lines().filter(|l| l.contains("LOG:  statement:") || l.contains("LOG:  execute")).count()
 }
 
-async fn pass(ctx: &ironclock::app::AppContext) -> (f64, VerifyRun) {
+/// The service core alone (no web application): the store, its migrations and the queue.
+async fn core(url: &str) -> Arc<Core> {
+    let store = ironclock::store::connect(url, 16).await.expect("connect (runs migrations)");
+    let (core, _) =
+        Core::open(store, DataCipher::random(), Arc::new(SystemClock), Settings::default()).await.expect("core");
+    core
+}
+
+async fn pass(ctx: &Core) -> (f64, VerifyRun) {
     let mut opts = VerifyOptions::new("bench");
     opts.online_within = chrono::Duration::hours(1);
     let t0 = Instant::now();
@@ -107,7 +117,6 @@ async fn main() {
         .expect("IRONCLOCK_TEST_POSTGRES_URL (run benches/sync/verifier.sh)");
     let log = std::env::var("IRONCLOCK_BENCH_PG_LOG").unwrap_or_else(|_| "/tmp/ironclock-pg/server.log".into());
     let devices: usize = std::env::var("BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let dir = tempfile::tempdir().expect("tempdir");
     println!("| devices | students | pass | seconds | statements | devices checked | adds queued | deletes queued | read-backs queued |");
     println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     let sizes: Vec<usize> = match std::env::var("BENCH_STUDENTS") {
@@ -120,10 +129,7 @@ async fn main() {
         exec(&mut admin_conn, &format!("create database {name}")).await;
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_string();
         let url = format!("{base}/{name}");
-        let mut args = ServeArgs::for_tests(&url);
-        args.data_key_file = dir.path().join("bench.key");
-        let app = Application::build(args).await.expect("build (runs migrations)");
-        let ctx = app.context();
+        let ctx = core(&url).await;
         let t0 = Instant::now();
         seed(&url, devices, students).await;
         eprintln!("seeded {devices} devices × {students} students in {:.1} s", t0.elapsed().as_secs_f64());
@@ -154,10 +160,7 @@ async fn main() {
         let marker = uuid::Uuid::new_v4().simple().to_string();
         // New pool connections pick the setting up; the app's existing ones are refreshed by a
         // fresh app on the same database.
-        let mut args = ServeArgs::for_tests(&url);
-        args.data_key_file = dir.path().join("bench.key");
-        let counted = Application::build(args).await.expect("build");
-        let cctx = counted.context();
+        let cctx = core(&url).await;
         // A connection opened after the setting, so that the markers are logged too.
         let mut logged = PgConnection::connect(&url).await.expect("connect");
         exec(&mut logged, &format!("select 'bench-start-{marker}'")).await;

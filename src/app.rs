@@ -13,28 +13,18 @@ use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
+use crate::core::{Clock, Core, Settings, SystemClock};
 use crate::crypto::DataCipher;
 use crate::domain::BatchPolicy;
 use crate::http::device::{self, activity::DeviceActivity, directory::CacheTtls, DeviceDirectory};
-use crate::queue::{CommandQueue, QueueConfig};
-use crate::store::{self, DynStore};
-
-/// Shared state passed to every handler (no globals).
-pub struct AppContext {
-    pub store: DynStore,
-    pub config: Arc<ServeArgs>,
-    pub devices: DeviceDirectory,
-    pub activity: DeviceActivity,
-    pub cipher: DataCipher,
-    pub queue: CommandQueue,
-    pub api: crate::http::api::ApiState,
-}
+use crate::http::State;
+use crate::queue::QueueConfig;
+use crate::store::{self, StoreChange};
 
 pub struct Application {
     port: u16,
     server: Server,
-    ctx: web::Data<AppContext>,
-    changes: Option<tokio::sync::mpsc::Receiver<crate::store::StoreChange>>,
+    ctx: web::Data<State>,
 }
 
 /// How long cached pending/blocked devices are trusted before they are re-read.
@@ -53,6 +43,11 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        Self::build_with_clock(args, Arc::new(SystemClock)).await
+    }
+
+    /// Like `build`, reading the time from `clock` (tests move it instead of sleeping).
+    pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         tracing::info!(config = ?args, "starting ironclock");
         let default_tz = Tz::from_str(&args.default_timezone)
             .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
@@ -65,15 +60,8 @@ impl Application {
         let store = store::connect(&args.database_url, args.db_max_connections)
             .await
             .with_context(|| format!("opening the database {}", crate::config::redact_url(&args.database_url)))?;
-        // Subscribe before warming the idle view, so no change falls between the two.
-        let changes = store.subscribe().await?;
-        let ttls = CacheTtls {
-            unapproved: UNAPPROVED_TTL,
-            approved: if changes.is_some() { None } else { Some(APPROVED_TTL_WITHOUT_NOTIFY) },
-        };
-        let queue = CommandQueue::new(
-            store.clone(),
-            QueueConfig {
+        let settings = Settings {
+            queue: QueueConfig {
                 policy: BatchPolicy {
                     max_count: args.command_batch_size.max(1) as usize,
                     max_bytes: MAX_REPLY_BYTES,
@@ -81,17 +69,28 @@ impl Application {
                 },
                 max_attempts: args.command_max_attempts.max(1) as i32,
             },
-        );
-        queue.warm().await?;
+            verify_cron: args.verify_cron.clone(),
+            verify_online: chrono::Duration::minutes(i64::from(args.verify_online_minutes)),
+        };
+        let (core, hears_others) = Core::open(store.clone(), cipher, clock, settings).await?;
+        let directory = Arc::new(DeviceDirectory::new(
+            store.clone(),
+            default_tz,
+            args.auto_approve(),
+            CacheTtls { unapproved: UNAPPROVED_TTL, approved: Some(APPROVED_TTL_WITHOUT_NOTIFY) },
+        ));
+        store.subscribe(directory_hook(&directory)).await?;
+        if hears_others {
+            // Other instances' changes arrive: approved devices stay cached until one does.
+            directory.trust_approved_until_changed();
+        }
         let api = crate::http::api::ApiState::build(&args, &store).await?;
         let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
         let port = listener.local_addr()?.port();
-        let ctx = web::Data::new(AppContext {
-            devices: DeviceDirectory::new(store.clone(), default_tz, args.auto_approve(), ttls),
-            queue,
+        let ctx = web::Data::new(State {
+            core,
+            devices: directory,
             activity: DeviceActivity::default(),
-            store,
-            cipher,
             api,
             config: Arc::new(args.clone()),
         });
@@ -113,14 +112,14 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, backend = ctx.store.backend(), "listening");
-        Ok(Self { port, server, ctx, changes })
+        Ok(Self { port, server, ctx })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    pub fn context(&self) -> web::Data<AppContext> {
+    pub fn context(&self) -> web::Data<State> {
         self.ctx.clone()
     }
 
@@ -133,16 +132,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
-        let listener =
-            self.changes.map(|rx| tokio::spawn(crate::queue::listener::run(self.ctx.clone(), rx, stop.clone())));
-        let scheduler = crate::scheduler::Scheduler::start(self.ctx.clone()).await?;
+        let scheduler = crate::scheduler::Scheduler::start(self.ctx.core.clone()).await?;
         let result = self.server.await;
         scheduler.shutdown().await;
         stop.cancel();
         let _ = flusher.await;
-        if let Some(listener) = listener {
-            let _ = listener.await;
-        }
         if let Err(e) = self.ctx.activity.flush(&self.ctx.store).await {
             tracing::warn!(error = %e, "could not write the last device activity (last-seen, stamps)");
         }
@@ -155,7 +149,18 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-async fn flush_activity(ctx: web::Data<AppContext>, stop: CancellationToken) {
+/// Applies every store change (this instance's and, on PostgreSQL, the others') to the cached
+/// devices. Holds a weak reference: the store (which keeps the hook) must not keep it alive.
+fn directory_hook(directory: &Arc<DeviceDirectory>) -> store::ChangeHook {
+    let directory = Arc::downgrade(directory);
+    Arc::new(move |change: &StoreChange| {
+        if let Some(directory) = directory.upgrade() {
+            directory.apply(change);
+        }
+    })
+}
+
+async fn flush_activity(ctx: web::Data<State>, stop: CancellationToken) {
     let mut tick = tokio::time::interval(ACTIVITY_FLUSH_EVERY);
     loop {
         tokio::select! {

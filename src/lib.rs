@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod crypto;
 pub mod domain;
 pub mod http;

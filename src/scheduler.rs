@@ -4,10 +4,11 @@
 //! Every instance runs the scheduler; the verifier takes an instance-wide lock (a PostgreSQL
 //! advisory lock), so with several instances one runs it and the others skip that tick.
 
-use actix_web::web;
+use std::sync::Arc;
+
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::app::AppContext;
+use crate::core::Core;
 use crate::sync::verifier::{self, VerifyOptions};
 
 /// Normalises a cron string: 5 fields (minute first) get a leading `0` seconds field; empty or
@@ -35,19 +36,20 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// Starts the configured jobs (none when the verifier cron is off).
-    pub async fn start(ctx: web::Data<AppContext>) -> anyhow::Result<Self> {
-        let Some(cron) = normalise_cron(&ctx.config.verify_cron).map_err(anyhow::Error::msg)? else {
+    pub async fn start(core: Arc<Core>) -> anyhow::Result<Self> {
+        let Some(cron) = normalise_cron(&core.settings.verify_cron).map_err(anyhow::Error::msg)? else {
             tracing::info!("verifier schedule off (IRONCLOCK_VERIFY_CRON)");
             return Ok(Self { inner: None });
         };
         let scheduler = JobScheduler::new().await?;
-        let job_ctx = ctx.clone();
+        let job_core = core.clone();
         let job = Job::new_async(cron.as_str(), move |_, _| {
-            let ctx = job_ctx.clone();
+            let core = job_core.clone();
             Box::pin(async move {
                 let mut opts = VerifyOptions::new("scheduler");
-                opts.online_within = chrono::Duration::minutes(i64::from(ctx.config.verify_online_minutes));
-                if let Err(error) = verifier::run(&ctx, opts).await {
+                opts.now = core.clock.now();
+                opts.online_within = core.settings.verify_online;
+                if let Err(error) = verifier::run(&core, opts).await {
                     tracing::error!(%error, "scheduled verifier run failed");
                 }
             })

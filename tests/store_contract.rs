@@ -5,10 +5,15 @@ mod support;
 
 use chrono::{TimeZone, Utc};
 use ironclock::domain::{
-    Approval, DeviceId, DeviceSeen, Dialect, NewDevice, NewPunch, NewStudent, OperlogBatch, RejectedLine, StampTable,
+    Approval, DeviceId, DeviceSeen, Dialect, NewDevice, NewPunch, OperlogBatch, RejectedLine, StampTable,
     TemplateReport, UserReport,
 };
+use ironclock::store::admin::{AdminError, NewSchool, NewStudentInput, SchoolScope};
 use ironclock::store::{self, DeviceTable, DeviceUpdate, DynStore, NewMessage, PunchFilter};
+
+fn school(name: &str, timezone: &str) -> NewSchool {
+    NewSchool { name: name.into(), timezone: timezone.into(), pin_start: None }
+}
 
 async fn stores() -> Vec<(&'static str, DynStore, support::TestDb)> {
     let mut out = Vec::new();
@@ -102,13 +107,13 @@ async fn a_batch_with_the_same_punch_twice_stores_it_once() {
 #[tokio::test]
 async fn punches_resolve_their_pin_to_the_schools_student() {
     for (backend, store, _db) in stores().await {
-        let school = store.create_school("North", "Africa/Nairobi").await.unwrap();
+        let school = store.add_school(&school("North", "Africa/Nairobi")).await.unwrap();
         let student = store
-            .create_student(&NewStudent {
+            .add_student(&NewStudentInput {
                 school_id: school.id,
                 full_name: "Amina W.".into(),
                 rfid_card_id: None,
-                pin: "42".into(),
+                pin: Some("42".into()),
                 class_id: None,
                 section_id: None,
                 is_active: true,
@@ -118,7 +123,8 @@ async fn punches_resolve_their_pin_to_the_schools_student() {
         let device = store.register_device(&new_device("D3")).await.unwrap();
         let update =
             DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
-        let device = store.update_device(device.id, &update).await.unwrap().unwrap();
+        store.change_device(SchoolScope::all(), device.id.0, &update, None).await.unwrap();
+        let device = store.get_device(device.id).await.unwrap().unwrap();
         store
             .ingest_punches(
                 &device,
@@ -250,18 +256,18 @@ async fn init_setting_keeps_the_first_value() {
 #[tokio::test]
 async fn a_pin_is_unique_within_a_school() {
     for (backend, store, _db) in stores().await {
-        let school = store.create_school("South", "UTC").await.unwrap();
-        let s = NewStudent {
+        let school = store.add_school(&school("South", "UTC")).await.unwrap();
+        let s = NewStudentInput {
             school_id: school.id,
             full_name: "A".into(),
             rfid_card_id: None,
-            pin: "1".into(),
+            pin: Some("1".into()),
             class_id: None,
             section_id: None,
             is_active: true,
         };
-        store.create_student(&s).await.unwrap();
-        let err = store.create_student(&s).await.unwrap_err();
-        assert!(matches!(err, ironclock::store::StoreError::Conflict(_)), "{backend}: {err}");
+        store.add_student(&s).await.unwrap();
+        let err = store.add_student(&s).await.unwrap_err();
+        assert!(matches!(err, AdminError::Conflict { field: "pin", .. }), "{backend}: {err}");
     }
 }

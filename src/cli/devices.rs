@@ -4,8 +4,10 @@ use std::str::FromStr;
 
 use clap::{Args, Subcommand};
 
+use crate::core::Actor;
 use crate::domain::Approval;
-use crate::store::{self, DeviceUpdate};
+use crate::store::admin::{SchoolFilter, SchoolScope};
+use crate::store::{self, DeviceUpdate, DynStore};
 
 #[derive(Args, Debug)]
 pub struct DevicesArgs {
@@ -25,9 +27,11 @@ pub enum DevicesAction {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a device by serial number, optionally assigning a school and time zone.
+    /// Approve a device by serial number into a school (the only school when there is one),
+    /// optionally with its own time zone.
     Approve {
         serial: String,
+        /// The school the device belongs to (needed when there is more than one school).
         #[arg(long)]
         school: Option<i64>,
         /// IANA zone for this device (default: the school's).
@@ -75,28 +79,49 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<()> {
             if let Some(tz) = &timezone {
                 chrono_tz::Tz::from_str(tz).map_err(|_| anyhow::anyhow!("{tz:?} is not an IANA time zone"))?;
             }
-            if let Some(id) = school {
-                store.get_school(id).await?.ok_or_else(|| anyhow::anyhow!("no school with id {id}"))?;
-            }
-            let device =
-                store.find_device(&serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
+            let school = match school {
+                Some(id) => id,
+                None => only_school(&store).await?,
+            };
             let update = DeviceUpdate {
                 approval: Some(Approval::Approved),
-                school_id: school.map(Some),
+                school_id: Some(Some(school)),
                 timezone: timezone.map(Some),
                 ..Default::default()
             };
-            store.update_device(device.id, &update).await?;
+            change(&store, &serial, "device.approve", &update).await?;
             println!("approved {serial}; it is accepted within 5 seconds");
         }
         DevicesAction::Block { serial } => {
-            let device =
-                store.find_device(&serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
-            store
-                .update_device(device.id, &DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() })
-                .await?;
+            let update = DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() };
+            change(&store, &serial, "device.block", &update).await?;
             println!("blocked {serial}");
         }
     }
+    Ok(())
+}
+
+/// The school to approve into when none was named: the only one, or an error naming the choices.
+async fn only_school(store: &DynStore) -> anyhow::Result<i64> {
+    let schools = store.list_schools(SchoolScope::all(), &SchoolFilter::default()).await?.items;
+    match schools.as_slice() {
+        [one] => Ok(one.id),
+        [] => anyhow::bail!("an approved device belongs to a school, and there is none yet: create one first"),
+        many => {
+            let names: Vec<String> = many.iter().map(|s| format!("{} ({})", s.id, s.name)).collect();
+            anyhow::bail!("name the device's school with --school ID; the schools are: {}", names.join(", "))
+        }
+    }
+}
+
+/// Changes a device through the same audited write path as the API (the audit names `cli`).
+async fn change(store: &DynStore, serial: &str, action: &str, update: &DeviceUpdate) -> anyhow::Result<()> {
+    let device = store.find_device(serial).await?.ok_or_else(|| anyhow::anyhow!("no device with serial {serial}"))?;
+    let mut audit = Actor::shell().audit(action, "device", Some(device.id.0), update.school_id.flatten());
+    audit.detail = serde_json::json!({ "serial_number": serial });
+    store
+        .change_device(SchoolScope::all(), device.id.0, update, Some(&audit))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod punch;
 pub mod report;
 pub mod school;
 pub mod serial;
+pub mod sync;
 
 pub use command::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, ClaimedCommand, CommandFilter, CommandState, NewCommand,

@@ -1,5 +1,8 @@
-//! HTTP surfaces: device endpoints (`/iclock/*`), admin API, dashboard.
+//! HTTP surfaces: device endpoints (`/iclock/*`), admin API, dashboard, and the [`State`] they share.
 
 pub mod api;
 pub mod dashboard;
 pub mod device;
+mod state;
+
+pub use state::State;

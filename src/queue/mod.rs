@@ -1,7 +1,8 @@
 //! `CommandQueue`: the service every add, delete, query or setting change goes through.
 //!
 //! - `enqueue` validates and renders a typed command, refuses verbs the device has shown it
-//!   does not support, stores it (NOTIFYing other instances) and wakes the device's hint;
+//!   does not support and stores it; the store announces it, which wakes the device's hint here
+//!   and on every other instance;
 //! - `poll` answers `GET /iclock/getrequest`: idle devices cost no database round trip, others
 //!   get their next batch (FIFO, dependencies, caps, terminators) as `C:<id>:<cmd>` lines;
 //! - `acknowledge` applies `devicecmd` results: state, Return-code meaning, result body, and
@@ -10,7 +11,6 @@
 mod catchup;
 pub mod hints;
 mod learning;
-pub mod listener;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -25,7 +25,7 @@ use crate::domain::{Approval, BatchPolicy, CommandFilter, Device, DeviceId, NewC
 use crate::push::ack::CommandAck;
 use crate::push::command::{Command, CommandError};
 use crate::push::text::encode_for_device;
-use crate::store::{DynStore, StoreError};
+use crate::store::{ChangeHook, DynStore, StoreChange, StoreError};
 
 /// Why a command could not be queued.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,7 @@ pub struct QueueConfig {
 
 pub struct CommandQueue {
     store: DynStore,
-    hints: QueueHints,
+    hints: std::sync::Arc<QueueHints>,
     config: QueueConfig,
     pub catchup: CatchUp,
     known_supported: Mutex<HashSet<(DeviceId, String)>>,
@@ -78,7 +78,7 @@ impl CommandQueue {
     pub fn new(store: DynStore, config: QueueConfig) -> Self {
         Self {
             store,
-            hints: QueueHints::default(),
+            hints: std::sync::Arc::default(),
             config,
             catchup: CatchUp::default(),
             known_supported: Mutex::default(),
@@ -125,9 +125,8 @@ impl CommandQueue {
                 created_by: p.options.created_by,
             });
         }
-        let ids = self.store.enqueue_commands(&rows).await?;
-        self.hints.mark_busy(device.id);
-        Ok(ids)
+        // The store announces the device's new commands at commit, which wakes its hint.
+        Ok(self.store.enqueue_commands(&rows).await?)
     }
 
     /// The reply body for a command poll, or `None` for the plain idle `OK`.
@@ -179,8 +178,7 @@ impl CommandQueue {
         for (command, lesson) in lessons {
             self.learn(device, &command, lesson).await?;
         }
-        // Acks can unblock dependents: look again on the next poll.
-        self.hints.mark_busy(device.id);
+        // Acks can unblock dependents: the store announced them, so the next poll looks again.
         Ok(updated)
     }
 
@@ -235,7 +233,6 @@ impl CommandQueue {
         };
         let ids = self.store.enqueue_commands(&[copy(&user, None), copy(template, Some(0))]).await?;
         tracing::info!(serial = %device.serial_number, pin, user = ids[0], template = ids[1], "user re-queued before its template");
-        self.hints.mark_busy(device.id);
         Ok(())
     }
 
@@ -250,11 +247,7 @@ impl CommandQueue {
 
     /// Puts a failed or cancelled command back in the queue.
     pub async fn retry(&self, device: DeviceId, id: i64) -> Result<Option<QueuedCommand>, StoreError> {
-        let retried = self.store.retry_command(device, id).await?;
-        if retried.is_some() {
-            self.hints.mark_busy(device);
-        }
-        Ok(retried)
+        self.store.retry_command(device, id).await
     }
 
     /// Loads the devices that have open commands; every other device is idle until woken.
@@ -264,13 +257,18 @@ impl CommandQueue {
         Ok(())
     }
 
-    /// Another instance queued work for this device (NOTIFY).
-    pub fn wake(&self, device: DeviceId) {
-        self.hints.mark_busy(device);
-    }
-
-    /// Notifications may have been missed: check every device's queue on its next poll.
-    pub fn wake_all(&self) {
-        self.hints.reset();
+    /// The hook that keeps the idle view right: a device with new or unblocked commands is
+    /// checked on its next poll; after lost notifications every device is (each settles again
+    /// after one check). `Core::open` subscribes it.
+    pub fn change_hook(&self) -> ChangeHook {
+        let hints = std::sync::Arc::downgrade(&self.hints);
+        std::sync::Arc::new(move |change: &StoreChange| {
+            let Some(hints) = hints.upgrade() else { return };
+            match change {
+                StoreChange::Commands(device) => hints.mark_busy(*device),
+                StoreChange::Resync => hints.reset(),
+                StoreChange::Device(_) | StoreChange::School(_) => {}
+            }
+        })
     }
 }

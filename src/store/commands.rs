@@ -7,7 +7,7 @@
 //! - FIFO per device; a command waits for its dependency unless the dependency is acked or
 //!   earlier in the same batch; dependents of failed/cancelled commands fail;
 //! - `sent` commands past the ack timeout are re-sent while attempts remain, then fail;
-//! - enqueueing notifies other instances (PostgreSQL `NOTIFY ironclock_commands`).
+//! - enqueueing, retrying and acks that may unblock dependents announce `StoreChange::Commands`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,21 +17,8 @@ use crate::domain::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, DeviceId, NewCommand, QueuedCommand,
 };
 
-/// A change made by another instance (or any process) sharing the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreChange {
-    /// The device has new commands.
-    Commands(DeviceId),
-    /// The device's row changed (approval, school, zone…).
-    Device(DeviceId),
-    /// Notifications may have been lost (connection dropped): re-read everything cached.
-    Resync,
-}
-
 #[async_trait]
 pub trait CommandStore: Send + Sync {
-    /// Changes made elsewhere (PostgreSQL LISTEN/NOTIFY). `None` for SQLite: one instance owns the file.
-    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<StoreChange>>>;
     /// Devices with `queued` or `sent` commands (warms the idle view at start-up).
     async fn devices_with_open_commands(&self) -> StoreResult<Vec<DeviceId>>;
     /// Stores commands in order (one transaction); returns their ids (the CmdIDs).

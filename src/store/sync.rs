@@ -1,7 +1,7 @@
 //! `SyncStore`: the per-device, per-student sync status table and the set-based work around it.
 //!
 //! Contract (both backends, `tests/sync_*.rs`):
-//! - `reconcile` reads the pairs in scope with one query, plans with `sync::plan` and writes the
+//! - `reconcile` reads the pairs in scope with one query, plans with `domain::sync::plan` and writes the
 //!   commands and rows in one transaction (a handful of statements, never one per student);
 //! - student writes call the same reconcile inside their own transaction (see `admin_students`);
 //! - a row follows its command (`refresh` runs inside claim, ack, cancel and retry);
@@ -15,8 +15,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use super::StoreResult;
+pub use crate::domain::sync::ObservedUser;
+use crate::domain::sync::{CommandAction, PlannedSync, SyncMode};
 use crate::domain::DeviceId;
-use crate::sync::plan::{CommandAction, PlannedSync, SyncMode};
 
 /// Which pairs a reconcile looks at: approved push devices of one school × its students.
 #[derive(Debug, Clone, Default)]
@@ -73,14 +74,6 @@ impl ReconcileReport {
     pub fn commands(&self) -> usize {
         self.devices.iter().map(|d| d.added + d.deleted).sum()
     }
-}
-
-/// A user record the device showed (OPERLOG `USER`, `USERINFO` upload).
-#[derive(Debug, Clone)]
-pub struct ObservedUser {
-    pub pin: String,
-    pub name: String,
-    pub card: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,6 +188,7 @@ pub struct SyncAlert {
     pub kind: String,
     pub message: String,
     #[schema(value_type = Object)]
+    #[sqlx(try_from = "crate::store::sql::JsonText")]
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -231,12 +225,6 @@ pub struct SchoolSyncPolicy {
     pub timezone: String,
     pub quiet_hours: String,
     pub unknown_user_policy: String,
-}
-
-/// Guard of an instance-wide job lock; `release` frees it (dropping also frees it, later).
-#[async_trait]
-pub trait JobLock: Send {
-    async fn release(self: Box<Self>);
 }
 
 #[async_trait]
@@ -278,6 +266,20 @@ pub trait SyncStore: Send + Sync {
     /// Resets every confirmed row of the device (its user count says users are missing and it
     /// cannot be read back): they are re-sent.
     async fn reset_confirmed(&self, device: DeviceId, reason: &str) -> StoreResult<usize>;
+    async fn create_alert(
+        &self,
+        school_id: i64,
+        device_id: i64,
+        kind: &str,
+        message: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<i64>;
+    async fn resolve_alert(&self, id: i64, resolution: &str, by: &str) -> StoreResult<Option<SyncAlert>>;
+}
+
+/// Reads of the sync state: what the API, the dashboard and the verifier show and decide on.
+#[async_trait]
+pub trait SyncStatusStore: Send + Sync {
     async fn sync_status(&self, device: DeviceId, filter: &SyncStatusFilter) -> StoreResult<SyncStatusPage>;
     async fn sync_progress(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<SyncProgress>;
     async fn school_sync_summary(&self, school_id: i64) -> StoreResult<Vec<DeviceSyncSummary>>;
@@ -291,27 +293,16 @@ pub trait SyncStore: Send + Sync {
     async fn school_policy(&self, school_id: i64) -> StoreResult<Option<SchoolSyncPolicy>>;
     /// Approved push devices of the school seen since `seen_after`.
     async fn online_devices(&self, school_id: i64, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>>;
-    async fn create_alert(
-        &self,
-        school_id: i64,
-        device_id: i64,
-        kind: &str,
-        message: &str,
-        detail: &serde_json::Value,
-    ) -> StoreResult<i64>;
     /// Open alerts of the device of this kind (the verifier raises one, not one per run).
     async fn open_alert(&self, device_id: i64, kind: &str) -> StoreResult<Option<SyncAlert>>;
     async fn list_alerts(&self, school_id: Option<i64>, open_only: bool) -> StoreResult<Vec<SyncAlert>>;
     async fn get_alert(&self, id: i64) -> StoreResult<Option<SyncAlert>>;
-    async fn resolve_alert(&self, id: i64, resolution: &str, by: &str) -> StoreResult<Option<SyncAlert>>;
-    /// Tries to take the instance-wide lock of a job; `None` when another instance holds it.
-    async fn try_job_lock(&self, key: i64) -> StoreResult<Option<Box<dyn JobLock>>>;
 }
 
 /// Per-device counts of a written plan (both backends).
 pub(crate) fn summarise(planned: &[PlannedSync], capped: &HashMap<i64, usize>, woken: Vec<i64>) -> ReconcileReport {
     let mut by_device: HashMap<i64, DeviceReconcile> = HashMap::new();
-    for p in planned {
+    for p in planned.iter().filter(|p| !matches!(p.action, CommandAction::Refused { .. })) {
         let d = by_device
             .entry(p.device_id)
             .or_insert_with(|| DeviceReconcile { device_id: p.device_id, ..Default::default() });

@@ -2,29 +2,27 @@
 //! students, and the status table says so with evidence from the device.
 //!
 //! - `plan` (pure) decides commands and row changes; the store applies them set-based;
-//! - student writes reconcile inside their own transaction (store `admin_students`), then
-//!   [`wake`] the devices' queue hints;
+//! - student writes reconcile inside their own transaction (`core::students`); the store
+//!   announces the devices that got commands, which wakes their queue hints on every instance;
 //! - deliveries and acks move rows (store `refresh_rows`); after a device's last user write is
 //!   acked, [`after_acks`] reads the users back (`DATA QUERY USERINFO`), and uploads of user
 //!   records ([`after_upload`]) confirm rows or reveal drift;
 //! - [`verifier`] runs every two hours; [`full_sync`] and [`retry_student`] are the manual paths.
 
-pub mod plan;
 pub mod progress;
 pub mod quiet;
-pub mod status;
 pub mod verifier;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::app::AppContext;
+use crate::core::Core;
+use crate::domain::sync::SyncMode;
 use crate::domain::{CommandFilter, CommandState, Device, DeviceId, OperlogBatch, QueuedCommand};
 use crate::push::command::Command;
 use crate::queue::{EnqueueOptions, Planned, QueueError};
-use crate::store::sync::{ObservedUser, ReconcileOptions, ReconcileReport, SyncProgress, SyncScope};
+use crate::store::sync::{ObservedUser, ReconcileOptions, SyncProgress, SyncScope};
 use crate::store::StoreError;
-use plan::SyncMode;
 
 /// At most this many users are read back one PIN at a time; more get one full user-list query.
 const PER_PIN_READBACK_LIMIT: usize = 20;
@@ -42,36 +40,13 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
-/// Wakes the queue hints of devices that got commands (other instances hear the NOTIFY).
-pub fn wake(ctx: &AppContext, report: &ReconcileReport) {
-    for id in &report.woken {
-        ctx.queue.wake(DeviceId(*id));
-    }
-}
-
-/// Wakes the queue hints of every device of the school (after a student write: the store queued
-/// their commands in the same transaction; other instances hear the NOTIFY).
-pub async fn wake_school(ctx: &AppContext, school_id: i64) {
-    match ctx.store.list_devices().await {
-        Ok(devices) => devices.iter().filter(|d| d.school_id == Some(school_id)).for_each(|d| ctx.queue.wake(d.id)),
-        Err(error) => {
-            tracing::warn!(%error, "could not list devices to wake; all devices check their queue");
-            ctx.queue.wake_all();
-        }
-    }
-}
-
-fn options(ctx: &AppContext, by: &str) -> ReconcileOptions {
-    ReconcileOptions { max_attempts: ctx.config.command_max_attempts as i32, ..ReconcileOptions::new(by) }
+fn options(core: &Core, by: &str) -> ReconcileOptions {
+    ReconcileOptions { max_attempts: core.max_attempts(), ..ReconcileOptions::new(by) }
 }
 
 /// End of the school's current quiet window, if `now` is in one.
-pub async fn quiet_until(
-    ctx: &AppContext,
-    school_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let Some(policy) = ctx.store.school_policy(school_id).await? else { return Ok(None) };
+pub async fn quiet_until(core: &Core, school_id: i64, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let Some(policy) = core.store.school_policy(school_id).await? else { return Ok(None) };
     let tz = policy.timezone.parse().unwrap_or(chrono_tz::UTC);
     Ok(quiet::quiet_until(&policy.quiet_hours, tz, now))
 }
@@ -103,16 +78,15 @@ pub struct FullSyncReport {
 
 /// Queues every active student of the school (and deletes of removed ones) for the device.
 /// Repeated calls do not duplicate commands still in flight.
-pub async fn full_sync(ctx: &AppContext, device: &Device, by: &str) -> Result<FullSyncReport, SyncError> {
+pub async fn full_sync(core: &Core, device: &Device, by: &str) -> Result<FullSyncReport, SyncError> {
     let school = syncable(device)?;
-    let now = Utc::now();
-    let deferred_until = quiet_until(ctx, school, now).await?;
-    let opts = ReconcileOptions { not_before: deferred_until, ..options(ctx, &format!("full sync by {by}")) };
+    let now = core.clock.now();
+    let deferred_until = quiet_until(core, school, now).await?;
+    let opts = ReconcileOptions { not_before: deferred_until, ..options(core, &format!("full sync by {by}")) };
     let scope = SyncScope { school_id: school, device_ids: Some(vec![device.id.0]), student_ids: None };
-    let report = ctx.store.reconcile(&scope, SyncMode::Force, &opts).await?;
-    wake(ctx, &report);
-    let summary = ctx.store.sync_status(device.id, &Default::default()).await?.summary;
-    let progress = ctx.store.sync_progress(device.id, now).await?;
+    let report = core.store.reconcile(&scope, SyncMode::Force, &opts).await?;
+    let summary = core.store.sync_status(device.id, &Default::default()).await?.summary;
+    let progress = core.store.sync_progress(device.id, now).await?;
     let queued = report.commands();
     let message = match (queued, deferred_until) {
         (0, _) => "every student already has a command on its way or is confirmed; nothing new queued".to_string(),
@@ -130,18 +104,17 @@ pub async fn full_sync(ctx: &AppContext, device: &Device, by: &str) -> Result<Fu
 }
 
 /// Re-queues one student on one device now (a manual retry ignores the back-off).
-pub async fn retry_student(ctx: &AppContext, device: &Device, student_id: i64, by: &str) -> Result<usize, SyncError> {
+pub async fn retry_student(core: &Core, device: &Device, student_id: i64, by: &str) -> Result<usize, SyncError> {
     let school = syncable(device)?;
     let scope =
         SyncScope { school_id: school, device_ids: Some(vec![device.id.0]), student_ids: Some(vec![student_id]) };
-    let report = ctx.store.reconcile(&scope, SyncMode::Force, &options(ctx, &format!("retry by {by}"))).await?;
-    wake(ctx, &report);
+    let report = core.store.reconcile(&scope, SyncMode::Force, &options(core, &format!("retry by {by}"))).await?;
     Ok(report.commands())
 }
 
 /// After acks: once the device has no user write left in its queue, ask it for the users it
 /// was sent (one PIN at a time for a few, one full list for many) so that they can be confirmed.
-pub async fn after_acks(ctx: &AppContext, device: &Device, updated: &[QueuedCommand]) -> Result<(), SyncError> {
+pub async fn after_acks(core: &Core, device: &Device, updated: &[QueuedCommand]) -> Result<(), SyncError> {
     let wrote_users = updated.iter().any(|c| c.kind == "user_update" && c.state == CommandState::Acked);
     if !wrote_users || device.school_id.is_none() {
         return Ok(());
@@ -150,32 +123,32 @@ pub async fn after_acks(ctx: &AppContext, device: &Device, updated: &[QueuedComm
         for state in [CommandState::Queued, CommandState::Sent] {
             let filter =
                 CommandFilter { kind: Some(kind.into()), state: Some(state), limit: Some(1), ..Default::default() };
-            if !ctx.queue.list(device.id, &filter).await?.is_empty() {
+            if !core.queue.list(device.id, &filter).await?.is_empty() {
                 return Ok(());
             }
         }
     }
-    read_back(ctx, device, Utc::now()).await
+    read_back(core, device, core.clock.now()).await
 }
 
 /// Queues the read-back of the users awaiting confirmation; on firmware that cannot be read back
 /// the ack is the best evidence there is, and the rows are confirmed on it.
-pub async fn read_back(ctx: &AppContext, device: &Device, now: DateTime<Utc>) -> Result<(), SyncError> {
+pub async fn read_back(core: &Core, device: &Device, now: DateTime<Utc>) -> Result<(), SyncError> {
     let Some(school) = device.school_id else { return Ok(()) };
-    let waiting = ctx.store.awaiting_confirmation(device.id).await?;
+    let waiting = core.store.awaiting_confirmation(device.id).await?;
     if waiting.is_empty() {
         return Ok(());
     }
-    let caps = ctx.store.capabilities(device.id).await?;
+    let caps = core.store.capabilities(device.id).await?;
     if caps.iter().any(|c| !c.supported && c.capability == QUERY_VERB) {
-        let n = ctx.store.confirm_by_ack(device.id, now).await?;
+        let n = core.store.confirm_by_ack(device.id, now).await?;
         tracing::debug!(serial = %device.serial_number, confirmed = n, "read-back unsupported: confirmed on ack");
         return Ok(());
     }
-    if quiet_until(ctx, school, now).await?.is_some() {
+    if quiet_until(core, school, now).await?.is_some() {
         return Ok(()); // Deferred: the verifier reads back outside quiet hours.
     }
-    let open = open_queries(ctx, device.id).await?;
+    let open = open_queries(core, device.id).await?;
     let planned: Vec<Planned> = if waiting.len() <= PER_PIN_READBACK_LIMIT {
         waiting
             .into_iter()
@@ -188,7 +161,7 @@ pub async fn read_back(ctx: &AppContext, device: &Device, now: DateTime<Utc>) ->
         vec![readback(None, None)]
     };
     if !planned.is_empty() {
-        ctx.queue.enqueue_all(device, planned).await?;
+        core.queue.enqueue_all(device, planned).await?;
     }
     Ok(())
 }
@@ -202,21 +175,21 @@ fn readback(pin: Option<String>, student_id: Option<i64>) -> Planned {
 }
 
 /// Read-back queries of the device still queued or sent.
-pub async fn open_queries(ctx: &AppContext, device: DeviceId) -> Result<Vec<QueuedCommand>, StoreError> {
+pub async fn open_queries(core: &Core, device: DeviceId) -> Result<Vec<QueuedCommand>, StoreError> {
     let mut open = Vec::new();
     for state in [CommandState::Queued, CommandState::Sent] {
         let filter = CommandFilter { kind: Some("user_query".into()), state: Some(state), ..Default::default() };
-        open.extend(ctx.queue.list(device, &filter).await?);
+        open.extend(core.queue.list(device, &filter).await?);
     }
     Ok(open)
 }
 
 /// Evidence in an upload: user records confirm or reveal drift; OPLOG 9 is a keypad delete.
-pub async fn after_upload(ctx: &AppContext, device: &Device, batch: &OperlogBatch) -> Result<(), SyncError> {
+pub async fn after_upload(core: &Core, device: &Device, batch: &OperlogBatch) -> Result<(), SyncError> {
     if device.school_id.is_none() {
         return Ok(());
     }
-    let opts = options(ctx, "drift repair");
+    let opts = options(core, "drift repair");
     if !batch.users.is_empty() {
         let users: Vec<ObservedUser> = batch
             .users
@@ -227,8 +200,7 @@ pub async fn after_upload(ctx: &AppContext, device: &Device, batch: &OperlogBatc
                 card: u.card.clone(),
             })
             .collect();
-        let report = ctx.store.observe_users(device.id, &users, &opts).await?;
-        wake(ctx, &report.report);
+        let report = core.store.observe_users(device.id, &users, &opts).await?;
         if report.drift > 0 || report.unknown > 0 {
             tracing::info!(serial = %device.serial_number, confirmed = report.confirmed, drift = report.drift,
                 unknown = report.unknown, "device users compared with the roster");
@@ -242,10 +214,9 @@ pub async fn after_upload(ctx: &AppContext, device: &Device, batch: &OperlogBatc
         .filter(|pin| !pin.is_empty() && pin != "0")
         .collect();
     if !deleted.is_empty() {
-        let report = ctx.store.observe_keypad_deletes(device.id, &deleted, &opts).await?;
+        let report = core.store.observe_keypad_deletes(device.id, &deleted, &opts).await?;
         tracing::warn!(serial = %device.serial_number, pins = ?deleted, requeued = report.commands(),
             "users deleted at the device keypad");
-        wake(ctx, &report);
     }
     Ok(())
 }

@@ -15,9 +15,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::plan::SyncMode;
 use super::{quiet, SyncError};
-use crate::app::AppContext;
+use crate::core::Core;
+use crate::domain::sync::SyncMode;
 use crate::domain::{DeviceId, NewCommand};
 use crate::push::command::Command;
 use crate::store::admin::JobStatus;
@@ -97,19 +97,19 @@ pub struct VerifyRun {
 }
 
 /// Runs the verifier once (skips, reporting `skipped`, when another instance holds the lock).
-pub async fn run(ctx: &AppContext, opts: VerifyOptions) -> Result<VerifyRun, SyncError> {
-    let Some(lock) = ctx.store.try_job_lock(VERIFY_LOCK_KEY).await? else {
+pub async fn run(core: &Core, opts: VerifyOptions) -> Result<VerifyRun, SyncError> {
+    let Some(lock) = core.store.try_job_lock(VERIFY_LOCK_KEY).await? else {
         tracing::info!("verifier already running on another instance; skipped");
         return Ok(VerifyRun { skipped: true, ..Default::default() });
     };
-    let job = ctx.store.start_job("verifier", opts.school_id, Some(&opts.started_by)).await;
-    let result = run_locked(ctx, &opts).await;
+    let job = core.store.start_job("verifier", opts.school_id, Some(&opts.started_by)).await;
+    let result = run_locked(core, &opts).await;
     if let Ok(job) = &job {
         let (status, summary, error) = match &result {
             Ok(schools) => (JobStatus::Succeeded, serde_json::json!({ "schools": schools }), None),
             Err(e) => (JobStatus::Failed, serde_json::json!({}), Some(e.to_string())),
         };
-        if let Err(e) = ctx.store.finish_job(*job, status, &summary, error.as_deref()).await {
+        if let Err(e) = core.store.finish_job(*job, status, &summary, error.as_deref()).await {
             tracing::error!(error = %e, "could not record the verifier run");
         }
     }
@@ -129,9 +129,9 @@ pub async fn run(ctx: &AppContext, opts: VerifyOptions) -> Result<VerifyRun, Syn
     Ok(VerifyRun { job_id: job.ok(), skipped: false, schools })
 }
 
-async fn run_locked(ctx: &AppContext, opts: &VerifyOptions) -> Result<Vec<SchoolFindings>, SyncError> {
+async fn run_locked(core: &Core, opts: &VerifyOptions) -> Result<Vec<SchoolFindings>, SyncError> {
     let mut out = Vec::new();
-    for policy in ctx.store.sync_schools().await? {
+    for policy in core.store.sync_schools().await? {
         if opts.school_id.is_some_and(|s| s != policy.id) {
             continue;
         }
@@ -140,18 +140,18 @@ async fn run_locked(ctx: &AppContext, opts: &VerifyOptions) -> Result<Vec<School
             out.push(SchoolFindings { school_id: policy.id, deferred_until: Some(until), devices: vec![] });
             continue;
         }
-        out.push(verify_school(ctx, opts, policy.id, policy.unknown_user_policy == "delete").await?);
+        out.push(verify_school(core, opts, policy.id, policy.unknown_user_policy == "delete").await?);
     }
     Ok(out)
 }
 
 async fn verify_school(
-    ctx: &AppContext,
+    core: &Core,
     opts: &VerifyOptions,
     school: i64,
     delete_unknown: bool,
 ) -> Result<SchoolFindings, SyncError> {
-    let devices = ctx.store.online_devices(school, opts.now - opts.online_within).await?;
+    let devices = core.store.online_devices(school, opts.now - opts.online_within).await?;
     let mut findings: Vec<DeviceFindings> = devices
         .iter()
         .map(|d| DeviceFindings {
@@ -165,21 +165,21 @@ async fn verify_school(
         return Ok(SchoolFindings { school_id: school, deferred_until: None, devices: findings });
     }
     let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
-    for (device, n) in ctx.store.mark_missing_after_readback(&ids, opts.now - opts.readback_grace).await? {
+    for (device, n) in core.store.mark_missing_after_readback(&ids, opts.now - opts.readback_grace).await? {
         if let Some(f) = findings.iter_mut().find(|f| f.device_id == device) {
             f.not_on_device = n;
         }
     }
-    let facts = ctx.store.verify_facts(school, &ids).await?;
+    let facts = core.store.verify_facts(school, &ids).await?;
     let fact = |id: i64| facts.iter().find(|f| f.device_id == id).cloned().unwrap_or_default();
     for (d, f) in devices.iter().zip(findings.iter_mut()) {
         if !fact(d.id).readback_unsupported {
             continue;
         }
         // No read-back on this firmware: its user count is the only evidence beyond acks.
-        f.confirmed = ctx.store.count_confirmed(DeviceId(d.id)).await?;
+        f.confirmed = core.store.count_confirmed(DeviceId(d.id)).await?;
         if d.user_count.is_some_and(|count| count < f.confirmed) {
-            let n = ctx.store.reset_confirmed(DeviceId(d.id), "the device reports fewer users than confirmed").await?;
+            let n = core.store.reset_confirmed(DeviceId(d.id), "the device reports fewer users than confirmed").await?;
             tracing::warn!(serial = %d.serial_number, count = ?d.user_count, confirmed = f.confirmed, reset = n,
                 "user count below the confirmed students; re-sending them");
         }
@@ -188,12 +188,11 @@ async fn verify_school(
         now: opts.now,
         not_before: None,
         cap_deletes: true,
-        max_attempts: ctx.config.command_max_attempts as i32,
+        max_attempts: core.max_attempts(),
         created_by: format!("verifier ({})", opts.started_by),
     };
     let scope = SyncScope { school_id: school, device_ids: Some(ids.clone()), student_ids: None };
-    let report = ctx.store.reconcile(&scope, SyncMode::Verify, &reconcile).await?;
-    super::wake(ctx, &report);
+    let report = core.store.reconcile(&scope, SyncMode::Verify, &reconcile).await?;
     for r in &report.devices {
         let Some(f) = findings.iter_mut().find(|f| f.device_id == r.device_id) else { continue };
         f.missing = r.added;
@@ -201,58 +200,64 @@ async fn verify_school(
         f.retried = r.retried;
         f.deletes_capped = r.deletes_capped;
         if r.deletes_capped > 0 {
-            f.alert_id = Some(raise_cap_alert(ctx, school, f).await?);
+            f.alert_id = Some(raise_cap_alert(core, school, f).await?);
         }
     }
     // Read-backs, counters and (by policy) deletes of unknown users: one transaction for all.
+    // A command that cannot be rendered (a device user's PIN the grammar refuses) is skipped
+    // with a warning, never sent empty.
     let mut commands: Vec<NewCommand> = Vec::new();
-    let command = |device: i64, c: Command, by: &str| NewCommand {
-        device_id: DeviceId(device),
-        kind: c.kind().to_string(),
-        verb: c.verb().to_string(),
-        payload: c.render().unwrap_or_default(),
-        ends_batch: false,
-        max_attempts: reconcile.max_attempts,
-        student_id: None,
-        pin: c.pin().map(str::to_string),
-        depends_on_index: None,
-        depends_on: None,
-        created_by: Some(by.to_string()),
+    let command = |device: i64, c: Command, by: &str| match c.render() {
+        Ok(payload) => Some(NewCommand {
+            device_id: DeviceId(device),
+            kind: c.kind().to_string(),
+            verb: c.verb().to_string(),
+            payload,
+            ends_batch: false,
+            max_attempts: reconcile.max_attempts,
+            student_id: None,
+            pin: c.pin().map(str::to_string),
+            depends_on_index: None,
+            depends_on: None,
+            created_by: Some(by.to_string()),
+        }),
+        Err(error) => {
+            tracing::warn!(device, %error, by, "verifier command not queued: it cannot be rendered");
+            None
+        }
     };
     for f in findings.iter_mut() {
         let facts = fact(f.device_id);
         f.unknown_users = facts.unknown_users;
         if delete_unknown && facts.unknown_users > 0 && f.deletes_capped == 0 {
-            let (_, users) = ctx.store.unknown_device_users(DeviceId(f.device_id), 50).await?;
+            let (_, users) = core.store.unknown_device_users(DeviceId(f.device_id), 50).await?;
             f.extra += users.len();
             for u in users {
                 let delete = Command::UserDelete { pin: u.pin };
-                commands.push(command(f.device_id, delete, "verifier: unknown user (school policy)"));
+                commands.extend(command(f.device_id, delete, "verifier: unknown user (school policy)"));
             }
         }
         if facts.readback_unsupported {
-            ctx.store.confirm_by_ack(DeviceId(f.device_id), opts.now).await?;
+            core.store.confirm_by_ack(DeviceId(f.device_id), opts.now).await?;
             f.read_back = "unsupported".into();
         } else if facts.readback_open {
             f.read_back = "in flight".into();
         } else {
-            commands.push(command(f.device_id, Command::UserQuery { pin: None }, "verifier read-back"));
-            commands.push(command(f.device_id, Command::Info, "verifier"));
+            commands.extend(command(f.device_id, Command::UserQuery { pin: None }, "verifier read-back"));
+            commands.extend(command(f.device_id, Command::Info, "verifier"));
             f.read_back = "queued".into();
         }
     }
     if !commands.is_empty() {
-        ctx.store.enqueue_commands(&commands).await?;
-        let mut woken: Vec<i64> = commands.iter().map(|c| c.device_id.0).collect();
-        woken.dedup();
-        woken.into_iter().for_each(|d| ctx.queue.wake(DeviceId(d)));
+        // The store announces the devices' new commands, which wakes them on every instance.
+        core.store.enqueue_commands(&commands).await?;
     }
     Ok(SchoolFindings { school_id: school, deferred_until: None, devices: findings })
 }
 
 /// One open alert per device: a later run that is capped again updates nothing new.
-async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> Result<i64, SyncError> {
-    if let Some(open) = ctx.store.open_alert(f.device_id, DELETE_CAP).await? {
+async fn raise_cap_alert(core: &Core, school: i64, f: &DeviceFindings) -> Result<i64, SyncError> {
+    if let Some(open) = core.store.open_alert(f.device_id, DELETE_CAP).await? {
         return Ok(open.id);
     }
     let message = format!(
@@ -260,10 +265,10 @@ async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> R
          Check the roster; confirm the alert to delete them, or dismiss it.",
         f.deletes_capped, f.serial_number
     );
-    let confirmed = ctx.store.count_confirmed(DeviceId(f.device_id)).await?;
+    let confirmed = core.store.count_confirmed(DeviceId(f.device_id)).await?;
     let detail = serde_json::json!({ "deletes": f.deletes_capped, "confirmed_on_device": confirmed });
     tracing::warn!(serial = %f.serial_number, deletes = f.deletes_capped, "delete cap reached: alert raised");
-    Ok(ctx.store.create_alert(school, f.device_id, DELETE_CAP, &message, &detail).await?)
+    Ok(core.store.create_alert(school, f.device_id, DELETE_CAP, &message, &detail).await?)
 }
 
 /// Resolves an open alert for an admin (`confirm` or dismiss); a confirmed delete-cap alert
@@ -272,16 +277,16 @@ async fn raise_cap_alert(ctx: &AppContext, school: i64, f: &DeviceFindings) -> R
 /// queues (should queueing then fail, the next verifier run is capped again and raises a new
 /// alert). The caller checks scope and audits.
 pub async fn resolve_alert(
-    ctx: &AppContext,
+    core: &Core,
     alert: &SyncAlert,
     confirm: bool,
     by: &str,
 ) -> Result<Option<(SyncAlert, usize)>, SyncError> {
     let resolution = if confirm { "confirmed" } else { "dismissed" };
-    let Some(resolved) = ctx.store.resolve_alert(alert.id, resolution, by).await? else { return Ok(None) };
+    let Some(resolved) = core.store.resolve_alert(alert.id, resolution, by).await? else { return Ok(None) };
     let deletes = match resolved.school_id {
         Some(school) if confirm && resolved.kind == DELETE_CAP => {
-            confirm_cap_alert(ctx, school, resolved.device_id, by).await?
+            confirm_cap_alert(core, school, resolved.device_id, by).await?
         }
         _ => 0,
     };
@@ -289,13 +294,12 @@ pub async fn resolve_alert(
 }
 
 /// An admin confirmed a delete-cap alert: queue the held-back deletes for that device now.
-pub async fn confirm_cap_alert(ctx: &AppContext, school: i64, device: i64, by: &str) -> Result<usize, SyncError> {
+pub async fn confirm_cap_alert(core: &Core, school: i64, device: i64, by: &str) -> Result<usize, SyncError> {
     let opts = ReconcileOptions {
-        max_attempts: ctx.config.command_max_attempts as i32,
+        max_attempts: core.max_attempts(),
         ..ReconcileOptions::new(format!("delete-cap alert confirmed by {by}"))
     };
     let scope = SyncScope { school_id: school, device_ids: Some(vec![device]), student_ids: None };
-    let report = ctx.store.reconcile(&scope, SyncMode::Verify, &opts).await?;
-    super::wake(ctx, &report);
+    let report = core.store.reconcile(&scope, SyncMode::Verify, &opts).await?;
     Ok(report.devices.iter().map(|d| d.deleted).sum())
 }

@@ -28,7 +28,6 @@ async fn punches(app: &TestApp, fx: &Fixture) -> (i64, i64) {
         ..Default::default()
     };
     app.ctx.store.change_device(SchoolScope::all(), id, &approve, None).await.unwrap();
-    app.ctx.devices.invalidate("ATT00001");
     let body = "11\t2026-03-02 07:55:00\t0\t1\t0\t0\t0\n11\t2026-03-02 12:10:00\t1\t1\t0\t0\t0\n11\t2026-03-02 15:30:00\t1\t1\t0\t0\t0\n\
                 12\t2026-03-02 08:01:00\t0\t1\t0\t0\t0\n11\t2026-03-03 07:50:00\t0\t1\t0\t0\t0\n99\t2026-03-03 09:00:00\t0\t1\t0\t0\t0\n";
     let reply = app.post("/iclock/cdata?SN=ATT00001&table=ATTLOG&Stamp=1", body).await;

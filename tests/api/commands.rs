@@ -17,7 +17,6 @@ async fn approved(app: &TestApp, serial: &str, school: i64) -> i64 {
         ..Default::default()
     };
     app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
-    app.ctx.devices.invalidate(serial);
     id
 }
 

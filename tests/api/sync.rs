@@ -19,7 +19,6 @@ async fn set_approval(app: &TestApp, serial: &str, approval: Approval, school: O
     let id = app.device(serial).await.id.0;
     let update = DeviceUpdate { approval: Some(approval), school_id: Some(school), ..Default::default() };
     app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
-    app.ctx.devices.invalidate(serial);
     id
 }
 

@@ -47,7 +47,6 @@ async fn device(app: &TestApp, serial: &str, school: i64, area: Option<i64>) -> 
         ..Default::default()
     };
     app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
-    app.ctx.devices.invalidate(serial);
     id
 }
 

@@ -28,7 +28,6 @@ async fn pupil(app: &TestApp, school: i64, name: &str, pin: &str, class: Option<
         pin: Some(pin.into()),
     };
     let id = app.ctx.store.add_student(&s).await.unwrap().id;
-    ironclock::sync::wake_school(&app.ctx, school).await;
     id
 }
 

@@ -84,7 +84,11 @@ async fn the_overview_shows_the_schools_devices_and_lets_a_super_admin_approve_a
             school_id: Some(Some(a)),
             ..Default::default()
         };
-        app.ctx.store.update_device(device.id, &update).await.unwrap();
+        app.ctx
+            .store
+            .change_device(ironclock::store::admin::SchoolScope::all(), device.id.0, &update, None)
+            .await
+            .unwrap();
 
         let mut school_b = Dash::new(&app);
         school_b.login("b@example.org", PASSWORD).await;

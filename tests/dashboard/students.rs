@@ -2,9 +2,8 @@
 //! same service as the API (device commands queued); form errors next to their fields; CSV
 //! import (all or nothing); school scoping and CSRF.
 
-use ironclock::domain::{Approval, CommandFilter, DeviceId};
+use ironclock::domain::{CommandFilter, DeviceId};
 use ironclock::store::admin::{GroupKind, NewGroup, NewStudentInput, SchoolScope, StudentFilter, StudentRecord};
-use ironclock::store::DeviceUpdate;
 
 use super::support::{backends, spawn_app, TestApp};
 use super::*;
@@ -12,12 +11,7 @@ use super::*;
 /// Registers `serial` and approves it into `school`; returns its id.
 pub async fn device_of(app: &TestApp, serial: &str, school: i64) -> DeviceId {
     app.handshake(serial).await;
-    let device = app.device(serial).await;
-    let update =
-        DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school)), ..Default::default() };
-    app.ctx.store.update_device(device.id, &update).await.unwrap();
-    app.ctx.devices.invalidate(serial);
-    device.id
+    ironclock::domain::DeviceId(app.approve_into(serial, school).await)
 }
 
 /// Live students of a school, straight from the store.

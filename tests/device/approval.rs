@@ -1,6 +1,7 @@
 //! Unknown serials wait for approval; their data is refused with a non-200 so the device keeps it.
 
 use crate::support::{backends, spawn_app};
+use ironclock::store::admin::SchoolScope;
 
 const BODY: &str = "1452\t2015-07-30 15:16:28\t0\t1\t0\t0\t0\n1452\t2015-07-30 15:16:29\t0\t1\t0\t0\t0\n";
 
@@ -56,12 +57,9 @@ async fn a_blocked_device_is_refused_everywhere() {
         let app = spawn_app(db, false).await;
         app.handshake("BLK00001").await;
         let id = app.device("BLK00001").await.id;
-        app.ctx
-            .store
-            .update_device(id, &DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() })
-            .await
-            .unwrap();
-        app.ctx.devices.invalidate("BLK00001");
+        let block = DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() };
+        // No cache poking: the store's change announcement drops the cached device.
+        app.ctx.store.change_device(SchoolScope::all(), id.0, &block, None).await.unwrap();
         for path in ["/iclock/cdata?SN=BLK00001&options=all", "/iclock/getrequest?SN=BLK00001"] {
             assert_eq!(app.get(path).await.status(), 403, "{} {path}", app.backend);
         }

@@ -15,15 +15,9 @@ use support::TestApp;
 
 /// Approves a device and attaches it to a new school in `tz`, as an admin would.
 pub async fn approve(app: &TestApp, serial: &str, tz: &str) -> i64 {
-    use ironclock::domain::Approval;
-    use ironclock::store::DeviceUpdate;
-    let school = app.ctx.store.create_school("Test School", tz).await.unwrap();
-    let device = app.device(serial).await;
-    let update =
-        DeviceUpdate { approval: Some(Approval::Approved), school_id: Some(Some(school.id)), ..Default::default() };
-    app.ctx.store.update_device(device.id, &update).await.unwrap();
-    app.ctx.devices.invalidate(serial);
-    school.id
+    let school = app.school("Test School", tz).await;
+    app.approve_into(serial, school).await;
+    school
 }
 
 /// Registers (handshake) and approves a device in `tz`.

@@ -5,8 +5,12 @@ pub mod api;
 
 use std::sync::Once;
 
-use ironclock::app::{AppContext, Application};
+use std::sync::Arc;
+
+use ironclock::app::Application;
 use ironclock::config::ServeArgs;
+use ironclock::core::OffsetClock;
+use ironclock::http::State;
 
 static POSTGRES_NOTICE: Once = Once::new();
 
@@ -54,7 +58,9 @@ pub async fn postgres_db(admin_url: &str) -> TestDb {
 
 pub struct TestApp {
     pub base: String,
-    pub ctx: actix_web::web::Data<AppContext>,
+    pub ctx: actix_web::web::Data<State>,
+    /// The server's clock: `clock.advance(..)` moves time forward instead of sleeping.
+    pub clock: Arc<OffsetClock>,
     pub handle: actix_web::dev::ServerHandle,
     pub client: reqwest::Client,
     pub backend: &'static str,
@@ -75,12 +81,22 @@ pub async fn spawn_app_with(db: TestDb, configure: impl FnOnce(&mut ServeArgs)) 
     args.workers = 2;
     args.db_max_connections = 8;
     configure(&mut args);
-    let app = Application::build(args).await.expect("build app");
+    let clock = Arc::new(OffsetClock::default());
+    let app = Application::build_with_clock(args, clock.clone()).await.expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     let ctx = app.context();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, ctx, handle, client: reqwest::Client::new(), backend: db.backend, _db: db, _key_dir: key_dir }
+    TestApp {
+        base,
+        ctx,
+        clock,
+        handle,
+        client: reqwest::Client::new(),
+        backend: db.backend,
+        _db: db,
+        _key_dir: key_dir,
+    }
 }
 
 impl TestApp {
@@ -110,6 +126,13 @@ impl TestApp {
         self.ctx.store.find_device(serial).await.expect("store").expect("device exists")
     }
 
+    /// Creates a school through the store's one write path; returns its id.
+    pub async fn school(&self, name: &str, timezone: &str) -> i64 {
+        let school =
+            ironclock::store::admin::NewSchool { name: name.into(), timezone: timezone.into(), pin_start: None };
+        self.ctx.store.add_school(&school).await.expect("add school").id
+    }
+
     /// Approves a known device into `school`, as an admin would; returns its id.
     pub async fn approve_into(&self, serial: &str, school: i64) -> i64 {
         use ironclock::store::admin::SchoolScope;
@@ -121,7 +144,6 @@ impl TestApp {
             ..Default::default()
         };
         self.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.expect("approve");
-        self.ctx.devices.invalidate(serial);
         id
     }
 

@@ -86,7 +86,6 @@ async fn deleting_or_deactivating_a_student_removes_it_from_the_device() {
         app.ctx.store.delete_student(SchoolScope::all(), gone, &audit).await.unwrap();
         let patch = StudentPatch { is_active: Some(false), ..Default::default() };
         app.ctx.store.update_student(SchoolScope::all(), paused, &patch).await.unwrap();
-        ironclock::sync::wake_school(&app.ctx, school).await;
         assert_eq!(summary(&app, "LIFE0201").await.deleting, 2, "{}", app.backend);
 
         sims[0].poll_until_idle(10).await.unwrap();

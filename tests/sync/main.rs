@@ -17,7 +17,7 @@ use support::TestApp;
 
 /// A school (UTC) with one approved push device per serial, each handshaken by its simulator.
 pub async fn school_with_devices(app: &TestApp, serials: &[(&str, Faults)]) -> (i64, Vec<SimPushDevice>) {
-    let school = app.ctx.store.create_school("Sync School", "UTC").await.unwrap().id;
+    let school = app.school("Sync School", "UTC").await;
     let mut sims = Vec::new();
     for (serial, faults) in serials {
         let sim = SimPushDevice::new(&app.base, serial, faults.clone());
@@ -39,14 +39,12 @@ pub async fn add_student(app: &TestApp, school: i64, name: &str, card: Option<&s
         pin: None,
     };
     let s = app.ctx.store.add_student(&input).await.unwrap();
-    ironclock::sync::wake_school(&app.ctx, school).await;
     (s.id, s.pin)
 }
 
-pub async fn rename(app: &TestApp, school: i64, id: i64, name: &str) {
+pub async fn rename(app: &TestApp, _school: i64, id: i64, name: &str) {
     let patch = StudentPatch { full_name: Some(name.into()), ..Default::default() };
     app.ctx.store.update_student(SchoolScope::all(), id, &patch).await.unwrap();
-    ironclock::sync::wake_school(&app.ctx, school).await;
 }
 
 pub async fn device_id(app: &TestApp, serial: &str) -> DeviceId {

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::params;
 use super::validate::{self, nullable};
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, AdminUserPatch, NewAdminUser};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -69,11 +69,7 @@ async fn hash(password: String) -> Result<String, ApiError> {
 #[utoipa::path(get, path = "/api/v1/admin-users", tag = "admin users", params(AdminQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of admins", body = Envelope<Vec<AdminUser>>),
               (status = 403, description = "Not a super admin", body = ErrorEnvelope)))]
-pub async fn list(
-    ctx: web::Data<AppContext>,
-    _: SuperAdmin,
-    q: ApiQuery<AdminQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, _: SuperAdmin, q: ApiQuery<AdminQuery>) -> Result<HttpResponse, ApiError> {
     let page_of = params::page(q.0.page, q.0.per_page)?;
     Ok(page("admin users", ctx.store.list_admins(q.0.school_id, page_of).await?, page_of))
 }
@@ -85,7 +81,7 @@ pub async fn list(
               (status = 409, description = "Email already used", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     SuperAdmin(caller): SuperAdmin,
     body: ApiJson<CreateAdmin>,
 ) -> Result<HttpResponse, ApiError> {
@@ -103,7 +99,7 @@ pub async fn create(
     responses((status = 200, description = "The admin", body = Envelope<AdminUser>),
               (status = 403, description = "Not a super admin", body = ErrorEnvelope),
               (status = 404, description = "No such admin", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, _: SuperAdmin, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<State>, _: SuperAdmin, id: PathId) -> Result<HttpResponse, ApiError> {
     let admin = ctx.store.get_admin(id.0).await?.ok_or_else(|| ApiError::NotFound("admin not found".into()))?;
     Ok(ok("admin", admin))
 }
@@ -116,7 +112,7 @@ pub async fn get(ctx: web::Data<AppContext>, _: SuperAdmin, id: PathId) -> Resul
               (status = 404, description = "No such admin", body = ErrorEnvelope),
               (status = 409, description = "Email taken, or the last enabled super admin", body = ErrorEnvelope)))]
 pub async fn update(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     SuperAdmin(caller): SuperAdmin,
     id: PathId,
     body: ApiJson<UpdateAdmin>,
@@ -152,7 +148,7 @@ pub async fn update(
               (status = 404, description = "No such admin", body = ErrorEnvelope),
               (status = 409, description = "The last enabled super admin", body = ErrorEnvelope)))]
 pub async fn delete(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     SuperAdmin(caller): SuperAdmin,
     id: PathId,
 ) -> Result<HttpResponse, ApiError> {

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::params::{self, Bound};
 use super::student_csv::escape_formula;
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{DailyAttendance, Page, PunchQuery, PunchRecord, PunchSort, Sort};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,7 +76,7 @@ fn query(caller: &Caller, q: AttendanceQuery) -> Result<PunchQuery, ApiError> {
     responses((status = 200, description = "One page of punches", body = Envelope<Vec<PunchRecord>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
 pub async fn list(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     q: ApiQuery<AttendanceQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -89,7 +89,7 @@ pub async fn list(
     responses((status = 200, description = "One page of student-days", body = Envelope<Vec<DailyAttendance>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
 pub async fn daily(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     q: ApiQuery<AttendanceQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -107,7 +107,7 @@ const EXPORT_MAX: i64 = 1_000_000;
     responses((status = 200, description = "CSV file", content_type = "text/csv", body = String),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
 pub async fn export(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     q: ApiQuery<AttendanceQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -152,7 +152,7 @@ pub async fn export(
 struct ExportState {
     pending: Option<Vec<PunchRecord>>,
     query: PunchQuery,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     header_sent: bool,
     done: bool,
 }

@@ -11,7 +11,7 @@ use super::envelope::{page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::params::{self, Bound};
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{AuditFilter, AuditRecord};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -34,11 +34,7 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of audit entries", body = Envelope<Vec<AuditRecord>>),
               (status = 403, description = "Not a super admin", body = ErrorEnvelope)))]
-pub async fn list(
-    ctx: web::Data<AppContext>,
-    _: SuperAdmin,
-    q: ApiQuery<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, _: SuperAdmin, q: ApiQuery<AuditQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let instant = |b: Option<Bound>, next_day: bool| match b {
         Some(Bound::Instant(t)) => Some(t),

@@ -10,7 +10,7 @@ use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::groups::{self, CreateGroup, GroupQuery, UpdateGroup};
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{Group, GroupKind, Paged};
 
 const KIND: GroupKind = GroupKind::Class;
@@ -33,11 +33,7 @@ impl From<Group> for ClassView {
 #[utoipa::path(get, path = "/api/v1/classes", tag = "classes", params(GroupQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of classes", body = Envelope<Vec<ClassView>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
-pub async fn list(
-    ctx: web::Data<AppContext>,
-    caller: Caller,
-    q: ApiQuery<GroupQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<GroupQuery>) -> Result<HttpResponse, ApiError> {
     let (paged, page_of) = groups::list(&ctx, &caller, KIND, q.0).await?;
     let paged = Paged { items: paged.items.into_iter().map(ClassView::from).collect(), total: paged.total };
     Ok(page("classes", paged, page_of))
@@ -50,7 +46,7 @@ pub async fn list(
               (status = 409, description = "Duplicate name", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     body: ApiJson<CreateGroup>,
 ) -> Result<HttpResponse, ApiError> {
@@ -63,7 +59,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, description = "The class", body = Envelope<ClassView>),
               (status = 404, description = "No such class in your scope", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(ok("class", ClassView::from(groups::get(&ctx, &caller, KIND, id.0).await?)))
 }
 
@@ -74,7 +70,7 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
               (status = 404, description = "No such class in your scope", body = ErrorEnvelope),
               (status = 409, description = "Duplicate name", body = ErrorEnvelope)))]
 pub async fn update(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     body: ApiJson<UpdateGroup>,
@@ -87,6 +83,6 @@ pub async fn update(
     security(("bearer" = [])),
     responses((status = 200, description = "The deleted class", body = Envelope<ClassView>),
               (status = 404, description = "No such class in your scope", body = ErrorEnvelope)))]
-pub async fn delete(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn delete(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     Ok(ok("class deleted", ClassView::from(groups::delete(&ctx, &caller, KIND, id.0).await?)))
 }

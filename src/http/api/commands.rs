@@ -14,8 +14,8 @@ use super::envelope::{created, ok, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{parse_id, ApiJson, ApiQuery, PathId};
 use super::params;
-use crate::app::AppContext;
 use crate::domain::{CommandFilter, CommandState, Device, DeviceId, QueuedCommand};
+use crate::http::State;
 use crate::push::command::Command;
 use crate::queue::{EnqueueOptions, QueueError};
 
@@ -200,7 +200,7 @@ impl NewCommandRequest {
 }
 
 /// The device, if it is in the caller's scope (404 otherwise, also for other schools' devices).
-pub(super) async fn scoped_device(ctx: &AppContext, caller: &Caller, id: i64) -> Result<Device, ApiError> {
+pub(super) async fn scoped_device(ctx: &State, caller: &Caller, id: i64) -> Result<Device, ApiError> {
     ctx.store
         .get_device_record(caller.scope(), id)
         .await?
@@ -231,7 +231,7 @@ fn queue_error(e: QueueError) -> ApiError {
     responses((status = 200, description = "Commands, newest first", body = Envelope<Vec<CommandView>>),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
 pub async fn list(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     q: ApiQuery<CommandQuery>,
@@ -266,7 +266,7 @@ pub async fn list(
               (status = 409, description = "Device not approved, or it does not support this command", body = ErrorEnvelope),
               (status = 422, description = "Invalid parameter", body = ErrorEnvelope)))]
 pub async fn create(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     body: ApiJson<NewCommandRequest>,
@@ -301,7 +301,7 @@ pub async fn create(
               (status = 404, description = "No such device or command in your scope", body = ErrorEnvelope),
               (status = 409, description = "Already delivered or finished", body = ErrorEnvelope)))]
 pub async fn cancel(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     req: HttpRequest,
@@ -317,7 +317,7 @@ pub async fn cancel(
               (status = 404, description = "No such device or command in your scope", body = ErrorEnvelope),
               (status = 409, description = "Not failed or cancelled", body = ErrorEnvelope)))]
 pub async fn retry(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     req: HttpRequest,
@@ -334,7 +334,7 @@ enum Transition {
 /// Cancels or retries one command of a device in the caller's scope; a command in the wrong
 /// state is a 409 that names its state.
 async fn transition(
-    ctx: &AppContext,
+    ctx: &State,
     caller: &Caller,
     id: PathId,
     req: &HttpRequest,

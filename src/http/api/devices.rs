@@ -18,8 +18,8 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::params;
 use super::validate::{self, nullable};
-use crate::app::AppContext;
 use crate::domain::{Approval, DeviceId};
+use crate::http::State;
 use crate::store::admin::{DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice, Paged};
 use crate::store::DeviceUpdate;
 
@@ -52,7 +52,7 @@ pub struct DeviceView {
     pub port: Option<i32>,
 }
 
-fn view(ctx: &AppContext, d: DeviceRecord) -> DeviceView {
+fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
     // This instance's in-memory last-seen is fresher than the database (written every 5 s).
     let last_seen_at = match (d.last_seen_at, ctx.activity.last_seen(DeviceId(d.id))) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -156,12 +156,12 @@ fn approval(raw: &str) -> Result<Approval, ApiError> {
     Approval::parse(raw).ok_or_else(|| ApiError::parameter("status", "must be pending, approved or blocked"))
 }
 
-async fn current(ctx: &AppContext, caller: &Caller, id: i64) -> Result<DeviceRecord, ApiError> {
+async fn current(ctx: &State, caller: &Caller, id: i64) -> Result<DeviceRecord, ApiError> {
     ctx.store.get_device_record(caller.scope(), id).await?.ok_or_else(|| ApiError::NotFound("device not found".into()))
 }
 
 async fn apply(
-    ctx: &AppContext,
+    ctx: &State,
     caller: &Caller,
     id: i64,
     update: DeviceUpdate,
@@ -173,8 +173,8 @@ async fn apply(
         entry.detail = serde_json::json!({ "serial_number": before.serial_number });
         entry
     });
+    // The store announces the change: every instance drops its cached copy of the device.
     let device = ctx.store.change_device(caller.scope(), id, &update, audit.as_ref()).await?;
-    ctx.devices.invalidate(&device.serial_number);
     Ok(view(ctx, device))
 }
 
@@ -182,11 +182,7 @@ async fn apply(
 #[utoipa::path(get, path = "/api/v1/devices", tag = "devices", params(DeviceQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of devices", body = Envelope<Vec<DeviceView>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
-pub async fn list(
-    ctx: web::Data<AppContext>,
-    caller: Caller,
-    q: ApiQuery<DeviceQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<DeviceQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let page_of = params::page(q.page, q.per_page)?;
     if let Some(mode) = q.mode.as_deref().filter(|m| !matches!(*m, "push" | "pull")) {
@@ -222,7 +218,7 @@ pub async fn list(
               (status = 409, description = "A device with this address exists", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     body: ApiJson<CreateDevice>,
 ) -> Result<HttpResponse, ApiError> {
@@ -263,7 +259,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, description = "The device", body = Envelope<DeviceView>),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let device = current(&ctx, &caller, id.0).await?;
     Ok(ok("device", view(&ctx, device)))
 }
@@ -275,7 +271,7 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
               (status = 404, description = "No such device (or school) in your scope", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn update(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     body: ApiJson<UpdateDevice>,
@@ -301,7 +297,7 @@ pub async fn update(
               (status = 404, description = "No such device (or school) in your scope", body = ErrorEnvelope),
               (status = 422, description = "No school given for a device without one, or an area of another school", body = ErrorEnvelope)))]
 pub async fn approve(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     body: ApiJson<ApproveDevice>,
@@ -328,7 +324,7 @@ pub async fn approve(
     security(("bearer" = [])),
     responses((status = 200, description = "The blocked device", body = Envelope<DeviceView>),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
-pub async fn block(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn block(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let update = DeviceUpdate { approval: Some(Approval::Blocked), ..Default::default() };
     Ok(ok("device blocked", apply(&ctx, &caller, id.0, update, Some("device.block")).await?))
 }
@@ -340,7 +336,7 @@ pub async fn block(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Re
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
               (status = 409, description = "The device has punches and purge was not given", body = ErrorEnvelope)))]
 pub async fn delete(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     q: ApiQuery<DeleteQuery>,
@@ -348,6 +344,5 @@ pub async fn delete(
     let before = current(&ctx, &caller, id.0).await?;
     let audit = caller.audit("device.delete", "device", Some(id.0), before.school_id);
     let device = ctx.store.delete_device(caller.scope(), id.0, q.0.purge.unwrap_or(false), &audit).await?;
-    ctx.devices.invalidate(&device.serial_number);
     Ok(ok("device deleted", view(&ctx, device)))
 }

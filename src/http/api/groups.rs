@@ -8,7 +8,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::params;
 use super::validate::{self, nullable};
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{Group, GroupFilter, GroupKind, GroupPatch, GroupSort, NewGroup, Page, Paged};
 
 /// Longest group name.
@@ -63,7 +63,7 @@ fn only_sections(kind: GroupKind, present: bool) -> Result<(), ApiError> {
 
 /// One page of groups of `kind` in the caller's scope.
 pub async fn list(
-    ctx: &AppContext,
+    ctx: &State,
     caller: &Caller,
     kind: GroupKind,
     q: GroupQuery,
@@ -84,7 +84,7 @@ pub async fn list(
 }
 
 /// Creates a group in the caller's school (or the named one, for a super admin).
-pub async fn create(ctx: &AppContext, caller: &Caller, kind: GroupKind, body: CreateGroup) -> Result<Group, ApiError> {
+pub async fn create(ctx: &State, caller: &Caller, kind: GroupKind, body: CreateGroup) -> Result<Group, ApiError> {
     only_sections(kind, body.class_id.is_some())?;
     let school_id = caller.target_school(body.school_id)?;
     let group = NewGroup { school_id, name: validate::name("name", &body.name, NAME_MAX)?, class_id: body.class_id };
@@ -92,13 +92,13 @@ pub async fn create(ctx: &AppContext, caller: &Caller, kind: GroupKind, body: Cr
 }
 
 /// A group in the caller's scope, else 404.
-pub async fn get(ctx: &AppContext, caller: &Caller, kind: GroupKind, id: i64) -> Result<Group, ApiError> {
+pub async fn get(ctx: &State, caller: &Caller, kind: GroupKind, id: i64) -> Result<Group, ApiError> {
     ctx.store.get_group(kind, caller.scope(), id).await?.ok_or_else(|| not_found(kind))
 }
 
 /// Renames a group (or moves a section to another class).
 pub async fn update(
-    ctx: &AppContext,
+    ctx: &State,
     caller: &Caller,
     kind: GroupKind,
     id: i64,
@@ -113,7 +113,7 @@ pub async fn update(
 }
 
 /// Deletes a group (audited). Deleting a class deletes its sections; students keep their rows.
-pub async fn delete(ctx: &AppContext, caller: &Caller, kind: GroupKind, id: i64) -> Result<Group, ApiError> {
+pub async fn delete(ctx: &State, caller: &Caller, kind: GroupKind, id: i64) -> Result<Group, ApiError> {
     let current = get(ctx, caller, kind, id).await?;
     let audit = caller.audit(&format!("{}.delete", kind.noun()), kind.noun(), Some(id), Some(current.school_id));
     Ok(ctx.store.delete_group(kind, caller.scope(), id, &audit).await?)

@@ -10,7 +10,7 @@ use super::envelope::{ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiQuery, PathId};
 use super::params;
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{JobFilter, JobRecord, JobStatus};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -29,7 +29,7 @@ pub struct JobQuery {
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of job runs", body = Envelope<Vec<JobRecord>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
-pub async fn list(ctx: web::Data<AppContext>, caller: Caller, q: ApiQuery<JobQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<JobQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let status = match q.status.as_deref() {
         Some(s) => Some(
@@ -47,7 +47,7 @@ pub async fn list(ctx: web::Data<AppContext>, caller: Caller, q: ApiQuery<JobQue
     security(("bearer" = [])),
     responses((status = 200, description = "The job run", body = Envelope<JobRecord>),
               (status = 404, description = "No such job run in your scope", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let job = ctx.store.get_job(caller.scope(), id.0).await?;
     Ok(ok("job run", job.ok_or_else(|| ApiError::NotFound("job run not found".into()))?))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/*`: the admin REST API (JSON, JWT bearer, per-school tenancy, OpenAPI).
 //!
 //! Layout: `routes` is the one route table; one file per resource holds its thin handlers;
-//! `student_service` holds the one function per student write that later work extends;
+//! student writes go through `core::students`, the one path the dashboard and imports share;
 //! `error`/`envelope`/`extract` give every reply, good or bad, the same envelope.
 
 mod admins;
@@ -25,7 +25,6 @@ mod sections;
 pub mod sessions;
 pub mod state;
 pub mod student_csv;
-pub mod student_service;
 mod students;
 mod sync;
 mod sync_school;

@@ -10,10 +10,8 @@ use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::{params, validate};
-use crate::app::AppContext;
-use crate::store::admin::{
-    DeviceFilter, NewSchool, Page, SchoolFilter, SchoolPatch, SchoolRecord, SchoolScope, SchoolSort, Sort,
-};
+use crate::http::State;
+use crate::store::admin::{NewSchool, SchoolFilter, SchoolPatch, SchoolRecord, SchoolSort};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -56,11 +54,7 @@ pub struct UpdateSchool {
 #[utoipa::path(get, path = "/api/v1/schools", tag = "schools", params(SchoolQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of schools", body = Envelope<Vec<SchoolRecord>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
-pub async fn list(
-    ctx: web::Data<AppContext>,
-    caller: Caller,
-    q: ApiQuery<SchoolQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<SchoolQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let page_of = params::page(q.page, q.per_page)?;
     let sort = params::sort(
@@ -77,7 +71,7 @@ pub async fn list(
               (status = 403, description = "Not a super admin", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     _: SuperAdmin,
     body: ApiJson<CreateSchool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -95,7 +89,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, description = "The school", body = Envelope<SchoolRecord>),
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let school = ctx.store.get_school_record(caller.scope(), id.0).await?;
     Ok(ok("school", school.ok_or_else(|| ApiError::NotFound("school not found".into()))?))
 }
@@ -108,7 +102,7 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn update(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     body: ApiJson<UpdateSchool>,
@@ -121,10 +115,8 @@ pub async fn update(
         quiet_hours: body.quiet_hours.as_deref().map(quiet_hours).transpose()?,
         unknown_user_policy: body.unknown_user_policy.as_deref().map(unknown_user_policy).transpose()?,
     };
+    // The store announces the change: every instance drops the school's cached devices.
     let school = ctx.store.update_school(caller.scope(), id.0, &patch).await?;
-    if patch.timezone.is_some() {
-        forget_school_devices(&ctx, school.id).await?;
-    }
     Ok(ok("school updated", school))
 }
 
@@ -135,16 +127,12 @@ pub async fn update(
               (status = 403, description = "Not a super admin", body = ErrorEnvelope),
               (status = 404, description = "No such school", body = ErrorEnvelope)))]
 pub async fn delete(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     SuperAdmin(caller): SuperAdmin,
     id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let serials = school_device_serials(&ctx, id.0).await?;
     let school =
         ctx.store.delete_school(id.0, &caller.audit("school.delete", "school", Some(id.0), Some(id.0))).await?;
-    for serial in serials {
-        ctx.devices.invalidate(&serial);
-    }
     Ok(ok("school deleted", school))
 }
 
@@ -163,26 +151,4 @@ fn unknown_user_policy(raw: &str) -> Result<String, ApiError> {
         policy @ ("report" | "delete") => Ok(policy.to_string()),
         _ => Err(ApiError::parameter("unknown_user_policy", "must be report or delete")),
     }
-}
-
-async fn school_device_serials(ctx: &AppContext, school_id: i64) -> Result<Vec<String>, ApiError> {
-    let filter = DeviceFilter {
-        scope: SchoolScope::school(school_id),
-        approval: None,
-        school_id: None,
-        area_id: None,
-        mode: None,
-        search: None,
-        sort: Sort::default(),
-        page: Page::everything(),
-    };
-    Ok(ctx.store.list_device_records(&filter).await?.items.into_iter().map(|d| d.serial_number).collect())
-}
-
-/// Devices cache their school's zone: drop them so the next request reads the new one.
-async fn forget_school_devices(ctx: &AppContext, school_id: i64) -> Result<(), ApiError> {
-    for serial in school_device_serials(ctx, school_id).await? {
-        ctx.devices.invalidate(&serial);
-    }
-    Ok(())
 }

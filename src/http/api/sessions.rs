@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::extract::{truncate, ApiJson};
 use super::state::SETUP_TOKEN_SETTING;
 use super::validate;
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, NewAdminUser, NewAudit, RefreshOutcome};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -67,7 +67,7 @@ fn login_audit(action: &str, email: &str, user: Option<&AdminUser>, ip: Option<S
 }
 
 /// Issues an access token and a stored refresh token for `user`.
-pub async fn issue_pair(ctx: &AppContext, user: &AdminUser) -> Result<TokenPair, ApiError> {
+pub async fn issue_pair(ctx: &State, user: &AdminUser) -> Result<TokenPair, ApiError> {
     let (access_token, expires_in) = ctx.api.keys.issue(user)?;
     let refresh_token = new_token();
     let expires_at = Utc::now() + ctx.api.keys.refresh_ttl;
@@ -82,7 +82,7 @@ pub async fn issue_pair(ctx: &AppContext, user: &AdminUser) -> Result<TokenPair,
               (status = 429, description = "Too many failures for this account or address", body = ErrorEnvelope)))]
 pub async fn login(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.0;
@@ -94,7 +94,7 @@ pub async fn login(
 /// Checks an email and password (rate-limited; unknown, disabled and wrong answer the same);
 /// audits the attempt. Shared by the API and the dashboard's login form.
 pub async fn check_login(
-    ctx: &AppContext,
+    ctx: &State,
     email: &str,
     password: String,
     ip: Option<String>,
@@ -130,7 +130,7 @@ pub async fn check_login(
               (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ErrorEnvelope)))]
 pub async fn refresh(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let pair = rotate(&ctx, &body.0.refresh_token, client_ip(&req)).await?;
@@ -139,7 +139,7 @@ pub async fn refresh(
 
 /// Exchanges a refresh token for a new pair; a reused token revokes every session of its admin.
 /// Shared by the API and the dashboard's session cookie.
-pub async fn rotate(ctx: &AppContext, refresh_token: &str, ip: Option<String>) -> Result<TokenPair, ApiError> {
+pub async fn rotate(ctx: &State, refresh_token: &str, ip: Option<String>) -> Result<TokenPair, ApiError> {
     let next = new_token();
     let now = Utc::now();
     let outcome = ctx
@@ -171,7 +171,7 @@ pub async fn rotate(ctx: &AppContext, refresh_token: &str, ip: Option<String>) -
 /// Revoke a refresh token (log out). Succeeds whether or not the token was still valid.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, description = "Logged out", body = Envelope<LogoutResult>)))]
-pub async fn logout(ctx: web::Data<AppContext>, body: ApiJson<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(ctx: web::Data<State>, body: ApiJson<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let revoked = ctx.store.revoke_refresh_token(&hash_token(&body.0.refresh_token)).await?;
     Ok(ok("logged out", LogoutResult { revoked }))
 }
@@ -198,7 +198,7 @@ pub async fn me(caller: Caller) -> HttpResponse {
               (status = 422, description = "Invalid email or password", body = ErrorEnvelope)))]
 pub async fn setup(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     body: ApiJson<SetupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let SetupRequest { token, email, password } = body.0;
@@ -210,7 +210,7 @@ pub async fn setup(
 /// password rules first; audited). `Unauthorized` when the token is wrong or used, or an admin
 /// already exists. Shared by `POST /api/v1/setup` and the dashboard's `/setup` page.
 pub async fn complete_setup(
-    ctx: &AppContext,
+    ctx: &State,
     token: &str,
     email: &str,
     password: String,

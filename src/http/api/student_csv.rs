@@ -38,11 +38,7 @@ fn column(name: &str) -> Option<Column> {
 }
 
 /// The rows that are valid and the problems of those that are not.
-#[derive(Debug, Default)]
-pub struct ParsedImport {
-    pub rows: Vec<ImportRow>,
-    pub errors: Vec<RowError>,
-}
+pub use crate::core::students::ParsedRows as ParsedImport;
 
 fn err(row: usize, field: &str, message: impl Into<String>) -> RowError {
     RowError { row, field: field.into(), message: message.into() }

@@ -1,5 +1,5 @@
 //! `/students`: the roster of the caller's scope, with CSV import and export. Request bodies
-//! are checked here; the writes go through `student_service`.
+//! are checked here; the writes go through `core::students`.
 
 use std::collections::HashMap;
 
@@ -12,10 +12,11 @@ use super::auth::Caller;
 use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{read_body, ApiJson, ApiQuery, PathId};
+use super::params;
 use super::student_csv::{parse_import, write_export, ExportRow};
 use super::validate::{self, nullable};
-use super::{params, student_service};
-use crate::app::AppContext;
+use crate::core::students;
+use crate::http::State;
 use crate::store::admin::{
     GroupFilter, GroupKind, ImportReport, NewStudentInput, Page, Sort, StudentFilter, StudentPatch, StudentRecord,
     StudentSort,
@@ -118,11 +119,7 @@ fn filter(caller: &Caller, q: StudentQuery) -> Result<StudentFilter, ApiError> {
 #[utoipa::path(get, path = "/api/v1/students", tag = "students", params(StudentQuery), security(("bearer" = [])),
     responses((status = 200, description = "One page of students", body = Envelope<Vec<StudentRecord>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
-pub async fn list(
-    ctx: web::Data<AppContext>,
-    caller: Caller,
-    q: ApiQuery<StudentQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<StudentQuery>) -> Result<HttpResponse, ApiError> {
     let filter = filter(&caller, q.0)?;
     Ok(page("students", ctx.store.list_students(&filter).await?, filter.page))
 }
@@ -134,7 +131,7 @@ pub async fn list(
               (status = 409, description = "PIN or card already used (the message names the other student)", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn create(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     body: ApiJson<CreateStudent>,
 ) -> Result<HttpResponse, ApiError> {
@@ -148,7 +145,7 @@ pub async fn create(
         is_active: body.is_active.unwrap_or(true),
         pin: body.pin.as_deref().map(|p| validate::pin("pin", p)).transpose()?,
     };
-    Ok(created("student created", student_service::create_student(&ctx, &caller, student).await?))
+    Ok(created("student created", students::create(&ctx, &caller.actor(), student).await?))
 }
 
 /// One student.
@@ -156,7 +153,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, description = "The student", body = Envelope<StudentRecord>),
               (status = 404, description = "No such student in your scope", body = ErrorEnvelope)))]
-pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let student = ctx.store.get_student(caller.scope(), id.0).await?;
     Ok(ok("student", student.ok_or_else(|| ApiError::NotFound("student not found".into()))?))
 }
@@ -169,7 +166,7 @@ pub async fn get(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Resu
               (status = 409, description = "Card already used", body = ErrorEnvelope),
               (status = 422, description = "Invalid field (or an attempt to change the PIN or school)", body = ErrorEnvelope)))]
 pub async fn update(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     body: ApiJson<UpdateStudent>,
@@ -192,7 +189,7 @@ pub async fn update(
         section_id: body.section_id,
         is_active: body.is_active,
     };
-    Ok(ok("student updated", student_service::update_student(&ctx, &caller, id.0, patch).await?))
+    Ok(ok("student updated", students::update(&ctx, &caller.actor(), id.0, patch).await?))
 }
 
 /// Delete a student (soft: the PIN stays reserved and punches keep their student; audited).
@@ -200,8 +197,8 @@ pub async fn update(
     security(("bearer" = [])),
     responses((status = 200, description = "The deleted student", body = Envelope<StudentRecord>),
               (status = 404, description = "No such student in your scope", body = ErrorEnvelope)))]
-pub async fn delete(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
-    Ok(ok("student deleted", student_service::delete_student(&ctx, &caller, id.0).await?))
+pub async fn delete(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    Ok(ok("student deleted", students::delete(&ctx, &caller.actor(), id.0).await?))
 }
 
 /// Import students from CSV, all or nothing (body: the CSV file, `Content-Type: text/csv`).
@@ -216,7 +213,7 @@ pub async fn delete(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> R
 pub async fn import(
     req: HttpRequest,
     payload: web::Payload,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     q: ApiQuery<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -229,7 +226,7 @@ pub async fn import(
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let body = read_body(payload.into_inner(), declared, CSV_LIMIT).await?;
     let dry_run = q.0.dry_run.unwrap_or(false);
-    let report = student_service::import_students(&ctx, &caller, school_id, parse_import(&body), dry_run).await?;
+    let report = students::import(&ctx, &caller.actor(), school_id, parse_import(&body), dry_run).await?;
     let message = if dry_run { "import checked; nothing written" } else { "students imported" };
     Ok(ok(message, report))
 }
@@ -239,7 +236,7 @@ pub async fn import(
     responses((status = 200, description = "CSV file", content_type = "text/csv", body = String),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope)))]
 pub async fn export(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     q: ApiQuery<StudentQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -265,7 +262,7 @@ pub async fn export(
 
 /// Names of the caller's classes or sections by id (for the export).
 async fn group_names(
-    ctx: &AppContext,
+    ctx: &State,
     caller: &Caller,
     school_id: Option<i64>,
     kind: GroupKind,

@@ -13,7 +13,7 @@ use super::envelope::{ok, Envelope, ErrorEnvelope};
 use super::error::{field, ApiError};
 use super::extract::{parse_id, ApiQuery, PathId};
 use super::params;
-use crate::app::AppContext;
+use crate::http::State;
 use crate::queue::QueueError;
 use crate::store::admin::SchoolScope;
 use crate::store::sync::{StudentSyncRow, SyncProgress, SyncStatusFilter, SyncSummary, UnknownDeviceUser};
@@ -54,7 +54,7 @@ impl From<SyncError> for ApiError {
     responses((status = 200, description = "What was queued, and the device's sync progress", body = Envelope<FullSyncReport>),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
               (status = 409, description = "Not an approved push device of a school", body = ErrorEnvelope)))]
-pub async fn sync_students(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn sync_students(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(&ctx, &caller, id.0).await?;
     let report = crate::sync::full_sync(&ctx, &device, &caller.user.email).await?;
     let mut entry = caller.audit("device.sync_students", "device", Some(device.id.0), device.school_id);
@@ -111,7 +111,7 @@ pub struct SyncStatusView {
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
 pub async fn sync_status(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     q: ApiQuery<SyncStatusQuery>,
@@ -163,7 +163,7 @@ pub struct RetryReport {
               (status = 404, description = "No such device, or no such student of its school, in your scope", body = ErrorEnvelope),
               (status = 409, description = "Not an approved push device of a school", body = ErrorEnvelope)))]
 pub async fn retry_student(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     id: PathId,
     req: HttpRequest,

@@ -10,7 +10,7 @@ use super::auth::Caller;
 use super::envelope::{ok, Envelope, ErrorEnvelope};
 use super::error::{field, ApiError};
 use super::extract::{ApiQuery, PathId};
-use crate::app::AppContext;
+use crate::http::State;
 use crate::store::sync::{DeviceSyncSummary, SyncAlert};
 use crate::sync::verifier::{self, VerifyOptions, VerifyRun};
 
@@ -36,7 +36,7 @@ pub struct AlertQuery {
 
 /// The school the request is about: a school admin's own (another is a 404), or the one a super
 /// admin named (which must exist). `None` only for a super admin who named none.
-async fn school_of(ctx: &AppContext, caller: &Caller, requested: Option<i64>) -> Result<Option<i64>, ApiError> {
+async fn school_of(ctx: &State, caller: &Caller, requested: Option<i64>) -> Result<Option<i64>, ApiError> {
     let school = caller.school_filter(requested)?.or(caller.scope().school_id());
     if let Some(id) = school {
         ctx.store
@@ -53,7 +53,7 @@ async fn school_of(ctx: &AppContext, caller: &Caller, requested: Option<i64>) ->
               (status = 400, description = "A super admin must give school_id", body = ErrorEnvelope),
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
 pub async fn summary(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     q: ApiQuery<SchoolQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -69,11 +69,7 @@ pub async fn summary(
     responses((status = 200, description = "Findings per school and device (`skipped` when another instance is running it)",
                 body = Envelope<VerifyRun>),
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
-pub async fn verify(
-    ctx: web::Data<AppContext>,
-    caller: Caller,
-    q: ApiQuery<SchoolQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn verify(ctx: web::Data<State>, caller: Caller, q: ApiQuery<SchoolQuery>) -> Result<HttpResponse, ApiError> {
     let school = school_of(&ctx, &caller, q.0.school_id).await?;
     let mut opts = VerifyOptions::new(&format!("api:{}", caller.user.email));
     opts.school_id = school;
@@ -90,11 +86,7 @@ pub async fn verify(
     responses((status = 200, description = "Alerts, newest first", body = Envelope<Vec<SyncAlert>>),
               (status = 400, description = "Bad query parameter", body = ErrorEnvelope),
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
-pub async fn alerts(
-    ctx: web::Data<AppContext>,
-    caller: Caller,
-    q: ApiQuery<AlertQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn alerts(ctx: web::Data<State>, caller: Caller, q: ApiQuery<AlertQuery>) -> Result<HttpResponse, ApiError> {
     let school = school_of(&ctx, &caller, q.0.school_id).await?;
     Ok(ok("sync alerts", ctx.store.list_alerts(school, q.0.open.unwrap_or(true)).await?))
 }
@@ -109,7 +101,7 @@ pub struct ConfirmedAlert {
 }
 
 /// The alert, if it is in the caller's scope and still open (404 / 409 otherwise).
-async fn open_alert(ctx: &AppContext, caller: &Caller, id: i64) -> Result<SyncAlert, ApiError> {
+async fn open_alert(ctx: &State, caller: &Caller, id: i64) -> Result<SyncAlert, ApiError> {
     let alert = ctx
         .store
         .get_alert(id)
@@ -128,7 +120,7 @@ fn already(resolution: &str) -> ApiError {
 
 /// Resolves the alert (see `verifier::resolve_alert`; a concurrent resolution is a 409) and audits it.
 async fn resolve(
-    ctx: &AppContext,
+    ctx: &State,
     caller: &Caller,
     alert: &SyncAlert,
     confirm: bool,
@@ -149,7 +141,7 @@ async fn resolve(
     responses((status = 200, description = "The resolved alert and the deletes queued", body = Envelope<ConfirmedAlert>),
               (status = 404, description = "No such alert in your scope", body = ErrorEnvelope),
               (status = 409, description = "Already resolved", body = ErrorEnvelope)))]
-pub async fn confirm(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let alert = open_alert(&ctx, &caller, id.0).await?;
     let (alert, deletes_queued) = resolve(&ctx, &caller, &alert, true).await?;
     Ok(ok(format!("alert confirmed; {deletes_queued} deletes queued"), ConfirmedAlert { alert, deletes_queued }))
@@ -162,7 +154,7 @@ pub async fn confirm(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> 
     responses((status = 200, description = "The resolved alert", body = Envelope<SyncAlert>),
               (status = 404, description = "No such alert in your scope", body = ErrorEnvelope),
               (status = 409, description = "Already resolved", body = ErrorEnvelope)))]
-pub async fn dismiss(ctx: web::Data<AppContext>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+pub async fn dismiss(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let alert = open_alert(&ctx, &caller, id.0).await?;
     Ok(ok("alert dismissed", resolve(&ctx, &caller, &alert, false).await?.0))
 }

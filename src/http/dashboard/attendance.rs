@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::layout::Layout;
 use super::page::{render, PageError};
 use super::session::Session;
-use crate::app::AppContext;
 use crate::http::api::attendance::{export, AttendanceQuery};
 use crate::http::api::auth::Caller;
 use crate::http::api::extract::ApiQuery;
+use crate::http::State;
 use crate::store::admin::{Page, PunchQuery, PunchRecord, PunchSort, SchoolScope, Sort, SortDir};
 
 /// Punches per page.
@@ -34,7 +34,7 @@ const STREAM_BATCH: i64 = 200;
 const STREAM_PAGES: usize = 10;
 
 /// The admin's school's time zone (a super admin sees several schools: UTC).
-pub async fn zone(ctx: &AppContext, caller: &Caller) -> Tz {
+pub async fn zone(ctx: &State, caller: &Caller) -> Tz {
     let zone = match caller.scope().school_id() {
         Some(id) => ctx.store.get_school_record(caller.scope(), id).await.ok().flatten().map(|s| s.timezone),
         None => None,
@@ -114,7 +114,7 @@ fn range_query(scope: SchoolScope, from: NaiveDate, until: NaiveDate) -> PunchQu
 }
 
 /// The id of the newest punch stored in `scope` (0 when none).
-async fn newest_id(ctx: &AppContext, scope: SchoolScope) -> Result<i64, PageError> {
+async fn newest_id(ctx: &State, scope: SchoolScope) -> Result<i64, PageError> {
     let mut newest = PunchQuery::new(scope);
     newest.sort = Sort { field: PunchSort::Id, dir: SortDir::Desc };
     newest.page = Page { limit: 1, offset: 0 };
@@ -127,7 +127,7 @@ fn line(p: PunchRecord) -> Line {
 
 /// `GET /attendance`.
 pub async fn page(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, PageError> {
@@ -186,7 +186,7 @@ pub struct ExportQuery {
 
 /// `GET /attendance/export.csv?from=&until=`: the API's CSV export (same columns), scoped.
 pub async fn export_csv(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, PageError> {
@@ -223,7 +223,7 @@ struct PunchEvent<'a> {
 }
 
 struct Stream {
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     caller: Caller,
     tz: Tz,
     after: i64,
@@ -298,7 +298,7 @@ impl Stream {
 /// heartbeat comment every 15 s; ends when the client goes away (the next write fails).
 pub async fn stream(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     q: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, PageError> {

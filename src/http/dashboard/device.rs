@@ -14,8 +14,8 @@ use super::overview::{ago, ONLINE_SECS};
 use super::page::{render, PageError};
 use super::session::Session;
 use super::{device_actions, sync_page};
-use crate::app::AppContext;
 use crate::domain::{CommandFilter, CommandState, Device, DeviceId, QueuedCommand};
+use crate::http::State;
 use crate::store::sync::{SyncProgress, SyncSummary};
 
 /// Commands listed on the device page.
@@ -37,7 +37,7 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
 }
 
 /// The device, if it is in the admin's scope; another school's device is a 404 like a missing one.
-pub(super) async fn scoped_device(ctx: &AppContext, session: &Session, id: i64) -> Result<Device, PageError> {
+pub(super) async fn scoped_device(ctx: &State, session: &Session, id: i64) -> Result<Device, PageError> {
     let missing = || PageError::NotFound("There is no such device.".into());
     ctx.store.get_device_record(session.caller.scope(), id).await?.ok_or_else(missing)?;
     ctx.store.get_device(DeviceId(id)).await?.ok_or_else(missing)
@@ -156,7 +156,7 @@ pub(super) struct DevicePage {
 
 /// `GET /devices/{id}`.
 pub async fn page(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     flash: web::Query<FlashQuery>,
@@ -168,7 +168,7 @@ pub async fn page(
 
 /// The page with an error next to the command form (status 422), keeping everything else.
 pub(super) async fn with_command_error(
-    ctx: &AppContext,
+    ctx: &State,
     session: &Session,
     device: &Device,
     error: String,
@@ -180,7 +180,7 @@ pub(super) async fn with_command_error(
 }
 
 async fn load(
-    ctx: &AppContext,
+    ctx: &State,
     session: &Session,
     device: &Device,
     flash: Option<String>,
@@ -269,7 +269,7 @@ impl DeviceErrorLine {
 /// device's options). `UserCount` falls back to the options when no INFO answer is on record
 /// (a `table=options` upload also carries it).
 async fn counters(
-    ctx: &AppContext,
+    ctx: &State,
     device: &Device,
     summary: &SyncSummary,
 ) -> Result<(Vec<Counter>, Option<String>), PageError> {

@@ -11,8 +11,8 @@ use super::device::{scoped_device, with_command_error};
 use super::login::CsrfForm;
 use super::page::{redirect, PageError};
 use super::session::Session;
-use crate::app::AppContext;
 use crate::http::api::error::ApiError;
+use crate::http::State;
 use crate::push::command::Command;
 use crate::queue::{EnqueueOptions, QueueError};
 use crate::sync::verifier::{self, DeviceFindings, VerifyOptions};
@@ -31,7 +31,7 @@ pub struct ProgressJson {
 /// `GET /devices/{id}/progress`: the device's sync progress as JSON (same session and scoping
 /// as the page; another school's device is the 404 page).
 pub async fn progress(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
@@ -59,7 +59,7 @@ fn sync_error(e: SyncError) -> PageError {
 /// `POST /devices/{id}/sync-all`: queues every active student of the school for the device.
 pub async fn sync_all(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
@@ -83,7 +83,7 @@ pub async fn sync_all(
 /// what it found on this device.
 pub async fn verify(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
@@ -146,7 +146,7 @@ pub struct CommandForm {
 /// `POST /devices/{id}/command`: queues INFO, CHECK, LOG or (confirmed) REBOOT.
 pub async fn command(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<CommandForm>,

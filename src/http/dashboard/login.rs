@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use super::page::PageError;
 use super::session::{self, Session};
-use crate::app::AppContext;
 use crate::http::api::auth::caller::client_ip;
 use crate::http::api::error::ApiError;
 use crate::http::api::sessions::check_login;
+use crate::http::State;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -55,7 +55,7 @@ pub async fn form(req: HttpRequest, query: web::Query<NextQuery>) -> HttpRespons
     login_page(&req, 200, "", &safe_next(query.next.as_deref()), None)
 }
 
-pub async fn submit(req: HttpRequest, ctx: web::Data<AppContext>, form: web::Form<LoginForm>) -> HttpResponse {
+pub async fn submit(req: HttpRequest, ctx: web::Data<State>, form: web::Form<LoginForm>) -> HttpResponse {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
     if !super::csrf::valid(&req, &form.csrf) {

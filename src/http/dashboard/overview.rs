@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::layout::Layout;
 use super::page::{redirect, render, PageError};
 use super::session::Session;
-use crate::app::AppContext;
 use crate::domain::{Approval, CommandFilter, CommandState, DeviceId};
+use crate::http::State;
 use crate::store::admin::{DeviceFilter, JobFilter, Page, PunchQuery, SchoolFilter, SchoolScope};
 use crate::store::sync::SyncSummary;
 use crate::store::DeviceUpdate;
@@ -77,7 +77,7 @@ pub fn ago(at: Option<DateTime<Utc>>) -> String {
 }
 
 pub async fn page(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     flash: web::Query<super::layout::FlashQuery>,
 ) -> Result<HttpResponse, PageError> {
@@ -178,7 +178,7 @@ pub struct ApproveForm {
 /// Approves a pending device into a school (super admins; school admins never see pending ones).
 pub async fn approve(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<ApproveForm>,
@@ -205,6 +205,5 @@ pub async fn approve(
         .change_device(caller.scope(), id, &update, Some(&audit))
         .await
         .map_err(|e| PageError::BadRequest(e.to_string()))?;
-    ctx.devices.invalidate(&changed.serial_number);
     Ok(redirect(&session, "/", &format!("Device {} approved", changed.serial_number)))
 }

@@ -2,6 +2,7 @@
 //! layout; errors are pages too (a 404 page, a 403 page), and "not logged in" redirects to the
 //! login form, coming back afterwards.
 
+use crate::store::admin::AdminError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
@@ -28,6 +29,18 @@ pub enum PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         PageError::Internal(e.to_string())
+    }
+}
+
+impl From<AdminError> for PageError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotFound(what) => PageError::NotFound(format!("No such {what}.")),
+            AdminError::Store(e) => e.into(),
+            other @ (AdminError::Invalid { .. } | AdminError::Conflict { .. } | AdminError::Rows(_)) => {
+                PageError::BadRequest(other.to_string())
+            }
+        }
     }
 }
 

@@ -9,9 +9,9 @@ use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::page::PageError;
-use crate::app::AppContext;
 use crate::http::api::auth::caller::{caller_from_claims, client_ip};
 use crate::http::api::auth::Caller;
+use crate::http::State;
 use crate::store::admin::AdminUser;
 
 pub const SESSION_COOKIE: &str = "ironclock_session";
@@ -46,7 +46,7 @@ pub fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {
 }
 
 /// Signs a session for `user`.
-pub fn start(ctx: &AppContext, req: &HttpRequest, user: &AdminUser) -> Result<Cookie<'static>, PageError> {
+pub fn start(ctx: &State, req: &HttpRequest, user: &AdminUser) -> Result<Cookie<'static>, PageError> {
     let (token, _) = ctx.api.keys.issue_session(user, SESSION_SECS).map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(session_cookie(req, token))
 }
@@ -65,8 +65,7 @@ impl FromRequest for Session {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let ctx =
-                req.app_data::<web::Data<AppContext>>().cloned().ok_or(PageError::Internal("no context".into()))?;
+            let ctx = req.app_data::<web::Data<State>>().cloned().ok_or(PageError::Internal("no context".into()))?;
             let login = || PageError::Login { next: req.uri().path_and_query().map(|p| p.to_string()) };
             let cookie = req.cookie(SESSION_COOKIE).ok_or_else(login)?;
             let claims = ctx.api.keys.verify_session(cookie.value()).map_err(|_| login())?;

@@ -8,10 +8,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::session;
-use crate::app::AppContext;
 use crate::http::api::auth::caller::client_ip;
 use crate::http::api::error::ApiError;
 use crate::http::api::sessions::complete_setup;
+use crate::http::State;
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -62,7 +62,7 @@ fn respond(req: &HttpRequest, status: StatusCode, mut page: SetupPage) -> HttpRe
     }
 }
 
-async fn setup_done(ctx: &AppContext) -> bool {
+async fn setup_done(ctx: &State) -> bool {
     // A storage failure shows the form; submitting it fails safely in `complete_setup`.
     ctx.store.count_admins().await.map(|n| n > 0).unwrap_or(false)
 }
@@ -72,14 +72,14 @@ fn page(token: String, email: String, done: bool, error: Option<(&'static str, S
 }
 
 /// `GET /setup`: the form, or "already set up".
-pub async fn form(req: HttpRequest, ctx: web::Data<AppContext>, q: web::Query<TokenQuery>) -> HttpResponse {
+pub async fn form(req: HttpRequest, ctx: web::Data<State>, q: web::Query<TokenQuery>) -> HttpResponse {
     let done = setup_done(&ctx).await;
     let token = q.into_inner().token.unwrap_or_default();
     respond(&req, StatusCode::OK, page(token, String::new(), done, None))
 }
 
 /// `POST /setup`: creates the first super admin, logs them in and opens the overview.
-pub async fn submit(req: HttpRequest, ctx: web::Data<AppContext>, form: web::Form<SetupForm>) -> HttpResponse {
+pub async fn submit(req: HttpRequest, ctx: web::Data<State>, form: web::Form<SetupForm>) -> HttpResponse {
     let SetupForm { csrf, token, email, password, password2 } = form.into_inner();
     if setup_done(&ctx).await {
         return respond(&req, StatusCode::CONFLICT, page(String::new(), String::new(), true, None));

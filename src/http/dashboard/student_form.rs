@@ -2,6 +2,7 @@
 //! back), checking it with the API's field rules, turning service errors into messages next to
 //! their fields, and rendering it (on the edit page, with the student's sync on each device).
 
+use crate::store::admin::AdminError;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -12,11 +13,11 @@ use serde::Deserialize;
 use super::layout::Layout;
 use super::page::{render, PageError};
 use super::session::Session;
-use crate::app::AppContext;
 use crate::domain::{Approval, DeviceId};
 use crate::http::api::auth::Caller;
 use crate::http::api::error::ApiError;
 use crate::http::api::validate;
+use crate::http::State;
 use crate::store::admin::{
     GroupFilter, GroupKind, NewStudentInput, Page, SchoolFilter, Sort, StudentPatch, StudentRecord,
 };
@@ -95,16 +96,14 @@ impl Errors {
         self.0.iter().filter(|(f, _)| !FIELDS.contains(&f.as_str())).map(|(_, m)| m.as_str()).collect()
     }
 
-    /// Takes a validation error (422) or a conflict (409) as field messages; any other error is a page error.
-    pub fn absorb(&mut self, e: ApiError) -> Result<StatusCode, PageError> {
-        let (fields, status) = match e {
-            ApiError::Validation(f) => (f, StatusCode::UNPROCESSABLE_ENTITY),
-            ApiError::Conflict(f) => (f, StatusCode::CONFLICT),
+    /// Takes an invalid value (422) or a conflict (409) as a field message; any other error is a page error.
+    pub fn absorb(&mut self, e: AdminError) -> Result<StatusCode, PageError> {
+        let (field, message, status) = match e {
+            AdminError::Invalid { field, message } => (field, message, StatusCode::UNPROCESSABLE_ENTITY),
+            AdminError::Conflict { field, message } => (field, message, StatusCode::CONFLICT),
             other => return Err(other.into()),
         };
-        for f in fields {
-            self.add(&f.field, f.message);
-        }
+        self.add(field, message);
         Ok(status)
     }
 
@@ -210,7 +209,7 @@ pub struct Choices {
 impl Choices {
     /// The choices of the caller's scope, narrowed to `school` when given. A super admin's
     /// labels name the school too.
-    pub async fn load(ctx: &AppContext, caller: &Caller, school: Option<i64>) -> Result<Self, PageError> {
+    pub async fn load(ctx: &State, caller: &Caller, school: Option<i64>) -> Result<Self, PageError> {
         let scope = caller.scope();
         let mut out = Choices::default();
         let mut school_names = HashMap::new();
@@ -256,7 +255,7 @@ pub struct SyncLine {
     pub error: String,
 }
 
-async fn sync_lines(ctx: &AppContext, caller: &Caller, s: &StudentRecord) -> Result<Vec<SyncLine>, PageError> {
+async fn sync_lines(ctx: &State, caller: &Caller, s: &StudentRecord) -> Result<Vec<SyncLine>, PageError> {
     let mut filter = super::overview::devices_filter(caller.scope(), Approval::Approved, 50);
     filter.school_id = Some(s.school_id);
     let mut out = Vec::new();
@@ -288,7 +287,7 @@ struct FormPage<'a> {
 
 /// Renders the add form (`student: None`) or the edit page with `status`.
 pub async fn show(
-    ctx: &AppContext,
+    ctx: &State,
     session: &Session,
     layout: Layout,
     student: Option<&StudentRecord>,

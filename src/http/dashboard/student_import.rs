@@ -12,10 +12,11 @@ use super::layout::{FlashQuery, Layout};
 use super::page::{redirect, render, PageError};
 use super::session::Session;
 use super::student_form::Choice;
-use crate::app::AppContext;
+use crate::core::students;
 use crate::http::api::error::ApiError;
 use crate::http::api::student_csv::parse_import;
-use crate::http::api::student_service;
+use crate::http::State;
+use crate::store::admin::AdminError;
 use crate::store::admin::{ImportReport, Page, RowError, SchoolFilter};
 
 /// Largest file accepted: the API import's limit (`api::students::CSV_LIMIT`, 8 MiB).
@@ -42,7 +43,7 @@ struct ImportPage {
     report: Option<ImportReport>,
 }
 
-async fn schools(ctx: &AppContext, session: &Session) -> Result<Vec<Choice>, PageError> {
+async fn schools(ctx: &State, session: &Session) -> Result<Vec<Choice>, PageError> {
     if !session.caller.is_super() {
         return Ok(Vec::new());
     }
@@ -52,7 +53,7 @@ async fn schools(ctx: &AppContext, session: &Session) -> Result<Vec<Choice>, Pag
 }
 
 async fn show(
-    ctx: &AppContext,
+    ctx: &State,
     session: &Session,
     mut page: ImportPage,
     status: StatusCode,
@@ -77,7 +78,7 @@ fn empty(layout: Layout) -> ImportPage {
 
 /// `GET /students/import`.
 pub async fn form(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     flash: web::Query<FlashQuery>,
 ) -> Result<HttpResponse, PageError> {
@@ -121,7 +122,7 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, String> {
 /// `POST /students/import`: checks every row; with any error nothing is written.
 pub async fn upload(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     form: Multipart,
 ) -> Result<HttpResponse, PageError> {
@@ -145,7 +146,7 @@ pub async fn upload(
         page.problem = page.problem.or(problem);
         return show(&ctx, &session, page, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    match student_service::import_students(&ctx, caller, school_id, parse_import(&file), up.dry_run).await {
+    match students::import(&ctx, &caller.actor(), school_id, parse_import(&file), up.dry_run).await {
         Ok(report) if up.dry_run => {
             page.report = Some(report);
             show(&ctx, &session, page, StatusCode::OK).await
@@ -154,11 +155,11 @@ pub async fn upload(
             let flash = format!("Import done: {} rows, {} students created, {} updated", r.rows, r.created, r.updated);
             Ok(redirect(&session, "/students", &flash))
         }
-        Err(ApiError::Rows(errors)) => {
+        Err(AdminError::Rows(errors)) => {
             page.errors = errors;
             show(&ctx, &session, page, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_))) => {
+        Err(e @ (AdminError::Invalid { .. } | AdminError::Conflict { .. })) => {
             page.problem = Some(e.to_string());
             show(&ctx, &session, page, StatusCode::UNPROCESSABLE_ENTITY).await
         }

@@ -1,6 +1,6 @@
 //! `/students`: the roster of the admin's scope (search, class/section/status filters, paging)
 //! and the add / edit / deactivate / delete forms. Every write goes through
-//! `api::student_service` (the same functions as the API: they queue the device sync in the
+//! `core::students` (the same functions as the API: they queue the device sync in the
 //! student's transaction and wake the devices).
 
 use std::collections::HashMap;
@@ -14,10 +14,10 @@ use super::layout::Layout;
 use super::page::{redirect, render, PageError};
 use super::session::Session;
 use super::student_form::{self, Choices, Errors, StudentForm, Values};
-use crate::app::AppContext;
+use crate::core::students;
 use crate::http::api::auth::Caller;
-use crate::http::api::student_service;
 use crate::http::api::validate;
+use crate::http::State;
 use crate::store::admin::{Page, StudentFilter, StudentPatch, StudentRecord};
 
 /// Students per page.
@@ -83,7 +83,7 @@ fn list_url(q: &str, class_id: Option<i64>, section_id: Option<i64>, status: &st
 
 /// `GET /students`.
 pub async fn list(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
@@ -151,7 +151,7 @@ fn row(s: StudentRecord, classes: &HashMap<i64, String>, sections: &HashMap<i64,
 
 /// `GET /students/new`.
 pub async fn new_form(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     flash: web::Query<super::layout::FlashQuery>,
 ) -> Result<HttpResponse, PageError> {
@@ -163,7 +163,7 @@ pub async fn new_form(
 /// `POST /students/new`: creates the student, or shows the form again with the problems.
 pub async fn create(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     form: web::Form<StudentForm>,
 ) -> Result<HttpResponse, PageError> {
@@ -173,7 +173,7 @@ pub async fn create(
     let input = student_form::new_student(caller, &values, &mut errors);
     let status = match input.filter(|_| errors.is_empty()) {
         None => StatusCode::UNPROCESSABLE_ENTITY,
-        Some(input) => match student_service::create_student(&ctx, caller, input).await {
+        Some(input) => match students::create(&ctx, &caller.actor(), input).await {
             Ok(s) => {
                 let flash = format!("Student {} added with PIN {}", s.full_name, s.pin);
                 return Ok(redirect(&session, "/students", &flash));
@@ -186,13 +186,13 @@ pub async fn create(
 }
 
 /// A student of the caller's scope, or the 404 page.
-pub async fn find(ctx: &AppContext, caller: &Caller, id: i64) -> Result<StudentRecord, PageError> {
+pub async fn find(ctx: &State, caller: &Caller, id: i64) -> Result<StudentRecord, PageError> {
     ctx.store.get_student(caller.scope(), id).await?.ok_or_else(|| PageError::NotFound("No such student.".into()))
 }
 
 /// `GET /students/{id}/edit`.
 pub async fn edit_form(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     flash: web::Query<super::layout::FlashQuery>,
@@ -206,7 +206,7 @@ pub async fn edit_form(
 /// `POST /students/{id}/edit`.
 pub async fn update(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<StudentForm>,
@@ -219,7 +219,7 @@ pub async fn update(
     values.school_id = Some(student.school_id);
     let patch = student_form::patch(&values, &mut errors);
     if errors.is_empty() {
-        match student_service::update_student(&ctx, caller, student.id, patch).await {
+        match students::update(&ctx, &caller.actor(), student.id, patch).await {
             Ok(s) => return Ok(redirect(&session, &format!("/students/{}/edit", s.id), "Changes saved")),
             Err(e) => {
                 let status = errors.absorb(e)?;
@@ -242,7 +242,7 @@ pub struct ActiveForm {
 /// `POST /students/{id}/active`: deactivates (removed from the devices) or reactivates.
 pub async fn set_active(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<ActiveForm>,
@@ -250,7 +250,7 @@ pub async fn set_active(
     session.check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let patch = StudentPatch { is_active: Some(form.active), ..Default::default() };
-    let s = student_service::update_student(&ctx, &session.caller, id, patch).await?;
+    let s = students::update(&ctx, &session.caller.actor(), id, patch).await?;
     let what = if s.is_active { "reactivated" } else { "deactivated" };
     Ok(redirect(&session, &format!("/students/{id}/edit"), &format!("{} {what}", s.full_name)))
 }
@@ -264,7 +264,7 @@ pub struct DeleteForm {
 /// `POST /students/{id}/delete`: needs the confirm box ticked; the PIN stays reserved.
 pub async fn delete(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<DeleteForm>,
@@ -280,7 +280,7 @@ pub async fn delete(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return student_form::show(&ctx, &session, layout, Some(&student), values, errors, status).await;
     }
-    let s = student_service::delete_student(&ctx, caller, student.id).await?;
+    let s = students::delete(&ctx, &caller.actor(), student.id).await?;
     Ok(redirect(&session, "/students", &format!("{} (PIN {}) deleted", s.full_name, s.pin)))
 }
 

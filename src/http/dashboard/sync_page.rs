@@ -13,8 +13,8 @@ use super::login::CsrfForm;
 use super::overview::ago;
 use super::page::{redirect, render, urlencode, PageError};
 use super::session::Session;
-use crate::app::AppContext;
 use crate::http::api::error::ApiError;
+use crate::http::State;
 use crate::store::admin::{Group, GroupFilter, GroupKind, GroupSort, Page, SchoolScope, Sort};
 use crate::store::sync::{SyncAlert, SyncStatusFilter, SyncSummary};
 use crate::sync::verifier;
@@ -114,7 +114,7 @@ struct SyncPage {
 }
 
 /// Every class or section of the school, for the filter selects.
-async fn groups(ctx: &AppContext, school: i64, kind: GroupKind) -> Result<Vec<Group>, PageError> {
+async fn groups(ctx: &State, school: i64, kind: GroupKind) -> Result<Vec<Group>, PageError> {
     let filter = GroupFilter {
         scope: SchoolScope::school(school),
         school_id: Some(school),
@@ -135,7 +135,7 @@ fn choices(items: impl IntoIterator<Item = (String, String)>, selected: Option<&
 
 /// `GET /devices/{id}/sync`.
 pub async fn page(
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     query: web::Query<SyncQuery>,
@@ -270,7 +270,7 @@ fn row(s: crate::store::sync::StudentSyncRow) -> Row {
 /// `POST /devices/{id}/students/{student_id}/retry`: sends the student to the device again now.
 pub async fn retry(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<(i64, i64)>,
     form: web::Form<CsrfForm>,
@@ -292,7 +292,7 @@ pub async fn retry(
 }
 
 /// The alert if it is in the admin's scope (404 otherwise).
-async fn scoped_alert(ctx: &AppContext, session: &Session, id: i64) -> Result<SyncAlert, PageError> {
+async fn scoped_alert(ctx: &State, session: &Session, id: i64) -> Result<SyncAlert, PageError> {
     ctx.store
         .get_alert(id)
         .await?
@@ -303,7 +303,7 @@ async fn scoped_alert(ctx: &AppContext, session: &Session, id: i64) -> Result<Sy
 /// Resolves an open alert (`verifier::resolve_alert`, audited like the API); `None` when it was
 /// already resolved.
 async fn resolve(
-    ctx: &AppContext,
+    ctx: &State,
     session: &Session,
     alert: &SyncAlert,
     confirm: bool,
@@ -331,7 +331,7 @@ fn already(session: &Session, alert: &SyncAlert) -> HttpResponse {
 /// `POST /sync/alerts/{id}/confirm`: the held-back deletes are queued for the device now.
 pub async fn confirm_alert(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
@@ -348,7 +348,7 @@ pub async fn confirm_alert(
 /// `POST /sync/alerts/{id}/dismiss`: nothing is deleted.
 pub async fn dismiss_alert(
     req: HttpRequest,
-    ctx: web::Data<AppContext>,
+    ctx: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,

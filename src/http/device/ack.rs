@@ -5,16 +5,12 @@
 use actix_web::{web, HttpResponse};
 
 use super::{ok_text, DeviceError, DeviceRequest};
-use crate::app::AppContext;
 use crate::domain::RejectedLine;
+use crate::http::State;
 use crate::push::ack::parse_devicecmd_body;
 use crate::store::NewMessage;
 
-pub async fn devicecmd(
-    ctx: &AppContext,
-    request: DeviceRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, DeviceError> {
+pub async fn devicecmd(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
     let parsed = parse_devicecmd_body(&body);
     let rejected: Vec<RejectedLine> =
         parsed.rejected.into_iter().map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error }).collect();
@@ -32,7 +28,7 @@ pub async fn devicecmd(
     };
     ctx.store.store_message(&message, &rejected).await?;
     let updated =
-        ctx.queue.acknowledge(&request.known.device, &parsed.acks, chrono::Utc::now()).await.map_err(|e| match e {
+        ctx.queue.acknowledge(&request.known.device, &parsed.acks, ctx.clock.now()).await.map_err(|e| match e {
             crate::queue::QueueError::Store(e) => DeviceError::Storage(e),
             other => DeviceError::BadRequest(other.to_string()),
         })?;

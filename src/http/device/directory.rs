@@ -1,9 +1,11 @@
 //! `DeviceDirectory`: the in-memory view of known devices that keeps the hot device paths
-//! (uploads, polls) off the database. Entries are refreshed after a short TTL and dropped at
-//! once when this instance changes a device (approval, school, zone).
+//! (uploads, polls) off the database. Entries are dropped when the store announces a change of
+//! their device or school (from this instance at commit, from others by NOTIFY); where other
+//! instances cannot be heard (SQLite: another process such as the CLI), they also expire.
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,7 +13,8 @@ use chrono::Utc;
 use chrono_tz::Tz;
 
 use crate::domain::{Approval, Device, DeviceSerial, Dialect, NewDevice};
-use crate::store::{DynStore, StoreResult};
+use crate::store::admin::SchoolScope;
+use crate::store::{DynStore, StoreChange, StoreResult};
 
 /// A device with its effective time zone resolved (device zone, else school zone, else default).
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct DeviceDirectory {
     store: DynStore,
     entries: RwLock<HashMap<String, Entry>>,
     ttls: CacheTtls,
+    /// Set when every change of an approved device is announced to this instance.
+    approved_exact: AtomicBool,
     default_tz: Tz,
     auto_approve: bool,
 }
@@ -47,14 +52,37 @@ pub struct DeviceDirectory {
 pub struct CacheTtls {
     /// Pending and blocked devices: short, so an approval from any process is seen quickly.
     pub unapproved: Duration,
-    /// Approved devices: `None` when change notifications keep the cache exact (PostgreSQL), so
-    /// the hot paths never read the database for them.
+    /// Approved devices, while other processes' changes cannot be heard (see
+    /// `trust_approved_until_changed`).
     pub approved: Option<Duration>,
 }
 
 impl DeviceDirectory {
     pub fn new(store: DynStore, default_tz: Tz, auto_approve: bool, ttls: CacheTtls) -> Self {
-        Self { store, entries: RwLock::new(HashMap::new()), ttls, default_tz, auto_approve }
+        Self {
+            store,
+            entries: RwLock::new(HashMap::new()),
+            ttls,
+            approved_exact: AtomicBool::new(false),
+            default_tz,
+            auto_approve,
+        }
+    }
+
+    /// Every change is heard (PostgreSQL notifications): approved devices stay cached until one
+    /// is announced, so the hot paths never read the database for them.
+    pub fn trust_approved_until_changed(&self) {
+        self.approved_exact.store(true, Ordering::Release);
+    }
+
+    /// Drops what a store change makes stale.
+    pub fn apply(&self, change: &StoreChange) {
+        match change {
+            StoreChange::Device(id) => self.invalidate_id(*id),
+            StoreChange::School(school) => self.retain(|d| d.school_id != Some(*school)),
+            StoreChange::Resync => self.clear(),
+            StoreChange::Commands(_) => {}
+        }
     }
 
     /// The device for `serial`, registering it (pending, or approved with auto-approve) on first contact.
@@ -101,15 +129,17 @@ impl DeviceDirectory {
         }
     }
 
-    /// Drops the cached entry of a device by id (a change notified by another instance).
-    pub fn invalidate_id(&self, id: crate::domain::DeviceId) {
+    fn invalidate_id(&self, id: crate::domain::DeviceId) {
+        self.retain(|d| d.id != id);
+    }
+
+    fn retain(&self, keep: impl Fn(&Device) -> bool) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.retain(|_, e| e.known.device.id != id);
+            entries.retain(|_, e| keep(&e.known.device));
         }
     }
 
-    /// Drops every cached entry.
-    pub fn clear(&self) {
+    fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
             entries.clear();
         }
@@ -119,7 +149,11 @@ impl DeviceDirectory {
         let entries = self.entries.read().ok()?;
         let entry = entries.get(serial)?;
         let ttl = if entry.known.device.approval == Approval::Approved {
-            self.ttls.approved
+            if self.approved_exact.load(Ordering::Acquire) {
+                None
+            } else {
+                self.ttls.approved
+            }
         } else {
             Some(self.ttls.unapproved)
         };
@@ -140,7 +174,9 @@ impl DeviceDirectory {
             return Ok(tz);
         }
         if let Some(school_id) = device.school_id {
-            if let Some(tz) = self.store.get_school(school_id).await?.and_then(|s| parse_tz(&s.timezone)) {
+            if let Some(tz) =
+                self.store.get_school_record(SchoolScope::all(), school_id).await?.and_then(|s| parse_tz(&s.timezone))
+            {
                 return Ok(tz);
             }
         }

@@ -3,15 +3,15 @@
 use chrono::Utc;
 
 use super::{ok_text, DeviceError, DeviceRequest};
-use crate::app::AppContext;
 use crate::domain::{Device, Dialect, HandshakeFacts, StampTable};
+use crate::http::State;
 use crate::push::handshake::{render_att_handshake, HandshakeConfig, TableStamps, TransFlagStyle};
 use crate::push::time::{legacy_time_reply, timezone_option};
 
 /// Answers the handshake with the option block for this device and records what the query
 /// told us (pushver, language, DeviceType). Pending devices get the block too, so they push
 /// their options and an admin sees what they are before approving them.
-pub async fn options(ctx: &AppContext, request: &DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
+pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
     let q = &request.query;
     let dialect = q.device_type.as_deref().and_then(Dialect::parse);
     let facts = HandshakeFacts {

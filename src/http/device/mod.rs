@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::app::AppContext;
 use crate::domain::{Approval, DeviceSerial, Dialect};
+use crate::http::State;
 use crate::push::query::DeviceQuery;
 pub use directory::{DeviceDirectory, FirstContact, KnownDevice};
 pub use endpoint::Endpoint;
@@ -36,11 +36,7 @@ pub struct DeviceRequest {
 
 /// The device surface, installed as the app's default service: every path containing
 /// `/iclock/` (any case, any prefix), GET and POST alike; anything else is a 404.
-pub async fn dispatch(
-    req: HttpRequest,
-    body: web::Bytes,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, DeviceError> {
+pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>) -> Result<HttpResponse, DeviceError> {
     let Some(endpoint) = Endpoint::from_path(req.path()) else {
         return Err(DeviceError::NotFound);
     };
@@ -92,7 +88,7 @@ pub async fn dispatch(
 
 /// A device back from silence gets a bounded `DATA QUERY ATTLOG` for the gap (where it
 /// supports it: a learned -1002 makes `enqueue` refuse). Never fails the request.
-async fn catch_up_after_gap(ctx: &AppContext, known: &KnownDevice, previous: Option<chrono::DateTime<chrono::Utc>>) {
+async fn catch_up_after_gap(ctx: &State, known: &KnownDevice, previous: Option<chrono::DateTime<chrono::Utc>>) {
     let device = &known.device;
     if device.approval != Approval::Approved || device.dialect != Dialect::Att {
         return;

@@ -2,10 +2,10 @@
 //! answers with the device's next command batch, or `OK`. An idle poll costs no database round trip.
 
 use super::{ok_text, DeviceError, DeviceRequest};
-use crate::app::AppContext;
+use crate::http::State;
 use crate::push::info::parse_poll_info;
 
-pub async fn getrequest(ctx: &AppContext, request: DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
+pub async fn getrequest(ctx: &State, request: DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
     if let Some(info) = request.query.info.as_deref() {
         let id = request.known.device.id;
         if ctx.activity.info_changed(id, info) {
@@ -30,7 +30,7 @@ pub async fn getrequest(ctx: &AppContext, request: DeviceRequest) -> Result<acti
             }
         }
     }
-    match ctx.queue.poll(&request.known.device, chrono::Utc::now()).await? {
+    match ctx.queue.poll(&request.known.device, ctx.clock.now()).await? {
         Some(commands) => Ok(super::ok_bytes(commands)),
         None => Ok(ok_text("OK")),
     }

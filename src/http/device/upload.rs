@@ -7,14 +7,14 @@
 use actix_web::{web, HttpResponse};
 
 use super::{handshake, ingest, ok_text, require_approved, DeviceError, DeviceRequest, Endpoint};
-use crate::app::AppContext;
 use crate::domain::{OperlogBatch, StampTable};
+use crate::http::State;
 use crate::push::records::{attlog, operlog, options, photo};
 use crate::push::text::decode_body;
 use crate::push::upload::{ok_count_reply, UploadTable};
 use crate::store::NewMessage;
 
-pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
+pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
     let table = match request.query.table.as_deref() {
         Some(t) => UploadTable::parse(t),
         None if request.endpoint == Endpoint::FData => UploadTable::AttPhoto,
@@ -111,7 +111,7 @@ pub async fn cdata(ctx: &AppContext, request: DeviceRequest, body: web::Bytes) -
     }
 }
 
-async fn store_options(ctx: &AppContext, request: &DeviceRequest, body: &[u8]) -> Result<HttpResponse, DeviceError> {
+async fn store_options(ctx: &State, request: &DeviceRequest, body: &[u8]) -> Result<HttpResponse, DeviceError> {
     let text = decode_body(body, request.known.device.language.as_deref());
     let pairs = options::parse_options(&text);
     let message = message(ctx, request, body, &UploadTable::Options, "processed", pairs.len());
@@ -122,7 +122,7 @@ async fn store_options(ctx: &AppContext, request: &DeviceRequest, body: &[u8]) -
 }
 
 async fn store_unparsed(
-    ctx: &AppContext,
+    ctx: &State,
     request: &DeviceRequest,
     body: &[u8],
     table: &UploadTable,
@@ -135,7 +135,7 @@ async fn store_unparsed(
 }
 
 async fn store_unparsed_count(
-    ctx: &AppContext,
+    ctx: &State,
     request: &DeviceRequest,
     body: &[u8],
     table: &UploadTable,
@@ -150,7 +150,7 @@ async fn store_unparsed_count(
 /// The raw message for an upload. Bodies of tables that carry biometrics (templates, photos)
 /// are sealed with the data cipher, like everything derived from them.
 fn message(
-    ctx: &AppContext,
+    ctx: &State,
     request: &DeviceRequest,
     body: &[u8],
     table: &UploadTable,
@@ -173,7 +173,7 @@ fn message(
 }
 
 /// Remembers the upload's stamp (only after the upload committed) for the next handshake.
-fn note_stamp(ctx: &AppContext, request: &DeviceRequest, table: StampTable) {
+fn note_stamp(ctx: &State, request: &DeviceRequest, table: StampTable) {
     if let Some(stamp) = request.query.stamp.as_deref().filter(|s| !s.is_empty()) {
         ctx.activity.note_stamp(request.known.device.id, table, stamp);
     }

@@ -95,9 +95,6 @@ pub enum RefreshOutcome {
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
-    /// Stores `value` under `key`, replacing what was there.
-    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
-
     /// Number of admins (any role, disabled included).
     async fn count_admins(&self) -> StoreResult<i64>;
 

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Page, Paged, SchoolScope, Sort, SortColumn};
-use crate::store::StoreResult;
+use crate::domain::{DeviceId, Punch};
+use crate::store::{PunchFilter, StoreResult};
 
 /// A punch with the names an admin needs to read it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -109,4 +110,7 @@ pub trait AttendanceStore: Send + Sync {
     /// Per student and device-local day, ordered by date then student name. Punches that
     /// matched no student are not included. `query.sort` is ignored.
     async fn daily_attendance(&self, query: &PunchQuery) -> StoreResult<Paged<DailyAttendance>>;
+    /// Punches as stored (device side, unscoped): tests and the device tools.
+    async fn list_punches(&self, filter: &PunchFilter) -> StoreResult<Vec<Punch>>;
+    async fn count_punches(&self, device: Option<DeviceId>) -> StoreResult<i64>;
 }

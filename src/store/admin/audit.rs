@@ -23,7 +23,7 @@ pub struct NewAudit {
 }
 
 /// A recorded audit entry.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -34,6 +34,7 @@ pub struct AuditRecord {
     pub target_id: Option<i64>,
     pub school_id: Option<i64>,
     pub ip: Option<String>,
+    #[sqlx(try_from = "crate::store::sql::JsonText")]
     pub detail: Value,
 }
 
@@ -78,8 +79,15 @@ impl JobStatus {
     }
 }
 
+impl TryFrom<String> for JobStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown job status {s:?}"))
+    }
+}
+
 /// One run of a background job (verifier, area sync, pull polling) with its outcome.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct JobRecord {
     pub id: i64,
     pub job: String,
@@ -87,7 +95,9 @@ pub struct JobRecord {
     pub school_id: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "String")]
     pub status: JobStatus,
+    #[sqlx(try_from = "crate::store::sql::JsonText")]
     pub summary: Value,
     pub error: Option<String>,
     pub instance: Option<String>,

@@ -42,9 +42,11 @@ impl From<sqlx::Error> for AdminError {
 pub type AdminResult<T> = Result<T, AdminError>;
 
 /// Maps a unique-constraint violation to a `Conflict` on `field`; other errors pass through.
-pub(crate) fn conflict_on_unique(e: sqlx::Error, field: &'static str, message: impl FnOnce() -> String) -> AdminError {
+pub(crate) fn conflict_on_unique(e: StoreError, field: &'static str, message: impl FnOnce() -> String) -> AdminError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => AdminError::Conflict { field, message: message() },
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            AdminError::Conflict { field, message: message() }
+        }
         _ => AdminError::from(e),
     }
 }

@@ -11,8 +11,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::{ready, Ready};
 
-use crate::app::AppContext;
 use crate::http::api::error::ApiError;
+use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, NewAudit, SchoolScope};
 
 /// The admin making the request and where it comes from.
@@ -41,7 +41,7 @@ pub async fn authenticate(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(bearer_token).map(str::to_owned);
-        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
+        let ctx = req.app_data::<web::Data<State>>().cloned();
         let ip = client_ip(req.request());
         let outcome = match (token, ctx) {
             (None, _) => Authenticated::Refused("the Authorization header must be `Bearer <access token>`".into()),
@@ -59,7 +59,7 @@ fn bearer_token(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-async fn resolve(ctx: &AppContext, token: &str, ip: Option<String>) -> Authenticated {
+async fn resolve(ctx: &State, token: &str, ip: Option<String>) -> Authenticated {
     let claims = match ctx.api.keys.verify(token) {
         Ok(claims) => claims,
         Err(e) => return Authenticated::Refused(e.to_string()),
@@ -75,7 +75,7 @@ async fn resolve(ctx: &AppContext, token: &str, ip: Option<String>) -> Authentic
 /// The admin behind verified claims (the admin's current row: a disabled or deleted admin is
 /// refused at once). Used by the dashboard's session cookie.
 pub async fn caller_from_claims(
-    ctx: &AppContext,
+    ctx: &State,
     claims: &super::keys::AccessClaims,
     ip: Option<String>,
 ) -> Result<Caller, String> {
@@ -149,15 +149,16 @@ impl Caller {
 
     /// An audit entry for an action by this caller.
     pub fn audit(&self, action: &str, target_type: &str, target_id: Option<i64>, school_id: Option<i64>) -> NewAudit {
-        NewAudit {
-            actor_id: Some(self.user.id),
-            actor_email: Some(self.user.email.clone()),
-            action: action.into(),
-            target_type: Some(target_type.into()),
-            target_id,
-            school_id,
+        self.actor().audit(action, target_type, target_id, school_id)
+    }
+
+    /// The caller as the service core sees it: who, from where, and what they may see.
+    pub fn actor(&self) -> crate::core::Actor {
+        crate::core::Actor {
+            admin_id: Some(self.user.id),
+            name: self.user.email.clone(),
             ip: self.ip.clone(),
-            detail: serde_json::Value::Null,
+            scope: self.scope(),
         }
     }
 }

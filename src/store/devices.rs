@@ -1,0 +1,25 @@
+//! `DeviceStore`: devices as the device side meets them (first contact, handshake facts,
+//! options, coalesced last-seen). Admin changes to a device (approval, school, zone, name,
+//! deletion) have one write path, `DeviceAdminStore::change_device` / `delete_device`.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::domain::{Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice};
+
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    async fn find_device(&self, serial: &str) -> StoreResult<Option<Device>>;
+    async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
+    async fn list_devices(&self) -> StoreResult<Vec<Device>>;
+    /// Inserts a device seen for the first time; when the serial already exists (a race between
+    /// two requests or two instances) returns the existing row unchanged.
+    async fn register_device(&self, device: &NewDevice) -> StoreResult<Device>;
+    async fn record_handshake(&self, id: DeviceId, facts: &HandshakeFacts) -> StoreResult<()>;
+    /// Merges `options` (key/value facts from `table=options`, INFO dumps) into the device's
+    /// options and lifts identity fields (firmware, platform, push version) into their columns.
+    async fn merge_device_options(&self, id: DeviceId, options: &[(String, String)]) -> StoreResult<()>;
+    async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()>;
+    /// Applies coalesced last-seen observations (one statement for the whole batch).
+    async fn touch_devices(&self, seen: &[DeviceSeen]) -> StoreResult<()>;
+}

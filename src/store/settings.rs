@@ -1,0 +1,15 @@
+//! `SettingStore`: small key/value settings kept in the database (setup token hash, server-wide
+//! preferences). Secrets that protect the data are never kept here.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Stores `value` unless the key exists; returns the value now stored (first writer wins).
+    async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Stores `value` under `key`, replacing what was there.
+    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+}

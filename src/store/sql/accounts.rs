@@ -1,0 +1,284 @@
+//! Admin accounts: users, refresh tokens, first-run setup. (Plain settings are in `settings.rs`.)
+//! Nothing here is cached by other instances, so no write announces a change.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::audit::insert_audit;
+use super::{Dialect, SqlStore};
+use crate::store::admin::{
+    conflict_on_unique, AccountStore, AdminError, AdminResult, AdminRole, AdminUser, AdminUserPatch, Credentials,
+    NewAdminUser, NewAudit, Page, Paged, RefreshOutcome,
+};
+use crate::store::StoreResult;
+
+const COLUMNS: &str = "id, email, role, school_id, disabled, created_at, updated_at, last_login_at";
+
+fn email_taken(email: &str) -> impl FnOnce() -> String + '_ {
+    move || format!("an admin with the email {email} already exists")
+}
+
+/// Checks the school exists (`Invalid` on `school_id` otherwise).
+async fn check_school<D: Dialect>(conn: &mut D::Connection, school: i64) -> AdminResult<()> {
+    let exists: Option<i64> =
+        SqlStore::<D>::sql("select id from schools where id = $1").bind(school).scalar_optional(conn).await?;
+    if exists.is_none() {
+        return Err(AdminError::Invalid { field: "school_id", message: format!("no school with id {school}") });
+    }
+    Ok(())
+}
+
+async fn insert_admin<D: Dialect>(conn: &mut D::Connection, a: &NewAdminUser) -> AdminResult<AdminUser> {
+    if let Some(school) = a.school_id {
+        check_school::<D>(&mut *conn, school).await?;
+    }
+    let sql = format!(
+        "insert into admin_users (email, password_hash, role, school_id, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $5) returning {COLUMNS}"
+    );
+    SqlStore::<D>::sql(&sql)
+        .bind(&a.email)
+        .bind(&a.password_hash)
+        .bind(a.role.as_str())
+        .bind(a.school_id)
+        .bind(Utc::now())
+        .fetch_one(conn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "email", email_taken(&a.email)))
+}
+
+/// Enabled super admins other than `id`: the last one may not be removed, demoted or disabled.
+async fn other_super_admins<D: Dialect>(conn: &mut D::Connection, id: i64) -> StoreResult<i64> {
+    SqlStore::<D>::sql("select count(*) from admin_users where role = 'super_admin' and not disabled and id <> $1")
+        .bind(id)
+        .scalar(conn)
+        .await
+}
+
+async fn lock_admin<D: Dialect>(conn: &mut D::Connection, id: i64) -> AdminResult<AdminUser> {
+    // Serialises changes that check "is this the last super admin" across concurrent requests
+    // (an advisory lock on PostgreSQL; SQLite's writer lock, held by the caller, already does).
+    D::serialise(&mut *conn, "ironclock.admin_users").await?;
+    let sql = format!("select {COLUMNS} from admin_users where id = $1");
+    SqlStore::<D>::sql(&sql).bind(id).fetch_optional(conn).await?.ok_or(AdminError::NotFound("admin"))
+}
+
+#[async_trait]
+impl<D: Dialect> AccountStore for SqlStore<D> {
+    async fn count_admins(&self) -> StoreResult<i64> {
+        Self::sql("select count(*) from admin_users").scalar(&mut *self.read().await?).await
+    }
+
+    async fn complete_setup(
+        &self,
+        setup_key: &str,
+        token_hash: &str,
+        admin: &NewAdminUser,
+        audit: &NewAudit,
+    ) -> AdminResult<Option<AdminUser>> {
+        let mut tx = self.write().await?;
+        let consumed = Self::sql("delete from settings where key = $1 and value = $2")
+            .bind(setup_key)
+            .bind(token_hash)
+            .execute(&mut tx)
+            .await?;
+        if consumed == 0 {
+            return Ok(None);
+        }
+        let existing: i64 = Self::sql("select count(*) from admin_users").scalar(&mut tx).await?;
+        if existing > 0 {
+            return Ok(None);
+        }
+        let user = insert_admin::<D>(&mut tx, admin).await?;
+        insert_audit::<D>(&mut tx, &NewAudit { actor_id: Some(user.id), target_id: Some(user.id), ..audit.clone() })
+            .await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+
+    async fn create_admin(&self, admin: &NewAdminUser, audit: Option<&NewAudit>) -> AdminResult<AdminUser> {
+        let mut tx = self.write().await?;
+        let user = insert_admin::<D>(&mut tx, admin).await?;
+        if let Some(audit) = audit {
+            insert_audit::<D>(&mut tx, &NewAudit { target_id: Some(user.id), ..audit.clone() }).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn get_admin(&self, id: i64) -> StoreResult<Option<AdminUser>> {
+        let sql = format!("select {COLUMNS} from admin_users where id = $1");
+        Self::sql(&sql).bind(id).fetch_optional(&mut *self.read().await?).await
+    }
+
+    async fn find_credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        let mut db = self.read().await?;
+        let sql = format!("select {COLUMNS} from admin_users where lower(email) = lower($1)");
+        let Some(user) = Self::sql(&sql).bind(email).fetch_optional::<AdminUser>(&mut db).await? else {
+            return Ok(None);
+        };
+        let password_hash: String =
+            Self::sql("select password_hash from admin_users where id = $1").bind(user.id).scalar(&mut db).await?;
+        Ok(Some(Credentials { user, password_hash }))
+    }
+
+    async fn list_admins(&self, school_id: Option<i64>, page: Page) -> StoreResult<Paged<AdminUser>> {
+        let mut db = self.read().await?;
+        let sql = format!(
+            "select {COLUMNS} from admin_users where ($1 is null or school_id = $1) order by id limit $2 offset $3"
+        );
+        let items = Self::sql(&sql).bind(school_id).bind(page.limit).bind(page.offset).fetch_all(&mut db).await?;
+        let total = Self::sql("select count(*) from admin_users where ($1 is null or school_id = $1)")
+            .bind(school_id)
+            .scalar(&mut db)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn update_admin(&self, id: i64, patch: &AdminUserPatch, audit: Option<&NewAudit>) -> AdminResult<AdminUser> {
+        let mut tx = self.write().await?;
+        let current = lock_admin::<D>(&mut tx, id).await?;
+        let demoted = matches!(patch.role, Some((AdminRole::SchoolAdmin, _)));
+        let disabled = patch.disabled == Some(true);
+        if current.role == AdminRole::SuperAdmin
+            && (demoted || disabled)
+            && other_super_admins::<D>(&mut tx, id).await? == 0
+        {
+            return Err(AdminError::Conflict {
+                field: if demoted { "role" } else { "disabled" },
+                message: "this is the last enabled super admin".into(),
+            });
+        }
+        if let Some((_, Some(school))) = patch.role {
+            check_school::<D>(&mut tx, school).await?;
+        }
+        let now = Utc::now();
+        let sql = format!(
+            "update admin_users set email = coalesce($2, email), password_hash = coalesce($3, password_hash),
+                disabled = coalesce($4, disabled), role = coalesce($5, role),
+                school_id = case when $5 is null then school_id else $6 end, updated_at = $7
+             where id = $1 returning {COLUMNS}"
+        );
+        let email = patch.email.clone().unwrap_or_default();
+        let user: AdminUser = Self::sql(&sql)
+            .bind(id)
+            .bind(&patch.email)
+            .bind(&patch.password_hash)
+            .bind(patch.disabled)
+            .bind(patch.role.map(|(r, _)| r.as_str()))
+            .bind(patch.role.and_then(|(_, s)| s))
+            .bind(now)
+            .fetch_one(&mut tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "email", email_taken(&email)))?;
+        if patch.password_hash.is_some() || patch.role.is_some() || disabled {
+            Self::sql("update refresh_tokens set revoked_at = $2 where admin_id = $1 and revoked_at is null")
+                .bind(id)
+                .bind(now)
+                .execute(&mut tx)
+                .await?;
+        }
+        if let Some(audit) = audit {
+            insert_audit::<D>(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn delete_admin(&self, id: i64, audit: &NewAudit) -> AdminResult<AdminUser> {
+        let mut tx = self.write().await?;
+        let current = lock_admin::<D>(&mut tx, id).await?;
+        if current.role == AdminRole::SuperAdmin
+            && !current.disabled
+            && other_super_admins::<D>(&mut tx, id).await? == 0
+        {
+            return Err(AdminError::Conflict { field: "id", message: "this is the last enabled super admin".into() });
+        }
+        Self::sql("delete from admin_users where id = $1").bind(id).execute(&mut tx).await?;
+        insert_audit::<D>(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(current)
+    }
+
+    async fn record_login(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        Self::sql("update admin_users set last_login_at = $2 where id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.write_once().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        admin_id: i64,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Self::sql("insert into refresh_tokens (admin_id, token_hash, created_at, expires_at) values ($1, $2, $3, $4)")
+            .bind(admin_id)
+            .bind(token_hash)
+            .bind(Utc::now())
+            .bind(expires_at)
+            .execute(&mut *self.write_once().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RefreshOutcome> {
+        let mut tx = self.write().await?;
+        let sql = format!(
+            "select id, admin_id, expires_at, revoked_at from refresh_tokens where token_hash = $1 {}",
+            D::FOR_UPDATE
+        );
+        let row: Option<(i64, i64, DateTime<Utc>, Option<DateTime<Utc>>)> =
+            Self::sql(&sql).bind(old_hash).fetch_optional(&mut tx).await?;
+        let Some((token_id, admin_id, expires_at, revoked_at)) = row else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        if revoked_at.is_some() {
+            Self::sql("update refresh_tokens set revoked_at = $2 where admin_id = $1 and revoked_at is null")
+                .bind(admin_id)
+                .bind(now)
+                .execute(&mut tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(RefreshOutcome::Reused { admin_id });
+        }
+        let sql = format!("select {COLUMNS} from admin_users where id = $1");
+        let user: Option<AdminUser> = Self::sql(&sql).bind(admin_id).fetch_optional(&mut tx).await?;
+        let Some(user) = user.filter(|u| !u.disabled && expires_at > now) else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        Self::sql("update refresh_tokens set revoked_at = $2 where id = $1")
+            .bind(token_id)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
+        Self::sql("insert into refresh_tokens (admin_id, token_hash, created_at, expires_at) values ($1, $2, $3, $4)")
+            .bind(admin_id)
+            .bind(new_hash)
+            .bind(now)
+            .bind(new_expires_at)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RefreshOutcome::Rotated(user))
+    }
+
+    async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool> {
+        let revoked =
+            Self::sql("update refresh_tokens set revoked_at = $2 where token_hash = $1 and revoked_at is null")
+                .bind(token_hash)
+                .bind(Utc::now())
+                .execute(&mut *self.write_once().await?)
+                .await?;
+        Ok(revoked > 0)
+    }
+}

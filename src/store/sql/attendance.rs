@@ -1,0 +1,136 @@
+//! Attendance reads: punches for admins (filters, paging, names), the per-day summary per
+//! student, and punches as stored (device side, unscoped: tests and the device tools).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Dialect, Sql, SqlStore};
+use crate::domain::{DeviceId, Punch};
+use crate::store::admin::{AttendanceStore, DailyAttendance, Paged, PunchQuery, PunchRecord};
+use crate::store::{PunchFilter, StoreResult};
+
+const FROM: &str =
+    "from attendance_logs a join devices d on d.id = a.device_id left join students s on s.id = a.student_id";
+/// Binds `$1..=$10` (see [`bind_filter`]).
+const WHERE: &str = "where ($1 is null or d.school_id = $1)
+    and ($2 is null or a.punched_at >= $2) and ($3 is null or a.punched_at < $3)
+    and ($4 is null or a.local_time >= $4) and ($5 is null or a.local_time < $5)
+    and ($6 is null or a.student_id = $6) and ($7 is null or s.class_id = $7)
+    and ($8 is null or s.section_id = $8) and ($9 is null or a.device_id = $9)
+    and ($10 is null or a.pin = $10)";
+const DAILY_GROUP: &str = "group by substr(a.local_time, 1, 10), s.id, s.full_name, s.pin, s.class_id, s.section_id";
+
+/// Binds the filter of [`WHERE`] (`$1..=$10`).
+fn bind_filter<'q, D: Dialect>(sql: Sql<'q, D>, q: &'q PunchQuery) -> Sql<'q, D> {
+    sql.bind(q.scope.school_id())
+        .bind(q.from)
+        .bind(q.to)
+        .bind(&q.from_date)
+        .bind(&q.until_date)
+        .bind(q.student_id)
+        .bind(q.class_id)
+        .bind(q.section_id)
+        .bind(q.device_id)
+        .bind(&q.pin)
+}
+
+/// An `attendance_logs` row as stored (the domain [`Punch`] does not know sqlx).
+#[derive(sqlx::FromRow)]
+struct PunchRow {
+    id: i64,
+    device_id: i64,
+    pin: String,
+    student_id: Option<i64>,
+    local_time: String,
+    punched_at: Option<DateTime<Utc>>,
+    status: Option<i32>,
+    verify: Option<i32>,
+    workcode: Option<String>,
+    source: String,
+    clock_flag: Option<String>,
+    raw: String,
+}
+
+impl From<PunchRow> for Punch {
+    fn from(r: PunchRow) -> Self {
+        Punch {
+            id: r.id,
+            device_id: r.device_id,
+            pin: r.pin,
+            student_id: r.student_id,
+            local_time: r.local_time,
+            punched_at: r.punched_at,
+            status: r.status,
+            verify: r.verify,
+            workcode: r.workcode,
+            source: r.source,
+            clock_flag: r.clock_flag,
+            raw: r.raw,
+        }
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> AttendanceStore for SqlStore<D> {
+    async fn list_punch_records(&self, q: &PunchQuery) -> StoreResult<Paged<PunchRecord>> {
+        let mut db = self.read().await?;
+        let sql = format!(
+            "select a.id, a.device_id, d.serial_number, a.pin, a.student_id, s.full_name as student_name, a.local_time,
+                    a.punched_at, a.status, a.verify, a.workcode, a.source, a.clock_flag
+             {FROM} {WHERE} {} limit $11 offset $12",
+            q.sort.order_by("a.id")
+        );
+        let items = bind_filter(Self::sql(&sql), q).bind(q.page.limit).bind(q.page.offset).fetch_all(&mut db).await?;
+        let count = format!("select count(*) {FROM} {WHERE}");
+        let total = bind_filter(Self::sql(&count), q).scalar(&mut db).await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn daily_attendance(&self, q: &PunchQuery) -> StoreResult<Paged<DailyAttendance>> {
+        let mut db = self.read().await?;
+        // Punches whose clock reading is flagged (unparsable, reset, future) have no trustworthy day.
+        let sql = format!(
+            "select substr(a.local_time, 1, 10) as date, s.id as student_id, s.full_name, s.pin, s.class_id, s.section_id,
+                    min(a.local_time) as first_in,
+                    case when count(*) > 1 then max(a.local_time) end as last_out, count(*) as punches
+             {FROM} {WHERE} and s.id is not null and a.clock_flag is null {DAILY_GROUP}
+             order by date, lower(s.full_name), s.id limit $11 offset $12"
+        );
+        let items = bind_filter(Self::sql(&sql), q).bind(q.page.limit).bind(q.page.offset).fetch_all(&mut db).await?;
+        let count = format!(
+            "select count(*) from (select 1 {FROM} {WHERE} and s.id is not null and a.clock_flag is null {DAILY_GROUP}) days"
+        );
+        let total = bind_filter(Self::sql(&count), q).scalar(&mut db).await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn list_punches(&self, f: &PunchFilter) -> StoreResult<Vec<Punch>> {
+        let rows: Vec<PunchRow> = Self::sql(
+            "select id, device_id, pin, student_id, local_time, punched_at, status, verify, workcode, source, clock_flag,
+                    raw
+             from attendance_logs
+             where ($1 is null or device_id = $1) and ($2 is null or pin = $2)
+               and ($3 is null or student_id = $3)
+               and ($4 is null or punched_at >= $4) and ($5 is null or punched_at < $5)
+             order by punched_at nulls last, id
+             limit $6 offset $7",
+        )
+        .bind(f.device_id.map(|d| d.0))
+        .bind(&f.pin)
+        .bind(f.student_id)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.limit.unwrap_or(1000))
+        .bind(f.offset.unwrap_or(0))
+        .fetch_all(&mut *self.read().await?)
+        .await?;
+        Ok(rows.into_iter().map(Punch::from).collect())
+    }
+
+    async fn count_punches(&self, device: Option<DeviceId>) -> StoreResult<i64> {
+        Self::sql("select count(*) from attendance_logs where ($1 is null or device_id = $1)")
+            .bind(device.map(|d| d.0))
+            .scalar(&mut *self.read().await?)
+            .await
+    }
+}

@@ -1,0 +1,126 @@
+//! The audit log and the job history.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::Value;
+
+use super::{Dialect, Json, SqlStore};
+use crate::store::admin::SchoolScope;
+use crate::store::admin::{AuditFilter, AuditRecord, AuditStore, JobFilter, JobRecord, JobStatus, NewAudit, Paged};
+use crate::store::StoreResult;
+
+/// Writes an audit entry inside the caller's transaction (so it commits with the action).
+pub(super) async fn insert_audit<D: Dialect>(conn: &mut D::Connection, a: &NewAudit) -> StoreResult<()> {
+    let empty = Value::Object(Default::default());
+    let detail = if a.detail.is_null() { &empty } else { &a.detail };
+    SqlStore::<D>::sql(
+        "insert into audit_log (actor_id, actor_email, action, target_type, target_id, school_id, ip, detail, at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.actor_id)
+    .bind(&a.actor_email)
+    .bind(&a.action)
+    .bind(&a.target_type)
+    .bind(a.target_id)
+    .bind(a.school_id)
+    .bind(&a.ip)
+    .bind(Json(detail))
+    .bind(Utc::now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const AUDIT_WHERE: &str = "where ($1 is null or action = $1) and ($2 is null or actor_id = $2)
+    and ($3 is null or school_id = $3) and ($4 is null or at >= $4) and ($5 is null or at < $5)";
+
+const JOB_COLUMNS: &str = "id, job, school_id, started_at, finished_at, status, summary, error, instance";
+const JOB_WHERE: &str =
+    "where ($1 is null or school_id = $1) and ($2 is null or job = $2) and ($3 is null or status = $3)";
+
+#[async_trait]
+impl<D: Dialect> AuditStore for SqlStore<D> {
+    async fn record_audit(&self, entry: &NewAudit) -> StoreResult<()> {
+        insert_audit::<D>(&mut *self.write_once().await?, entry).await
+    }
+
+    async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Paged<AuditRecord>> {
+        let mut db = self.read().await?;
+        let sql = format!(
+            "select id, at, actor_id, actor_email, action, target_type, target_id, school_id, ip, detail
+             from audit_log {AUDIT_WHERE} order by at desc, id desc limit $6 offset $7"
+        );
+        let items = Self::sql(&sql)
+            .bind(&f.action)
+            .bind(f.actor_id)
+            .bind(f.school_id)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(f.page.limit)
+            .bind(f.page.offset)
+            .fetch_all(&mut db)
+            .await?;
+        let count = format!("select count(*) from audit_log {AUDIT_WHERE}");
+        let total = Self::sql(&count)
+            .bind(&f.action)
+            .bind(f.actor_id)
+            .bind(f.school_id)
+            .bind(f.from)
+            .bind(f.to)
+            .scalar(&mut db)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn start_job(&self, job: &str, school_id: Option<i64>, instance: Option<&str>) -> StoreResult<i64> {
+        Self::sql(
+            "insert into job_executions (job, school_id, instance, started_at) values ($1, $2, $3, $4) returning id",
+        )
+        .bind(job)
+        .bind(school_id)
+        .bind(instance)
+        .bind(Utc::now())
+        .scalar(&mut *self.write_once().await?)
+        .await
+    }
+
+    async fn finish_job(&self, id: i64, status: JobStatus, summary: &Value, error: Option<&str>) -> StoreResult<()> {
+        Self::sql("update job_executions set finished_at = $5, status = $2, summary = $3, error = $4 where id = $1")
+            .bind(id)
+            .bind(status.as_str())
+            .bind(Json(summary))
+            .bind(error)
+            .bind(Utc::now())
+            .execute(&mut *self.write_once().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_jobs(&self, f: &JobFilter) -> StoreResult<Paged<JobRecord>> {
+        let mut db = self.read().await?;
+        let sql = format!(
+            "select {JOB_COLUMNS} from job_executions {JOB_WHERE} order by started_at desc, id desc limit $4 offset $5"
+        );
+        let items = Self::sql(&sql)
+            .bind(f.scope.school_id())
+            .bind(&f.job)
+            .bind(f.status.map(JobStatus::as_str))
+            .bind(f.page.limit)
+            .bind(f.page.offset)
+            .fetch_all(&mut db)
+            .await?;
+        let count = format!("select count(*) from job_executions {JOB_WHERE}");
+        let total = Self::sql(&count)
+            .bind(f.scope.school_id())
+            .bind(&f.job)
+            .bind(f.status.map(JobStatus::as_str))
+            .scalar(&mut db)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn get_job(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<JobRecord>> {
+        let sql = format!("select {JOB_COLUMNS} from job_executions where id = $1 and ($2 is null or school_id = $2)");
+        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+    }
+}

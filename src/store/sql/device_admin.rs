@@ -1,0 +1,208 @@
+//! Devices as admins manage them. `change_device` is the ONE write path of a device's approval,
+//! school, area, zone and name (the API, the dashboard and the CLI all land here), and with
+//! `delete_device` it announces `StoreChange::Device`, so every instance drops its cached copy.
+
+use async_trait::async_trait;
+use chrono::Utc;
+
+use super::audit::insert_audit;
+use super::{Dialect, SqlStore};
+use crate::domain::{Approval, DeviceId};
+use crate::store::admin::{
+    conflict_on_unique, contains_pattern, AdminError, AdminResult, DeviceAdminStore, DeviceFilter, DeviceRecord,
+    NewAudit, NewPullDevice, Paged, SchoolScope,
+};
+use crate::store::{DeviceUpdate, StoreChange, StoreResult};
+
+const COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approval, dialect, push_version, firmware,
+    platform, timezone, first_seen_at, last_seen_at, last_ip, approved_at, host, port, transport";
+const WHERE: &str = "where ($1 is null or school_id = $1) and ($2 is null or approval = $2)
+    and ($3 is null or school_id = $3) and ($4 is null or area_id = $4) and ($5 is null or mode = $5)
+    and ($6 is null or lower(serial_number) like lower($6) escape '\\'
+         or lower(coalesce(name, '')) like lower($6) escape '\\')";
+
+/// Checks the school exists and the area (if any) is one of its areas.
+async fn check_placement<D: Dialect>(
+    conn: &mut D::Connection,
+    school_id: Option<i64>,
+    area_id: Option<i64>,
+) -> AdminResult<()> {
+    if let Some(school) = school_id {
+        let found: Option<i64> =
+            SqlStore::<D>::sql("select id from schools where id = $1").bind(school).scalar_optional(&mut *conn).await?;
+        if found.is_none() {
+            return Err(AdminError::Invalid { field: "school_id", message: format!("no school with id {school}") });
+        }
+    }
+    if let Some(area) = area_id {
+        let found: Option<i64> = SqlStore::<D>::sql("select id from areas where id = $1 and school_id = $2")
+            .bind(area)
+            .bind(school_id)
+            .scalar_optional(&mut *conn)
+            .await?;
+        if found.is_none() {
+            return Err(AdminError::Invalid {
+                field: "area_id",
+                message: format!("no area {area} in the device's school"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The device in scope, locked for the rest of the transaction.
+async fn locked_device<D: Dialect>(conn: &mut D::Connection, scope: SchoolScope, id: i64) -> AdminResult<DeviceRecord> {
+    let sql =
+        format!("select {COLUMNS} from devices where id = $1 and ($2 is null or school_id = $2) {}", D::FOR_UPDATE);
+    SqlStore::<D>::sql(&sql)
+        .bind(id)
+        .bind(scope.school_id())
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AdminError::NotFound("device"))
+}
+
+#[async_trait]
+impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
+    async fn list_device_records(&self, f: &DeviceFilter) -> StoreResult<Paged<DeviceRecord>> {
+        let pattern = f.search.as_deref().map(contains_pattern);
+        let mut db = self.read().await?;
+        let sql = format!("select {COLUMNS} from devices {WHERE} {} limit $7 offset $8", f.sort.order_by("id"));
+        let items = Self::sql(&sql)
+            .bind(f.scope.school_id())
+            .bind(f.approval.map(Approval::as_str))
+            .bind(f.school_id)
+            .bind(f.area_id)
+            .bind(&f.mode)
+            .bind(&pattern)
+            .bind(f.page.limit)
+            .bind(f.page.offset)
+            .fetch_all(&mut db)
+            .await?;
+        let count = format!("select count(*) from devices {WHERE}");
+        let total = Self::sql(&count)
+            .bind(f.scope.school_id())
+            .bind(f.approval.map(Approval::as_str))
+            .bind(f.school_id)
+            .bind(f.area_id)
+            .bind(&f.mode)
+            .bind(&pattern)
+            .scalar(&mut db)
+            .await?;
+        Ok(Paged { items, total })
+    }
+
+    async fn get_device_record(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<DeviceRecord>> {
+        let sql = format!("select {COLUMNS} from devices where id = $1 and ($2 is null or school_id = $2)");
+        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+    }
+
+    async fn add_pull_device(&self, d: &NewPullDevice, audit: &NewAudit) -> AdminResult<DeviceRecord> {
+        let mut tx = self.write().await?;
+        check_placement::<D>(&mut tx, Some(d.school_id), d.area_id).await?;
+        let sql = format!(
+            "insert into devices (serial_number, name, school_id, area_id, mode, approval, approved_at, first_seen_at,
+                                  host, port, transport, comm_key_enc)
+             values ($1, $2, $3, $4, 'pull', 'approved', $8, $8, $5, $6, 'tcp', $7) returning {COLUMNS}"
+        );
+        let device: DeviceRecord = Self::sql(&sql)
+            .bind(&d.serial_number)
+            .bind(&d.name)
+            .bind(d.school_id)
+            .bind(d.area_id)
+            .bind(&d.host)
+            .bind(i32::from(d.port))
+            .bind(&d.comm_key_enc)
+            .bind(Utc::now())
+            .fetch_one(&mut tx)
+            .await
+            .map_err(|e| {
+                conflict_on_unique(e, "host", || format!("a device at {}:{} already exists", d.host, d.port))
+            })?;
+        insert_audit::<D>(&mut tx, &NewAudit { target_id: Some(device.id), ..audit.clone() }).await?;
+        tx.changed(StoreChange::Device(DeviceId(device.id)));
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn change_device(
+        &self,
+        scope: SchoolScope,
+        id: i64,
+        u: &DeviceUpdate,
+        audit: Option<&NewAudit>,
+    ) -> AdminResult<DeviceRecord> {
+        let mut tx = self.write().await?;
+        let current = locked_device::<D>(&mut tx, scope, id).await?;
+        let school = u.school_id.unwrap_or(current.school_id);
+        if !scope.allows(school) {
+            return Err(AdminError::NotFound("school"));
+        }
+        // Moving a device to another school drops its area unless a new one is given.
+        let area = match u.area_id {
+            Some(area) => area,
+            None if school != current.school_id => None,
+            None => current.area_id,
+        };
+        check_placement::<D>(&mut tx, school, area).await?;
+        let approval = u.approval.map(Approval::as_str).unwrap_or(current.approval.as_str());
+        if approval == "approved" && school.is_none() {
+            return Err(AdminError::Invalid {
+                field: "school_id",
+                message: "an approved device needs a school".into(),
+            });
+        }
+        let sql = format!(
+            "update devices set approval = $2,
+                approved_at = case when $2 = 'approved' and approval <> 'approved' then $9 else approved_at end,
+                school_id = $3, area_id = $4, timezone = case when $5 then $6 else timezone end,
+                name = case when $7 then $8 else name end
+             where id = $1 returning {COLUMNS}"
+        );
+        let device: DeviceRecord = Self::sql(&sql)
+            .bind(id)
+            .bind(approval)
+            .bind(school)
+            .bind(area)
+            .bind(u.timezone.is_some())
+            .bind(u.timezone.clone().flatten())
+            .bind(u.name.is_some())
+            .bind(u.name.clone().flatten())
+            .bind(Utc::now())
+            .fetch_one(&mut tx)
+            .await?;
+        if let Some(audit) = audit {
+            insert_audit::<D>(&mut tx, audit).await?;
+        }
+        tx.changed(StoreChange::Device(DeviceId(id)));
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn delete_device(
+        &self,
+        scope: SchoolScope,
+        id: i64,
+        purge: bool,
+        audit: &NewAudit,
+    ) -> AdminResult<DeviceRecord> {
+        let mut tx = self.write().await?;
+        let device = locked_device::<D>(&mut tx, scope, id).await?;
+        let punches: i64 =
+            Self::sql("select count(*) from attendance_logs where device_id = $1").bind(id).scalar(&mut tx).await?;
+        if punches > 0 && !purge {
+            return Err(AdminError::Conflict {
+                field: "purge",
+                message: format!(
+                    "the device has {punches} punches and deleting it deletes them: block it instead, or pass purge=true"
+                ),
+            });
+        }
+        Self::sql("delete from devices where id = $1").bind(id).execute(&mut tx).await?;
+        let detail = serde_json::json!({ "serial_number": device.serial_number, "punches_deleted": punches });
+        insert_audit::<D>(&mut tx, &NewAudit { detail, ..audit.clone() }).await?;
+        tx.changed(StoreChange::Device(DeviceId(id)));
+        tx.commit().await?;
+        Ok(device)
+    }
+}

@@ -1,0 +1,108 @@
+//! The one SQL implementation of the storage traits, generic over the [`Dialect`] seam
+//! (`SqlStore<Postgres>` and `SqlStore<Sqlite>`). Each concern lives in its own file and is
+//! written once; only `postgres.rs` and `sqlite.rs` know which database they talk to.
+//!
+//! House rules for the shared SQL: `$N` placeholders; `now` bound from Rust; lists through
+//! [`List`] and `D::in_list`, row sets through [`Rows`] and `D::rows`; every write inside a
+//! [`WriteTx`] (`self.write()`), which records the [`StoreChange`]s other instances must hear,
+//! or, for one statement that announces nothing, a [`WriteConn`] (`self.write_once()`).
+
+mod arg;
+mod dialect;
+mod postgres;
+mod query;
+mod rows;
+mod sqlite;
+mod write;
+
+mod accounts;
+mod attendance;
+mod audit;
+mod commands;
+mod device_admin;
+mod devices;
+mod roster;
+mod settings;
+mod students;
+mod sync;
+mod sync_evidence;
+mod sync_status;
+mod uploads;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::Pool;
+use tokio::sync::OnceCell;
+
+pub use arg::{Json, JsonText, List};
+pub use dialect::Dialect;
+pub use query::Sql;
+pub use rows::Rows;
+pub use write::{WriteConn, WriteTx};
+
+use super::instances::{ChangeHook, ChangeHub, JobLock};
+use super::{Store, StoreResult};
+
+/// A pool on one database and what the backend keeps beside it.
+pub struct SqlStore<D: Dialect> {
+    pool: Pool<D>,
+    state: D::State,
+    hub: Arc<ChangeHub>,
+    /// Whether other instances' changes reach the hub (set once the listener runs).
+    listening: OnceCell<bool>,
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let (pool, state) = D::open(url, max_connections).await?;
+        Ok(Self { pool, state, hub: Arc::default(), listening: OnceCell::new() })
+    }
+
+    /// A pooled connection for reads (no lock; SQLite readers never wait for the writer).
+    async fn read(&self) -> StoreResult<PoolConnection<D>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// A write transaction: the SQLite writer lock, then `BEGIN`.
+    async fn write(&self) -> StoreResult<WriteTx<D>> {
+        let writer = D::writer(&self.state).await;
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx::new(tx, self.hub.clone(), writer))
+    }
+
+    /// A connection for one autocommit write that announces nothing (see [`WriteConn`]).
+    async fn write_once(&self) -> StoreResult<WriteConn<D>> {
+        let writer = D::writer(&self.state).await;
+        Ok(WriteConn::new(self.pool.acquire().await?, writer))
+    }
+
+    /// Shorthand for a statement of this backend.
+    fn sql(text: &str) -> Sql<'_, D> {
+        Sql::new(text)
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> Store for SqlStore<D> {
+    fn backend(&self) -> &'static str {
+        D::BACKEND
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Self::sql("select 1").execute(&mut *self.read().await?).await?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, hook: ChangeHook) -> StoreResult<bool> {
+        self.hub.add(hook);
+        let listening = self.listening.get_or_try_init(|| D::listen(&self.pool, self.hub.clone())).await?;
+        Ok(*listening)
+    }
+
+    async fn try_job_lock(&self, key: i64) -> StoreResult<Option<Box<dyn JobLock>>> {
+        D::try_job_lock(&self.pool, &self.state, key).await
+    }
+}

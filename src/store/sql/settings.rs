@@ -1,0 +1,40 @@
+//! Key/value settings.
+
+use async_trait::async_trait;
+use chrono::Utc;
+
+use super::{Dialect, SqlStore};
+use crate::store::{SettingStore, StoreResult};
+
+#[async_trait]
+impl<D: Dialect> SettingStore for SqlStore<D> {
+    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
+        Self::sql("select value from settings where key = $1").bind(key).scalar_optional(&mut *self.read().await?).await
+    }
+
+    async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
+        let mut tx = self.write().await?;
+        Self::sql("insert into settings (key, value, updated_at) values ($1, $2, $3) on conflict (key) do nothing")
+            .bind(key)
+            .bind(value)
+            .bind(Utc::now())
+            .execute(&mut tx)
+            .await?;
+        let stored = Self::sql("select value from settings where key = $1").bind(key).scalar(&mut tx).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        Self::sql(
+            "insert into settings (key, value, updated_at) values ($1, $2, $3)
+             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(Utc::now())
+        .execute(&mut *self.write_once().await?)
+        .await?;
+        Ok(())
+    }
+}

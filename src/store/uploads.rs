@@ -1,0 +1,64 @@
+//! `UploadStore`: device uploads kept raw and what is derived from them, in one transaction
+//! per upload; and the reads of what uploads left behind (quarantined lines, device tables).
+
+use async_trait::async_trait;
+
+use super::{IngestReport, NewMessage, StoreResult, StoredDeviceEvent, StoredRejectedLine};
+use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
+
+#[async_trait]
+pub trait UploadStore: Send + Sync {
+    /// Stores the raw upload, its rejected lines and the punches (duplicates skipped), in one
+    /// transaction.
+    async fn ingest_punches(
+        &self,
+        device: &Device,
+        message: &NewMessage,
+        rejected: &[RejectedLine],
+        punches: &[NewPunch],
+    ) -> StoreResult<IngestReport>;
+    /// Stores the raw upload, its rejected lines and what it reported about users, templates,
+    /// photos and events, in one transaction.
+    async fn ingest_operlog(
+        &self,
+        device: &Device,
+        message: &NewMessage,
+        rejected: &[RejectedLine],
+        batch: &OperlogBatch,
+    ) -> StoreResult<IngestReport>;
+    /// Saves the last accepted upload stamp per (device, table); one statement per call.
+    async fn save_stamps(&self, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()>;
+    /// Stores a raw message that has nothing else to derive (options, unknown tables, refused uploads).
+    async fn store_message(&self, message: &NewMessage, rejected: &[RejectedLine]) -> StoreResult<i64>;
+
+    async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>>;
+    async fn count_messages(&self, device: Option<DeviceId>) -> StoreResult<i64>;
+    async fn count_device_rows(&self, device: DeviceId, table: DeviceTable) -> StoreResult<i64>;
+    /// The device's latest events of one kind (`errorlog`, `oplog`), newest first.
+    async fn recent_device_events(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredDeviceEvent>>;
+}
+
+/// Per-device tables derived from OPERLOG uploads (for counts in tests and the dashboard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceTable {
+    Users,
+    Templates,
+    Photos,
+    Events,
+}
+
+impl DeviceTable {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            DeviceTable::Users => "device_users",
+            DeviceTable::Templates => "biometric_templates",
+            DeviceTable::Photos => "device_photos",
+            DeviceTable::Events => "device_events",
+        }
+    }
+}
