@@ -134,3 +134,80 @@ async fn commands_are_delivered_and_acked_exactly_once_across_two_instances() {
         }
     }
 }
+
+/// Polls `check` every 20 ms until it holds or `limit` passes; returns how long it took.
+async fn within(limit: std::time::Duration, mut check: impl AsyncFnMut() -> bool) -> Option<std::time::Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// Uploads one ATTLOG line to `app`; returns the HTTP status and body.
+async fn upload(app: &TestApp, serial: &str, line: &str) -> (u16, String) {
+    let resp = app.post(&format!("/iclock/cdata?SN={serial}&table=ATTLOG&Stamp=1"), line.to_string()).await;
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn approval_block_and_a_school_zone_changed_on_one_instance_hold_on_the_other_within_a_second() {
+    use reqwest::Method;
+    use serde_json::json;
+    use support::api::{call, login, make_admin};
+    let Some((a, b)) = shared_pair().await else { return };
+    let second = std::time::Duration::from_secs(1);
+    make_admin(&a, "root@multi.example", ironclock::store::admin::AdminRole::SuperAdmin, None).await;
+    let token = login(&a, "root@multi.example").await;
+    let school =
+        call(&a, Method::POST, "/api/v1/schools", Some(&token), Some(json!({"name": "Twin", "timezone": "UTC"})))
+            .await
+            .body["data"]["id"]
+            .as_i64()
+            .unwrap();
+
+    // The device talks to B only; B caches it as pending.
+    b.handshake("TWIN0001").await;
+    let (status, _) = upload(&b, "TWIN0001", "1\t2026-03-02 08:00:00\t0\t1\t0").await;
+    assert_eq!(status, 403, "pending on B");
+    let id = b.device("TWIN0001").await.id.0;
+
+    // Approved through A's API: B accepts the device's upload within a second.
+    let approve = json!({"school_id": school});
+    let reply = call(&a, Method::POST, &format!("/api/v1/devices/{id}/approve"), Some(&token), Some(approve)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let mut line = 0;
+    let took = within(second, async || {
+        line += 1;
+        upload(&b, "TWIN0001", &format!("{line}\t2026-03-02 08:00:00\t0\t1\t0")).await == (200, "OK:1".to_string())
+    })
+    .await;
+    assert!(took.is_some(), "B did not accept the device within 1 s of its approval on A");
+
+    // The school's zone changes on A: B converts the next punch with the new zone.
+    let zone = json!({"timezone": "Asia/Kolkata"});
+    let reply = call(&a, Method::PATCH, &format!("/api/v1/schools/{school}"), Some(&token), Some(zone)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let mut minute = 0;
+    let took = within(second, async || {
+        minute += 1;
+        let local = format!("2026-03-02 09:{minute:02}:00");
+        assert_eq!(upload(&b, "TWIN0001", &format!("77\t{local}\t0\t1\t0")).await.0, 200);
+        let filter = ironclock::store::PunchFilter { pin: Some("77".into()), ..Default::default() };
+        let punches = b.ctx.store.list_punches(&filter).await.unwrap();
+        let p = punches.iter().find(|p| p.local_time == local).expect("stored");
+        // 09:mm in Kolkata (UTC+5:30) is 03:(mm+30) UTC.
+        p.punched_at.map(|t| t.format("%H:%M").to_string()) == Some(format!("03:{:02}", minute + 30))
+    })
+    .await;
+    assert!(took.is_some(), "B still converted with the old zone 1 s after the change on A");
+
+    // Blocked through A's API: B refuses the device within a second.
+    let reply = call(&a, Method::POST, &format!("/api/v1/devices/{id}/block"), Some(&token), Some(json!({}))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let took = within(second, async || b.get("/iclock/getrequest?SN=TWIN0001").await.status() == 403).await;
+    assert!(took.is_some(), "B still served the device 1 s after it was blocked on A");
+}

@@ -7,6 +7,7 @@ mod support;
 mod drift;
 mod lifecycle;
 mod rails;
+mod storage;
 
 use ironclock::domain::DeviceId;
 use ironclock::sim::push::{Faults, SimPushDevice};
