@@ -99,7 +99,7 @@ async fn punches_survive_repeated_sigkill_of_the_server_exactly_once() {
         let devices = store.list_devices().await.unwrap();
         let serial_of = |id: i64| devices.iter().find(|d| d.id.0 == id).unwrap().serial_number.clone();
         let stored_keys: Vec<(String, String, String)> =
-            stored.iter().map(|p| (serial_of(p.device_id), p.pin.clone(), p.local_time.clone())).collect();
+            stored.iter().map(|p| (serial_of(p.device_id), p.pin.to_string(), p.local_time.clone())).collect();
         let unique: HashSet<_> = stored_keys.iter().cloned().collect();
         assert_eq!(unique.len(), stored_keys.len(), "{}: a punch was stored twice", db.backend);
         let mut expected = HashSet::new();

@@ -4,6 +4,7 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
+use ironclock::domain::SchoolId;
 use ironclock::domain::{Approval, Dialect, NewDevice, NewPunch};
 use ironclock::store::admin::*;
 use ironclock::store::{self, DeviceUpdate, DynStore, NewMessage};
@@ -21,11 +22,11 @@ fn audit(action: &str) -> NewAudit {
     NewAudit { action: action.into(), actor_email: Some("root@example.org".into()), ..Default::default() }
 }
 
-fn admin(email: &str, role: AdminRole, school_id: Option<i64>) -> NewAdminUser {
+fn admin(email: &str, role: AdminRole, school_id: Option<SchoolId>) -> NewAdminUser {
     NewAdminUser { email: email.into(), password_hash: "$argon2id$fake".into(), role, school_id }
 }
 
-fn student(school_id: i64, name: &str, pin: Option<&str>, card: Option<&str>) -> NewStudentInput {
+fn student(school_id: SchoolId, name: &str, pin: Option<&str>, card: Option<&str>) -> NewStudentInput {
     NewStudentInput {
         school_id,
         full_name: name.into(),
@@ -49,8 +50,10 @@ async fn admin_emails_are_unique_ignoring_case_and_found_ignoring_case() {
         assert!(matches!(err, AdminError::Conflict { field: "email", .. }), "{backend}: {err}");
         let found = store.find_credentials("ROOT@example.org").await.unwrap().expect("found");
         assert_eq!((found.user.id, found.password_hash.as_str()), (first.id, "$argon2id$fake"), "{backend}");
-        let err =
-            store.create_admin(&admin("x@example.org", AdminRole::SchoolAdmin, Some(999)), None).await.unwrap_err();
+        let err = store
+            .create_admin(&admin("x@example.org", AdminRole::SchoolAdmin, Some(SchoolId(999))), None)
+            .await
+            .unwrap_err();
         assert!(matches!(err, AdminError::Invalid { field: "school_id", .. }), "{backend}: {err}");
     }
 }

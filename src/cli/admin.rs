@@ -5,6 +5,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use crate::domain::SchoolId;
 use crate::http::api::auth::password::{check_new_password, hash_password};
 use crate::store;
 use crate::store::admin::{AdminRole, NewAdminUser, NewAudit};
@@ -38,7 +39,7 @@ pub enum AdminAction {
         role: RoleArg,
         /// The school of a school admin.
         #[arg(long)]
-        school: Option<i64>,
+        school: Option<SchoolId>,
     },
 }
 

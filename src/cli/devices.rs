@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 use crate::core::Actor;
 use crate::domain::Approval;
+use crate::domain::SchoolId;
 use crate::store::admin::{SchoolFilter, SchoolScope};
 use crate::store::{self, DeviceUpdate, DynStore};
 
@@ -33,7 +34,7 @@ pub enum DevicesAction {
         serial: String,
         /// The school the device belongs to (needed when there is more than one school).
         #[arg(long)]
-        school: Option<i64>,
+        school: Option<SchoolId>,
         /// IANA zone for this device (default: the school's).
         #[arg(long)]
         timezone: Option<String>,
@@ -102,7 +103,7 @@ pub async fn run(args: DevicesArgs) -> anyhow::Result<()> {
 }
 
 /// The school to approve into when none was named: the only one, or an error naming the choices.
-async fn only_school(store: &DynStore) -> anyhow::Result<i64> {
+async fn only_school(store: &DynStore) -> anyhow::Result<SchoolId> {
     let schools = store.list_schools(SchoolScope::all(), &SchoolFilter::default()).await?.items;
     match schools.as_slice() {
         [one] => Ok(one.id),

@@ -1,6 +1,7 @@
 //! `Actor`: who performs an admin action (an admin through the API or the dashboard, or the
 //! operator at the server's shell), what they may see, and how the action is audited.
 
+use crate::domain::SchoolId;
 use crate::store::admin::{NewAudit, SchoolScope};
 
 #[derive(Debug, Clone)]
@@ -20,7 +21,13 @@ impl Actor {
     }
 
     /// An audit entry for `action` on a row, by this actor.
-    pub fn audit(&self, action: &str, target_type: &str, target_id: Option<i64>, school_id: Option<i64>) -> NewAudit {
+    pub fn audit(
+        &self,
+        action: &str,
+        target_type: &str,
+        target_id: Option<i64>,
+        school_id: Option<SchoolId>,
+    ) -> NewAudit {
         NewAudit {
             actor_id: self.admin_id,
             actor_email: Some(self.name.clone()),

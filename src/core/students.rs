@@ -4,6 +4,7 @@
 //! Errors are `AdminError`s, which each surface maps to its own answer once.
 
 use super::{Actor, Core};
+use crate::domain::SchoolId;
 use crate::store::admin::{AdminError, AdminResult, ImportReport, ImportRow, NewStudentInput, RowError};
 use crate::store::admin::{StudentPatch, StudentRecord};
 
@@ -41,14 +42,14 @@ pub struct ParsedRows {
 pub async fn import(
     core: &Core,
     actor: &Actor,
-    school_id: i64,
+    school_id: SchoolId,
     parsed: ParsedRows,
     dry_run: bool,
 ) -> AdminResult<ImportReport> {
     if !actor.scope.allows(Some(school_id)) {
         return Err(AdminError::NotFound("school"));
     }
-    let mut audit = actor.audit("student.import", "school", Some(school_id), Some(school_id));
+    let mut audit = actor.audit("student.import", "school", Some(school_id.0), Some(school_id));
     audit.detail = serde_json::json!({ "rows": parsed.rows.len() });
     if parsed.errors.is_empty() {
         return core.store.import_students(school_id, &parsed.rows, dry_run, &audit).await;

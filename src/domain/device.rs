@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::{DeviceMode, SchoolId};
+
 /// Database id of a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct DeviceId(pub i64);
@@ -66,9 +68,9 @@ pub struct Device {
     pub id: DeviceId,
     pub serial_number: String,
     pub name: Option<String>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
-    pub mode: String,
+    pub mode: DeviceMode,
     pub approval: Approval,
     pub dialect: Dialect,
     pub pushver: Option<String>,

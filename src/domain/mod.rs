@@ -3,9 +3,9 @@
 
 pub mod command;
 pub mod device;
+pub mod ids;
 pub mod punch;
 pub mod report;
-pub mod school;
 pub mod serial;
 pub mod sync;
 
@@ -14,7 +14,7 @@ pub use command::{
     QueuedCommand,
 };
 pub use device::{Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, StampTable};
+pub use ids::{DeviceMode, Pin, SchoolId};
 pub use punch::{ClockFlag, NewPunch, Punch};
 pub use report::{DeviceEventReport, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
-pub use school::{NewStudent, School, Student};
 pub use serial::DeviceSerial;

@@ -1,5 +1,6 @@
 //! Punches: one attendance record per (device, PIN, device-local time).
 
+use super::Pin;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -29,7 +30,7 @@ impl ClockFlag {
 /// PIN, the idempotency key: a re-sent line never creates a second row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPunch {
-    pub pin: String,
+    pub pin: Pin,
     pub local_time: String,
     /// UTC instant in the device's zone; `None` when the clock reading is unparsable.
     pub punched_at: Option<DateTime<Utc>>,
@@ -45,7 +46,7 @@ pub struct NewPunch {
 pub struct Punch {
     pub id: i64,
     pub device_id: i64,
-    pub pin: String,
+    pub pin: Pin,
     pub student_id: Option<i64>,
     pub local_time: String,
     pub punched_at: Option<DateTime<Utc>>,

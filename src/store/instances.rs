@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, SchoolId};
 
 /// A change made by some instance (or any process) sharing the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,7 +22,7 @@ pub enum StoreChange {
     /// The device's row changed (approval, school, area, zone, name) or it was deleted.
     Device(DeviceId),
     /// The school's row changed (its time zone converts its devices' punches).
-    School(i64),
+    School(SchoolId),
     /// Notifications may have been lost (connection dropped): re-read everything cached.
     Resync,
 }
@@ -33,7 +33,7 @@ impl StoreChange {
         match self {
             StoreChange::Commands(id) => format!("c:{}", id.0),
             StoreChange::Device(id) => format!("d:{}", id.0),
-            StoreChange::School(id) => format!("s:{id}"),
+            StoreChange::School(id) => format!("s:{}", id.0),
             StoreChange::Resync => "r".into(),
         }
     }
@@ -47,7 +47,7 @@ impl StoreChange {
         match kind {
             "c" => Some(StoreChange::Commands(DeviceId(id))),
             "d" => Some(StoreChange::Device(DeviceId(id))),
-            "s" => Some(StoreChange::School(id)),
+            "s" => Some(StoreChange::School(SchoolId(id))),
             _ => None,
         }
     }
@@ -97,7 +97,9 @@ mod tests {
 
     #[test]
     fn changes_round_trip_through_their_notify_payload() {
-        for c in [StoreChange::Commands(DeviceId(7)), StoreChange::Device(DeviceId(8)), StoreChange::School(3)] {
+        for c in
+            [StoreChange::Commands(DeviceId(7)), StoreChange::Device(DeviceId(8)), StoreChange::School(SchoolId(3))]
+        {
             assert_eq!(StoreChange::decode(&c.encode()), Some(c));
         }
         assert_eq!(StoreChange::decode("r"), Some(StoreChange::Resync));
@@ -113,7 +115,7 @@ mod tests {
             let heard = heard.clone();
             hub.add(Arc::new(move |c| heard.lock().unwrap().push(*c)));
         }
-        hub.publish(&[StoreChange::School(1), StoreChange::Device(DeviceId(2))]);
+        hub.publish(&[StoreChange::School(SchoolId(1)), StoreChange::Device(DeviceId(2))]);
         assert_eq!(heard.lock().unwrap().len(), 4);
     }
 }

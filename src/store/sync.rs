@@ -8,6 +8,7 @@
 //! - a row is `synced` only on evidence from the device (`observe_users`), or, on firmware that
 //!   cannot be read back, on an ack plus a matching `UserCount` (`confirm_by_ack`).
 
+use crate::domain::SchoolId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,7 +23,7 @@ use crate::domain::DeviceId;
 /// Which pairs a reconcile looks at: approved push devices of one school × its students.
 #[derive(Debug, Clone, Default)]
 pub struct SyncScope {
-    pub school_id: i64,
+    pub school_id: SchoolId,
     /// Only these devices (all approved push devices of the school when `None`).
     pub device_ids: Option<Vec<i64>>,
     /// Only these students (every student of the school ever synced or live when `None`).
@@ -183,7 +184,7 @@ pub struct DeviceSyncSummary {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SyncAlert {
     pub id: i64,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub device_id: i64,
     pub kind: String,
     pub message: String,
@@ -221,7 +222,7 @@ pub struct DeviceFacts {
 /// A school's sync policy.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SchoolSyncPolicy {
-    pub id: i64,
+    pub id: SchoolId,
     pub timezone: String,
     pub quiet_hours: String,
     pub unknown_user_policy: String,
@@ -268,7 +269,7 @@ pub trait SyncStore: Send + Sync {
     async fn reset_confirmed(&self, device: DeviceId, reason: &str) -> StoreResult<usize>;
     async fn create_alert(
         &self,
-        school_id: i64,
+        school_id: SchoolId,
         device_id: i64,
         kind: &str,
         message: &str,
@@ -282,20 +283,20 @@ pub trait SyncStore: Send + Sync {
 pub trait SyncStatusStore: Send + Sync {
     async fn sync_status(&self, device: DeviceId, filter: &SyncStatusFilter) -> StoreResult<SyncStatusPage>;
     async fn sync_progress(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<SyncProgress>;
-    async fn school_sync_summary(&self, school_id: i64) -> StoreResult<Vec<DeviceSyncSummary>>;
+    async fn school_sync_summary(&self, school_id: SchoolId) -> StoreResult<Vec<DeviceSyncSummary>>;
     async fn unknown_device_users(&self, device: DeviceId, limit: i64) -> StoreResult<(i64, Vec<UnknownDeviceUser>)>;
     /// Facts of many devices in a few statements (not one per device).
-    async fn verify_facts(&self, school_id: i64, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>>;
+    async fn verify_facts(&self, school_id: SchoolId, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>>;
     /// Students confirmed on the device (`synced`).
     async fn count_confirmed(&self, device: DeviceId) -> StoreResult<i64>;
     /// Schools with approved push devices.
     async fn sync_schools(&self) -> StoreResult<Vec<SchoolSyncPolicy>>;
-    async fn school_policy(&self, school_id: i64) -> StoreResult<Option<SchoolSyncPolicy>>;
+    async fn school_policy(&self, school_id: SchoolId) -> StoreResult<Option<SchoolSyncPolicy>>;
     /// Approved push devices of the school seen since `seen_after`.
-    async fn online_devices(&self, school_id: i64, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>>;
+    async fn online_devices(&self, school_id: SchoolId, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>>;
     /// Open alerts of the device of this kind (the verifier raises one, not one per run).
     async fn open_alert(&self, device_id: i64, kind: &str) -> StoreResult<Option<SyncAlert>>;
-    async fn list_alerts(&self, school_id: Option<i64>, open_only: bool) -> StoreResult<Vec<SyncAlert>>;
+    async fn list_alerts(&self, school_id: Option<SchoolId>, open_only: bool) -> StoreResult<Vec<SyncAlert>>;
     async fn get_alert(&self, id: i64) -> StoreResult<Option<SyncAlert>>;
 }
 

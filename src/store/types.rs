@@ -1,5 +1,6 @@
 //! Plain data passed into and out of the store.
 
+use crate::domain::SchoolId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -37,7 +38,7 @@ pub struct IngestReport {
 #[derive(Debug, Clone, Default)]
 pub struct DeviceUpdate {
     pub approval: Option<Approval>,
-    pub school_id: Option<Option<i64>>,
+    pub school_id: Option<Option<SchoolId>>,
     pub area_id: Option<Option<i64>>,
     pub timezone: Option<Option<String>>,
     pub name: Option<Option<String>>,

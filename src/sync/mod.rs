@@ -18,7 +18,9 @@ use serde::Serialize;
 
 use crate::core::Core;
 use crate::domain::sync::SyncMode;
+use crate::domain::Pin;
 use crate::domain::{CommandFilter, CommandState, Device, DeviceId, OperlogBatch, QueuedCommand};
+use crate::domain::{DeviceMode, SchoolId};
 use crate::push::command::Command;
 use crate::queue::{EnqueueOptions, Planned, QueueError};
 use crate::store::sync::{ObservedUser, ReconcileOptions, SyncProgress, SyncScope};
@@ -45,7 +47,11 @@ fn options(core: &Core, by: &str) -> ReconcileOptions {
 }
 
 /// End of the school's current quiet window, if `now` is in one.
-pub async fn quiet_until(core: &Core, school_id: i64, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub async fn quiet_until(
+    core: &Core,
+    school_id: SchoolId,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let Some(policy) = core.store.school_policy(school_id).await? else { return Ok(None) };
     let tz = policy.timezone.parse().unwrap_or(chrono_tz::UTC);
     Ok(quiet::quiet_until(&policy.quiet_hours, tz, now))
@@ -53,11 +59,11 @@ pub async fn quiet_until(core: &Core, school_id: i64, now: DateTime<Utc>) -> Res
 
 /// The school whose students the device holds: approved push devices of a school only (pull
 /// devices are synced by area sync; pending and blocked devices get nothing).
-pub fn student_school(device: &Device) -> Option<i64> {
-    device.school_id.filter(|_| device.approval == crate::domain::Approval::Approved && device.mode == "push")
+pub fn student_school(device: &Device) -> Option<SchoolId> {
+    device.school_id.filter(|_| device.approval == crate::domain::Approval::Approved && device.mode == DeviceMode::Push)
 }
 
-fn syncable(device: &Device) -> Result<i64, SyncError> {
+fn syncable(device: &Device) -> Result<SchoolId, SyncError> {
     student_school(device).ok_or_else(|| SyncError::NotSyncable(device.serial_number.clone()))
 }
 
@@ -195,7 +201,7 @@ pub async fn after_upload(core: &Core, device: &Device, batch: &OperlogBatch) ->
             .users
             .iter()
             .map(|u| ObservedUser {
-                pin: u.pin.clone(),
+                pin: Pin(u.pin.clone()),
                 name: u.name.clone().unwrap_or_default(),
                 card: u.card.clone(),
             })

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::{quiet, SyncError};
 use crate::core::Core;
 use crate::domain::sync::SyncMode;
+use crate::domain::SchoolId;
 use crate::domain::{DeviceId, NewCommand};
 use crate::push::command::Command;
 use crate::store::admin::JobStatus;
@@ -37,7 +38,7 @@ pub struct VerifyOptions {
     /// A read-back acked less than this long ago may still be uploading: not judged yet.
     pub readback_grace: Duration,
     /// Only this school (all schools with push devices when `None`).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     /// Who started the run (`scheduler`, `api:<email>`).
     pub started_by: String,
 }
@@ -82,7 +83,7 @@ pub struct DeviceFindings {
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SchoolFindings {
-    pub school_id: i64,
+    pub school_id: SchoolId,
     /// Set when the school was in quiet hours: nothing was written, the next run does it.
     pub deferred_until: Option<DateTime<Utc>>,
     pub devices: Vec<DeviceFindings>,
@@ -148,7 +149,7 @@ async fn run_locked(core: &Core, opts: &VerifyOptions) -> Result<Vec<SchoolFindi
 async fn verify_school(
     core: &Core,
     opts: &VerifyOptions,
-    school: i64,
+    school: SchoolId,
     delete_unknown: bool,
 ) -> Result<SchoolFindings, SyncError> {
     let devices = core.store.online_devices(school, opts.now - opts.online_within).await?;
@@ -256,7 +257,7 @@ async fn verify_school(
 }
 
 /// One open alert per device: a later run that is capped again updates nothing new.
-async fn raise_cap_alert(core: &Core, school: i64, f: &DeviceFindings) -> Result<i64, SyncError> {
+async fn raise_cap_alert(core: &Core, school: SchoolId, f: &DeviceFindings) -> Result<i64, SyncError> {
     if let Some(open) = core.store.open_alert(f.device_id, DELETE_CAP).await? {
         return Ok(open.id);
     }
@@ -294,7 +295,7 @@ pub async fn resolve_alert(
 }
 
 /// An admin confirmed a delete-cap alert: queue the held-back deletes for that device now.
-pub async fn confirm_cap_alert(core: &Core, school: i64, device: i64, by: &str) -> Result<usize, SyncError> {
+pub async fn confirm_cap_alert(core: &Core, school: SchoolId, device: i64, by: &str) -> Result<usize, SyncError> {
     let opts = ReconcileOptions {
         max_attempts: core.max_attempts(),
         ..ReconcileOptions::new(format!("delete-cap alert confirmed by {by}"))

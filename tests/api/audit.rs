@@ -54,7 +54,7 @@ async fn sensitive_actions_are_audited_with_who_when_and_what() {
         assert_eq!((delete["actor_email"].as_str(), delete["target_id"].as_i64()), (Some("a@example.org"), Some(id)));
         assert_eq!(delete["detail"]["full_name"], "Gone Soon");
         assert!(delete["at"].is_string());
-        assert_eq!(find("device.approve")["school_id"].as_i64(), Some(fx.school_b));
+        assert_eq!(find("device.approve")["school_id"].as_i64(), Some(fx.school_b.0));
         assert_eq!(find("admin.delete")["target_id"].as_i64(), Some(other));
 
         let only = call(&app, Method::GET, "/api/v1/audit-log?action=student.delete", Some(&fx.root), None).await;

@@ -5,10 +5,11 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::{backends, call, fixture, spawn_app, TestApp};
+use ironclock::domain::SchoolId;
 use ironclock::store::admin::SchoolScope;
 use ironclock::store::DeviceUpdate;
 
-async fn approved(app: &TestApp, serial: &str, school: i64) -> i64 {
+async fn approved(app: &TestApp, serial: &str, school: SchoolId) -> i64 {
     app.handshake(serial).await;
     let id = app.device(serial).await.id.0;
     let update = DeviceUpdate {

@@ -116,7 +116,7 @@ async fn a_pull_device_is_added_with_its_comm_key_encrypted() {
             (data["mode"].as_str(), data["status"].as_str(), data["port"].as_i64()),
             (Some("pull"), Some("approved"), Some(4370))
         );
-        assert_eq!(data["school_id"].as_i64(), Some(fx.school_a));
+        assert_eq!(data["school_id"].as_i64(), Some(fx.school_a.0));
         assert!(!created.text.contains("123456"), "{}: the comm key is never echoed", app.backend);
         let again = call(&app, Method::POST, "/api/v1/devices", Some(&fx.admin_a), Some(body)).await;
         assert_eq!(again.status, 409, "{}", app.backend);

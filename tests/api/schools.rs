@@ -104,7 +104,7 @@ async fn areas_classes_and_sections_are_managed_within_the_school() {
         let area = call(&app, Method::POST, "/api/v1/areas", token, Some(json!({"name": "Main gate"}))).await;
         assert_eq!(
             (area.status.as_u16(), area.body["data"]["school_id"].as_i64()),
-            (201, Some(fx.school_a)),
+            (201, Some(fx.school_a.0)),
             "{}",
             app.backend
         );

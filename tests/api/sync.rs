@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, Timelike, Utc};
 use ironclock::domain::Approval;
+use ironclock::domain::SchoolId;
 use ironclock::sim::push::firmware::Faults;
 use ironclock::sim::push::SimPushDevice;
 use ironclock::store::admin::{GroupKind, NewGroup, NewStudentInput, SchoolScope};
@@ -15,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::{backends, call, fixture, spawn_app, Reply, TestApp};
 
-async fn set_approval(app: &TestApp, serial: &str, approval: Approval, school: Option<i64>) -> i64 {
+async fn set_approval(app: &TestApp, serial: &str, approval: Approval, school: Option<SchoolId>) -> i64 {
     let id = app.device(serial).await.id.0;
     let update = DeviceUpdate { approval: Some(approval), school_id: Some(school), ..Default::default() };
     app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
@@ -23,17 +24,17 @@ async fn set_approval(app: &TestApp, serial: &str, approval: Approval, school: O
 }
 
 /// Registers `serial` by handshake and approves it into `school` as a push device.
-async fn approved(app: &TestApp, serial: &str, school: i64) -> i64 {
+async fn approved(app: &TestApp, serial: &str, school: SchoolId) -> i64 {
     app.handshake(serial).await;
     set_approval(app, serial, Approval::Approved, Some(school)).await
 }
 
-async fn group(app: &TestApp, kind: GroupKind, school: i64, name: &str, class_id: Option<i64>) -> i64 {
+async fn group(app: &TestApp, kind: GroupKind, school: SchoolId, name: &str, class_id: Option<i64>) -> i64 {
     let g = NewGroup { school_id: school, name: name.into(), class_id };
     app.ctx.store.add_group(kind, &g).await.unwrap().id
 }
 
-async fn pupil(app: &TestApp, school: i64, name: &str, pin: &str, class: Option<i64>, active: bool) -> i64 {
+async fn pupil(app: &TestApp, school: SchoolId, name: &str, pin: &str, class: Option<i64>, active: bool) -> i64 {
     let s = NewStudentInput {
         school_id: school,
         full_name: name.into(),
@@ -523,7 +524,7 @@ async fn the_school_summary_and_a_verifier_run_stay_within_the_callers_school() 
         assert!(d["job_id"].is_i64(), "{}: {d}", app.backend);
         let schools = d["schools"].as_array().unwrap();
         assert_eq!(schools.len(), 1, "{}: {d}", app.backend);
-        assert_eq!(schools[0]["school_id"], fx.school_a, "{}", app.backend);
+        assert_eq!(schools[0]["school_id"], fx.school_a.0, "{}", app.backend);
         assert_eq!(schools[0]["devices"][0]["device_id"], a, "{}: {d}", app.backend);
         assert_eq!(schools[0]["devices"][0]["read_back"], "queued", "{}: {d}", app.backend);
         assert_eq!(user_commands(&app, &fx.root, a, "user_query").await.len(), 1, "{}", app.backend);

@@ -6,6 +6,7 @@
 //! has an own-school control (the same request on the caller's own rows succeeds), so a route
 //! that simply always failed would not pass. `SuperAdmin` routes must answer a school admin 403.
 
+use ironclock::domain::SchoolId;
 use ironclock::http::api::{mounted_routes, Access, ApiRoute};
 use ironclock::store::admin::{GroupKind, JobStatus, NewGroup, NewStudentInput, SchoolScope};
 use ironclock::store::DeviceUpdate;
@@ -17,7 +18,7 @@ use crate::{backends, call, call_raw, fixture, method_of, spawn_app, Reply, Test
 /// Rows of one school the suite reads and attacks.
 #[derive(Debug, Clone, Copy)]
 struct Rows {
-    school: i64,
+    school: SchoolId,
     area: i64,
     class: i64,
     section: i64,
@@ -37,7 +38,7 @@ struct Rows {
     spare_alert: i64,
 }
 
-async fn device(app: &TestApp, serial: &str, school: i64, area: Option<i64>) -> i64 {
+async fn device(app: &TestApp, serial: &str, school: SchoolId, area: Option<i64>) -> i64 {
     app.handshake(serial).await;
     let id = app.device(serial).await.id.0;
     let update = DeviceUpdate {
@@ -50,7 +51,7 @@ async fn device(app: &TestApp, serial: &str, school: i64, area: Option<i64>) -> 
     id
 }
 
-async fn rows(app: &TestApp, school: i64, tag: &str) -> Rows {
+async fn rows(app: &TestApp, school: SchoolId, tag: &str) -> Rows {
     let store = &app.ctx.store;
     let group = |kind, name: &str, class_id| {
         let g = NewGroup { school_id: school, name: format!("{name} {tag}"), class_id };
@@ -176,9 +177,9 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
         }];
         if other_school_query {
             out.push(Case {
-                attack: req(m, format!("{p}?school_id={}", other.school), Body::None),
+                attack: req(m, format!("{p}?school_id={}", other.school.0), Body::None),
                 expect: Expect::NotFound,
-                control: Some(req(m, format!("{p}?school_id={}", own.school), Body::None)),
+                control: Some(req(m, format!("{p}?school_id={}", own.school.0), Body::None)),
             });
         }
         out
@@ -191,17 +192,17 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
     let out = match p {
         "/api/v1/auth/me" => vec![Case {
             attack: req(m, p.into(), Body::None),
-            expect: Expect::Without(vec![format!("\"school_id\":{}", other.school)]),
+            expect: Expect::Without(vec![format!("\"school_id\":{}", other.school.0)]),
             control: None,
         }],
-        "/api/v1/schools" => list("id", own.school, false),
-        "/api/v1/schools/{id}" if *m == Method::GET => vec![nf(other.school, Some(own.school), Body::None)],
+        "/api/v1/schools" => list("id", own.school.0, false),
+        "/api/v1/schools/{id}" if *m == Method::GET => vec![nf(other.school.0, Some(own.school.0), Body::None)],
         "/api/v1/schools/{id}" if *m == Method::PATCH => {
-            vec![nf(other.school, Some(own.school), json_(json!({"name": "Renamed by a neighbour"})))]
+            vec![nf(other.school.0, Some(own.school.0), json_(json!({"name": "Renamed by a neighbour"})))]
         }
-        "/api/v1/areas" | "/api/v1/classes" if *m == Method::GET => list("school_id", own.school, true),
+        "/api/v1/areas" | "/api/v1/classes" if *m == Method::GET => list("school_id", own.school.0, true),
         "/api/v1/sections" if *m == Method::GET => {
-            let mut out = list("school_id", own.school, true);
+            let mut out = list("school_id", own.school.0, true);
             out.push(Case {
                 attack: req(m, format!("{p}?class_id={}", other.class), Body::None),
                 expect: Expect::Empty,
@@ -210,10 +211,10 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             out
         }
         "/api/v1/areas" | "/api/v1/classes" => {
-            vec![create_in_other(json!({"school_id": other.school, "name": "Intruder"}), json!({"name": "Own new"}))]
+            vec![create_in_other(json!({"school_id": other.school.0, "name": "Intruder"}), json!({"name": "Own new"}))]
         }
         "/api/v1/sections" => vec![
-            create_in_other(json!({"school_id": other.school, "name": "Intruder"}), json!({"name": "Own new"})),
+            create_in_other(json!({"school_id": other.school.0, "name": "Intruder"}), json!({"name": "Own new"})),
             Case {
                 attack: req(m, p.into(), json_(json!({"name": "Borrowed class", "class_id": other.class}))),
                 expect: Expect::Invalid,
@@ -233,7 +234,7 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             }
         }
         "/api/v1/students" if *m == Method::GET => {
-            let mut out = list("school_id", own.school, true);
+            let mut out = list("school_id", own.school.0, true);
             out.push(Case {
                 attack: req(m, format!("{p}?class_id={}", other.class), Body::None),
                 expect: Expect::Empty,
@@ -243,7 +244,7 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
         }
         "/api/v1/students" => vec![
             create_in_other(
-                json!({"school_id": other.school, "full_name": "Intruder"}),
+                json!({"school_id": other.school.0, "full_name": "Intruder"}),
                 json!({"full_name": "Own new"}),
             ),
             Case {
@@ -259,15 +260,19 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 control: None,
             },
             Case {
-                attack: req(m, format!("{p}?school_id={}", other.school), Body::None),
+                attack: req(m, format!("{p}?school_id={}", other.school.0), Body::None),
                 expect: Expect::NotFound,
-                control: Some(req(m, format!("{p}?school_id={}", own.school), Body::None)),
+                control: Some(req(m, format!("{p}?school_id={}", own.school.0), Body::None)),
             },
         ],
         "/api/v1/students/import" => vec![Case {
-            attack: req(m, format!("{p}?school_id={}", other.school), Body::Csv("full_name\nIntruder\n".into())),
+            attack: req(m, format!("{p}?school_id={}", other.school.0), Body::Csv("full_name\nIntruder\n".into())),
             expect: Expect::NotFound,
-            control: Some(req(m, format!("{p}?school_id={}", own.school), Body::Csv("full_name\nOwn import\n".into()))),
+            control: Some(req(
+                m,
+                format!("{p}?school_id={}", own.school.0),
+                Body::Csv("full_name\nOwn import\n".into()),
+            )),
         }],
         "/api/v1/students/{id}" => match *m {
             Method::GET => vec![nf(other.student, Some(own.student), Body::None)],
@@ -277,7 +282,7 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             _ => vec![nf(other.student, Some(own.spare_student), Body::None)],
         },
         "/api/v1/devices" if *m == Method::GET => {
-            let mut out = list("school_id", own.school, true);
+            let mut out = list("school_id", own.school.0, true);
             out.push(Case {
                 attack: req(m, format!("{p}?status=pending"), Body::None),
                 expect: Expect::Empty,
@@ -286,16 +291,16 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             out
         }
         "/api/v1/devices" => vec![create_in_other(
-            json!({"school_id": other.school, "mode": "pull", "host": "10.0.0.9", "port": 4370}),
+            json!({"school_id": other.school.0, "mode": "pull", "host": "10.0.0.9", "port": 4370}),
             json!({"mode": "pull", "host": "10.0.0.8", "port": 4370}),
         )],
         "/api/v1/devices/{id}" | "/api/v1/device/{id}" => match *m {
             Method::GET => vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)],
             Method::PATCH => vec![
                 nf(other.device, Some(own.device), json_(json!({"name": "Renamed by a neighbour"}))),
-                nf(pending, None, json_(json!({"school_id": own.school}))),
+                nf(pending, None, json_(json!({"school_id": own.school.0}))),
                 Case {
-                    attack: req(m, with_id(route, own.device), json_(json!({"school_id": other.school}))),
+                    attack: req(m, with_id(route, own.device), json_(json!({"school_id": other.school.0}))),
                     expect: Expect::NotFound,
                     control: None,
                 },
@@ -308,9 +313,9 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
         },
         "/api/v1/devices/{id}/approve" | "/api/v1/device/{id}/approve" => vec![
             nf(other.device, Some(own.device), json_(json!({}))),
-            nf(pending, None, json_(json!({"school_id": own.school}))),
+            nf(pending, None, json_(json!({"school_id": own.school.0}))),
             Case {
-                attack: req(m, with_id(route, own.device), json_(json!({"school_id": other.school}))),
+                attack: req(m, with_id(route, own.device), json_(json!({"school_id": other.school.0}))),
                 expect: Expect::NotFound,
                 control: None,
             },
@@ -374,18 +379,18 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 attack: req(m, p.into(), Body::None),
                 expect: Expect::Without(vec![
                     "TENB000".into(),
-                    format!("\"school_id\":{}", other.school),
+                    format!("\"school_id\":{}", other.school.0),
                     format!("\"device_id\":{}", other.device),
                 ]),
                 control: None,
             },
             Case {
-                attack: req(m, format!("{p}?school_id={}", other.school), Body::None),
+                attack: req(m, format!("{p}?school_id={}", other.school.0), Body::None),
                 expect: Expect::NotFound,
-                control: Some(req(m, format!("{p}?school_id={}", own.school), Body::None)),
+                control: Some(req(m, format!("{p}?school_id={}", own.school.0), Body::None)),
             },
         ],
-        "/api/v1/sync/alerts" => list("school_id", own.school, true),
+        "/api/v1/sync/alerts" => list("school_id", own.school.0, true),
         "/api/v1/sync/alerts/{id}/confirm" => vec![nf(other.alert, Some(own.alert), Body::None)],
         "/api/v1/sync/alerts/{id}/dismiss" => vec![nf(other.alert, Some(own.spare_alert), Body::None)],
         "/api/v1/devices/{id}/block" | "/api/v1/device/{id}/block" => {
@@ -418,7 +423,7 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             expect: Expect::Without(vec!["TENB0001".into(), "Pupil B".into()]),
             control: None,
         }],
-        "/api/v1/jobs" => list("school_id", own.school, false),
+        "/api/v1/jobs" => list("school_id", own.school.0, false),
         "/api/v1/jobs/{id}" => vec![nf(other.job, Some(own.job), Body::None), nf(global_job, None, Body::None)],
         _ => return None,
     };
@@ -485,7 +490,7 @@ async fn a_school_admin_can_neither_read_nor_change_another_schools_data_on_any_
             match route.access {
                 Access::Public => continue,
                 Access::SuperAdmin => {
-                    let path = with_id(&route, b.school);
+                    let path = with_id(&route, b.school.0);
                     let body = matches!(method_of(&route), Method::POST | Method::PATCH).then(|| json!({}));
                     let reply = call(&app, method_of(&route), &path, Some(&fx.admin_a), body).await;
                     assert_eq!(
@@ -535,7 +540,7 @@ async fn a_school_admin_can_neither_read_nor_change_another_schools_data_on_any_
 }
 
 /// Everything of school B a neighbour could try to change, as the super admin sees it.
-async fn snapshot(app: &TestApp, root: &str, school: i64) -> Vec<String> {
+async fn snapshot(app: &TestApp, root: &str, school: SchoolId) -> Vec<String> {
     let mut out = Vec::new();
     for path in [
         format!("/api/v1/schools/{school}"),

@@ -1,5 +1,6 @@
 //! What an admin does on a school morning, in the browser.
 
+use ironclock::domain::SchoolId;
 use ironclock::store::admin::{AdminRole, NewSchool};
 use reqwest::Method;
 
@@ -72,7 +73,7 @@ async fn an_admin_logs_in_sees_the_apis_numbers_and_approves_a_pending_device() 
     b.client.clone().close().await.unwrap();
 }
 
-async fn school_with_students(app: &TestApp, names: &[&str]) -> i64 {
+async fn school_with_students(app: &TestApp, names: &[&str]) -> SchoolId {
     use ironclock::store::admin::NewStudentInput;
     let school = app
         .ctx
@@ -221,7 +222,7 @@ async fn a_csv_with_a_bad_row_is_shown_row_by_row_and_nothing_is_imported() {
     b.css("#punch-rows").await;
     let before = b.text("#punch-count").await;
     let today = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S");
-    let pin = app.ctx.store.list_students(&filter).await.unwrap().items[0].pin.clone();
+    let pin = app.ctx.store.list_students(&filter).await.unwrap().items[0].pin.to_string();
     gate.upload("ATTLOG", &format!("{pin}\t{today}\t0\t1\t0\t0\t0\n")).await.unwrap();
     b.until(15, "the punch to stream in", || async { b.text("#punch-count").await != before }).await;
     assert!(b.text("#punch-rows").await.contains(&pin));

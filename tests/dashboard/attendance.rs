@@ -37,7 +37,7 @@ async fn two_schools(app: &TestApp) -> (String, String) {
             is_active: true,
             pin: Some(pin.into()),
         };
-        pins.push(app.ctx.store.add_student(&s).await.unwrap().pin);
+        pins.push(app.ctx.store.add_student(&s).await.unwrap().pin.0);
     }
     (pins[0].clone(), pins[1].clone())
 }

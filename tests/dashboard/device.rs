@@ -3,6 +3,7 @@
 //! retry of a failed student, safe commands (reboot only when confirmed), alerts, scoping and
 //! CSRF on every form.
 
+use ironclock::domain::SchoolId;
 use ironclock::domain::{CommandFilter, CommandState, DeviceId};
 use ironclock::sim::push::{Faults, SimPushDevice};
 use ironclock::store::admin::{GroupKind, NewGroup, NewStudentInput, SchoolScope};
@@ -12,12 +13,19 @@ use serde_json::Value;
 use super::support::{backends, spawn_app, TestApp};
 use super::*;
 
-async fn group(app: &TestApp, kind: GroupKind, school: i64, name: &str, class_id: Option<i64>) -> i64 {
+async fn group(app: &TestApp, kind: GroupKind, school: SchoolId, name: &str, class_id: Option<i64>) -> i64 {
     let g = NewGroup { school_id: school, name: name.into(), class_id };
     app.ctx.store.add_group(kind, &g).await.unwrap().id
 }
 
-async fn pupil(app: &TestApp, school: i64, name: &str, pin: &str, class: Option<i64>, section: Option<i64>) -> i64 {
+async fn pupil(
+    app: &TestApp,
+    school: SchoolId,
+    name: &str,
+    pin: &str,
+    class: Option<i64>,
+    section: Option<i64>,
+) -> i64 {
     let s = NewStudentInput {
         school_id: school,
         full_name: name.into(),
@@ -80,8 +88,8 @@ async fn commands(app: &TestApp, device: i64, kind: &str) -> Vec<ironclock::doma
 /// School A with a class (Grade 4, section Blue) and three students synced to a device: the
 /// device refused Amina's write (`Return=-1`), acknowledged the others.
 struct Synced {
-    a: i64,
-    b: i64,
+    a: SchoolId,
+    b: SchoolId,
     device: i64,
     class: i64,
     section: i64,

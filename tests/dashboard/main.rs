@@ -12,6 +12,7 @@ mod students;
 
 use std::collections::HashMap;
 
+use ironclock::domain::SchoolId;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use support::TestApp;
@@ -119,7 +120,7 @@ impl Dash {
 pub use support::api::PASSWORD;
 
 /// Two schools with an admin each and a super admin; returns the school ids.
-pub async fn people(app: &TestApp) -> (i64, i64) {
+pub async fn people(app: &TestApp) -> (SchoolId, SchoolId) {
     use ironclock::store::admin::{AdminRole, NewSchool};
     let store = &app.ctx.store;
     let school = |name: &str| NewSchool { name: name.into(), timezone: "UTC".into(), pin_start: None };

@@ -2,6 +2,7 @@
 //! same service as the API (device commands queued); form errors next to their fields; CSV
 //! import (all or nothing); school scoping and CSRF.
 
+use ironclock::domain::SchoolId;
 use ironclock::domain::{CommandFilter, DeviceId};
 use ironclock::store::admin::{GroupKind, NewGroup, NewStudentInput, SchoolScope, StudentFilter, StudentRecord};
 
@@ -9,19 +10,19 @@ use super::support::{backends, spawn_app, TestApp};
 use super::*;
 
 /// Registers `serial` and approves it into `school`; returns its id.
-pub async fn device_of(app: &TestApp, serial: &str, school: i64) -> DeviceId {
+pub async fn device_of(app: &TestApp, serial: &str, school: SchoolId) -> DeviceId {
     app.handshake(serial).await;
     ironclock::domain::DeviceId(app.approve_into(serial, school).await)
 }
 
 /// Live students of a school, straight from the store.
-async fn roster(app: &TestApp, school: i64) -> Vec<StudentRecord> {
+async fn roster(app: &TestApp, school: SchoolId) -> Vec<StudentRecord> {
     let mut f = StudentFilter::new(SchoolScope::school(school));
     f.page.limit = 500;
     app.ctx.store.list_students(&f).await.unwrap().items
 }
 
-async fn add(app: &TestApp, school: i64, name: &str, card: Option<&str>) -> StudentRecord {
+async fn add(app: &TestApp, school: SchoolId, name: &str, card: Option<&str>) -> StudentRecord {
     let s = NewStudentInput {
         school_id: school,
         full_name: name.into(),
@@ -253,7 +254,7 @@ async fn an_import_with_one_bad_row_lists_that_row_and_writes_nothing_and_a_good
         let flash = dash.get(done.location.as_deref().unwrap()).await;
         assert!(flash.body.contains("2 students created, 0 updated"), "{}", flash.body);
         let mut names: Vec<(String, String, bool)> =
-            roster(&app, a).await.into_iter().map(|s| (s.full_name, s.pin, s.is_active)).collect();
+            roster(&app, a).await.into_iter().map(|s| (s.full_name, s.pin.0, s.is_active)).collect();
         names.sort();
         assert_eq!(names[1], ("Good Two".to_string(), "4242".to_string(), false), "{}", app.backend);
         assert_eq!(names[0].0, "Good One");

@@ -11,17 +11,18 @@ mod operlog;
 mod polls;
 mod uploads;
 
+use ironclock::domain::SchoolId;
 use support::TestApp;
 
 /// Approves a device and attaches it to a new school in `tz`, as an admin would.
-pub async fn approve(app: &TestApp, serial: &str, tz: &str) -> i64 {
+pub async fn approve(app: &TestApp, serial: &str, tz: &str) -> SchoolId {
     let school = app.school("Test School", tz).await;
     app.approve_into(serial, school).await;
     school
 }
 
 /// Registers (handshake) and approves a device in `tz`.
-pub async fn approved_device(app: &TestApp, serial: &str, tz: &str) -> i64 {
+pub async fn approved_device(app: &TestApp, serial: &str, tz: &str) -> SchoolId {
     app.handshake(serial).await;
     approve(app, serial, tz).await
 }

@@ -1,6 +1,7 @@
 //! Helpers for the admin API tests: JSON requests with a bearer token, logins, and a fixture
 //! of two schools with a super admin and one school admin each.
 
+use ironclock::domain::SchoolId;
 use ironclock::http::api::auth::password::hash_password;
 use ironclock::store::admin::{AdminRole, NewAdminUser, NewSchool};
 use reqwest::{Method, StatusCode};
@@ -75,7 +76,7 @@ async fn finish(request: reqwest::RequestBuilder) -> Reply {
 }
 
 /// Creates an admin straight in the store (fast fixture setup) and returns its id.
-pub async fn make_admin(app: &TestApp, email: &str, role: AdminRole, school_id: Option<i64>) -> i64 {
+pub async fn make_admin(app: &TestApp, email: &str, role: AdminRole, school_id: Option<SchoolId>) -> i64 {
     let admin = NewAdminUser { email: email.into(), password_hash: hash_password(PASSWORD).unwrap(), role, school_id };
     app.ctx.store.create_admin(&admin, None).await.expect("create admin").id
 }
@@ -90,8 +91,8 @@ pub async fn login(app: &TestApp, email: &str) -> String {
 
 /// Two schools, a super admin and a school admin per school, all logged in.
 pub struct Fixture {
-    pub school_a: i64,
-    pub school_b: i64,
+    pub school_a: SchoolId,
+    pub school_b: SchoolId,
     pub root: String,
     pub admin_a: String,
     pub admin_b: String,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use ironclock::app::Application;
 use ironclock::config::ServeArgs;
 use ironclock::core::OffsetClock;
+use ironclock::domain::SchoolId;
 use ironclock::http::State;
 
 static POSTGRES_NOTICE: Once = Once::new();
@@ -127,14 +128,14 @@ impl TestApp {
     }
 
     /// Creates a school through the store's one write path; returns its id.
-    pub async fn school(&self, name: &str, timezone: &str) -> i64 {
+    pub async fn school(&self, name: &str, timezone: &str) -> SchoolId {
         let school =
             ironclock::store::admin::NewSchool { name: name.into(), timezone: timezone.into(), pin_start: None };
         self.ctx.store.add_school(&school).await.expect("add school").id
     }
 
     /// Approves a known device into `school`, as an admin would; returns its id.
-    pub async fn approve_into(&self, serial: &str, school: i64) -> i64 {
+    pub async fn approve_into(&self, serial: &str, school: SchoolId) -> i64 {
         use ironclock::store::admin::SchoolScope;
         use ironclock::store::DeviceUpdate;
         let id = self.device(serial).await.id.0;

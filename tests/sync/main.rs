@@ -10,6 +10,7 @@ mod rails;
 mod storage;
 
 use ironclock::domain::DeviceId;
+use ironclock::domain::SchoolId;
 use ironclock::sim::push::{Faults, SimPushDevice};
 use ironclock::store::admin::{NewStudentInput, SchoolScope, StudentPatch};
 use ironclock::store::sync::SyncStatusFilter;
@@ -17,7 +18,7 @@ use ironclock::sync::verifier::{self, VerifyOptions, VerifyRun};
 use support::TestApp;
 
 /// A school (UTC) with one approved push device per serial, each handshaken by its simulator.
-pub async fn school_with_devices(app: &TestApp, serials: &[(&str, Faults)]) -> (i64, Vec<SimPushDevice>) {
+pub async fn school_with_devices(app: &TestApp, serials: &[(&str, Faults)]) -> (SchoolId, Vec<SimPushDevice>) {
     let school = app.school("Sync School", "UTC").await;
     let mut sims = Vec::new();
     for (serial, faults) in serials {
@@ -29,7 +30,7 @@ pub async fn school_with_devices(app: &TestApp, serials: &[(&str, Faults)]) -> (
     (school, sims)
 }
 
-pub async fn add_student(app: &TestApp, school: i64, name: &str, card: Option<&str>) -> (i64, String) {
+pub async fn add_student(app: &TestApp, school: SchoolId, name: &str, card: Option<&str>) -> (i64, String) {
     let input = NewStudentInput {
         school_id: school,
         full_name: name.into(),
@@ -40,10 +41,10 @@ pub async fn add_student(app: &TestApp, school: i64, name: &str, card: Option<&s
         pin: None,
     };
     let s = app.ctx.store.add_student(&input).await.unwrap();
-    (s.id, s.pin)
+    (s.id, s.pin.0)
 }
 
-pub async fn rename(app: &TestApp, _school: i64, id: i64, name: &str) {
+pub async fn rename(app: &TestApp, _school: SchoolId, id: i64, name: &str) {
     let patch = StudentPatch { full_name: Some(name.into()), ..Default::default() };
     app.ctx.store.update_student(SchoolScope::all(), id, &patch).await.unwrap();
 }

@@ -15,7 +15,8 @@ pub use status::{judge, observe, refresh, Evidence, KnownPin, Observation, RowRe
 /// A user record the device showed (OPERLOG `USER`, `USERINFO` upload, a pull read).
 #[derive(Debug, Clone)]
 pub struct ObservedUser {
-    pub pin: String,
+    pub pin: Pin,
     pub name: String,
     pub card: Option<String>,
 }
+use crate::domain::Pin;

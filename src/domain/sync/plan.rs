@@ -10,6 +10,7 @@
 //!   command is rewritten in place with the latest state instead of queueing another one;
 //! - a row with a command in flight (`queued`/`sent`) is never given a duplicate.
 
+use crate::domain::Pin;
 use chrono::{DateTime, Utc};
 
 use crate::push::command::{clean, clean_name, Command, UserInfo};
@@ -32,7 +33,7 @@ pub enum SyncMode {
 pub struct SyncTarget {
     pub device_id: i64,
     pub student_id: i64,
-    pub pin: String,
+    pub pin: Pin,
     pub full_name: String,
     pub rfid_card_id: Option<String>,
     /// The student should be on the device (live, active, device approved in the school).
@@ -76,7 +77,7 @@ pub enum CommandAction {
 pub struct PlannedSync {
     pub device_id: i64,
     pub student_id: i64,
-    pub pin: String,
+    pub pin: Pin,
     pub present: bool,
     pub command: Command,
     /// The command as the device receives it (empty when `Refused`).
@@ -156,9 +157,9 @@ fn plan_one(t: &SyncTarget, mode: SyncMode, now: DateTime<Utc>) -> Option<Planne
         _ => CommandAction::Insert,
     };
     let command = if t.should_hold {
-        Command::UserUpdate(UserInfo::student(&t.pin, &t.full_name, t.rfid_card_id.as_deref()))
+        Command::UserUpdate(UserInfo::student(t.pin.as_str(), &t.full_name, t.rfid_card_id.as_deref()))
     } else {
-        Command::UserDelete { pin: t.pin.clone() }
+        Command::UserDelete { pin: t.pin.to_string() }
     };
     let retries = row.map_or(0, |r| r.sync_retries) + i32::from(failed);
     let (payload, action) = match command.render() {

@@ -1,6 +1,7 @@
 //! PURE status rules: how a sync row follows its command, and what a user record the device
 //! showed (read-back or upload) means for the row.
 
+use crate::domain::Pin;
 use chrono::{DateTime, Utc};
 
 use super::plan::{device_card, device_name, retry_backoff};
@@ -96,7 +97,7 @@ pub fn judge(
 /// A student of the device's school whose PIN the device showed, with its row for the device.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KnownPin {
-    pub pin: String,
+    pub pin: Pin,
     pub student_id: i64,
     /// Live and active: should be on the device.
     pub live: bool,
@@ -142,7 +143,7 @@ pub fn observe(known: &[KnownPin], users: &[ObservedUser]) -> Observation {
             let card = device_card(k.rfid_card_id.as_deref());
             let same = judge(true, Some(&name), card.as_deref(), false, &u.name, u.card.as_deref());
             if k.live && same == Evidence::Confirms {
-                out.adopt_confirmed.push((k.student_id, u.pin.clone(), name, card));
+                out.adopt_confirmed.push((k.student_id, u.pin.to_string(), name, card));
                 out.confirmed.push(k.student_id);
             } else {
                 out.adopt_reset.push(k.student_id);

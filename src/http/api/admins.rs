@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::params;
 use super::validate::{self, nullable};
+use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, AdminUserPatch, NewAdminUser};
 
@@ -20,7 +21,7 @@ use crate::store::admin::{AdminRole, AdminUser, AdminUserPatch, NewAdminUser};
 #[into_params(parameter_in = Query)]
 pub struct AdminQuery {
     /// Only the admins of this school.
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -33,7 +34,7 @@ pub struct CreateAdmin {
     pub password: String,
     pub role: AdminRole,
     /// Required for a school admin, refused for a super admin.
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,12 +45,12 @@ pub struct UpdateAdmin {
     pub role: Option<AdminRole>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
-    pub school_id: Option<Option<i64>>,
+    pub school_id: Option<Option<SchoolId>>,
     pub disabled: Option<bool>,
 }
 
 /// Checks that the role and school go together.
-fn role_and_school(role: AdminRole, school_id: Option<i64>) -> Result<(AdminRole, Option<i64>), ApiError> {
+fn role_and_school(role: AdminRole, school_id: Option<SchoolId>) -> Result<(AdminRole, Option<SchoolId>), ApiError> {
     match (role, school_id) {
         (AdminRole::SchoolAdmin, None) => Err(ApiError::invalid("school_id", "is required for a school admin")),
         (AdminRole::SuperAdmin, Some(_)) => Err(ApiError::invalid("school_id", "a super admin has no school")),

@@ -164,7 +164,7 @@ fn csv_line(p: &PunchRecord) -> String {
         p.id.to_string(),
         escape_formula(&p.local_time),
         p.punched_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        escape_formula(&p.pin),
+        escape_formula(p.pin.as_str()),
         opt(p.student_id),
         escape_formula(p.student_name.as_deref().unwrap_or("")),
         p.device_id.to_string(),

@@ -11,6 +11,7 @@ use super::envelope::{page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::params::{self, Bound};
+use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::admin::{AuditFilter, AuditRecord};
 
@@ -21,7 +22,7 @@ pub struct AuditQuery {
     /// e.g. `auth.login`, `auth.login_failed`, `student.delete`, `device.approve`.
     pub action: Option<String>,
     pub actor_id: Option<i64>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     /// A UTC date (inclusive) or an RFC 3339 instant.
     pub from: Option<String>,
     /// A UTC date (inclusive) or an RFC 3339 instant (exclusive).

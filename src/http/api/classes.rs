@@ -10,6 +10,7 @@ use super::envelope::{created, ok, page, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::groups::{self, CreateGroup, GroupQuery, UpdateGroup};
+use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::admin::{Group, GroupKind, Paged};
 
@@ -19,7 +20,7 @@ const KIND: GroupKind = GroupKind::Class;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClassView {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: SchoolId,
     pub name: String,
 }
 

@@ -19,6 +19,7 @@ use super::extract::{ApiJson, ApiQuery, PathId};
 use super::params;
 use super::validate::{self, nullable};
 use crate::domain::{Approval, DeviceId};
+use crate::domain::{DeviceMode, SchoolId};
 use crate::http::State;
 use crate::store::admin::{DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice, Paged};
 use crate::store::DeviceUpdate;
@@ -34,10 +35,9 @@ pub struct DeviceView {
     /// Seen within three poll intervals.
     pub online: bool,
     pub last_seen_at: Option<DateTime<Utc>>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
-    /// `push` or `pull`.
-    pub mode: String,
+    pub mode: DeviceMode,
     pub dialect: String,
     pub push_version: Option<String>,
     pub firmware: Option<String>,
@@ -89,7 +89,7 @@ fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
 pub struct DeviceQuery {
     /// `pending`, `approved` or `blocked`.
     pub status: Option<String>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
     /// `push` or `pull`.
     pub mode: Option<String>,
@@ -105,7 +105,7 @@ pub struct DeviceQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
     /// Must be `pull`.
     pub mode: String,
@@ -126,7 +126,7 @@ pub struct UpdateDevice {
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
-    pub school_id: Option<Option<i64>>,
+    pub school_id: Option<Option<SchoolId>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
     pub area_id: Option<Option<i64>>,
@@ -140,7 +140,7 @@ pub struct UpdateDevice {
 #[serde(deny_unknown_fields)]
 pub struct ApproveDevice {
     /// The school the device serves (default: its current school; a school admin's own).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
 }
 
@@ -185,15 +185,19 @@ async fn apply(
 pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<DeviceQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let page_of = params::page(q.page, q.per_page)?;
-    if let Some(mode) = q.mode.as_deref().filter(|m| !matches!(*m, "push" | "pull")) {
-        return Err(ApiError::parameter("mode", format!("must be push or pull, got {mode:?}")));
-    }
+    let mode = match q.mode.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            DeviceMode::parse(raw)
+                .ok_or_else(|| ApiError::parameter("mode", format!("must be push or pull, got {raw:?}")))?,
+        ),
+    };
     let filter = DeviceFilter {
         scope: caller.scope(),
         approval: q.status.as_deref().map(approval).transpose()?,
         school_id: caller.school_filter(q.school_id)?,
         area_id: q.area_id,
-        mode: q.mode,
+        mode,
         search: q.q,
         sort: params::sort(
             q.sort.as_deref(),

@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::params;
 use super::validate::{self, nullable};
+use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::admin::{Group, GroupFilter, GroupKind, GroupPatch, GroupSort, NewGroup, Page, Paged};
 
@@ -20,7 +21,7 @@ const NAME_MAX: usize = 100;
 #[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     /// Only this school (super admins; a school admin naming another school gets 404).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     /// Only sections of this class (sections only).
     #[param(nullable = false)]
     pub class_id: Option<i64>,
@@ -37,7 +38,7 @@ pub struct GroupQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     /// Required for super admins; a school admin's groups go to their school.
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub name: String,
     /// Sections only: the class the section belongs to.
     pub class_id: Option<i64>,

@@ -1,6 +1,7 @@
 //! `/schools`: super admins see and manage every school; a school admin sees and edits only
 //! their own (another school is a 404) and cannot create or delete schools (403).
 
+use crate::domain::SchoolId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -90,7 +91,7 @@ pub async fn create(
     responses((status = 200, description = "The school", body = Envelope<SchoolRecord>),
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
 pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
-    let school = ctx.store.get_school_record(caller.scope(), id.0).await?;
+    let school = ctx.store.get_school_record(caller.scope(), SchoolId(id.0)).await?;
     Ok(ok("school", school.ok_or_else(|| ApiError::NotFound("school not found".into()))?))
 }
 
@@ -116,7 +117,7 @@ pub async fn update(
         unknown_user_policy: body.unknown_user_policy.as_deref().map(unknown_user_policy).transpose()?,
     };
     // The store announces the change: every instance drops the school's cached devices.
-    let school = ctx.store.update_school(caller.scope(), id.0, &patch).await?;
+    let school = ctx.store.update_school(caller.scope(), SchoolId(id.0), &patch).await?;
     Ok(ok("school updated", school))
 }
 
@@ -131,8 +132,10 @@ pub async fn delete(
     SuperAdmin(caller): SuperAdmin,
     id: PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let school =
-        ctx.store.delete_school(id.0, &caller.audit("school.delete", "school", Some(id.0), Some(id.0))).await?;
+    let school = ctx
+        .store
+        .delete_school(SchoolId(id.0), &caller.audit("school.delete", "school", Some(id.0), Some(SchoolId(id.0))))
+        .await?;
     Ok(ok("school deleted", school))
 }
 

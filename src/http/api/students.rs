@@ -16,6 +16,7 @@ use super::params;
 use super::student_csv::{parse_import, write_export, ExportRow};
 use super::validate::{self, nullable};
 use crate::core::students;
+use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::admin::{
     GroupFilter, GroupKind, ImportReport, NewStudentInput, Page, Sort, StudentFilter, StudentPatch, StudentRecord,
@@ -29,7 +30,7 @@ pub const CSV_LIMIT: usize = 8 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StudentQuery {
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub class_id: Option<i64>,
     pub section_id: Option<i64>,
     pub is_active: Option<bool>,
@@ -47,7 +48,7 @@ pub struct StudentQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateStudent {
     /// Required for super admins; a school admin's students go to their school.
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub full_name: String,
     pub rfid_card_id: Option<String>,
     pub class_id: Option<i64>,
@@ -85,7 +86,7 @@ pub struct UpdateStudent {
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The school to import into (super admins; a school admin imports into their own).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     /// Check every row and report what would happen, without writing.
     pub dry_run: Option<bool>,
 }
@@ -246,7 +247,7 @@ pub async fn export(
     let classes = group_names(&ctx, &caller, filter.school_id, GroupKind::Class).await?;
     let sections = group_names(&ctx, &caller, filter.school_id, GroupKind::Section).await?;
     let rows = students.iter().map(|s| ExportRow {
-        pin: &s.pin,
+        pin: s.pin.as_str(),
         full_name: &s.full_name,
         rfid_card_id: s.rfid_card_id.as_deref(),
         class: s.class_id.and_then(|id| classes.get(&id)).map(String::as_str),
@@ -264,7 +265,7 @@ pub async fn export(
 async fn group_names(
     ctx: &State,
     caller: &Caller,
-    school_id: Option<i64>,
+    school_id: Option<SchoolId>,
     kind: GroupKind,
 ) -> Result<HashMap<i64, String>, ApiError> {
     let filter = GroupFilter {

@@ -10,6 +10,7 @@ use super::auth::Caller;
 use super::envelope::{ok, Envelope, ErrorEnvelope};
 use super::error::{field, ApiError};
 use super::extract::{ApiQuery, PathId};
+use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::sync::{DeviceSyncSummary, SyncAlert};
 use crate::sync::verifier::{self, VerifyOptions, VerifyRun};
@@ -21,7 +22,7 @@ use crate::sync::verifier::{self, VerifyOptions, VerifyRun};
 #[into_params(parameter_in = Query)]
 pub struct SchoolQuery {
     /// The school (a school admin's own school when left out).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -31,12 +32,12 @@ pub struct AlertQuery {
     /// `true` (default): unresolved alerts only; `false`: the latest 200, resolved ones too.
     pub open: Option<bool>,
     /// The school (a school admin's own school when left out; all schools for a super admin).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
 }
 
 /// The school the request is about: a school admin's own (another is a 404), or the one a super
 /// admin named (which must exist). `None` only for a super admin who named none.
-async fn school_of(ctx: &State, caller: &Caller, requested: Option<i64>) -> Result<Option<i64>, ApiError> {
+async fn school_of(ctx: &State, caller: &Caller, requested: Option<SchoolId>) -> Result<Option<SchoolId>, ApiError> {
     let school = caller.school_filter(requested)?.or(caller.scope().school_id());
     if let Some(id) = school {
         ctx.store
@@ -74,7 +75,7 @@ pub async fn verify(ctx: web::Data<State>, caller: Caller, q: ApiQuery<SchoolQue
     let mut opts = VerifyOptions::new(&format!("api:{}", caller.user.email));
     opts.school_id = school;
     let run = verifier::run(&ctx, opts).await?;
-    let mut entry = caller.audit("sync.verify", "school", school, school);
+    let mut entry = caller.audit("sync.verify", "school", school.map(|s| s.0), school);
     entry.detail = serde_json::json!({ "job_id": run.job_id, "skipped": run.skipped });
     ctx.store.record_audit(&entry).await?;
     let message = if run.skipped { "the verifier is running on another instance; skipped" } else { "verifier run" };

@@ -122,7 +122,12 @@ async fn newest_id(ctx: &State, scope: SchoolScope) -> Result<i64, PageError> {
 }
 
 fn line(p: PunchRecord) -> Line {
-    Line { local_time: p.local_time, student: p.student_name.unwrap_or_default(), pin: p.pin, device: p.serial_number }
+    Line {
+        local_time: p.local_time,
+        student: p.student_name.unwrap_or_default(),
+        pin: p.pin.0,
+        device: p.serial_number,
+    }
 }
 
 /// `GET /attendance`.
@@ -256,7 +261,7 @@ impl Stream {
             let data = PunchEvent {
                 local_time: &p.local_time,
                 student_name: p.student_name.as_deref().unwrap_or(""),
-                pin: &p.pin,
+                pin: p.pin.as_str(),
                 serial_number: &p.serial_number,
             };
             let json = serde_json::to_string(&data).map_err(|e| PageError::Internal(e.to_string()))?;

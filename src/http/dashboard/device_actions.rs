@@ -97,7 +97,7 @@ pub async fn verify(
     let mut opts = VerifyOptions::new(&format!("dashboard:{}", caller.user.email));
     opts.school_id = Some(school);
     let run = verifier::run(&ctx, opts).await.map_err(sync_error)?;
-    let mut entry = caller.audit("sync.verify", "school", Some(school), Some(school));
+    let mut entry = caller.audit("sync.verify", "school", Some(school.0), Some(school));
     entry.detail = serde_json::json!({ "job_id": run.job_id, "skipped": run.skipped, "via": "dashboard" });
     ctx.store.record_audit(&entry).await?;
     let message = if run.skipped {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::layout::Layout;
 use super::page::{redirect, render, PageError};
 use super::session::Session;
+use crate::domain::SchoolId;
 use crate::domain::{Approval, CommandFilter, CommandState, DeviceId};
 use crate::http::State;
 use crate::store::admin::{DeviceFilter, JobFilter, Page, PunchQuery, SchoolFilter, SchoolScope};
@@ -44,7 +45,7 @@ struct OverviewPage {
     devices: Vec<DeviceLine>,
     online: usize,
     pending: Vec<PendingLine>,
-    schools: Vec<(i64, String)>,
+    schools: Vec<(SchoolId, String)>,
     punches_today: i64,
     last_run: Option<String>,
     last_run_findings: Vec<String>,
@@ -172,7 +173,7 @@ fn findings(summary: &serde_json::Value) -> Vec<String> {
 #[derive(Debug, Deserialize)]
 pub struct ApproveForm {
     csrf: String,
-    school_id: Option<i64>,
+    school_id: Option<SchoolId>,
 }
 
 /// Approves a pending device into a school (super admins; school admins never see pending ones).

@@ -2,6 +2,7 @@
 //! back), checking it with the API's field rules, turning service errors into messages next to
 //! their fields, and rendering it (on the edit page, with the student's sync on each device).
 
+use crate::domain::SchoolId;
 use crate::store::admin::AdminError;
 use std::collections::HashMap;
 
@@ -46,7 +47,7 @@ pub struct StudentForm {
 /// What the form shows.
 #[derive(Debug, Clone, Default)]
 pub struct Values {
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub full_name: String,
     pub pin: String,
     pub rfid_card_id: String,
@@ -61,7 +62,7 @@ impl Values {
         Values {
             school_id: Some(s.school_id),
             full_name: s.full_name.clone(),
-            pin: s.pin.clone(),
+            pin: s.pin.to_string(),
             rfid_card_id: s.rfid_card_id.clone().unwrap_or_default(),
             class_id: s.class_id,
             section_id: s.section_id,
@@ -134,7 +135,7 @@ impl StudentForm {
     pub fn read(self) -> (Values, Errors) {
         let mut errors = Errors::default();
         let values = Values {
-            school_id: id_field(&self.school_id, "school_id", &mut errors),
+            school_id: id_field(&self.school_id, "school_id", &mut errors).map(SchoolId),
             class_id: id_field(&self.class_id, "class_id", &mut errors),
             section_id: id_field(&self.section_id, "section_id", &mut errors),
             full_name: self.full_name,
@@ -209,7 +210,7 @@ pub struct Choices {
 impl Choices {
     /// The choices of the caller's scope, narrowed to `school` when given. A super admin's
     /// labels name the school too.
-    pub async fn load(ctx: &State, caller: &Caller, school: Option<i64>) -> Result<Self, PageError> {
+    pub async fn load(ctx: &State, caller: &Caller, school: Option<SchoolId>) -> Result<Self, PageError> {
         let scope = caller.scope();
         let mut out = Choices::default();
         let mut school_names = HashMap::new();
@@ -217,7 +218,7 @@ impl Choices {
             let f = SchoolFilter { name: None, sort: Default::default(), page: Page { limit: 500, offset: 0 } };
             for s in ctx.store.list_schools(scope, &f).await?.items {
                 school_names.insert(s.id, s.name.clone());
-                out.schools.push(Choice { id: s.id, label: s.name });
+                out.schools.push(Choice { id: s.id.0, label: s.name });
             }
         }
         for kind in [GroupKind::Class, GroupKind::Section] {
@@ -260,7 +261,7 @@ async fn sync_lines(ctx: &State, caller: &Caller, s: &StudentRecord) -> Result<V
     filter.school_id = Some(s.school_id);
     let mut out = Vec::new();
     for d in ctx.store.list_device_records(&filter).await?.items {
-        let f = SyncStatusFilter { search: Some(s.pin.clone()), limit: 20, ..Default::default() };
+        let f = SyncStatusFilter { search: Some(s.pin.to_string()), limit: 20, ..Default::default() };
         let page = ctx.store.sync_status(DeviceId(d.id), &f).await?;
         let row = page.students.into_iter().find(|r| r.id == s.id);
         out.push(SyncLine {

@@ -13,6 +13,7 @@ use super::page::{redirect, render, PageError};
 use super::session::Session;
 use super::student_form::Choice;
 use crate::core::students;
+use crate::domain::SchoolId;
 use crate::http::api::error::ApiError;
 use crate::http::api::student_csv::parse_import;
 use crate::http::State;
@@ -33,7 +34,7 @@ Chloe Mwangi,,,,,false\n";
 struct ImportPage {
     layout: Layout,
     schools: Vec<Choice>,
-    school_id: Option<i64>,
+    school_id: Option<SchoolId>,
     dry_run: bool,
     /// Row problems of the last upload (nothing was written).
     errors: Vec<RowError>,
@@ -49,7 +50,7 @@ async fn schools(ctx: &State, session: &Session) -> Result<Vec<Choice>, PageErro
     }
     let f = SchoolFilter { name: None, sort: Default::default(), page: Page { limit: 500, offset: 0 } };
     let list = ctx.store.list_schools(session.caller.scope(), &f).await?.items;
-    Ok(list.into_iter().map(|s| Choice { id: s.id, label: s.name }).collect())
+    Ok(list.into_iter().map(|s| Choice { id: s.id.0, label: s.name }).collect())
 }
 
 async fn show(
@@ -90,7 +91,7 @@ pub async fn form(
 #[derive(Default)]
 struct Upload {
     csrf: String,
-    school_id: Option<i64>,
+    school_id: Option<SchoolId>,
     dry_run: bool,
     file: Option<Vec<u8>>,
 }

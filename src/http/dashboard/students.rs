@@ -143,7 +143,7 @@ fn row(s: StudentRecord, classes: &HashMap<i64, String>, sections: &HashMap<i64,
         class: name(s.class_id, classes),
         section: name(s.section_id, sections),
         full_name: s.full_name,
-        pin: s.pin,
+        pin: s.pin.0,
         card: s.rfid_card_id.unwrap_or_default(),
         active: s.is_active,
     }
@@ -215,7 +215,7 @@ pub async fn update(
     let caller = &session.caller;
     let student = find(&ctx, caller, path.into_inner()).await?;
     let (mut values, mut errors) = form.into_inner().read();
-    values.pin = student.pin.clone();
+    values.pin = student.pin.to_string();
     values.school_id = Some(student.school_id);
     let patch = student_form::patch(&values, &mut errors);
     if errors.is_empty() {

@@ -13,6 +13,7 @@ use super::login::CsrfForm;
 use super::overview::ago;
 use super::page::{redirect, render, urlencode, PageError};
 use super::session::Session;
+use crate::domain::SchoolId;
 use crate::http::api::error::ApiError;
 use crate::http::State;
 use crate::store::admin::{Group, GroupFilter, GroupKind, GroupSort, Page, SchoolScope, Sort};
@@ -114,7 +115,7 @@ struct SyncPage {
 }
 
 /// Every class or section of the school, for the filter selects.
-async fn groups(ctx: &State, school: i64, kind: GroupKind) -> Result<Vec<Group>, PageError> {
+async fn groups(ctx: &State, school: SchoolId, kind: GroupKind) -> Result<Vec<Group>, PageError> {
     let filter = GroupFilter {
         scope: SchoolScope::school(school),
         school_id: Some(school),

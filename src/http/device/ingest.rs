@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::crypto::DataCipher;
+use crate::domain::Pin;
 use crate::domain::{
     ClockFlag, DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport,
 };
@@ -44,7 +45,7 @@ pub fn punches(parsed: ParsedBody<AttLogRecord>, tz: Tz, now: DateTime<Utc>) -> 
                     }
                 };
             NewPunch {
-                pin: r.pin,
+                pin: Pin(r.pin),
                 local_time: r.time_raw,
                 punched_at,
                 status: r.status,

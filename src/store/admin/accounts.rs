@@ -1,5 +1,6 @@
 //! Admin accounts: users with a role, their refresh tokens, the one-time setup, plain settings.
 
+use crate::domain::SchoolId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,7 +51,7 @@ pub struct AdminUser {
     #[sqlx(try_from = "String")]
     pub role: AdminRole,
     /// The school of a school admin; `None` for a super admin.
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -70,7 +71,7 @@ pub struct NewAdminUser {
     pub email: String,
     pub password_hash: String,
     pub role: AdminRole,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
 }
 
 /// Changes to an admin. `None` leaves a field as it is. Role and school change together.
@@ -79,7 +80,7 @@ pub struct AdminUserPatch {
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub disabled: Option<bool>,
-    pub role: Option<(AdminRole, Option<i64>)>,
+    pub role: Option<(AdminRole, Option<SchoolId>)>,
 }
 
 /// What presenting a refresh token did.
@@ -114,7 +115,7 @@ pub trait AccountStore: Send + Sync {
     async fn get_admin(&self, id: i64) -> StoreResult<Option<AdminUser>>;
     /// The admin with this email (case-insensitive) and its password hash.
     async fn find_credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
-    async fn list_admins(&self, school_id: Option<i64>, page: Page) -> StoreResult<Paged<AdminUser>>;
+    async fn list_admins(&self, school_id: Option<SchoolId>, page: Page) -> StoreResult<Paged<AdminUser>>;
     /// Applies `patch`; revokes the admin's refresh tokens when the password, role or
     /// disabled flag changes. `Conflict` when it would leave no enabled super admin.
     async fn update_admin(&self, id: i64, patch: &AdminUserPatch, audit: Option<&NewAudit>) -> AdminResult<AdminUser>;

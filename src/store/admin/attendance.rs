@@ -1,5 +1,6 @@
 //! Attendance reads: punches with filters and paging, and the per-day summary per student.
 
+use crate::domain::Pin;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,7 +15,7 @@ pub struct PunchRecord {
     pub id: i64,
     pub device_id: i64,
     pub serial_number: String,
-    pub pin: String,
+    pub pin: Pin,
     pub student_id: Option<i64>,
     pub student_name: Option<String>,
     /// Device-local time exactly as the device sent it (`YYYY-MM-DD HH:MM:SS`).
@@ -94,7 +95,7 @@ pub struct DailyAttendance {
     pub date: String,
     pub student_id: i64,
     pub full_name: String,
-    pub pin: String,
+    pub pin: Pin,
     pub class_id: Option<i64>,
     pub section_id: Option<i64>,
     /// Earliest punch of the day (`YYYY-MM-DD HH:MM:SS`).

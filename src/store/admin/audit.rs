@@ -1,5 +1,6 @@
 //! The audit log of sensitive actions and the history of background jobs.
 
+use crate::domain::SchoolId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -17,7 +18,7 @@ pub struct NewAudit {
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<i64>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub ip: Option<String>,
     pub detail: Value,
 }
@@ -32,7 +33,7 @@ pub struct AuditRecord {
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<i64>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub ip: Option<String>,
     #[sqlx(try_from = "crate::store::sql::JsonText")]
     pub detail: Value,
@@ -43,7 +44,7 @@ pub struct AuditRecord {
 pub struct AuditFilter {
     pub action: Option<String>,
     pub actor_id: Option<i64>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub page: Page,
@@ -92,7 +93,7 @@ pub struct JobRecord {
     pub id: i64,
     pub job: String,
     /// The school the run was for; `None` for runs over every school.
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     #[sqlx(try_from = "String")]
@@ -118,7 +119,7 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Paged<AuditRecord>>;
 
     /// Records the start of a job run; returns its id.
-    async fn start_job(&self, job: &str, school_id: Option<i64>, instance: Option<&str>) -> StoreResult<i64>;
+    async fn start_job(&self, job: &str, school_id: Option<SchoolId>, instance: Option<&str>) -> StoreResult<i64>;
     /// Records how a job run ended.
     async fn finish_job(&self, id: i64, status: JobStatus, summary: &Value, error: Option<&str>) -> StoreResult<()>;
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Paged<JobRecord>>;

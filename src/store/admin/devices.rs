@@ -1,5 +1,6 @@
 //! Devices as admins manage them: listing with filters, approval, assignment, pull devices.
 
+use crate::domain::{DeviceMode, SchoolId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,10 +15,10 @@ pub struct DeviceRecord {
     pub id: i64,
     pub serial_number: String,
     pub name: Option<String>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
-    /// `push` or `pull`.
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: DeviceMode,
     /// `pending`, `approved` or `blocked`.
     pub approval: String,
     pub dialect: String,
@@ -59,10 +60,9 @@ impl SortColumn for DeviceSort {
 pub struct DeviceFilter {
     pub scope: SchoolScope,
     pub approval: Option<Approval>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
-    /// `push` or `pull`.
-    pub mode: Option<String>,
+    pub mode: Option<DeviceMode>,
     /// Case-insensitive substring of the serial number or name.
     pub search: Option<String>,
     pub sort: Sort<DeviceSort>,
@@ -74,7 +74,7 @@ pub struct DeviceFilter {
 pub struct NewPullDevice {
     /// Placeholder until the device reports its own serial (unique).
     pub serial_number: String,
-    pub school_id: i64,
+    pub school_id: SchoolId,
     pub area_id: Option<i64>,
     pub name: Option<String>,
     pub host: String,

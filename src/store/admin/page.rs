@@ -1,11 +1,12 @@
 //! Paging, sorting and the tenancy scope shared by every admin list query.
 
+use crate::domain::SchoolId;
 use serde::Serialize;
 
 /// Which schools a query may see: all of them (a super admin) or exactly one (a school admin).
 /// Rows outside the scope are treated as missing by every store method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SchoolScope(Option<i64>);
+pub struct SchoolScope(Option<SchoolId>);
 
 impl SchoolScope {
     /// Every school.
@@ -14,17 +15,17 @@ impl SchoolScope {
     }
 
     /// One school only.
-    pub fn school(id: i64) -> Self {
+    pub fn school(id: SchoolId) -> Self {
         Self(Some(id))
     }
 
     /// The school this scope is limited to, `None` for every school (what SQL binds).
-    pub fn school_id(self) -> Option<i64> {
+    pub fn school_id(self) -> Option<SchoolId> {
         self.0
     }
 
     /// Whether a row of `school_id` (`None`: a row of no school, e.g. a pending device) is visible.
-    pub fn allows(self, school_id: Option<i64>) -> bool {
+    pub fn allows(self, school_id: Option<SchoolId>) -> bool {
         match self.0 {
             None => true,
             Some(mine) => school_id == Some(mine),
@@ -142,9 +143,10 @@ mod tests {
 
     #[test]
     fn a_school_scope_sees_only_its_school_and_never_rows_of_no_school() {
-        assert!(SchoolScope::school(3).allows(Some(3)));
-        assert!(!SchoolScope::school(3).allows(Some(4)));
-        assert!(!SchoolScope::school(3).allows(None));
+        let (three, four) = (SchoolId(3), SchoolId(4));
+        assert!(SchoolScope::school(three).allows(Some(three)));
+        assert!(!SchoolScope::school(three).allows(Some(four)));
+        assert!(!SchoolScope::school(three).allows(None));
         assert!(SchoolScope::all().allows(None));
     }
 }

@@ -1,6 +1,7 @@
 //! Schools and the ways a school groups things: areas (devices that share users), classes and
 //! sections (students).
 
+use crate::domain::SchoolId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use crate::store::StoreResult;
 /// A school as the admin API shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SchoolRecord {
-    pub id: i64,
+    pub id: SchoolId,
     pub name: String,
     /// IANA time zone; devices without their own zone use it.
     pub timezone: String,
@@ -106,14 +107,14 @@ impl GroupKind {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Group {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: SchoolId,
     pub name: String,
     pub class_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewGroup {
-    pub school_id: i64,
+    pub school_id: SchoolId,
     pub name: String,
     /// Sections only: the class it belongs to (must be of the same school).
     pub class_id: Option<i64>,
@@ -146,7 +147,7 @@ impl SortColumn for GroupSort {
 pub struct GroupFilter {
     pub scope: SchoolScope,
     /// Narrows a super admin's list to one school (ignored outside the scope: nothing matches).
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     /// Sections only.
     pub class_id: Option<i64>,
     pub name: Option<String>,
@@ -157,12 +158,12 @@ pub struct GroupFilter {
 #[async_trait]
 pub trait RosterStore: Send + Sync {
     async fn list_schools(&self, scope: SchoolScope, filter: &SchoolFilter) -> StoreResult<Paged<SchoolRecord>>;
-    async fn get_school_record(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<SchoolRecord>>;
+    async fn get_school_record(&self, scope: SchoolScope, id: SchoolId) -> StoreResult<Option<SchoolRecord>>;
     async fn add_school(&self, school: &NewSchool) -> StoreResult<SchoolRecord>;
-    async fn update_school(&self, scope: SchoolScope, id: i64, patch: &SchoolPatch) -> AdminResult<SchoolRecord>;
+    async fn update_school(&self, scope: SchoolScope, id: SchoolId, patch: &SchoolPatch) -> AdminResult<SchoolRecord>;
     /// Deletes a school and everything it owns (areas, classes, students, its school admins);
     /// its devices are detached and go back to `pending`.
-    async fn delete_school(&self, id: i64, audit: &NewAudit) -> AdminResult<SchoolRecord>;
+    async fn delete_school(&self, id: SchoolId, audit: &NewAudit) -> AdminResult<SchoolRecord>;
 
     async fn list_groups(&self, kind: GroupKind, filter: &GroupFilter) -> StoreResult<Paged<Group>>;
     async fn get_group(&self, kind: GroupKind, scope: SchoolScope, id: i64) -> StoreResult<Option<Group>>;

@@ -3,6 +3,8 @@
 //! Every write is one store method doing one transaction, so later work (queueing device
 //! commands for the change) can join that transaction.
 
+use crate::domain::Pin;
+use crate::domain::SchoolId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,13 +16,13 @@ use crate::store::StoreResult;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StudentRecord {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: SchoolId,
     pub class_id: Option<i64>,
     pub section_id: Option<i64>,
     pub full_name: String,
     pub rfid_card_id: Option<String>,
     /// The student's user id on every device of the school (digits, at most 9).
-    pub pin: String,
+    pub pin: Pin,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -29,7 +31,7 @@ pub struct StudentRecord {
 /// A student to create. `pin: None` assigns the school's next free PIN.
 #[derive(Debug, Clone)]
 pub struct NewStudentInput {
-    pub school_id: i64,
+    pub school_id: SchoolId,
     pub full_name: String,
     pub rfid_card_id: Option<String>,
     pub class_id: Option<i64>,
@@ -86,7 +88,7 @@ impl SortColumn for StudentSort {
 #[derive(Debug, Clone)]
 pub struct StudentFilter {
     pub scope: SchoolScope,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
     pub class_id: Option<i64>,
     pub section_id: Option<i64>,
     pub is_active: Option<bool>,
@@ -157,7 +159,7 @@ pub trait StudentStore: Send + Sync {
     /// them in one transaction. `Rows` lists every row-level problem; nothing is written then.
     async fn import_students(
         &self,
-        school_id: i64,
+        school_id: SchoolId,
         rows: &[ImportRow],
         dry_run: bool,
         audit: &NewAudit,

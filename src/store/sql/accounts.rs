@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::audit::insert_audit;
 use super::{Dialect, SqlStore};
+use crate::domain::SchoolId;
 use crate::store::admin::{
     conflict_on_unique, AccountStore, AdminError, AdminResult, AdminRole, AdminUser, AdminUserPatch, Credentials,
     NewAdminUser, NewAudit, Page, Paged, RefreshOutcome,
@@ -19,7 +20,7 @@ fn email_taken(email: &str) -> impl FnOnce() -> String + '_ {
 }
 
 /// Checks the school exists (`Invalid` on `school_id` otherwise).
-async fn check_school<D: Dialect>(conn: &mut D::Connection, school: i64) -> AdminResult<()> {
+async fn check_school<D: Dialect>(conn: &mut D::Connection, school: SchoolId) -> AdminResult<()> {
     let exists: Option<i64> =
         SqlStore::<D>::sql("select id from schools where id = $1").bind(school).scalar_optional(conn).await?;
     if exists.is_none() {
@@ -122,7 +123,7 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
         Ok(Some(Credentials { user, password_hash }))
     }
 
-    async fn list_admins(&self, school_id: Option<i64>, page: Page) -> StoreResult<Paged<AdminUser>> {
+    async fn list_admins(&self, school_id: Option<SchoolId>, page: Page) -> StoreResult<Paged<AdminUser>> {
         let mut db = self.read().await?;
         let sql = format!(
             "select {COLUMNS} from admin_users where ($1 is null or school_id = $1) order by id limit $2 offset $3"

@@ -51,6 +51,13 @@ same_on_both!(
     &'q [u8],
     &'q Vec<u8>,
     uuid::Uuid,
+    crate::domain::SchoolId,
+    Option<crate::domain::SchoolId>,
+    crate::domain::Pin,
+    &'q crate::domain::Pin,
+    Option<crate::domain::Pin>,
+    Option<&'q crate::domain::Pin>,
+    &'q Option<crate::domain::Pin>,
     Option<i16>,
     Option<i32>,
     Option<i64>,
@@ -112,7 +119,7 @@ macro_rules! list_of {
     )*};
 }
 
-list_of!(i64, String, &'q str);
+list_of!(i64, String, &'q str, crate::domain::SchoolId, crate::domain::Pin);
 
 /// A JSON document: `jsonb` on PostgreSQL, its text on SQLite.
 pub struct Json<'a>(pub &'a serde_json::Value);

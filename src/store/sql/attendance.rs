@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Dialect, Sql, SqlStore};
+use crate::domain::Pin;
 use crate::domain::{DeviceId, Punch};
 use crate::store::admin::{AttendanceStore, DailyAttendance, Paged, PunchQuery, PunchRecord};
 use crate::store::{PunchFilter, StoreResult};
@@ -39,7 +40,7 @@ fn bind_filter<'q, D: Dialect>(sql: Sql<'q, D>, q: &'q PunchQuery) -> Sql<'q, D>
 struct PunchRow {
     id: i64,
     device_id: i64,
-    pin: String,
+    pin: Pin,
     student_id: Option<i64>,
     local_time: String,
     punched_at: Option<DateTime<Utc>>,

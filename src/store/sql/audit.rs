@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::{Dialect, Json, SqlStore};
+use crate::domain::SchoolId;
 use crate::store::admin::SchoolScope;
 use crate::store::admin::{AuditFilter, AuditRecord, AuditStore, JobFilter, JobRecord, JobStatus, NewAudit, Paged};
 use crate::store::StoreResult;
@@ -72,7 +73,7 @@ impl<D: Dialect> AuditStore for SqlStore<D> {
         Ok(Paged { items, total })
     }
 
-    async fn start_job(&self, job: &str, school_id: Option<i64>, instance: Option<&str>) -> StoreResult<i64> {
+    async fn start_job(&self, job: &str, school_id: Option<SchoolId>, instance: Option<&str>) -> StoreResult<i64> {
         Self::sql(
             "insert into job_executions (job, school_id, instance, started_at) values ($1, $2, $3, $4) returning id",
         )

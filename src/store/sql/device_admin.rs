@@ -7,7 +7,8 @@ use chrono::Utc;
 
 use super::audit::insert_audit;
 use super::{Dialect, SqlStore};
-use crate::domain::{Approval, DeviceId};
+use crate::domain::SchoolId;
+use crate::domain::{Approval, DeviceId, DeviceMode};
 use crate::store::admin::{
     conflict_on_unique, contains_pattern, AdminError, AdminResult, DeviceAdminStore, DeviceFilter, DeviceRecord,
     NewAudit, NewPullDevice, Paged, SchoolScope,
@@ -24,7 +25,7 @@ const WHERE: &str = "where ($1 is null or school_id = $1) and ($2 is null or app
 /// Checks the school exists and the area (if any) is one of its areas.
 async fn check_placement<D: Dialect>(
     conn: &mut D::Connection,
-    school_id: Option<i64>,
+    school_id: Option<SchoolId>,
     area_id: Option<i64>,
 ) -> AdminResult<()> {
     if let Some(school) = school_id {
@@ -73,7 +74,7 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
             .bind(f.approval.map(Approval::as_str))
             .bind(f.school_id)
             .bind(f.area_id)
-            .bind(&f.mode)
+            .bind(f.mode.map(DeviceMode::as_str))
             .bind(&pattern)
             .bind(f.page.limit)
             .bind(f.page.offset)
@@ -85,7 +86,7 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
             .bind(f.approval.map(Approval::as_str))
             .bind(f.school_id)
             .bind(f.area_id)
-            .bind(&f.mode)
+            .bind(f.mode.map(DeviceMode::as_str))
             .bind(&pattern)
             .scalar(&mut db)
             .await?;

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Dialect, Json, Rows, SqlStore};
-use crate::domain::{Approval, Device, DeviceId, DeviceSeen, Dialect as PushDialect, HandshakeFacts, NewDevice};
+use crate::domain::{
+    Approval, Device, DeviceId, DeviceMode, DeviceSeen, Dialect as PushDialect, HandshakeFacts, NewDevice, SchoolId,
+};
 use crate::store::types::LiftedOptions;
 use crate::store::{DeviceStore, StoreError, StoreResult};
 
@@ -20,7 +22,7 @@ pub(super) struct DeviceRow {
     id: i64,
     serial_number: String,
     name: Option<String>,
-    school_id: Option<i64>,
+    school_id: Option<SchoolId>,
     area_id: Option<i64>,
     mode: String,
     approval: String,
@@ -45,13 +47,13 @@ impl DeviceRow {
         let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("device {}: {what} {value:?}", self.id));
         Ok(Device {
             approval: Approval::parse(&self.approval).ok_or_else(|| corrupt("approval", &self.approval))?,
+            mode: DeviceMode::parse(&self.mode).ok_or_else(|| corrupt("mode", &self.mode))?,
             dialect: PushDialect::parse(&self.dialect).ok_or_else(|| corrupt("dialect", &self.dialect))?,
             id: DeviceId(self.id),
             serial_number: self.serial_number,
             name: self.name,
             school_id: self.school_id,
             area_id: self.area_id,
-            mode: self.mode,
             pushver: self.pushver,
             push_version: self.push_version,
             firmware: self.firmware,

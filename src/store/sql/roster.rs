@@ -8,6 +8,7 @@ use chrono::Utc;
 use super::audit::insert_audit;
 use super::{Dialect, SqlStore};
 use crate::domain::DeviceId;
+use crate::domain::SchoolId;
 use crate::store::admin::{
     conflict_on_unique, contains_pattern, AdminError, AdminResult, Group, GroupFilter, GroupKind, GroupPatch, NewAudit,
     NewGroup, NewSchool, Paged, RosterStore, SchoolFilter, SchoolPatch, SchoolRecord, SchoolScope,
@@ -40,14 +41,14 @@ fn group_where(kind: GroupKind) -> &'static str {
     }
 }
 
-async fn school_exists<D: Dialect>(conn: &mut D::Connection, id: i64) -> StoreResult<bool> {
+async fn school_exists<D: Dialect>(conn: &mut D::Connection, id: SchoolId) -> StoreResult<bool> {
     let found: Option<i64> =
         SqlStore::<D>::sql("select id from schools where id = $1").bind(id).scalar_optional(conn).await?;
     Ok(found.is_some())
 }
 
 /// Checks that `class_id` is a class of `school_id`.
-async fn check_class<D: Dialect>(conn: &mut D::Connection, school_id: i64, class_id: i64) -> AdminResult<()> {
+async fn check_class<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId, class_id: i64) -> AdminResult<()> {
     let found: Option<i64> = SqlStore::<D>::sql("select id from classes where id = $1 and school_id = $2")
         .bind(class_id)
         .bind(school_id)
@@ -82,7 +83,7 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
         Ok(Paged { items, total })
     }
 
-    async fn get_school_record(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<SchoolRecord>> {
+    async fn get_school_record(&self, scope: SchoolScope, id: SchoolId) -> StoreResult<Option<SchoolRecord>> {
         let sql = format!("select {SCHOOL_COLUMNS} from schools where id = $1 and ($2 is null or id = $2)");
         Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
     }
@@ -103,7 +104,7 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
             .await
     }
 
-    async fn update_school(&self, scope: SchoolScope, id: i64, p: &SchoolPatch) -> AdminResult<SchoolRecord> {
+    async fn update_school(&self, scope: SchoolScope, id: SchoolId, p: &SchoolPatch) -> AdminResult<SchoolRecord> {
         let mut tx = self.write().await?;
         // Raising pin_start moves the counter up; lowering it never moves the counter down.
         let sql = format!(
@@ -131,7 +132,7 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
         Ok(school)
     }
 
-    async fn delete_school(&self, id: i64, audit: &NewAudit) -> AdminResult<SchoolRecord> {
+    async fn delete_school(&self, id: SchoolId, audit: &NewAudit) -> AdminResult<SchoolRecord> {
         let mut tx = self.write().await?;
         // Its devices outlive it and go back to waiting for approval (into another school); the
         // foreign key clears their school. `returning` names exactly the devices it detached.

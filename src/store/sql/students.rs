@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::audit::insert_audit;
 use super::{Dialect, List, Rows, SqlStore, WriteTx};
 use crate::domain::sync::SyncMode;
+use crate::domain::SchoolId;
 use crate::store::admin::import_plan::{first_free_pin, plan_import, PlannedFields, RosterSnapshot, SnapshotStudent};
 use crate::store::admin::{
     contains_pattern, AdminError, AdminResult, ImportReport, ImportRow, NewAudit, NewStudentInput, Paged, SchoolScope,
@@ -29,7 +30,7 @@ use crate::store::StoreResult;
 /// confirms (a broken roster file never wipes the gates).
 async fn sync_students<D: Dialect>(
     tx: &mut WriteTx<D>,
-    school_id: i64,
+    school_id: SchoolId,
     students: Vec<i64>,
     bulk: bool,
     now: DateTime<Utc>,
@@ -56,7 +57,7 @@ const WHERE: &str = "where deleted_at is null and ($1 is null or school_id = $1)
     and ($8 is null or lower(full_name) like lower($8) escape '\\')";
 
 /// Locks the school row and returns its PIN counter; `None` when the school does not exist.
-async fn lock_school<D: Dialect>(conn: &mut D::Connection, school_id: i64) -> StoreResult<Option<i64>> {
+async fn lock_school<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId) -> StoreResult<Option<i64>> {
     let sql = format!("select next_pin from schools where id = $1 {}", D::FOR_UPDATE);
     SqlStore::<D>::sql(&sql).bind(school_id).scalar_optional(conn).await
 }
@@ -64,7 +65,7 @@ async fn lock_school<D: Dialect>(conn: &mut D::Connection, school_id: i64) -> St
 /// Class and section must be of the school; a section of a class must match the class given.
 async fn check_refs<D: Dialect>(
     conn: &mut D::Connection,
-    school_id: i64,
+    school_id: SchoolId,
     class_id: Option<i64>,
     section_id: Option<i64>,
 ) -> AdminResult<()> {
@@ -110,7 +111,7 @@ async fn check_refs<D: Dialect>(
 /// A card may be held by one live student of a school.
 async fn check_card<D: Dialect>(
     conn: &mut D::Connection,
-    school_id: i64,
+    school_id: SchoolId,
     card: &str,
     except: Option<i64>,
 ) -> AdminResult<()> {
@@ -133,7 +134,7 @@ async fn check_card<D: Dialect>(
 }
 
 /// Checks an explicit PIN is unused (by live or deleted students) in the school.
-async fn check_pin_free<D: Dialect>(conn: &mut D::Connection, school_id: i64, pin: &str) -> AdminResult<()> {
+async fn check_pin_free<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId, pin: &str) -> AdminResult<()> {
     let holder: Option<(i64, String, bool)> = SqlStore::<D>::sql(
         "select id, full_name, deleted_at is not null from students where school_id = $1 and pin = $2",
     )
@@ -155,7 +156,7 @@ async fn check_pin_free<D: Dialect>(conn: &mut D::Connection, school_id: i64, pi
 }
 
 /// The next free automatic PIN from `counter`; the common case costs one lookup.
-async fn next_free_pin<D: Dialect>(conn: &mut D::Connection, school_id: i64, counter: i64) -> AdminResult<i64> {
+async fn next_free_pin<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId, counter: i64) -> AdminResult<i64> {
     let taken: Option<i64> = SqlStore::<D>::sql("select id from students where school_id = $1 and pin = $2")
         .bind(school_id)
         .bind(counter.to_string())
@@ -175,7 +176,7 @@ async fn next_free_pin<D: Dialect>(conn: &mut D::Connection, school_id: i64, cou
 }
 
 /// Sets the school's PIN counter (the caller holds the school lock).
-async fn set_next_pin<D: Dialect>(conn: &mut D::Connection, school_id: i64, next_pin: i64) -> StoreResult<()> {
+async fn set_next_pin<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId, next_pin: i64) -> StoreResult<()> {
     SqlStore::<D>::sql("update schools set next_pin = $2 where id = $1")
         .bind(school_id)
         .bind(next_pin)
@@ -186,7 +187,7 @@ async fn set_next_pin<D: Dialect>(conn: &mut D::Connection, school_id: i64, next
 
 async fn insert_student<D: Dialect>(
     conn: &mut D::Connection,
-    school_id: i64,
+    school_id: SchoolId,
     pin: &str,
     f: &PlannedFields,
     now: DateTime<Utc>,
@@ -263,7 +264,7 @@ async fn write_students<D: Dialect>(
 /// Inserts the planned new students of an import in one statement; returns their ids.
 async fn insert_students<D: Dialect>(
     conn: &mut D::Connection,
-    school_id: i64,
+    school_id: SchoolId,
     creates: &[(String, PlannedFields)],
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<i64>> {
@@ -280,7 +281,11 @@ async fn insert_students<D: Dialect>(
     SqlStore::<D>::sql(&sql).bind_rows(&rows).bind(school_id).bind(now).scalars(conn).await
 }
 
-async fn snapshot<D: Dialect>(conn: &mut D::Connection, school_id: i64, next_pin: i64) -> StoreResult<RosterSnapshot> {
+async fn snapshot<D: Dialect>(
+    conn: &mut D::Connection,
+    school_id: SchoolId,
+    next_pin: i64,
+) -> StoreResult<RosterSnapshot> {
     let classes = SqlStore::<D>::sql("select id, name from classes where school_id = $1")
         .bind(school_id)
         .fetch_all(&mut *conn)
@@ -377,7 +382,7 @@ impl<D: Dialect> StudentStore for SqlStore<D> {
     async fn update_student(&self, scope: SchoolScope, id: i64, p: &StudentPatch) -> AdminResult<StudentRecord> {
         let now = Utc::now();
         let mut tx = self.write().await?;
-        let school_id: i64 = Self::sql(
+        let school_id: SchoolId = Self::sql(
             "select school_id from students where id = $1 and deleted_at is null and ($2 is null or school_id = $2)",
         )
         .bind(id)
@@ -427,7 +432,7 @@ impl<D: Dialect> StudentStore for SqlStore<D> {
 
     async fn import_students(
         &self,
-        school_id: i64,
+        school_id: SchoolId,
         rows: &[ImportRow],
         dry_run: bool,
         audit: &NewAudit,

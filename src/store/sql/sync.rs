@@ -15,6 +15,7 @@ use crate::domain::sync::{
     SyncTarget,
 };
 use crate::domain::DeviceId;
+use crate::domain::Pin;
 use crate::store::sync::{summarise, ReconcileOptions, ReconcileReport, SyncScope};
 use crate::store::{StoreChange, StoreError, StoreResult};
 
@@ -23,7 +24,7 @@ use crate::store::{StoreChange, StoreError, StoreResult};
 struct TargetRow {
     device_id: i64,
     student_id: i64,
-    pin: String,
+    pin: Pin,
     full_name: String,
     rfid_card_id: Option<String>,
     live: bool,

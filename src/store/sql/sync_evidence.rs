@@ -10,9 +10,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::sync::reconcile_in;
+use super::sync_status::device_school;
 use super::{Dialect, Json, List, Rows, SqlStore};
 use crate::domain::sync::{observe, KnownPin, Observation, SyncMode};
 use crate::domain::DeviceId;
+use crate::domain::SchoolId;
 use crate::store::sync::{
     ObserveReport, ObservedUser, ReconcileOptions, ReconcileReport, SyncAlert, SyncScope, SyncStore,
 };
@@ -23,14 +25,6 @@ const ALERT_COLUMNS: &str =
     "id, school_id, device_id, kind, message, detail, created_at, resolved_at, resolved_by, resolution";
 
 /// The school of a device (`None` when the device is gone or has none).
-async fn device_school<D: Dialect>(conn: &mut D::Connection, device: i64) -> StoreResult<Option<i64>> {
-    Ok(SqlStore::<D>::sql("select school_id from devices where id = $1")
-        .bind(device)
-        .scalar_optional::<Option<i64>>(conn)
-        .await?
-        .flatten())
-}
-
 /// Resets rows so the next reconcile re-sends them: present rows forget what was queued,
 /// absent rows go back to `deleting`. Clearing `last_command_id` marks "nothing in flight".
 async fn reset_rows<D: Dialect>(
@@ -120,7 +114,7 @@ impl<D: Dialect> SyncStore for SqlStore<D> {
         let Some(school) = device_school::<D>(&mut tx, device.0).await? else {
             return Ok(ObserveReport { unknown: users.len(), ..Default::default() });
         };
-        let pins: Vec<String> = users.iter().map(|u| u.pin.clone()).collect();
+        let pins: Vec<String> = users.iter().map(|u| u.pin.to_string()).collect();
         let sql = format!(
             "select s.pin, s.id as student_id, (s.deleted_at is null and s.is_active) as live, s.full_name,
                     s.rfid_card_id, r.desired, r.want_name, r.want_card, c.state as command_state
@@ -277,7 +271,7 @@ impl<D: Dialect> SyncStore for SqlStore<D> {
 
     async fn create_alert(
         &self,
-        school_id: i64,
+        school_id: SchoolId,
         device_id: i64,
         kind: &str,
         message: &str,

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Dialect, List, SqlStore};
 use crate::domain::DeviceId;
+use crate::domain::SchoolId;
 use crate::store::sync::{
     DeviceFacts, DeviceSyncSummary, SchoolSyncPolicy, StudentSyncRow, SyncAlert, SyncProgress, SyncStatusFilter,
     SyncStatusPage, SyncStatusStore, SyncSummary, UnknownDeviceUser, VerifyDevice,
@@ -59,13 +60,14 @@ fn parse_user_count(text: Option<&str>) -> Option<i64> {
     text.filter(|t| (1..=9).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())).and_then(|t| t.parse().ok())
 }
 
-async fn device_school<D: Dialect>(conn: &mut D::Connection, device: i64) -> StoreResult<Option<i64>> {
-    let school: Option<Option<i64>> =
+/// The school of a device (none for a pending device, or an unknown one).
+pub(super) async fn device_school<D: Dialect>(conn: &mut D::Connection, device: i64) -> StoreResult<Option<SchoolId>> {
+    let school: Option<Option<SchoolId>> =
         SqlStore::<D>::sql("select school_id from devices where id = $1").bind(device).scalar_optional(conn).await?;
     Ok(school.flatten())
 }
 
-async fn summary<D: Dialect>(conn: &mut D::Connection, school: i64, device: i64) -> StoreResult<SyncSummary> {
+async fn summary<D: Dialect>(conn: &mut D::Connection, school: SchoolId, device: i64) -> StoreResult<SyncSummary> {
     let (total, synced, pending, failed, not_synced, deleting): (i64, i64, i64, i64, i64, i64) =
         SqlStore::<D>::sql(SUMMARY).bind(school).bind(device).fetch_one(conn).await?;
     Ok(SyncSummary { total, synced, pending, failed, not_synced, deleting })
@@ -133,7 +135,7 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         Ok(crate::sync::progress::progress(queued, delivered, confirmed, recent, now))
     }
 
-    async fn school_sync_summary(&self, school_id: i64) -> StoreResult<Vec<DeviceSyncSummary>> {
+    async fn school_sync_summary(&self, school_id: SchoolId) -> StoreResult<Vec<DeviceSyncSummary>> {
         let mut db = self.read().await?;
         let devices: Vec<(i64, String, Option<String>, Option<DateTime<Utc>>)> = Self::sql(
             "select id, serial_number, name, last_seen_at from devices
@@ -161,7 +163,7 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         Ok((total, users))
     }
 
-    async fn verify_facts(&self, school_id: i64, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>> {
+    async fn verify_facts(&self, school_id: SchoolId, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>> {
         let mut db = self.read().await?;
         let sql = format!(
             "select d.id as device_id,
@@ -210,12 +212,12 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         Self::sql(&sql).fetch_all(&mut *self.read().await?).await
     }
 
-    async fn school_policy(&self, school_id: i64) -> StoreResult<Option<SchoolSyncPolicy>> {
+    async fn school_policy(&self, school_id: SchoolId) -> StoreResult<Option<SchoolSyncPolicy>> {
         let sql = format!("select {POLICY_COLUMNS} from schools where id = $1");
         Self::sql(&sql).bind(school_id).fetch_optional(&mut *self.read().await?).await
     }
 
-    async fn online_devices(&self, school_id: i64, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>> {
+    async fn online_devices(&self, school_id: SchoolId, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>> {
         // The digit check is done in Rust (`parse_user_count`): PostgreSQL has regexes, SQLite globs.
         let rows: Vec<OnlineDeviceRow> = Self::sql(
             "select d.id, d.serial_number, d.last_seen_at, cast(d.options ->> 'UserCount' as text) as user_count
@@ -246,7 +248,7 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         Self::sql(&sql).bind(device_id).bind(kind).fetch_optional(&mut *self.read().await?).await
     }
 
-    async fn list_alerts(&self, school_id: Option<i64>, open_only: bool) -> StoreResult<Vec<SyncAlert>> {
+    async fn list_alerts(&self, school_id: Option<SchoolId>, open_only: bool) -> StoreResult<Vec<SyncAlert>> {
         let sql = format!(
             "select {ALERT_COLUMNS} from sync_alerts where ($1 is null or school_id = $1)
                and (not $2 or resolved_at is null) order by id desc limit 200"

@@ -11,6 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::{ready, Ready};
 
+use crate::domain::SchoolId;
 use crate::http::api::error::ApiError;
 use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, NewAudit, SchoolScope};
@@ -114,7 +115,7 @@ impl Caller {
             (AdminRole::SuperAdmin, _) => SchoolScope::all(),
             (AdminRole::SchoolAdmin, Some(id)) => SchoolScope::school(id),
             // A school admin without a school cannot exist (a table constraint); see nothing.
-            (AdminRole::SchoolAdmin, None) => SchoolScope::school(0),
+            (AdminRole::SchoolAdmin, None) => SchoolScope::school(SchoolId(0)),
         }
     }
 
@@ -129,7 +130,7 @@ impl Caller {
 
     /// The school a new row goes to. A super admin must name it; a school admin's rows go to
     /// their own school, and naming another school is a 404 (as if it did not exist).
-    pub fn target_school(&self, requested: Option<i64>) -> Result<i64, ApiError> {
+    pub fn target_school(&self, requested: Option<SchoolId>) -> Result<SchoolId, ApiError> {
         match (self.scope().school_id(), requested) {
             (None, Some(id)) => Ok(id),
             (None, None) => Err(ApiError::invalid("school_id", "is required")),
@@ -140,7 +141,7 @@ impl Caller {
     }
 
     /// A school filter from a query: a school admin naming another school sees nothing (404).
-    pub fn school_filter(&self, requested: Option<i64>) -> Result<Option<i64>, ApiError> {
+    pub fn school_filter(&self, requested: Option<SchoolId>) -> Result<Option<SchoolId>, ApiError> {
         match (self.scope().school_id(), requested) {
             (Some(mine), Some(id)) if id != mine => Err(ApiError::NotFound("school not found".into())),
             (_, requested) => Ok(requested),
@@ -148,7 +149,13 @@ impl Caller {
     }
 
     /// An audit entry for an action by this caller.
-    pub fn audit(&self, action: &str, target_type: &str, target_id: Option<i64>, school_id: Option<i64>) -> NewAudit {
+    pub fn audit(
+        &self,
+        action: &str,
+        target_type: &str,
+        target_id: Option<i64>,
+        school_id: Option<SchoolId>,
+    ) -> NewAudit {
         self.actor().audit(action, target_type, target_id, school_id)
     }
 

@@ -15,6 +15,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ServeArgs;
+use crate::domain::SchoolId;
 use crate::http::api::error::ApiError;
 use crate::store::admin::AdminUser;
 use crate::store::DynStore;
@@ -39,7 +40,7 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub role: String,
-    pub school_id: Option<i64>,
+    pub school_id: Option<SchoolId>,
 }
 
 impl AccessClaims {
@@ -159,7 +160,7 @@ mod tests {
             id: 7,
             email: "a@x.org".into(),
             role: AdminRole::SchoolAdmin,
-            school_id: Some(3),
+            school_id: Some(SchoolId(3)),
             disabled: false,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
@@ -173,7 +174,7 @@ mod tests {
         let (token, ttl) = keys.issue(&user()).unwrap();
         assert_eq!(ttl, 60);
         let claims = keys.verify(&token).unwrap();
-        assert_eq!((claims.admin_id(), claims.school_id), (Some(7), Some(3)));
+        assert_eq!((claims.admin_id(), claims.school_id), (Some(7), Some(SchoolId(3))));
         let other = AuthKeys::new(&[2u8; 32], Duration::from_secs(60), Duration::from_secs(600));
         assert!(other.verify(&token).is_err());
         assert!(keys.verify("not.a.jwt").is_err());
@@ -197,7 +198,7 @@ mod tests {
             iat: now - 600,
             exp: now - 60,
             role: "school_admin".into(),
-            school_id: Some(3),
+            school_id: Some(SchoolId(3)),
         };
         let expired = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&[1u8; 32])).unwrap();
         assert!(keys.verify(&expired).is_err());
