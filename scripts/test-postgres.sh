@@ -7,12 +7,15 @@
 #   scripts/test-postgres.sh stop
 #   scripts/test-postgres.sh clean     # drops the per-test databases (ironclock_t_*) of a running cluster
 #
-# Env: PGTEST_DIR (default /tmp/ironclock-pg), PGTEST_PORT (default 55432), PG_BIN (default
+# Env: PGTEST_DIR (default /tmp/ironclock-pg), PGTEST_PORT (default 55432), PGTEST_FSYNC (default on;
+# CI sets off: every test drops its database, each DROP DATABASE forces a checkpoint, and no test
+# needs to survive an operating-system crash), PG_BIN (default
 # /usr/lib/postgresql/15/bin). Needs to run as root (it switches to the postgres user) or as the
 # postgres user itself.
 set -euo pipefail
 dir=${PGTEST_DIR:-/tmp/ironclock-pg}
 port=${PGTEST_PORT:-55432}
+fsync=${PGTEST_FSYNC:-on}
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
 action=${1:-start}
 
@@ -32,9 +35,10 @@ case "$action" in
       as_pg "$bin/initdb" -D "$dir" --auth=trust -U postgres >/dev/null
     fi
     if ! as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-      # Durable defaults (fsync, synchronous_commit on); sized for many concurrent test databases.
+      # Durable defaults (fsync, synchronous_commit on) unless PGTEST_FSYNC=off; sized for many
+      # concurrent test databases.
       as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB" start >/dev/null
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB -c fsync=$fsync" start >/dev/null
     fi
     echo "export IRONCLOCK_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
     ;;

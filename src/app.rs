@@ -12,12 +12,13 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::ServeArgs;
+use crate::config::{PullArgs, PullServiceArgs, ServeArgs};
 use crate::core::{Clock, Core, Settings, SystemClock};
 use crate::crypto::DataCipher;
 use crate::domain::BatchPolicy;
 use crate::http::device::{self, activity::DeviceActivity, directory::CacheTtls, DeviceDirectory};
 use crate::http::State;
+use crate::pull_service::{PullService, PullSettings};
 use crate::queue::QueueConfig;
 use crate::store::{self, StoreChange};
 
@@ -25,6 +26,20 @@ pub struct Application {
     port: u16,
     server: Server,
     ctx: web::Data<State>,
+    pull: Option<Arc<PullService>>,
+}
+
+/// Seams for tests: the clock the services read, and the pull service's intervals.
+pub struct Hooks {
+    pub clock: Arc<dyn Clock>,
+    /// Replaces the pull service's settings (the configuration's concurrency still applies).
+    pub pull: Option<PullSettings>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), pull: None }
+    }
 }
 
 /// How long cached pending/blocked devices are trusted before they are re-read.
@@ -43,23 +58,26 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 impl Application {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
-        Self::build_with_clock(args, Arc::new(SystemClock)).await
+        Self::build_with(args, Hooks::default()).await
     }
 
     /// Like `build`, reading the time from `clock` (tests move it instead of sleeping).
     pub async fn build_with_clock(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        Self::build_with(args, Hooks { clock, pull: None }).await
+    }
+
+    /// Like `build`, with the test seams of `hooks`.
+    pub async fn build_with(args: ServeArgs, hooks: Hooks) -> anyhow::Result<Self> {
+        let clock = hooks.clock;
         tracing::info!(config = ?args, "starting ironclock");
         let default_tz = Tz::from_str(&args.default_timezone)
             .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
         crate::scheduler::normalise_cron(&args.verify_cron)
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_VERIFY_CRON: {e}"))?;
-        let cipher = match &args.data_key {
-            Some(key) => DataCipher::from_base64(key).context("IRONCLOCK_DATA_KEY")?,
-            None => DataCipher::from_key_file(&args.data_key_file)?,
-        };
-        let store = store::connect(&args.database_url, args.db_max_connections)
-            .await
-            .with_context(|| format!("opening the database {}", crate::config::redact_url(&args.database_url)))?;
+        crate::scheduler::normalise_cron(&args.pull.pull_poll_cron)
+            .map_err(|e| anyhow::anyhow!("IRONCLOCK_PULL_POLL_CRON: {e}"))?;
+        let cipher = data_cipher(args.data_key.as_deref(), &args.data_key_file)?;
+        let store = open_store(&args.database_url, args.db_max_connections).await?;
         let settings = Settings {
             queue: QueueConfig {
                 policy: BatchPolicy {
@@ -71,8 +89,18 @@ impl Application {
             },
             verify_cron: args.verify_cron.clone(),
             verify_online: chrono::Duration::minutes(i64::from(args.verify_online_minutes)),
+            pull_poll_cron: args.pull.pull_poll_cron.clone(),
         };
         let (core, hears_others) = Core::open(store.clone(), cipher, clock, settings).await?;
+        let pull = match args.pull_service.as_str() {
+            "off" => None,
+            _ => {
+                let settings = hooks.pull.unwrap_or_else(|| pull_settings(&args.pull, default_tz));
+                let service = PullService::new(core.clone(), settings);
+                store.subscribe(service.change_hook()).await?;
+                Some(service)
+            }
+        };
         let directory = Arc::new(DeviceDirectory::new(
             store.clone(),
             default_tz,
@@ -112,7 +140,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, backend = ctx.store.backend(), "listening");
-        Ok(Self { port, server, ctx })
+        Ok(Self { port, server, ctx, pull })
     }
 
     pub fn port(&self) -> u16 {
@@ -132,11 +160,16 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
-        let scheduler = crate::scheduler::Scheduler::start(self.ctx.core.clone()).await?;
+        let pull = self.pull.clone().map(|p| tokio::spawn(p.run(stop.clone())));
+        let scheduler = crate::scheduler::Scheduler::start(self.ctx.core.clone(), self.pull.clone()).await?;
         let result = self.server.await;
         scheduler.shutdown().await;
         stop.cancel();
         let _ = flusher.await;
+        if let Some(pull) = pull {
+            // Every session closed (keypads unlocked) and every lease released before we go.
+            let _ = pull.await;
+        }
         if let Err(e) = self.ctx.activity.flush(&self.ctx.store).await {
             tracing::warn!(error = %e, "could not write the last device activity (last-seen, stamps)");
         }
@@ -177,6 +210,50 @@ async fn flush_activity(ctx: web::Data<State>, stop: CancellationToken) {
 /// `ironclock serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Application::build(args).await?.run_until_stopped().await
+}
+
+/// The data key: given (base64), else the key file (created on first start).
+fn data_cipher(key: Option<&str>, file: &std::path::Path) -> anyhow::Result<DataCipher> {
+    match key {
+        Some(key) => DataCipher::from_base64(key).context("IRONCLOCK_DATA_KEY"),
+        None => Ok(DataCipher::from_key_file(file)?),
+    }
+}
+
+async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<store::DynStore> {
+    store::connect(url, max_connections)
+        .await
+        .with_context(|| format!("opening the database {}", crate::config::redact_url(url)))
+}
+
+/// The pull service's settings from the configuration.
+fn pull_settings(args: &PullArgs, default_tz: Tz) -> PullSettings {
+    PullSettings { concurrency: args.pull_concurrency.max(1), default_timezone: default_tz, ..PullSettings::default() }
+}
+
+/// `ironclock pull-service`: the pull service and its schedule alone, until SIGINT/SIGTERM.
+pub async fn pull_service(args: PullServiceArgs) -> anyhow::Result<()> {
+    let default_tz = Tz::from_str(&args.default_timezone)
+        .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
+    crate::scheduler::normalise_cron(&args.pull.pull_poll_cron)
+        .map_err(|e| anyhow::anyhow!("IRONCLOCK_PULL_POLL_CRON: {e}"))?;
+    let cipher = data_cipher(args.data_key.as_deref(), &args.data_key_file)?;
+    let store = open_store(&args.database_url, args.db_max_connections).await?;
+    let settings =
+        Settings { verify_cron: "off".into(), pull_poll_cron: args.pull.pull_poll_cron.clone(), ..Settings::default() };
+    let (core, _) = Core::open(store.clone(), cipher, Arc::new(SystemClock), settings).await?;
+    let service = PullService::new(core.clone(), pull_settings(&args.pull, default_tz));
+    store.subscribe(service.change_hook()).await?;
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(service.clone().run(stop.clone()));
+    let scheduler = crate::scheduler::Scheduler::start(core, Some(service)).await?;
+    tracing::info!(backend = store.backend(), "pull service running (no web server)");
+    crate::shutdown::signal().await;
+    scheduler.shutdown().await;
+    stop.cancel();
+    let _ = task.await;
+    tracing::info!("pull service stopped");
+    Ok(())
 }
 
 /// `ironclock migrate`: applies migrations (opening the store runs them) and exits.

@@ -41,6 +41,8 @@ pub enum Command {
     Sim(SimCommand),
     /// Talk to one pull-mode (port 4370) device from the shell.
     Pull(crate::pull::shell::PullArgs),
+    /// Run the pull service alone (no web server): sessions with port-4370 devices.
+    PullService(PullServiceArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +122,49 @@ pub struct ServeArgs {
     /// Devices seen within this many minutes count as online for the verifier.
     #[arg(long, env = "IRONCLOCK_VERIFY_ONLINE_MINUTES", default_value_t = 15)]
     pub verify_online_minutes: u32,
+    /// Run the pull service (port-4370 devices) inside this server: `on` (default) or `off`
+    /// (when `ironclock pull-service` runs it apart).
+    #[arg(long, env = "IRONCLOCK_PULL_SERVICE", default_value = "on", value_parser = ["on", "off"])]
+    pub pull_service: String,
+    #[command(flatten)]
+    pub pull: PullArgs,
+}
+
+/// The pull service's settings (`serve` and `pull-service` share them).
+#[derive(Args, Clone, Debug)]
+pub struct PullArgs {
+    /// When pull devices' attendance is collected: cron (5 or 6 fields) or `off`. Default: every 5 minutes.
+    #[arg(long, env = "IRONCLOCK_PULL_POLL_CRON", default_value = "0 */5 * * * *")]
+    pub pull_poll_cron: String,
+    /// Pull devices collected (or written to) at once, per instance.
+    #[arg(long, env = "IRONCLOCK_PULL_CONCURRENCY", default_value_t = 4)]
+    pub pull_concurrency: usize,
+}
+
+impl Default for PullArgs {
+    fn default() -> Self {
+        Self { pull_poll_cron: "0 */5 * * * *".into(), pull_concurrency: 4 }
+    }
+}
+
+/// `ironclock pull-service`: the pull service alone, for sites that keep it apart from the web
+/// server (its own systemd unit in `deploy/`). Same database, data key and pull settings as `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct PullServiceArgs {
+    #[arg(long, env = "IRONCLOCK_DATABASE_URL", default_value = "sqlite://ironclock.db")]
+    pub database_url: String,
+    #[arg(long, env = "IRONCLOCK_DATA_KEY_FILE", default_value = "ironclock-data.key")]
+    pub data_key_file: std::path::PathBuf,
+    #[arg(long, env = "IRONCLOCK_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
+    #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    pub db_max_connections: u32,
+    #[arg(long, env = "IRONCLOCK_DEFAULT_TIMEZONE", default_value = "UTC")]
+    pub default_timezone: String,
+    #[arg(long, env = "IRONCLOCK_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub pull: PullArgs,
 }
 
 impl ServeArgs {
@@ -147,8 +192,9 @@ impl ServeArgs {
         let mut args = ServeArgs::parse_from_env_free();
         args.bind = "127.0.0.1:0".into();
         args.database_url = database_url.into();
-        // Tests run the verifier themselves (a test that checks the schedule sets a cron).
+        // Tests run the verifier and collections themselves (a test of a schedule sets its cron).
         args.verify_cron = "off".into();
+        args.pull.pull_poll_cron = "off".into();
         args
     }
 
@@ -176,6 +222,8 @@ impl ServeArgs {
             refresh_token_ttl: 30 * 24 * 3600,
             verify_cron: "0 0 */2 * * *".into(),
             verify_online_minutes: 15,
+            pull_service: "on".into(),
+            pull: PullArgs::default(),
         }
     }
 }
@@ -204,6 +252,8 @@ impl fmt::Debug for ServeArgs {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("verify_cron", &self.verify_cron)
             .field("verify_online_minutes", &self.verify_online_minutes)
+            .field("pull_service", &self.pull_service)
+            .field("pull", &self.pull)
             .finish()
     }
 }

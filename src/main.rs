@@ -32,6 +32,10 @@ fn main() -> anyhow::Result<()> {
                 ironclock::telemetry::init_cli();
                 ironclock::sim::pull::run(args).await
             }
+            Command::PullService(args) => {
+                ironclock::telemetry::init(args.log_format, false);
+                ironclock::app::pull_service(args).await
+            }
             Command::Pull(args) => {
                 ironclock::telemetry::init_cli();
                 ironclock::pull::shell::run(args).await

@@ -2,13 +2,15 @@
 //! directly (`sync::verifier::run`); this module just runs them on a schedule and stops cleanly.
 //!
 //! Every instance runs the scheduler; the verifier takes an instance-wide lock (a PostgreSQL
-//! advisory lock), so with several instances one runs it and the others skip that tick.
+//! advisory lock), so with several instances one runs it and the others skip that tick. Pull
+//! collections run on every instance, each over the devices whose session (lease) it holds.
 
 use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::core::Core;
+use crate::pull_service::PullService;
 use crate::sync::verifier::{self, VerifyOptions};
 
 /// Normalises a cron string: 5 fields (minute first) get a leading `0` seconds field; empty or
@@ -35,28 +37,51 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Starts the configured jobs (none when the verifier cron is off).
-    pub async fn start(core: Arc<Core>) -> anyhow::Result<Self> {
-        let Some(cron) = normalise_cron(&core.settings.verify_cron).map_err(anyhow::Error::msg)? else {
-            tracing::info!("verifier schedule off (IRONCLOCK_VERIFY_CRON)");
-            return Ok(Self { inner: None });
+    /// Starts the configured jobs: the verifier (`verify_cron`) and, when this process runs the
+    /// pull service, the collection of its pull devices (`pull_poll_cron`). `off` disables either.
+    pub async fn start(core: Arc<Core>, pull: Option<Arc<PullService>>) -> anyhow::Result<Self> {
+        let verify = normalise_cron(&core.settings.verify_cron).map_err(anyhow::Error::msg)?;
+        let poll = match &pull {
+            Some(_) => normalise_cron(&core.settings.pull_poll_cron).map_err(anyhow::Error::msg)?,
+            None => None,
         };
+        if verify.is_none() && poll.is_none() {
+            tracing::info!("no scheduled jobs (IRONCLOCK_VERIFY_CRON and IRONCLOCK_PULL_POLL_CRON off)");
+            return Ok(Self { inner: None });
+        }
         let scheduler = JobScheduler::new().await?;
-        let job_core = core.clone();
-        let job = Job::new_async(cron.as_str(), move |_, _| {
-            let core = job_core.clone();
-            Box::pin(async move {
-                let mut opts = VerifyOptions::new("scheduler");
-                opts.now = core.clock.now();
-                opts.online_within = core.settings.verify_online;
-                if let Err(error) = verifier::run(&core, opts).await {
-                    tracing::error!(%error, "scheduled verifier run failed");
-                }
-            })
-        })?;
-        scheduler.add(job).await?;
+        if let Some(cron) = verify {
+            let job_core = core.clone();
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let core = job_core.clone();
+                Box::pin(async move {
+                    let mut opts = VerifyOptions::new("scheduler");
+                    opts.now = core.clock.now();
+                    opts.online_within = core.settings.verify_online;
+                    if let Err(error) = verifier::run(&core, opts).await {
+                        tracing::error!(%error, "scheduled verifier run failed");
+                    }
+                })
+            })?;
+            scheduler.add(job).await?;
+            tracing::info!(%cron, "verifier scheduled");
+        }
+        if let (Some(cron), Some(service)) = (poll, pull) {
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let service = service.clone();
+                Box::pin(async move {
+                    let run = service.collect_all("scheduler").await;
+                    tracing::info!(
+                        devices = run.len(),
+                        failed = run.iter().filter(|r| r.error.is_some()).count(),
+                        "pull devices collected"
+                    );
+                })
+            })?;
+            scheduler.add(job).await?;
+            tracing::info!(%cron, "pull collection scheduled");
+        }
         scheduler.start().await?;
-        tracing::info!(%cron, "verifier scheduled");
         Ok(Self { inner: Some(scheduler) })
     }
 

@@ -23,6 +23,8 @@ pub struct Settings {
     pub verify_cron: String,
     /// Devices seen within this window count as online for the verifier.
     pub verify_online: chrono::Duration,
+    /// Cron of the pull devices' attendance collection (`off` disables it).
+    pub pull_poll_cron: String,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             },
             verify_cron: "0 0 */2 * * *".into(),
             verify_online: chrono::Duration::minutes(15),
+            pull_poll_cron: "0 */5 * * * *".into(),
         }
     }
 }

@@ -28,6 +28,11 @@ impl CommandState {
         }
     }
 
+    /// Acked, failed or cancelled: nothing more happens to the command.
+    pub fn is_final(self) -> bool {
+        matches!(self, CommandState::Acked | CommandState::Failed | CommandState::Cancelled)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "queued" => CommandState::Queued,
@@ -37,6 +42,13 @@ impl CommandState {
             "cancelled" => CommandState::Cancelled,
             _ => return None,
         })
+    }
+}
+
+impl TryFrom<String> for CommandState {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown command state {s:?}"))
     }
 }
 
@@ -60,7 +72,7 @@ pub struct NewCommand {
 }
 
 /// A stored command.
-#[derive(Debug, Clone, Serialize)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize)]
 pub struct QueuedCommand {
     pub id: i64,
     pub device_id: i64,
@@ -68,6 +80,7 @@ pub struct QueuedCommand {
     pub verb: String,
     pub payload: String,
     pub ends_batch: bool,
+    #[sqlx(try_from = "String")]
     pub state: CommandState,
     pub attempts: i32,
     pub max_attempts: i32,

@@ -9,6 +9,12 @@ use super::{DeviceMode, SchoolId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct DeviceId(pub i64);
 
+impl From<i64> for DeviceId {
+    fn from(id: i64) -> Self {
+        DeviceId(id)
+    }
+}
+
 /// Whether a device's data is accepted. Unknown serials start `Pending` and are shown to admins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -16,6 +22,13 @@ pub enum Approval {
     Pending,
     Approved,
     Blocked,
+}
+
+impl TryFrom<String> for Approval {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown approval {s:?}"))
+    }
 }
 
 impl Approval {
@@ -45,6 +58,13 @@ pub enum Dialect {
     Acc,
 }
 
+impl TryFrom<String> for Dialect {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown dialect {s:?}"))
+    }
+}
+
 impl Dialect {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,15 +83,19 @@ impl Dialect {
 }
 
 /// A device row as the server knows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Device {
+    #[sqlx(try_from = "i64")]
     pub id: DeviceId,
     pub serial_number: String,
     pub name: Option<String>,
     pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
+    #[sqlx(try_from = "String")]
     pub mode: DeviceMode,
+    #[sqlx(try_from = "String")]
     pub approval: Approval,
+    #[sqlx(try_from = "String")]
     pub dialect: Dialect,
     pub pushver: Option<String>,
     pub push_version: Option<String>,

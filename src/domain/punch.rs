@@ -1,8 +1,11 @@
 //! Punches: one attendance record per (device, PIN, device-local time).
 
 use super::Pin;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
+
+use crate::push::time::{implausible_reason, local_to_utc};
 
 /// Why a punch's clock reading was not trusted. The punch is stored anyway, raw, with this flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,6 +29,25 @@ impl ClockFlag {
     }
 }
 
+/// A device-local clock reading as UTC in the device's zone, with the reason it is not trusted
+/// (unparsable, before 2000, more than a day ahead of `now`), if any. The punch is stored
+/// either way: a bad clock is flagged, never a reason to drop a punch (push.md 2.5).
+pub fn read_clock(
+    local: Option<NaiveDateTime>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<ClockFlag>) {
+    match local {
+        None => (None, Some(ClockFlag::Unparsable)),
+        Some(local) => {
+            let utc = local_to_utc(local, tz);
+            let flag =
+                implausible_reason(utc, now).map(|_| if utc < now { ClockFlag::TooOld } else { ClockFlag::Future });
+            (Some(utc), flag)
+        }
+    }
+}
+
 /// A punch ready to store. `local_time` is exactly the device's string and, with the device and
 /// PIN, the idempotency key: a re-sent line never creates a second row.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +64,7 @@ pub struct NewPunch {
 }
 
 /// A stored punch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Punch {
     pub id: i64,
     pub device_id: i64,

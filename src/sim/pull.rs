@@ -96,6 +96,10 @@ pub struct SimPullArgs {
     /// Fault: answer every CONNECT as a busy device.
     #[arg(long)]
     pub fault_busy: bool,
+    /// Simulate this many devices, on consecutive ports from the `--listen` port, each with the
+    /// same data and the serial `<serial>-<n>` (load tests of the pull service).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=2000))]
+    pub count: u16,
 }
 
 impl SimPullArgs {
@@ -161,39 +165,30 @@ pub fn parse_user_ids(spec: &str) -> anyhow::Result<Vec<u32>> {
 /// Runs the simulator until Ctrl-C / SIGTERM, then prints its traffic counters to stderr.
 pub async fn run(args: SimPullArgs) -> anyhow::Result<()> {
     let seed = args.seed()?;
-    let sim = SimDevice::start(args.listen, args.config(), &seed)
-        .await
-        .with_context(|| format!("binding {} (TCP and UDP)", args.listen))?;
+    let mut sims = Vec::with_capacity(usize::from(args.count));
+    for n in 0..args.count {
+        let mut listen = args.listen;
+        let mut config = args.config();
+        if args.count > 1 {
+            listen.set_port(args.listen.port().checked_add(n).context("--count runs past port 65535")?);
+            config.serial = format!("{}-{:04}", args.serial, n + 1);
+        }
+        let sim =
+            SimDevice::start(listen, config, &seed).await.with_context(|| format!("binding {listen} (TCP and UDP)"))?;
+        sims.push(sim);
+    }
     eprintln!(
-        "ironclock sim pull: listening on {} (tcp+udp), {} users, {} records{}",
-        sim.addr(),
+        "ironclock sim pull: {} device(s) listening from {} (tcp+udp), {} users, {} records{}",
+        sims.len(),
+        sims[0].addr(),
         seed.user_ids.len(),
         seed.records,
         if args.commkey != 0 { ", comm key set" } else { "" }
     );
-    wait_for_shutdown().await;
-    eprintln!("ironclock sim pull: stats {}", serde_json::to_string(&sim.stats())?);
-    sim.stop().await;
+    crate::shutdown::signal().await;
+    for sim in sims {
+        eprintln!("ironclock sim pull: {} stats {}", sim.addr(), serde_json::to_string(&sim.stats())?);
+        sim.stop().await;
+    }
     Ok(())
-}
-
-async fn wait_for_shutdown() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -1,8 +1,8 @@
 //! `AdminStore`: what the admin API needs from storage, on top of the device-facing `Store`.
 //!
 //! It is split by concern into small traits (accounts, audit and jobs, roster, students, devices,
-//! attendance), each implemented per backend in `postgres/admin_*.rs` and `sqlite/admin_*.rs`.
-//! `AdminStore` is their union, implemented for every type that implements all of them.
+//! attendance), each implemented once for both backends in `sql/`. `AdminStore` is their union,
+//! implemented for every type that implements all of them.
 //!
 //! Contract shared by both backends (tested by `tests/store_admin_contract.rs` on both):
 //! - tenancy is enforced in SQL: every read or write of school-owned rows takes a [`SchoolScope`],
@@ -26,7 +26,7 @@ pub use audit::{AuditFilter, AuditRecord, AuditStore, JobFilter, JobRecord, JobS
 pub use devices::{DeviceAdminStore, DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice};
 pub(crate) use error::conflict_on_unique;
 pub use error::{AdminError, AdminResult, RowError, UnknownValue};
-pub use page::{contains_pattern, Page, Paged, SchoolScope, Sort, SortColumn, SortDir};
+pub use page::{contains_pattern, Page, Paged, SchoolScope, Sort, SortDir, SortKey, SortTable};
 pub use roster::{
     Group, GroupFilter, GroupKind, GroupPatch, GroupSort, NewGroup, NewSchool, RosterStore, SchoolFilter, SchoolPatch,
     SchoolRecord, SchoolSort,

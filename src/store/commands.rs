@@ -63,7 +63,7 @@ pub trait CommandStore: Send + Sync {
 }
 
 /// An open (`queued` or timed-out `sent`) command as the batch picker sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct OpenCommand {
     pub id: i64,
     pub payload: String,

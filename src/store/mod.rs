@@ -13,6 +13,7 @@ pub mod commands;
 mod devices;
 mod error;
 pub mod instances;
+pub mod pull;
 mod settings;
 mod sql;
 pub mod sync;
@@ -28,6 +29,7 @@ pub use commands::CommandStore;
 pub use devices::DeviceStore;
 pub use error::{StoreError, StoreResult};
 pub use instances::{ChangeHook, JobLock, StoreChange};
+pub use pull::PullStore;
 pub use settings::SettingStore;
 pub use sync::{SyncStatusStore, SyncStore};
 pub use types::{DeviceUpdate, IngestReport, NewMessage, PunchFilter, StoredDeviceEvent, StoredRejectedLine};
@@ -46,6 +48,7 @@ pub trait Store:
     + CommandStore
     + SyncStore
     + SyncStatusStore
+    + PullStore
     + Send
     + Sync
     + 'static

@@ -64,7 +64,7 @@ pub struct DeviceReconcile {
     pub deletes_capped: usize,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
     pub devices: Vec<DeviceReconcile>,
     /// Devices that got new commands (to wake their queue hints).
@@ -86,15 +86,8 @@ pub struct ObserveReport {
     pub report: ReconcileReport,
 }
 
-impl PartialEq for ReconcileReport {
-    fn eq(&self, other: &Self) -> bool {
-        self.devices == other.devices && self.woken == other.woken
-    }
-}
-impl Eq for ReconcileReport {}
-
 /// Counts of one device's sync rows (the dashboard badges and the API summary).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SyncSummary {
     /// Active students of the school.
     pub total: i64,

@@ -56,7 +56,7 @@ pub struct PunchFilter {
     pub offset: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct StoredRejectedLine {
     pub message_id: i64,
     pub line_no: i64,

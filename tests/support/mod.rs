@@ -15,11 +15,14 @@ use ironclock::http::State;
 
 static POSTGRES_NOTICE: Once = Once::new();
 
-/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL database.
+/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL database. Dropping the
+/// handle that created it removes it (the SQLite file's directory, or the PostgreSQL database).
 pub struct TestDb {
     pub backend: &'static str,
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// `(admin URL, database name)` of a PostgreSQL database this handle created and drops.
+    owned_pg: Option<(String, String)>,
 }
 
 /// Every backend to run a test on: SQLite always; PostgreSQL when `IRONCLOCK_TEST_POSTGRES_URL`
@@ -36,25 +39,61 @@ pub async fn backends() -> Vec<TestDb> {
 
 impl TestDb {
     /// A second handle on the same database (two app instances sharing one PostgreSQL database).
+    /// Only the handle that created the database drops it.
     pub fn shared(&self) -> TestDb {
-        TestDb { backend: self.backend, url: self.url.clone(), _dir: None }
+        TestDb { backend: self.backend, url: self.url.clone(), _dir: None, owned_pg: None }
+    }
+}
+
+impl Drop for TestDb {
+    /// Drops the PostgreSQL database this handle created, `with (force)`: the app's pool (and a
+    /// shared twin's) may still be open. Runs on its own thread and runtime, since `Drop` cannot
+    /// await and usually runs inside the test's runtime. Failures are reported, never panicked on
+    /// (this also runs while a failed test unwinds).
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.owned_pg.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await?;
+                conn.close().await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("WARNING: test database {} not dropped: {e:#}", self.url),
+            Err(_) => eprintln!("WARNING: test database {} not dropped: the dropping thread panicked", self.url),
+        }
     }
 }
 
 pub fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    TestDb { backend: "sqlite", url, _dir: Some(dir) }
+    TestDb { backend: "sqlite", url, _dir: Some(dir), owned_pg: None }
 }
 
-/// Creates `ironclock_t_<uuid>` on the server of `admin_url` and returns a URL to it.
+/// Creates `ironclock_t_<uuid>` on the server of `admin_url` and returns a URL to it; the
+/// database is dropped when the returned handle is.
 pub async fn postgres_db(admin_url: &str) -> TestDb {
     use sqlx::Connection;
     let name = format!("ironclock_t_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to IRONCLOCK_TEST_POSTGRES_URL");
     sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
+    let _ = conn.close().await;
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
-    TestDb { backend: "postgres", url: format!("{base}/{name}"), _dir: None }
+    TestDb {
+        backend: "postgres",
+        url: format!("{base}/{name}"),
+        _dir: None,
+        owned_pg: Some((admin_url.to_string(), name)),
+    }
 }
 
 pub struct TestApp {

@@ -64,10 +64,7 @@ fn query(caller: &Caller, q: AttendanceQuery) -> Result<PunchQuery, ApiError> {
     out.device_id = q.device_id;
     out.pin = q.pin;
     out.page = params::page(q.page, q.per_page)?;
-    out.sort = params::sort(
-        q.sort.as_deref(),
-        &[("local_time", PunchSort::LocalTime), ("punched_at", PunchSort::PunchedAt), ("id", PunchSort::Id)],
-    )?;
+    out.sort = params::sort(q.sort.as_deref())?;
     Ok(out)
 }
 

@@ -21,7 +21,7 @@ use super::validate::{self, nullable};
 use crate::domain::{Approval, DeviceId};
 use crate::domain::{DeviceMode, SchoolId};
 use crate::http::State;
-use crate::store::admin::{DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice, Paged};
+use crate::store::admin::{DeviceFilter, DeviceRecord, NewPullDevice, Paged};
 use crate::store::DeviceUpdate;
 
 /// A device as admins see it.
@@ -199,15 +199,7 @@ pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<DeviceQuery
         area_id: q.area_id,
         mode,
         search: q.q,
-        sort: params::sort(
-            q.sort.as_deref(),
-            &[
-                ("id", DeviceSort::Id),
-                ("serial_number", DeviceSort::SerialNumber),
-                ("name", DeviceSort::Name),
-                ("last_seen_at", DeviceSort::LastSeenAt),
-            ],
-        )?,
+        sort: params::sort(q.sort.as_deref())?,
         page: page_of,
     };
     let paged = ctx.store.list_device_records(&filter).await?;

@@ -10,7 +10,7 @@ use super::params;
 use super::validate::{self, nullable};
 use crate::domain::SchoolId;
 use crate::http::State;
-use crate::store::admin::{Group, GroupFilter, GroupKind, GroupPatch, GroupSort, NewGroup, Page, Paged};
+use crate::store::admin::{Group, GroupFilter, GroupKind, GroupPatch, NewGroup, Page, Paged};
 
 /// Longest group name.
 const NAME_MAX: usize = 100;
@@ -78,7 +78,7 @@ pub async fn list(
         school_id: caller.school_filter(q.school_id)?,
         class_id: q.class_id,
         name: q.name,
-        sort: params::sort(q.sort.as_deref(), &[("id", GroupSort::Id), ("name", GroupSort::Name)])?,
+        sort: params::sort(q.sort.as_deref())?,
         page,
     };
     Ok((ctx.store.list_groups(kind, &filter).await?, page))

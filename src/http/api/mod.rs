@@ -19,6 +19,7 @@ mod groups;
 mod jobs;
 pub mod openapi;
 mod params;
+mod pull;
 mod routes;
 mod schools;
 mod sections;

@@ -10,8 +10,8 @@ use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admins, areas, attendance, audit, classes, commands, devices, jobs, schools, sections, sessions, students, sync,
-    sync_school,
+    admins, areas, attendance, audit, classes, commands, devices, jobs, pull, schools, sections, sessions, students,
+    sync, sync_school,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +30,7 @@ use super::{
         devices::list, devices::create, devices::get, devices::update, devices::delete, devices::approve, devices::block,
         commands::list, commands::create, commands::cancel, commands::retry,
         sync::sync_students, sync::sync_status, sync::retry_student,
+        pull::test_connection, pull::sync_attendance, pull::sync_all,
         sync_school::summary, sync_school::verify, sync_school::alerts, sync_school::confirm, sync_school::dismiss,
         attendance::list, attendance::export, attendance::daily,
         jobs::list, jobs::get,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::ApiError;
-use crate::store::admin::{Page, Sort, SortDir};
+use crate::store::admin::{Page, Sort, SortDir, SortKey};
 
 /// Default page size.
 pub const DEFAULT_PER_PAGE: i64 = 50;
@@ -22,17 +22,17 @@ pub fn page(page: Option<i64>, per_page: Option<i64>) -> Result<Page, ApiError> 
     Ok(Page { limit: per_page, offset: (page - 1) * per_page })
 }
 
-/// Parses `sort` against the allowed keys; `-key` sorts descending.
-pub fn sort<F: Copy + Default>(raw: Option<&str>, keys: &[(&str, F)]) -> Result<Sort<F>, ApiError> {
+/// Parses `sort` against the list's keys (their names in [`SortKey::TABLE`]); `-key` sorts descending.
+pub fn sort<F: SortKey + Default>(raw: Option<&str>) -> Result<Sort<F>, ApiError> {
     let Some(raw) = raw else { return Ok(Sort::default()) };
     let (name, dir) = match raw.strip_prefix('-') {
         Some(name) => (name, SortDir::Desc),
         None => (raw, SortDir::Asc),
     };
-    match keys.iter().find(|(key, _)| *key == name) {
-        Some((_, field)) => Ok(Sort { field: *field, dir }),
+    match F::TABLE.iter().find(|(key, _, _)| *key == name) {
+        Some((_, field, _)) => Ok(Sort { field: *field, dir }),
         None => {
-            let allowed: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+            let allowed: Vec<&str> = F::TABLE.iter().map(|(k, _, _)| *k).collect();
             Err(ApiError::parameter("sort", format!("must be one of {} (prefix - for descending)", allowed.join(", "))))
         }
     }
@@ -59,6 +59,7 @@ pub fn bound(name: &str, raw: Option<&str>) -> Result<Option<Bound>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::admin::SortTable;
 
     #[test]
     fn pages_are_one_based_and_bounded() {
@@ -71,10 +72,14 @@ mod tests {
 
     #[test]
     fn sort_keys_come_from_the_allowed_list_and_a_dash_means_descending() {
-        let keys = [("id", 1u8), ("name", 2u8)];
-        assert_eq!(sort(Some("-name"), &keys).unwrap(), Sort { field: 2, dir: SortDir::Desc });
-        assert_eq!(sort(None, &keys).unwrap(), Sort { field: 0, dir: SortDir::Asc });
-        assert!(sort(Some("name; drop table students"), &keys).is_err());
+        #[derive(Debug, Clone, Copy, PartialEq, Default)]
+        struct Key(u8);
+        impl SortKey for Key {
+            const TABLE: SortTable<Self> = &[("id", Key(1), &["id"]), ("name", Key(2), &["name"])];
+        }
+        assert_eq!(sort(Some("-name")).unwrap(), Sort { field: Key(2), dir: SortDir::Desc });
+        assert_eq!(sort::<Key>(None).unwrap(), Sort { field: Key(0), dir: SortDir::Asc });
+        assert!(sort::<Key>(Some("name; drop table students")).is_err());
     }
 
     #[test]

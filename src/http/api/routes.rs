@@ -7,8 +7,8 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
 use super::{
-    admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, schools, sections, sessions, students,
-    sync, sync_school,
+    admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, pull, schools, sections, sessions,
+    students, sync, sync_school,
 };
 
 /// Prefix of every admin API path.
@@ -131,6 +131,8 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/sync-students"), Admin, sync::sync_students);
         t.add(get.clone(), &format!("{base}/{{id}}/sync-status"), Admin, sync::sync_status);
         t.add(post.clone(), &format!("{base}/{{id}}/students/{{student_id}}/retry"), Admin, sync::retry_student);
+        t.add(post.clone(), &format!("{base}/{{id}}/test-connection"), Admin, pull::test_connection);
+        t.add(post.clone(), &format!("{base}/{{id}}/sync-attendance"), Admin, pull::sync_attendance);
     }
 
     t.add(get.clone(), "/sync/summary", Admin, sync_school::summary);
@@ -142,6 +144,7 @@ fn table() -> RouteTable {
     t.add(get.clone(), "/attendance", Admin, attendance::list);
     t.add(get.clone(), "/attendance/export", Admin, attendance::export);
     t.add(get.clone(), "/attendance/daily", Admin, attendance::daily);
+    t.add(post.clone(), "/attendance/sync-all", Admin, pull::sync_all);
 
     t.add(get.clone(), "/jobs", Admin, jobs::list);
     t.add(get.clone(), "/jobs/{id}", Admin, jobs::get);

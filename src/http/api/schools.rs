@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, PathId};
 use super::{params, validate};
 use crate::http::State;
-use crate::store::admin::{NewSchool, SchoolFilter, SchoolPatch, SchoolRecord, SchoolSort};
+use crate::store::admin::{NewSchool, SchoolFilter, SchoolPatch, SchoolRecord};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -58,10 +58,7 @@ pub struct UpdateSchool {
 pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<SchoolQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let page_of = params::page(q.page, q.per_page)?;
-    let sort = params::sort(
-        q.sort.as_deref(),
-        &[("id", SchoolSort::Id), ("name", SchoolSort::Name), ("created_at", SchoolSort::CreatedAt)],
-    )?;
+    let sort = params::sort(q.sort.as_deref())?;
     let filter = SchoolFilter { name: q.name, sort, page: page_of };
     Ok(page("schools", ctx.store.list_schools(caller.scope(), &filter).await?, page_of))
 }

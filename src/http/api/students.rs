@@ -20,7 +20,6 @@ use crate::domain::SchoolId;
 use crate::http::State;
 use crate::store::admin::{
     GroupFilter, GroupKind, ImportReport, NewStudentInput, Page, Sort, StudentFilter, StudentPatch, StudentRecord,
-    StudentSort,
 };
 
 /// Largest CSV import accepted.
@@ -93,15 +92,7 @@ pub struct ImportQuery {
 
 fn filter(caller: &Caller, q: StudentQuery) -> Result<StudentFilter, ApiError> {
     let page = params::page(q.page, q.per_page)?;
-    let sort = params::sort(
-        q.sort.as_deref(),
-        &[
-            ("id", StudentSort::Id),
-            ("full_name", StudentSort::FullName),
-            ("pin", StudentSort::Pin),
-            ("created_at", StudentSort::CreatedAt),
-        ],
-    )?;
+    let sort = params::sort(q.sort.as_deref())?;
     Ok(StudentFilter {
         scope: caller.scope(),
         school_id: caller.school_filter(q.school_id)?,

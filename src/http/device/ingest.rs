@@ -8,15 +8,13 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::crypto::DataCipher;
+use crate::domain::punch::read_clock;
 use crate::domain::Pin;
-use crate::domain::{
-    ClockFlag, DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport,
-};
+use crate::domain::{DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
 use crate::push::records::attlog::AttLogRecord;
 use crate::push::records::operlog::{BioDataRecord, OperLogRecord, UserRecord};
 use crate::push::records::photo::AttPhoto;
 use crate::push::records::{ParsedBody, RejectedLine as PushRejected};
-use crate::push::time::{implausible_reason, local_to_utc};
 
 fn rejected(lines: Vec<PushRejected>) -> Vec<RejectedLine> {
     lines.into_iter().map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error }).collect()
@@ -29,21 +27,7 @@ pub fn punches(parsed: ParsedBody<AttLogRecord>, tz: Tz, now: DateTime<Utc>) -> 
         .records
         .into_iter()
         .map(|r| {
-            let (punched_at, clock_flag) =
-                match r.local_time {
-                    None => (None, Some(ClockFlag::Unparsable)),
-                    Some(local) => {
-                        let utc = local_to_utc(local, tz);
-                        let flag = implausible_reason(utc, now).map(|_| {
-                            if utc < now {
-                                ClockFlag::TooOld
-                            } else {
-                                ClockFlag::Future
-                            }
-                        });
-                        (Some(utc), flag)
-                    }
-                };
+            let (punched_at, clock_flag) = read_clock(r.local_time, tz, now);
             NewPunch {
                 pin: Pin(r.pin),
                 local_time: r.time_raw,

@@ -77,6 +77,48 @@ impl Client {
         Ok(user)
     }
 
+    /// Creates or updates several people with ONE read of the user table (a batch of roster
+    /// writes is linear, not one full read per person), each checked and given a free uid as in
+    /// [`Client::upsert_user`]; one refresh at the end. Per person: the user as written, or why not.
+    pub async fn upsert_users(&mut self, specs: &[UserSpec]) -> Result<Vec<Result<User>>> {
+        let mut users = self.read_users().await?;
+        let mut out = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let uid = match users.iter().find(|u| u.user_id == spec.user_id) {
+                Some(existing) => existing.uid,
+                None => match allocate_uid(&users) {
+                    Some(uid) => uid,
+                    None => {
+                        out.push(Err(Error::Conflict("no free uid on the device".into())));
+                        continue;
+                    }
+                },
+            };
+            let user = User {
+                uid,
+                privilege: spec.privilege,
+                password: spec.password.clone(),
+                name: spec.name.clone(),
+                card: spec.card,
+                group: spec.group,
+                timezones: [0; 4],
+                user_id: spec.user_id.clone(),
+            };
+            match self.write_user_checked(&user, &users).await {
+                Ok(()) => {
+                    users.retain(|u| u.uid != user.uid);
+                    users.push(user.clone());
+                    out.push(Ok(user));
+                }
+                // the session itself failed: later writes would fail the same way
+                Err(e @ (Error::Timeout { .. } | Error::Io(_))) => return Err(e),
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        self.refresh().await?;
+        Ok(out)
+    }
+
     /// Writes `user` at its uid after checking a fresh user list: refuses (nothing sent) when
     /// that uid belongs to another user id, or the user id lives at another uid.
     pub async fn write_user(&mut self, user: &User) -> Result<()> {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Page, Paged, SchoolScope, Sort, SortColumn};
+use super::{Page, Paged, SchoolScope, Sort, SortKey, SortTable};
 use crate::domain::{DeviceId, Punch};
 use crate::store::{PunchFilter, StoreResult};
 
@@ -39,14 +39,12 @@ pub enum PunchSort {
     Id,
 }
 
-impl SortColumn for PunchSort {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            PunchSort::LocalTime => &["a.local_time"],
-            PunchSort::PunchedAt => &["a.punched_at is null", "a.punched_at"],
-            PunchSort::Id => &["a.id"],
-        }
-    }
+impl SortKey for PunchSort {
+    const TABLE: SortTable<Self> = &[
+        ("local_time", PunchSort::LocalTime, &["a.local_time"]),
+        ("punched_at", PunchSort::PunchedAt, &["a.punched_at is null", "a.punched_at"]),
+        ("id", PunchSort::Id, &["a.id"]),
+    ];
 }
 
 /// Punch query; all filters optional. Scope is by the school of the device that took the punch.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortColumn};
+use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortKey, SortTable};
 use crate::domain::Approval;
 use crate::store::{DeviceUpdate, StoreResult};
 
@@ -44,15 +44,13 @@ pub enum DeviceSort {
     LastSeenAt,
 }
 
-impl SortColumn for DeviceSort {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            DeviceSort::Id => &["id"],
-            DeviceSort::SerialNumber => &["serial_number"],
-            DeviceSort::Name => &["lower(coalesce(name, ''))"],
-            DeviceSort::LastSeenAt => &["coalesce(last_seen_at, first_seen_at)"],
-        }
-    }
+impl SortKey for DeviceSort {
+    const TABLE: SortTable<Self> = &[
+        ("id", DeviceSort::Id, &["id"]),
+        ("serial_number", DeviceSort::SerialNumber, &["serial_number"]),
+        ("name", DeviceSort::Name, &["lower(coalesce(name, ''))"]),
+        ("last_seen_at", DeviceSort::LastSeenAt, &["coalesce(last_seen_at, first_seen_at)"]),
+    ];
 }
 
 /// Device query; all filters optional. Devices of no school (pending) are only in the `all` scope.

@@ -21,7 +21,7 @@ pub struct RosterSnapshot {
 }
 
 /// A student row as the planner needs it (deleted ones included: their PINs stay reserved).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SnapshotStudent {
     pub id: i64,
     pub pin: String,

@@ -73,7 +73,7 @@ impl SortDir {
     }
 }
 
-/// A sort key from a closed set (`F` maps to a column) and a direction.
+/// A sort key from a closed set (see [`SortKey`]) and a direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sort<F> {
     pub field: F,
@@ -87,18 +87,24 @@ pub struct Paged<T> {
     pub total: i64,
 }
 
-/// A sort key that names a column (from a closed set, so it is safe to splice into SQL).
-pub trait SortColumn: Copy {
-    /// The SQL expressions sorted on, most significant first.
-    fn columns(self) -> &'static [&'static str];
+/// The keys of one list: `(name, key, SQL expressions sorted on, most significant first)` each.
+/// The SQL comes from this table, never from input, so it is safe to splice into a statement.
+pub type SortTable<F> = &'static [(&'static str, F, &'static [&'static str])];
+
+/// A key a list may be sorted by. Each list has ONE table of its keys, read by the store (the SQL
+/// a key sorts on) and by the API (the name `sort=` accepts).
+pub trait SortKey: Copy + PartialEq + 'static {
+    const TABLE: SortTable<Self>;
 }
 
-impl<F: SortColumn> Sort<F> {
+impl<F: SortKey> Sort<F> {
     /// `order by <columns> <dir>, <tiebreak> <dir>`: a stable order, so pages never overlap.
     pub fn order_by(self, tiebreak: &str) -> String {
         let dir = self.dir.sql();
+        let columns = F::TABLE.iter().find(|(_, key, _)| *key == self.field).map(|(_, _, c)| *c);
+        debug_assert!(columns.is_some(), "a sort key missing from its list's table");
         let keys: Vec<String> =
-            self.field.columns().iter().chain(std::iter::once(&tiebreak)).map(|c| format!("{c} {dir}")).collect();
+            columns.unwrap_or_default().iter().chain([&tiebreak]).map(|c| format!("{c} {dir}")).collect();
         format!("order by {}", keys.join(", "))
     }
 }
@@ -130,12 +136,10 @@ mod tests {
 
     #[test]
     fn order_by_applies_the_direction_to_every_key_and_the_tiebreak() {
-        #[derive(Clone, Copy)]
+        #[derive(Clone, Copy, PartialEq)]
         struct Two;
-        impl SortColumn for Two {
-            fn columns(self) -> &'static [&'static str] {
-                &["length(pin)", "pin"]
-            }
+        impl SortKey for Two {
+            const TABLE: SortTable<Self> = &[("pin", Two, &["length(pin)", "pin"])];
         }
         let sort = Sort { field: Two, dir: SortDir::Desc };
         assert_eq!(sort.order_by("id"), "order by length(pin) desc, pin desc, id desc");

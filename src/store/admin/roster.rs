@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortColumn};
+use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortKey, SortTable};
 use crate::store::StoreResult;
 
 /// A school as the admin API shows it.
@@ -55,14 +55,12 @@ pub enum SchoolSort {
     CreatedAt,
 }
 
-impl SortColumn for SchoolSort {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            SchoolSort::Id => &["id"],
-            SchoolSort::Name => &["lower(name)"],
-            SchoolSort::CreatedAt => &["created_at"],
-        }
-    }
+impl SortKey for SchoolSort {
+    const TABLE: SortTable<Self> = &[
+        ("id", SchoolSort::Id, &["id"]),
+        ("name", SchoolSort::Name, &["lower(name)"]),
+        ("created_at", SchoolSort::CreatedAt, &["created_at"]),
+    ];
 }
 
 #[derive(Debug, Clone, Default)]
@@ -134,13 +132,8 @@ pub enum GroupSort {
     Name,
 }
 
-impl SortColumn for GroupSort {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            GroupSort::Id => &["id"],
-            GroupSort::Name => &["lower(name)"],
-        }
-    }
+impl SortKey for GroupSort {
+    const TABLE: SortTable<Self> = &[("id", GroupSort::Id, &["id"]), ("name", GroupSort::Name, &["lower(name)"])];
 }
 
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortColumn};
+use super::{AdminResult, NewAudit, Page, Paged, SchoolScope, Sort, SortKey, SortTable};
 use crate::store::StoreResult;
 
 /// A student as the admin API shows it.
@@ -73,15 +73,13 @@ pub enum StudentSort {
     CreatedAt,
 }
 
-impl SortColumn for StudentSort {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            StudentSort::Id => &["id"],
-            StudentSort::FullName => &["lower(full_name)"],
-            StudentSort::Pin => &["length(pin)", "pin"],
-            StudentSort::CreatedAt => &["created_at"],
-        }
-    }
+impl SortKey for StudentSort {
+    const TABLE: SortTable<Self> = &[
+        ("id", StudentSort::Id, &["id"]),
+        ("full_name", StudentSort::FullName, &["lower(full_name)"]),
+        ("pin", StudentSort::Pin, &["length(pin)", "pin"]),
+        ("created_at", StudentSort::CreatedAt, &["created_at"]),
+    ];
 }
 
 /// Student query over live (not deleted) students; all filters optional.

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::audit::insert_audit;
+use super::roster::check_school;
 use super::{Dialect, SqlStore};
 use crate::domain::SchoolId;
 use crate::store::admin::{
@@ -14,19 +15,10 @@ use crate::store::admin::{
 use crate::store::StoreResult;
 
 const COLUMNS: &str = "id, email, role, school_id, disabled, created_at, updated_at, last_login_at";
+const SCHOOL_WHERE: &str = "where ($1 is null or school_id = $1)";
 
 fn email_taken(email: &str) -> impl FnOnce() -> String + '_ {
     move || format!("an admin with the email {email} already exists")
-}
-
-/// Checks the school exists (`Invalid` on `school_id` otherwise).
-async fn check_school<D: Dialect>(conn: &mut D::Connection, school: SchoolId) -> AdminResult<()> {
-    let exists: Option<i64> =
-        SqlStore::<D>::sql("select id from schools where id = $1").bind(school).scalar_optional(conn).await?;
-    if exists.is_none() {
-        return Err(AdminError::Invalid { field: "school_id", message: format!("no school with id {school}") });
-    }
-    Ok(())
 }
 
 async fn insert_admin<D: Dialect>(conn: &mut D::Connection, a: &NewAdminUser) -> AdminResult<AdminUser> {
@@ -56,12 +48,43 @@ async fn other_super_admins<D: Dialect>(conn: &mut D::Connection, id: i64) -> St
         .await
 }
 
+async fn admin<D: Dialect>(conn: &mut D::Connection, id: i64) -> StoreResult<Option<AdminUser>> {
+    let sql = format!("select {COLUMNS} from admin_users where id = $1");
+    SqlStore::<D>::sql(&sql).bind(id).fetch_optional(conn).await
+}
+
 async fn lock_admin<D: Dialect>(conn: &mut D::Connection, id: i64) -> AdminResult<AdminUser> {
     // Serialises changes that check "is this the last super admin" across concurrent requests
     // (an advisory lock on PostgreSQL; SQLite's writer lock, held by the caller, already does).
     D::serialise(&mut *conn, "ironclock.admin_users").await?;
-    let sql = format!("select {COLUMNS} from admin_users where id = $1");
-    SqlStore::<D>::sql(&sql).bind(id).fetch_optional(conn).await?.ok_or(AdminError::NotFound("admin"))
+    admin::<D>(conn, id).await?.ok_or(AdminError::NotFound("admin"))
+}
+
+/// Revokes every live refresh token of the admin.
+async fn revoke_all<D: Dialect>(conn: &mut D::Connection, admin_id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    SqlStore::<D>::sql("update refresh_tokens set revoked_at = $2 where admin_id = $1 and revoked_at is null")
+        .bind(admin_id)
+        .bind(now)
+        .run(conn)
+        .await
+}
+
+async fn insert_token<D: Dialect>(
+    conn: &mut D::Connection,
+    admin_id: i64,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    SqlStore::<D>::sql(
+        "insert into refresh_tokens (admin_id, token_hash, created_at, expires_at) values ($1, $2, $3, $4)",
+    )
+    .bind(admin_id)
+    .bind(token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .run(conn)
+    .await
 }
 
 #[async_trait]
@@ -108,8 +131,7 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
     }
 
     async fn get_admin(&self, id: i64) -> StoreResult<Option<AdminUser>> {
-        let sql = format!("select {COLUMNS} from admin_users where id = $1");
-        Self::sql(&sql).bind(id).fetch_optional(&mut *self.read().await?).await
+        admin::<D>(&mut *self.read().await?, id).await
     }
 
     async fn find_credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
@@ -124,16 +146,9 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
     }
 
     async fn list_admins(&self, school_id: Option<SchoolId>, page: Page) -> StoreResult<Paged<AdminUser>> {
-        let mut db = self.read().await?;
-        let sql = format!(
-            "select {COLUMNS} from admin_users where ($1 is null or school_id = $1) order by id limit $2 offset $3"
-        );
-        let items = Self::sql(&sql).bind(school_id).bind(page.limit).bind(page.offset).fetch_all(&mut db).await?;
-        let total = Self::sql("select count(*) from admin_users where ($1 is null or school_id = $1)")
-            .bind(school_id)
-            .scalar(&mut db)
-            .await?;
-        Ok(Paged { items, total })
+        let sql = format!("select {COLUMNS} from admin_users {SCHOOL_WHERE} order by id limit $2 offset $3");
+        let count = format!("select count(*) from admin_users {SCHOOL_WHERE}");
+        Self::paged(&mut *self.read().await?, &sql, &count, page, |q| q.bind(school_id)).await
     }
 
     async fn update_admin(&self, id: i64, patch: &AdminUserPatch, audit: Option<&NewAudit>) -> AdminResult<AdminUser> {
@@ -173,11 +188,7 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
             .await
             .map_err(|e| conflict_on_unique(e, "email", email_taken(&email)))?;
         if patch.password_hash.is_some() || patch.role.is_some() || disabled {
-            Self::sql("update refresh_tokens set revoked_at = $2 where admin_id = $1 and revoked_at is null")
-                .bind(id)
-                .bind(now)
-                .execute(&mut tx)
-                .await?;
+            revoke_all::<D>(&mut tx, id, now).await?;
         }
         if let Some(audit) = audit {
             insert_audit::<D>(&mut tx, audit).await?;
@@ -205,9 +216,8 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
         Self::sql("update admin_users set last_login_at = $2 where id = $1")
             .bind(id)
             .bind(at)
-            .execute(&mut *self.write_once().await?)
-            .await?;
-        Ok(())
+            .run(&mut *self.write_once().await?)
+            .await
     }
 
     async fn insert_refresh_token(
@@ -216,14 +226,7 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        Self::sql("insert into refresh_tokens (admin_id, token_hash, created_at, expires_at) values ($1, $2, $3, $4)")
-            .bind(admin_id)
-            .bind(token_hash)
-            .bind(Utc::now())
-            .bind(expires_at)
-            .execute(&mut *self.write_once().await?)
-            .await?;
-        Ok(())
+        insert_token::<D>(&mut *self.write_once().await?, admin_id, token_hash, Utc::now(), expires_at).await
     }
 
     async fn rotate_refresh_token(
@@ -244,16 +247,11 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
             return Ok(RefreshOutcome::Invalid);
         };
         if revoked_at.is_some() {
-            Self::sql("update refresh_tokens set revoked_at = $2 where admin_id = $1 and revoked_at is null")
-                .bind(admin_id)
-                .bind(now)
-                .execute(&mut tx)
-                .await?;
+            revoke_all::<D>(&mut tx, admin_id, now).await?;
             tx.commit().await?;
             return Ok(RefreshOutcome::Reused { admin_id });
         }
-        let sql = format!("select {COLUMNS} from admin_users where id = $1");
-        let user: Option<AdminUser> = Self::sql(&sql).bind(admin_id).fetch_optional(&mut tx).await?;
+        let user = admin::<D>(&mut tx, admin_id).await?;
         let Some(user) = user.filter(|u| !u.disabled && expires_at > now) else {
             return Ok(RefreshOutcome::Invalid);
         };
@@ -262,13 +260,7 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
             .bind(now)
             .execute(&mut tx)
             .await?;
-        Self::sql("insert into refresh_tokens (admin_id, token_hash, created_at, expires_at) values ($1, $2, $3, $4)")
-            .bind(admin_id)
-            .bind(new_hash)
-            .bind(now)
-            .bind(new_expires_at)
-            .execute(&mut tx)
-            .await?;
+        insert_token::<D>(&mut tx, admin_id, new_hash, now, new_expires_at).await?;
         tx.commit().await?;
         Ok(RefreshOutcome::Rotated(user))
     }

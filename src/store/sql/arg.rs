@@ -18,6 +18,8 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Arguments, Decode, FromRow, Postgres, Sqlite, Type};
 
+use crate::domain::{Pin, SchoolId};
+
 /// A value bound to a statement parameter.
 pub trait Arg<'q>: Send + 'q {
     fn add_pg(self, args: &mut PgArguments) -> Result<(), BoxDynError>;
@@ -38,39 +40,11 @@ macro_rules! same_on_both {
     )*};
 }
 
-same_on_both!(
-    i16,
-    i32,
-    i64,
-    f64,
-    bool,
-    String,
-    &'q str,
-    &'q String,
-    Vec<u8>,
-    &'q [u8],
-    &'q Vec<u8>,
-    uuid::Uuid,
-    crate::domain::SchoolId,
-    Option<crate::domain::SchoolId>,
-    crate::domain::Pin,
-    &'q crate::domain::Pin,
-    Option<crate::domain::Pin>,
-    Option<&'q crate::domain::Pin>,
-    &'q Option<crate::domain::Pin>,
-    Option<i16>,
-    Option<i32>,
-    Option<i64>,
-    Option<f64>,
-    Option<bool>,
-    Option<String>,
-    Option<&'q str>,
-    &'q Option<String>,
-    Option<&'q String>,
-    Option<Vec<u8>>,
-    Option<&'q [u8]>,
-    &'q Option<Vec<u8>>,
-);
+same_on_both!(i16, i32, i64, f64, bool, uuid::Uuid, SchoolId, Pin, &'q Pin);
+same_on_both!(Option<i16>, Option<i32>, Option<i64>, Option<f64>, Option<bool>, Option<SchoolId>, Option<Pin>);
+same_on_both!(Option<&'q Pin>, &'q Option<Pin>);
+same_on_both!(String, &'q str, &'q String, Option<String>, Option<&'q str>, &'q Option<String>, Option<&'q String>);
+same_on_both!(Vec<u8>, &'q [u8], &'q Vec<u8>, Option<Vec<u8>>, Option<&'q [u8]>, &'q Option<Vec<u8>>);
 
 /// The one text form of a timestamp on SQLite: RFC 3339 in UTC with exactly six fractional
 /// digits. Fixed width, so comparing the text compares the times (and an index on it orders by time).
@@ -119,7 +93,7 @@ macro_rules! list_of {
     )*};
 }
 
-list_of!(i64, String, &'q str, crate::domain::SchoolId, crate::domain::Pin);
+list_of!(i64, String, &'q str, SchoolId, Pin);
 
 /// A JSON document: `jsonb` on PostgreSQL, its text on SQLite.
 pub struct Json<'a>(pub &'a serde_json::Value);

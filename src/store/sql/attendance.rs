@@ -2,10 +2,8 @@
 //! student, and punches as stored (device side, unscoped: tests and the device tools).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::{Dialect, Sql, SqlStore};
-use crate::domain::Pin;
 use crate::domain::{DeviceId, Punch};
 use crate::store::admin::{AttendanceStore, DailyAttendance, Paged, PunchQuery, PunchRecord};
 use crate::store::{PunchFilter, StoreResult};
@@ -35,60 +33,20 @@ fn bind_filter<'q, D: Dialect>(sql: Sql<'q, D>, q: &'q PunchQuery) -> Sql<'q, D>
         .bind(&q.pin)
 }
 
-/// An `attendance_logs` row as stored (the domain [`Punch`] does not know sqlx).
-#[derive(sqlx::FromRow)]
-struct PunchRow {
-    id: i64,
-    device_id: i64,
-    pin: Pin,
-    student_id: Option<i64>,
-    local_time: String,
-    punched_at: Option<DateTime<Utc>>,
-    status: Option<i32>,
-    verify: Option<i32>,
-    workcode: Option<String>,
-    source: String,
-    clock_flag: Option<String>,
-    raw: String,
-}
-
-impl From<PunchRow> for Punch {
-    fn from(r: PunchRow) -> Self {
-        Punch {
-            id: r.id,
-            device_id: r.device_id,
-            pin: r.pin,
-            student_id: r.student_id,
-            local_time: r.local_time,
-            punched_at: r.punched_at,
-            status: r.status,
-            verify: r.verify,
-            workcode: r.workcode,
-            source: r.source,
-            clock_flag: r.clock_flag,
-            raw: r.raw,
-        }
-    }
-}
-
 #[async_trait]
 impl<D: Dialect> AttendanceStore for SqlStore<D> {
     async fn list_punch_records(&self, q: &PunchQuery) -> StoreResult<Paged<PunchRecord>> {
-        let mut db = self.read().await?;
         let sql = format!(
             "select a.id, a.device_id, d.serial_number, a.pin, a.student_id, s.full_name as student_name, a.local_time,
                     a.punched_at, a.status, a.verify, a.workcode, a.source, a.clock_flag
              {FROM} {WHERE} {} limit $11 offset $12",
             q.sort.order_by("a.id")
         );
-        let items = bind_filter(Self::sql(&sql), q).bind(q.page.limit).bind(q.page.offset).fetch_all(&mut db).await?;
         let count = format!("select count(*) {FROM} {WHERE}");
-        let total = bind_filter(Self::sql(&count), q).scalar(&mut db).await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, q.page, |sql| bind_filter(sql, q)).await
     }
 
     async fn daily_attendance(&self, q: &PunchQuery) -> StoreResult<Paged<DailyAttendance>> {
-        let mut db = self.read().await?;
         // Punches whose clock reading is flagged (unparsable, reset, future) have no trustworthy day.
         let sql = format!(
             "select substr(a.local_time, 1, 10) as date, s.id as student_id, s.full_name, s.pin, s.class_id, s.section_id,
@@ -97,16 +55,14 @@ impl<D: Dialect> AttendanceStore for SqlStore<D> {
              {FROM} {WHERE} and s.id is not null and a.clock_flag is null {DAILY_GROUP}
              order by date, lower(s.full_name), s.id limit $11 offset $12"
         );
-        let items = bind_filter(Self::sql(&sql), q).bind(q.page.limit).bind(q.page.offset).fetch_all(&mut db).await?;
         let count = format!(
             "select count(*) from (select 1 {FROM} {WHERE} and s.id is not null and a.clock_flag is null {DAILY_GROUP}) days"
         );
-        let total = bind_filter(Self::sql(&count), q).scalar(&mut db).await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, q.page, |sql| bind_filter(sql, q)).await
     }
 
     async fn list_punches(&self, f: &PunchFilter) -> StoreResult<Vec<Punch>> {
-        let rows: Vec<PunchRow> = Self::sql(
+        Self::sql(
             "select id, device_id, pin, student_id, local_time, punched_at, status, verify, workcode, source, clock_flag,
                     raw
              from attendance_logs
@@ -124,8 +80,7 @@ impl<D: Dialect> AttendanceStore for SqlStore<D> {
         .bind(f.limit.unwrap_or(1000))
         .bind(f.offset.unwrap_or(0))
         .fetch_all(&mut *self.read().await?)
-        .await?;
-        Ok(rows.into_iter().map(Punch::from).collect())
+        .await
     }
 
     async fn count_punches(&self, device: Option<DeviceId>) -> StoreResult<i64> {

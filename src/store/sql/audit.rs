@@ -27,9 +27,8 @@ pub(super) async fn insert_audit<D: Dialect>(conn: &mut D::Connection, a: &NewAu
     .bind(&a.ip)
     .bind(Json(detail))
     .bind(Utc::now())
-    .execute(conn)
-    .await?;
-    Ok(())
+    .run(conn)
+    .await
 }
 
 const AUDIT_WHERE: &str = "where ($1 is null or action = $1) and ($2 is null or actor_id = $2)
@@ -46,31 +45,15 @@ impl<D: Dialect> AuditStore for SqlStore<D> {
     }
 
     async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Paged<AuditRecord>> {
-        let mut db = self.read().await?;
         let sql = format!(
             "select id, at, actor_id, actor_email, action, target_type, target_id, school_id, ip, detail
              from audit_log {AUDIT_WHERE} order by at desc, id desc limit $6 offset $7"
         );
-        let items = Self::sql(&sql)
-            .bind(&f.action)
-            .bind(f.actor_id)
-            .bind(f.school_id)
-            .bind(f.from)
-            .bind(f.to)
-            .bind(f.page.limit)
-            .bind(f.page.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) from audit_log {AUDIT_WHERE}");
-        let total = Self::sql(&count)
-            .bind(&f.action)
-            .bind(f.actor_id)
-            .bind(f.school_id)
-            .bind(f.from)
-            .bind(f.to)
-            .scalar(&mut db)
-            .await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, f.page, |q| {
+            q.bind(&f.action).bind(f.actor_id).bind(f.school_id).bind(f.from).bind(f.to)
+        })
+        .await
     }
 
     async fn start_job(&self, job: &str, school_id: Option<SchoolId>, instance: Option<&str>) -> StoreResult<i64> {
@@ -92,36 +75,23 @@ impl<D: Dialect> AuditStore for SqlStore<D> {
             .bind(Json(summary))
             .bind(error)
             .bind(Utc::now())
-            .execute(&mut *self.write_once().await?)
-            .await?;
-        Ok(())
+            .run(&mut *self.write_once().await?)
+            .await
     }
 
     async fn list_jobs(&self, f: &JobFilter) -> StoreResult<Paged<JobRecord>> {
-        let mut db = self.read().await?;
         let sql = format!(
             "select {JOB_COLUMNS} from job_executions {JOB_WHERE} order by started_at desc, id desc limit $4 offset $5"
         );
-        let items = Self::sql(&sql)
-            .bind(f.scope.school_id())
-            .bind(&f.job)
-            .bind(f.status.map(JobStatus::as_str))
-            .bind(f.page.limit)
-            .bind(f.page.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) from job_executions {JOB_WHERE}");
-        let total = Self::sql(&count)
-            .bind(f.scope.school_id())
-            .bind(&f.job)
-            .bind(f.status.map(JobStatus::as_str))
-            .scalar(&mut db)
-            .await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, f.page, |q| {
+            q.bind(f.scope.school_id()).bind(&f.job).bind(f.status.map(JobStatus::as_str))
+        })
+        .await
     }
 
     async fn get_job(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<JobRecord>> {
         let sql = format!("select {JOB_COLUMNS} from job_executions where id = $1 and ($2 is null or school_id = $2)");
-        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+        Self::in_scope(&mut *self.read().await?, &sql, id, scope).await
     }
 }

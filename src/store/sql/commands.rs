@@ -14,71 +14,11 @@ use crate::domain::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, CommandState, DeviceId, NewCommand, QueuedCommand,
 };
 use crate::store::commands::{pick_batch, CommandStore, OpenCommand};
-use crate::store::{StoreChange, StoreError, StoreResult};
+use crate::store::{StoreChange, StoreResult};
 
 const COLUMNS: &str =
     "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
     acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by";
-
-/// A `device_commands` row as stored; [`CommandRow::into_command`] checks the state.
-#[derive(sqlx::FromRow)]
-struct CommandRow {
-    id: i64,
-    device_id: i64,
-    kind: String,
-    verb: String,
-    payload: String,
-    ends_batch: bool,
-    state: String,
-    attempts: i32,
-    max_attempts: i32,
-    created_at: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
-    acked_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-    return_code: Option<i64>,
-    return_message: Option<String>,
-    result: Option<String>,
-    error: Option<String>,
-    student_id: Option<i64>,
-    pin: Option<String>,
-    depends_on: Option<i64>,
-    created_by: Option<String>,
-}
-
-impl CommandRow {
-    fn into_command(self) -> StoreResult<QueuedCommand> {
-        let state = CommandState::parse(&self.state)
-            .ok_or_else(|| StoreError::Corrupt(format!("command {}: state {:?}", self.id, self.state)))?;
-        Ok(QueuedCommand {
-            id: self.id,
-            device_id: self.device_id,
-            kind: self.kind,
-            verb: self.verb,
-            payload: self.payload,
-            ends_batch: self.ends_batch,
-            state,
-            attempts: self.attempts,
-            max_attempts: self.max_attempts,
-            created_at: self.created_at,
-            sent_at: self.sent_at,
-            acked_at: self.acked_at,
-            finished_at: self.finished_at,
-            return_code: self.return_code,
-            return_message: self.return_message,
-            result: self.result,
-            error: self.error,
-            student_id: self.student_id,
-            pin: self.pin,
-            depends_on: self.depends_on,
-            created_by: self.created_by,
-        })
-    }
-}
-
-/// An open command as the batch picker reads it: id, payload, ends_batch, depends_on and the
-/// dependency's state.
-type OpenRow = (i64, String, bool, Option<i64>, Option<String>);
 
 /// Fails commands whose attempts are used up and commands whose dependency failed.
 async fn expire<D: Dialect>(
@@ -106,9 +46,8 @@ async fn expire<D: Dialect>(
     )
     .bind(device)
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .run(&mut *conn)
+    .await
 }
 
 #[async_trait]
@@ -174,8 +113,8 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
             return Ok(ClaimedBatch { busy: true, ..Default::default() });
         }
         expire::<D>(&mut tx, device.0, now, cutoff).await?;
-        let rows: Vec<OpenRow> = Self::sql(
-            "select c.id, c.payload, c.ends_batch, c.depends_on, d.state as dep_state
+        let open: Vec<OpenCommand> = Self::sql(
+            "select c.id, c.payload, c.ends_batch, c.depends_on, d.state as dependency_state
              from device_commands c left join device_commands d on d.id = c.depends_on
              where c.device_id = $1
                and (c.state = 'queued' or (c.state = 'sent' and c.sent_at < $2))
@@ -189,17 +128,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         .bind(now)
         .fetch_all(&mut tx)
         .await?;
-        let fetched = rows.len() as i64;
-        let open: Vec<OpenCommand> = rows
-            .into_iter()
-            .map(|(id, payload, ends_batch, depends_on, dependency_state)| OpenCommand {
-                id,
-                payload,
-                ends_batch,
-                depends_on,
-                dependency_state,
-            })
-            .collect();
+        let fetched = open.len() as i64;
         let (commands, more_waiting) = pick_batch(&open, policy);
         let ids: Vec<i64> = commands.iter().map(|c| c.id).collect();
         if !ids.is_empty() {
@@ -245,7 +174,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         let mut tx = self.write().await?;
         let mut updated = Vec::new();
         for a in acks {
-            let row: Option<CommandRow> = Self::sql(&sql)
+            let row: Option<QueuedCommand> = Self::sql(&sql)
                 .bind(a.id)
                 .bind(device.0)
                 .bind(a.state.as_str())
@@ -257,7 +186,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
                 .fetch_optional(&mut tx)
                 .await?;
             if let Some(row) = row {
-                updated.push(row.into_command()?);
+                updated.push(row);
             }
         }
         if !updated.is_empty() {
@@ -271,9 +200,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
 
     async fn get_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>> {
         let sql = format!("select {COLUMNS} from device_commands where id = $1 and device_id = $2");
-        let row: Option<CommandRow> =
-            Self::sql(&sql).bind(id).bind(device.0).fetch_optional(&mut *self.read().await?).await?;
-        row.map(CommandRow::into_command).transpose()
+        Self::sql(&sql).bind(id).bind(device.0).fetch_optional(&mut *self.read().await?).await
     }
 
     async fn list_commands(&self, device: DeviceId, f: &CommandFilter) -> StoreResult<Vec<QueuedCommand>> {
@@ -283,7 +210,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
                and ($4 is null or student_id = $4) and ($7 is null or pin = $7)
              order by id desc limit $5 offset $6"
         );
-        let rows: Vec<CommandRow> = Self::sql(&sql)
+        Self::sql(&sql)
             .bind(device.0)
             .bind(f.state.map(CommandState::as_str))
             .bind(&f.kind)
@@ -292,8 +219,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
             .bind(f.offset.unwrap_or(0))
             .bind(&f.pin)
             .fetch_all(&mut *self.read().await?)
-            .await?;
-        rows.into_iter().map(CommandRow::into_command).collect()
+            .await
     }
 
     async fn cancel_command(
@@ -308,11 +234,11 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
              where id = $1 and device_id = $2 and state = 'queued' returning {COLUMNS}"
         );
         let mut tx = self.write().await?;
-        let row: Option<CommandRow> =
+        let row: Option<QueuedCommand> =
             Self::sql(&sql).bind(id).bind(device.0).bind(reason).bind(now).fetch_optional(&mut tx).await?;
         super::sync::refresh_rows::<D>(&mut tx, device.0, now).await?;
         tx.commit().await?;
-        row.map(CommandRow::into_command).transpose()
+        Ok(row)
     }
 
     async fn retry_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>> {
@@ -322,13 +248,13 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
              where id = $1 and device_id = $2 and state in ('failed', 'cancelled') returning {COLUMNS}"
         );
         let mut tx = self.write().await?;
-        let row: Option<CommandRow> = Self::sql(&sql).bind(id).bind(device.0).fetch_optional(&mut tx).await?;
+        let row: Option<QueuedCommand> = Self::sql(&sql).bind(id).bind(device.0).fetch_optional(&mut tx).await?;
         if row.is_some() {
             tx.changed(StoreChange::Commands(device));
         }
         super::sync::refresh_rows::<D>(&mut tx, device.0, Utc::now()).await?;
         tx.commit().await?;
-        row.map(CommandRow::into_command).transpose()
+        Ok(row)
     }
 
     async fn has_open_commands(&self, device: DeviceId) -> StoreResult<bool> {
@@ -356,9 +282,8 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         .bind(supported)
         .bind(code)
         .bind(Utc::now())
-        .execute(&mut *self.write_once().await?)
-        .await?;
-        Ok(())
+        .run(&mut *self.write_once().await?)
+        .await
     }
 
     async fn capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>> {

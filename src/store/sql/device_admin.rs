@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::audit::insert_audit;
+use super::roster::check_school;
 use super::{Dialect, SqlStore};
 use crate::domain::SchoolId;
 use crate::domain::{Approval, DeviceId, DeviceMode};
@@ -29,11 +30,7 @@ async fn check_placement<D: Dialect>(
     area_id: Option<i64>,
 ) -> AdminResult<()> {
     if let Some(school) = school_id {
-        let found: Option<i64> =
-            SqlStore::<D>::sql("select id from schools where id = $1").bind(school).scalar_optional(&mut *conn).await?;
-        if found.is_none() {
-            return Err(AdminError::Invalid { field: "school_id", message: format!("no school with id {school}") });
-        }
+        check_school::<D>(&mut *conn, school).await?;
     }
     if let Some(area) = area_id {
         let found: Option<i64> = SqlStore::<D>::sql("select id from areas where id = $1 and school_id = $2")
@@ -55,47 +52,29 @@ async fn check_placement<D: Dialect>(
 async fn locked_device<D: Dialect>(conn: &mut D::Connection, scope: SchoolScope, id: i64) -> AdminResult<DeviceRecord> {
     let sql =
         format!("select {COLUMNS} from devices where id = $1 and ($2 is null or school_id = $2) {}", D::FOR_UPDATE);
-    SqlStore::<D>::sql(&sql)
-        .bind(id)
-        .bind(scope.school_id())
-        .fetch_optional(conn)
-        .await?
-        .ok_or(AdminError::NotFound("device"))
+    SqlStore::<D>::in_scope(conn, &sql, id, scope).await?.ok_or(AdminError::NotFound("device"))
 }
 
 #[async_trait]
 impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
     async fn list_device_records(&self, f: &DeviceFilter) -> StoreResult<Paged<DeviceRecord>> {
         let pattern = f.search.as_deref().map(contains_pattern);
-        let mut db = self.read().await?;
         let sql = format!("select {COLUMNS} from devices {WHERE} {} limit $7 offset $8", f.sort.order_by("id"));
-        let items = Self::sql(&sql)
-            .bind(f.scope.school_id())
-            .bind(f.approval.map(Approval::as_str))
-            .bind(f.school_id)
-            .bind(f.area_id)
-            .bind(f.mode.map(DeviceMode::as_str))
-            .bind(&pattern)
-            .bind(f.page.limit)
-            .bind(f.page.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) from devices {WHERE}");
-        let total = Self::sql(&count)
-            .bind(f.scope.school_id())
-            .bind(f.approval.map(Approval::as_str))
-            .bind(f.school_id)
-            .bind(f.area_id)
-            .bind(f.mode.map(DeviceMode::as_str))
-            .bind(&pattern)
-            .scalar(&mut db)
-            .await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, f.page, |q| {
+            q.bind(f.scope.school_id())
+                .bind(f.approval.map(Approval::as_str))
+                .bind(f.school_id)
+                .bind(f.area_id)
+                .bind(f.mode.map(DeviceMode::as_str))
+                .bind(&pattern)
+        })
+        .await
     }
 
     async fn get_device_record(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<DeviceRecord>> {
         let sql = format!("select {COLUMNS} from devices where id = $1 and ($2 is null or school_id = $2)");
-        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+        Self::in_scope(&mut *self.read().await?, &sql, id, scope).await
     }
 
     async fn add_pull_device(&self, d: &NewPullDevice, audit: &NewAudit) -> AdminResult<DeviceRecord> {

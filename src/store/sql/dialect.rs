@@ -2,7 +2,7 @@
 //! else. Shared store code is written once against it (`SqlStore<D: Dialect>`).
 //!
 //! What differs:
-//! - binding values ([`super::arg::Arg`]) and running statements (the driver types);
+//! - binding values ([`super::arg::Arg`]), decoding rows and running statements (the driver types);
 //! - lists and row sets: arrays with `= any`/`unnest` vs JSON with `json_each`;
 //! - statement chains: data-modifying CTEs (one round trip) vs statements in order;
 //! - locking: row locks and `SKIP LOCKED` vs the one SQLite writer (an in-process mutex);
@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use sqlx::error::BoxDynError;
-use sqlx::{Database, Pool};
+use sqlx::{Database, Executor, Pool};
 use tokio::sync::OwnedMutexGuard;
 
 use super::arg::{Arg, Record};
@@ -44,18 +44,11 @@ pub trait Dialect: Database + Sized {
     fn add<'q>(args: &mut <Self as Database>::Arguments<'q>, value: impl Arg<'q>) -> Result<(), BoxDynError>;
     fn add_rows<'q>(args: &mut <Self as Database>::Arguments<'q>, rows: &Rows) -> Result<(), BoxDynError>;
 
-    fn execute<'e, 'q: 'e>(
-        sql: Sql<'q, Self>,
-        conn: &'e mut Self::Connection,
-    ) -> impl Future<Output = sqlx::Result<u64>> + Send + 'e;
-    fn fetch_all<'e, 'q: 'e, T: Record>(
-        sql: Sql<'q, Self>,
-        conn: &'e mut Self::Connection,
-    ) -> impl Future<Output = sqlx::Result<Vec<T>>> + Send + 'e;
-    fn fetch_optional<'e, 'q: 'e, T: Record>(
-        sql: Sql<'q, Self>,
-        conn: &'e mut Self::Connection,
-    ) -> impl Future<Output = sqlx::Result<Option<T>>> + Send + 'e;
+    /// What generic code cannot name, so that statements run through one body (`query.rs`): the
+    /// connection as a driver executor, a row decoded as a [`Record`], and the rows a statement changed.
+    fn executor(conn: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
+    fn decode<T: Record>(row: Self::Row) -> sqlx::Result<T>;
+    fn rows_affected(done: Self::QueryResult) -> u64;
 
     /// A condition that `expr` is in the list bound (as [`super::arg::List`]) at `$param`.
     fn in_list(expr: &str, param: usize) -> String;

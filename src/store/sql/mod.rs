@@ -5,7 +5,8 @@
 //! House rules for the shared SQL: `$N` placeholders; `now` bound from Rust; lists through
 //! [`List`] and `D::in_list`, row sets through [`Rows`] and `D::rows`; every write inside a
 //! [`WriteTx`] (`self.write()`), which records the [`StoreChange`]s other instances must hear,
-//! or, for one statement that announces nothing, a [`WriteConn`] (`self.write_once()`).
+//! or, for one statement that announces nothing, a [`WriteConn`] (`self.write_once()`); a list
+//! page and its total through [`SqlStore::paged`], which binds the filter once for both.
 
 mod arg;
 mod dialect;
@@ -21,6 +22,7 @@ mod audit;
 mod commands;
 mod device_admin;
 mod devices;
+mod pull;
 mod roster;
 mod settings;
 mod students;
@@ -42,6 +44,9 @@ pub use query::Sql;
 pub use rows::Rows;
 pub use write::{WriteConn, WriteTx};
 
+use arg::{Arg, Record};
+
+use super::admin::{Page, Paged, SchoolScope};
 use super::instances::{ChangeHook, ChangeHub, JobLock};
 use super::{Store, StoreResult};
 
@@ -83,6 +88,31 @@ impl<D: Dialect> SqlStore<D> {
     fn sql(text: &str) -> Sql<'_, D> {
         Sql::new(text)
     }
+
+    /// The row `sql` reads or writes by id (`$1`) within `scope` (`$2`, NULL for every school).
+    async fn in_scope<'q, T: Record>(
+        conn: &mut D::Connection,
+        sql: &'q str,
+        id: impl Arg<'q>,
+        scope: SchoolScope,
+    ) -> StoreResult<Option<T>> {
+        Self::sql(sql).bind(id).bind(scope.school_id()).fetch_optional(conn).await
+    }
+
+    /// One page of a filtered list and the number of rows the filter matches. `items` and `count`
+    /// share the filter's parameters, which `filter` binds for both; `items` takes `limit` and
+    /// `offset` in the two parameters after them.
+    async fn paged<'q, T: Record>(
+        conn: &mut D::Connection,
+        items: &'q str,
+        count: &'q str,
+        page: Page,
+        filter: impl Fn(Sql<'q, D>) -> Sql<'q, D> + Send,
+    ) -> StoreResult<Paged<T>> {
+        let items = filter(Sql::new(items)).bind(page.limit).bind(page.offset).fetch_all(&mut *conn).await?;
+        let total = filter(Sql::new(count)).scalar(conn).await?;
+        Ok(Paged { items, total })
+    }
 }
 
 #[async_trait]
@@ -92,8 +122,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        Self::sql("select 1").execute(&mut *self.read().await?).await?;
-        Ok(())
+        Self::sql("select 1").run(&mut *self.read().await?).await
     }
 
     async fn subscribe(&self, hook: ChangeHook) -> StoreResult<bool> {

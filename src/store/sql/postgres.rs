@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions};
-use sqlx::{Arguments, Pool, Postgres};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow};
+use sqlx::{Arguments, Executor, FromRow, Pool, Postgres};
 use tokio::sync::OwnedMutexGuard;
 
 use super::arg::{Arg, Record};
@@ -64,22 +64,16 @@ impl Dialect for Postgres {
         Ok(())
     }
 
-    async fn execute<'e, 'q: 'e>(sql: Sql<'q, Self>, conn: &'e mut PgConnection) -> sqlx::Result<u64> {
-        let (text, args) = sql.into_parts()?;
-        Ok(sqlx::query_with(text, args).execute(conn).await?.rows_affected())
+    fn executor(conn: &mut PgConnection) -> impl Executor<'_, Database = Self> {
+        conn
     }
 
-    async fn fetch_all<'e, 'q: 'e, T: Record>(sql: Sql<'q, Self>, conn: &'e mut PgConnection) -> sqlx::Result<Vec<T>> {
-        let (text, args) = sql.into_parts()?;
-        sqlx::query_as_with(text, args).fetch_all(conn).await
+    fn decode<T: Record>(row: PgRow) -> sqlx::Result<T> {
+        FromRow::from_row(&row)
     }
 
-    async fn fetch_optional<'e, 'q: 'e, T: Record>(
-        sql: Sql<'q, Self>,
-        conn: &'e mut PgConnection,
-    ) -> sqlx::Result<Option<T>> {
-        let (text, args) = sql.into_parts()?;
-        sqlx::query_as_with(text, args).fetch_optional(conn).await
+    fn rows_affected(done: PgQueryResult) -> u64 {
+        done.rows_affected()
     }
 
     fn in_list(expr: &str, param: usize) -> String {

@@ -4,7 +4,8 @@
 //! (never `now()`), and spells the few things that differ through the [`Dialect`].
 
 use sqlx::error::BoxDynError;
-use sqlx::Database;
+use sqlx::query::Query;
+use sqlx::{Database, IntoArguments};
 
 use super::arg::{Arg, Col, Record};
 use super::dialect::Dialect;
@@ -51,22 +52,33 @@ impl<'q, D: Dialect> Sql<'q, D> {
         }
     }
 
+    /// The statement as sqlx runs it on any backend, or the first binding error.
+    fn query(self) -> sqlx::Result<Query<'q, D, Args<'q, D>>> {
+        let (text, args) = self.into_parts()?;
+        Ok(sqlx::query_with(text, Args(args)))
+    }
+
     /// Runs the statement; returns the rows it changed.
     pub async fn execute(self, conn: &mut D::Connection) -> StoreResult<u64> {
-        Ok(D::execute(self, conn).await?)
+        Ok(D::rows_affected(self.query()?.execute(D::executor(conn)).await?))
+    }
+
+    /// Runs a statement whose count of changed rows does not matter.
+    pub async fn run(self, conn: &mut D::Connection) -> StoreResult<()> {
+        self.execute(conn).await.map(drop)
     }
 
     pub async fn fetch_all<T: Record>(self, conn: &mut D::Connection) -> StoreResult<Vec<T>> {
-        Ok(D::fetch_all(self, conn).await?)
+        Ok(self.query()?.try_map(D::decode).fetch_all(D::executor(conn)).await?)
     }
 
     pub async fn fetch_optional<T: Record>(self, conn: &mut D::Connection) -> StoreResult<Option<T>> {
-        Ok(D::fetch_optional(self, conn).await?)
+        Ok(self.query()?.try_map(D::decode).fetch_optional(D::executor(conn)).await?)
     }
 
     /// The one row the statement returns (an error when there is none).
     pub async fn fetch_one<T: Record>(self, conn: &mut D::Connection) -> StoreResult<T> {
-        D::fetch_optional(self, conn).await?.ok_or_else(|| sqlx::Error::RowNotFound.into())
+        self.fetch_optional(conn).await?.ok_or_else(|| sqlx::Error::RowNotFound.into())
     }
 
     /// The first column of the one row the statement returns.
@@ -82,5 +94,15 @@ impl<'q, D: Dialect> Sql<'q, D> {
     /// The first column of every row.
     pub async fn scalars<T: Col>(self, conn: &mut D::Connection) -> StoreResult<Vec<T>> {
         Ok(self.fetch_all::<(T,)>(conn).await?.into_iter().map(|r| r.0).collect())
+    }
+}
+
+/// A statement's arguments as sqlx takes them on any backend (sqlx implements `IntoArguments` for
+/// each driver's own type only, which generic code cannot name).
+struct Args<'q, D: Database>(<D as Database>::Arguments<'q>);
+
+impl<'q, D: Database> IntoArguments<'q, D> for Args<'q, D> {
+    fn into_arguments(self) -> <D as Database>::Arguments<'q> {
+        self.0
     }
 }

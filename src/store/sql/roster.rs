@@ -41,14 +41,22 @@ fn group_where(kind: GroupKind) -> &'static str {
     }
 }
 
-async fn school_exists<D: Dialect>(conn: &mut D::Connection, id: SchoolId) -> StoreResult<bool> {
+/// Checks the school exists (`Invalid` on `school_id` otherwise).
+pub(super) async fn check_school<D: Dialect>(conn: &mut D::Connection, id: SchoolId) -> AdminResult<()> {
     let found: Option<i64> =
         SqlStore::<D>::sql("select id from schools where id = $1").bind(id).scalar_optional(conn).await?;
-    Ok(found.is_some())
+    match found {
+        Some(_) => Ok(()),
+        None => Err(AdminError::Invalid { field: "school_id", message: format!("no school with id {id}") }),
+    }
 }
 
-/// Checks that `class_id` is a class of `school_id`.
-async fn check_class<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId, class_id: i64) -> AdminResult<()> {
+/// Checks that `class_id` is a class of `school_id` (`Invalid` on `class_id` otherwise).
+pub(super) async fn check_class<D: Dialect>(
+    conn: &mut D::Connection,
+    school_id: SchoolId,
+    class_id: i64,
+) -> AdminResult<()> {
     let found: Option<i64> = SqlStore::<D>::sql("select id from classes where id = $1 and school_id = $2")
         .bind(class_id)
         .bind(school_id)
@@ -68,24 +76,15 @@ fn duplicate_name(kind: GroupKind, name: &str) -> impl FnOnce() -> String + '_ {
 impl<D: Dialect> RosterStore for SqlStore<D> {
     async fn list_schools(&self, scope: SchoolScope, f: &SchoolFilter) -> StoreResult<Paged<SchoolRecord>> {
         let pattern = f.name.as_deref().map(contains_pattern);
-        let mut db = self.read().await?;
         let sql =
             format!("select {SCHOOL_COLUMNS} from schools {SCHOOL_WHERE} {} limit $3 offset $4", f.sort.order_by("id"));
-        let items = Self::sql(&sql)
-            .bind(scope.school_id())
-            .bind(&pattern)
-            .bind(f.page.limit)
-            .bind(f.page.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) from schools {SCHOOL_WHERE}");
-        let total = Self::sql(&count).bind(scope.school_id()).bind(&pattern).scalar(&mut db).await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, f.page, |q| q.bind(scope.school_id()).bind(&pattern)).await
     }
 
     async fn get_school_record(&self, scope: SchoolScope, id: SchoolId) -> StoreResult<Option<SchoolRecord>> {
         let sql = format!("select {SCHOOL_COLUMNS} from schools where id = $1 and ($2 is null or id = $2)");
-        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+        Self::in_scope(&mut *self.read().await?, &sql, id, scope).await
     }
 
     async fn add_school(&self, s: &NewSchool) -> StoreResult<SchoolRecord> {
@@ -156,26 +155,12 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
     async fn list_groups(&self, kind: GroupKind, f: &GroupFilter) -> StoreResult<Paged<Group>> {
         let pattern = f.name.as_deref().map(contains_pattern);
         let (table, columns, filter) = (kind.table(), group_columns(kind), group_where(kind));
-        let mut db = self.read().await?;
         let sql = format!("select {columns} from {table} {filter} {} limit $5 offset $6", f.sort.order_by("id"));
-        let items = Self::sql(&sql)
-            .bind(f.scope.school_id())
-            .bind(f.school_id)
-            .bind(f.class_id)
-            .bind(&pattern)
-            .bind(f.page.limit)
-            .bind(f.page.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) from {table} {filter}");
-        let total = Self::sql(&count)
-            .bind(f.scope.school_id())
-            .bind(f.school_id)
-            .bind(f.class_id)
-            .bind(&pattern)
-            .scalar(&mut db)
-            .await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, f.page, |q| {
+            q.bind(f.scope.school_id()).bind(f.school_id).bind(f.class_id).bind(&pattern)
+        })
+        .await
     }
 
     async fn get_group(&self, kind: GroupKind, scope: SchoolScope, id: i64) -> StoreResult<Option<Group>> {
@@ -184,17 +169,12 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
             group_columns(kind),
             kind.table()
         );
-        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+        Self::in_scope(&mut *self.read().await?, &sql, id, scope).await
     }
 
     async fn add_group(&self, kind: GroupKind, g: &NewGroup) -> AdminResult<Group> {
         let mut tx = self.write().await?;
-        if !school_exists::<D>(&mut tx, g.school_id).await? {
-            return Err(AdminError::Invalid {
-                field: "school_id",
-                message: format!("no school with id {}", g.school_id),
-            });
-        }
+        check_school::<D>(&mut tx, g.school_id).await?;
         if let (GroupKind::Section, Some(class_id)) = (kind, g.class_id) {
             check_class::<D>(&mut tx, g.school_id, class_id).await?;
         }
@@ -231,12 +211,8 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
             kind.table(),
             D::FOR_UPDATE
         );
-        let current: Group = Self::sql(&sql)
-            .bind(id)
-            .bind(scope.school_id())
-            .fetch_optional(&mut tx)
-            .await?
-            .ok_or(AdminError::NotFound(kind.noun()))?;
+        let current: Group =
+            Self::in_scope(&mut tx, &sql, id, scope).await?.ok_or(AdminError::NotFound(kind.noun()))?;
         let name = p.name.clone().unwrap_or(current.name.clone());
         let group: Group = if kind == GroupKind::Section {
             let class_id = p.class_id.unwrap_or(current.class_id);
@@ -273,12 +249,7 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
             kind.table(),
             group_columns(kind)
         );
-        let group: Group = Self::sql(&sql)
-            .bind(id)
-            .bind(scope.school_id())
-            .fetch_optional(&mut tx)
-            .await?
-            .ok_or(AdminError::NotFound(kind.noun()))?;
+        let group: Group = Self::in_scope(&mut tx, &sql, id, scope).await?.ok_or(AdminError::NotFound(kind.noun()))?;
         for device in detached {
             tx.changed(StoreChange::Device(DeviceId(device)));
         }

@@ -74,19 +74,9 @@ impl IntoText for &String {
         Some(self.clone())
     }
 }
-impl IntoText for Option<&str> {
+impl<T: IntoText> IntoText for Option<T> {
     fn into_text(self) -> Option<String> {
-        self.map(str::to_string)
-    }
-}
-impl IntoText for Option<String> {
-    fn into_text(self) -> Option<String> {
-        self
-    }
-}
-impl IntoText for Option<&String> {
-    fn into_text(self) -> Option<String> {
-        self.cloned()
+        self.and_then(IntoText::into_text)
     }
 }
 

@@ -33,8 +33,7 @@ impl<D: Dialect> SettingStore for SqlStore<D> {
         .bind(key)
         .bind(value)
         .bind(Utc::now())
-        .execute(&mut *self.write_once().await?)
-        .await?;
-        Ok(())
+        .run(&mut *self.write_once().await?)
+        .await
     }
 }

@@ -14,9 +14,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::error::BoxDynError;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Arguments, Connection, Pool, Sqlite};
+use sqlx::{Arguments, Connection, Executor, FromRow, Pool, Sqlite};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::arg::{Arg, Record};
@@ -69,25 +70,16 @@ impl Dialect for Sqlite {
         Ok(())
     }
 
-    async fn execute<'e, 'q: 'e>(sql: Sql<'q, Self>, conn: &'e mut SqliteConnection) -> sqlx::Result<u64> {
-        let (text, args) = sql.into_parts()?;
-        Ok(sqlx::query_with(text, args).execute(conn).await?.rows_affected())
+    fn executor(conn: &mut SqliteConnection) -> impl Executor<'_, Database = Self> {
+        conn
     }
 
-    async fn fetch_all<'e, 'q: 'e, T: Record>(
-        sql: Sql<'q, Self>,
-        conn: &'e mut SqliteConnection,
-    ) -> sqlx::Result<Vec<T>> {
-        let (text, args) = sql.into_parts()?;
-        sqlx::query_as_with(text, args).fetch_all(conn).await
+    fn decode<T: Record>(row: SqliteRow) -> sqlx::Result<T> {
+        FromRow::from_row(&row)
     }
 
-    async fn fetch_optional<'e, 'q: 'e, T: Record>(
-        sql: Sql<'q, Self>,
-        conn: &'e mut SqliteConnection,
-    ) -> sqlx::Result<Option<T>> {
-        let (text, args) = sql.into_parts()?;
-        sqlx::query_as_with(text, args).fetch_optional(conn).await
+    fn rows_affected(done: SqliteQueryResult) -> u64 {
+        done.rows_affected()
     }
 
     fn in_list(expr: &str, param: usize) -> String {

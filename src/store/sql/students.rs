@@ -12,10 +12,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::audit::insert_audit;
+use super::roster::check_class;
 use super::{Dialect, List, Rows, SqlStore, WriteTx};
 use crate::domain::sync::SyncMode;
 use crate::domain::SchoolId;
-use crate::store::admin::import_plan::{first_free_pin, plan_import, PlannedFields, RosterSnapshot, SnapshotStudent};
+use crate::store::admin::import_plan::{first_free_pin, plan_import, PlannedFields, RosterSnapshot};
 use crate::store::admin::{
     contains_pattern, AdminError, AdminResult, ImportReport, ImportRow, NewAudit, NewStudentInput, Paged, SchoolScope,
     StudentFilter, StudentPatch, StudentRecord, StudentStore,
@@ -70,17 +71,7 @@ async fn check_refs<D: Dialect>(
     section_id: Option<i64>,
 ) -> AdminResult<()> {
     if let Some(class_id) = class_id {
-        let found: Option<i64> = SqlStore::<D>::sql("select id from classes where id = $1 and school_id = $2")
-            .bind(class_id)
-            .bind(school_id)
-            .scalar_optional(&mut *conn)
-            .await?;
-        if found.is_none() {
-            return Err(AdminError::Invalid {
-                field: "class_id",
-                message: format!("no class {class_id} in this school"),
-            });
-        }
+        check_class::<D>(&mut *conn, school_id, class_id).await?;
     }
     if let Some(section_id) = section_id {
         let found: Option<(i64, Option<i64>)> =
@@ -177,108 +168,61 @@ async fn next_free_pin<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId
 
 /// Sets the school's PIN counter (the caller holds the school lock).
 async fn set_next_pin<D: Dialect>(conn: &mut D::Connection, school_id: SchoolId, next_pin: i64) -> StoreResult<()> {
-    SqlStore::<D>::sql("update schools set next_pin = $2 where id = $1")
-        .bind(school_id)
-        .bind(next_pin)
-        .execute(conn)
-        .await?;
-    Ok(())
+    SqlStore::<D>::sql("update schools set next_pin = $2 where id = $1").bind(school_id).bind(next_pin).run(conn).await
 }
 
-async fn insert_student<D: Dialect>(
-    conn: &mut D::Connection,
-    school_id: SchoolId,
-    pin: &str,
-    f: &PlannedFields,
-    now: DateTime<Utc>,
-) -> StoreResult<StudentRecord> {
-    let sql = format!(
-        "insert into students (school_id, class_id, section_id, full_name, rfid_card_id, pin, is_active, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning {COLUMNS}"
-    );
-    SqlStore::<D>::sql(&sql)
-        .bind(school_id)
-        .bind(f.class_id)
-        .bind(f.section_id)
-        .bind(&f.full_name)
-        .bind(&f.rfid_card_id)
-        .bind(pin)
-        .bind(f.is_active)
-        .bind(now)
-        .fetch_one(conn)
-        .await
-}
-
-async fn write_student<D: Dialect>(
-    conn: &mut D::Connection,
-    id: i64,
-    f: &PlannedFields,
-    now: DateTime<Utc>,
-) -> StoreResult<StudentRecord> {
-    let sql = format!(
-        "update students set full_name = $2, rfid_card_id = $3, class_id = $4, section_id = $5, is_active = $6, updated_at = $7
-         where id = $1 returning {COLUMNS}"
-    );
-    SqlStore::<D>::sql(&sql)
-        .bind(id)
-        .bind(&f.full_name)
-        .bind(&f.rfid_card_id)
-        .bind(f.class_id)
-        .bind(f.section_id)
-        .bind(f.is_active)
-        .bind(now)
-        .fetch_one(conn)
-        .await
-}
-
-/// `rows` with the columns of the planned fields (parameters in this order: full_name,
-/// rfid_card_id, class_id, section_id, is_active).
+/// `rows` with the columns of the planned fields (parameters in this order: new_name, new_card,
+/// new_class, new_section, new_active). They are named apart from the table's columns, so
+/// `returning` is unambiguous.
 fn with_fields<'a>(rows: Rows, fields: impl Iterator<Item = &'a PlannedFields> + Clone) -> Rows {
-    rows.text("full_name", fields.clone().map(|f| &f.full_name))
-        .text("rfid_card_id", fields.clone().map(|f| f.rfid_card_id.as_ref()))
-        .bigint("class_id", fields.clone().map(|f| f.class_id))
-        .bigint("section_id", fields.clone().map(|f| f.section_id))
-        .flag("is_active", fields.map(|f| f.is_active))
+    rows.text("new_name", fields.clone().map(|f| &f.full_name))
+        .text("new_card", fields.clone().map(|f| f.rfid_card_id.as_ref()))
+        .bigint("new_class", fields.clone().map(|f| f.class_id))
+        .bigint("new_section", fields.clone().map(|f| f.section_id))
+        .flag("new_active", fields.map(|f| f.is_active))
 }
 
-/// Applies the planned updates of an import in one statement.
+/// Writes students, (id, fields) each, in one statement: the planned updates of an import, or
+/// the one student `update_student` changes.
 async fn write_students<D: Dialect>(
     conn: &mut D::Connection,
     updates: &[(i64, PlannedFields)],
     now: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<StudentRecord>> {
     if updates.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let rows = with_fields(Rows::new().bigint("id", updates.iter().map(|(id, _)| *id)), updates.iter().map(|(_, f)| f));
+    let ids = updates.iter().map(|(id, _)| *id);
+    let rows = with_fields(Rows::new().bigint("student_id", ids), updates.iter().map(|(_, f)| f));
     let sql = format!(
-        "update students as s set full_name = v.full_name, rfid_card_id = v.rfid_card_id, class_id = v.class_id,
-             section_id = v.section_id, is_active = v.is_active, updated_at = $7
-         from {} where s.id = v.id",
+        "update students as s set full_name = v.new_name, rfid_card_id = v.new_card, class_id = v.new_class,
+             section_id = v.new_section, is_active = v.new_active, updated_at = $7
+         from {} where s.id = v.student_id returning {COLUMNS}",
         D::rows(&rows, 1, "v")
     );
-    SqlStore::<D>::sql(&sql).bind_rows(&rows).bind(now).execute(conn).await?;
-    Ok(())
+    SqlStore::<D>::sql(&sql).bind_rows(&rows).bind(now).fetch_all(conn).await
 }
 
-/// Inserts the planned new students of an import in one statement; returns their ids.
+/// Inserts new students, (PIN, fields) each, in one statement: the planned creates of an import,
+/// or the one student `add_student` creates.
 async fn insert_students<D: Dialect>(
     conn: &mut D::Connection,
     school_id: SchoolId,
     creates: &[(String, PlannedFields)],
     now: DateTime<Utc>,
-) -> StoreResult<Vec<i64>> {
+) -> StoreResult<Vec<StudentRecord>> {
     if creates.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = with_fields(Rows::new().text("pin", creates.iter().map(|(pin, _)| pin)), creates.iter().map(|(_, f)| f));
+    let pins = creates.iter().map(|(pin, _)| pin);
+    let rows = with_fields(Rows::new().text("new_pin", pins), creates.iter().map(|(_, f)| f));
     let sql = format!(
         "insert into students (school_id, class_id, section_id, full_name, rfid_card_id, pin, is_active, created_at, updated_at)
-         select $7, v.class_id, v.section_id, v.full_name, v.rfid_card_id, v.pin, v.is_active, $8, $8
-         from {} returning id",
+         select $7, v.new_class, v.new_section, v.new_name, v.new_card, v.new_pin, v.new_active, $8, $8
+         from {} returning {COLUMNS}",
         D::rows(&rows, 1, "v")
     );
-    SqlStore::<D>::sql(&sql).bind_rows(&rows).bind(school_id).bind(now).scalars(conn).await
+    SqlStore::<D>::sql(&sql).bind_rows(&rows).bind(school_id).bind(now).fetch_all(conn).await
 }
 
 async fn snapshot<D: Dialect>(
@@ -294,15 +238,12 @@ async fn snapshot<D: Dialect>(
         .bind(school_id)
         .fetch_all(&mut *conn)
         .await?;
-    let rows: Vec<(i64, String, Option<String>, bool)> =
-        SqlStore::<D>::sql("select id, pin, rfid_card_id, deleted_at is not null from students where school_id = $1")
-            .bind(school_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let students = rows
-        .into_iter()
-        .map(|(id, pin, rfid_card_id, deleted)| SnapshotStudent { id, pin, rfid_card_id, deleted })
-        .collect();
+    let students = SqlStore::<D>::sql(
+        "select id, pin, rfid_card_id, deleted_at is not null as deleted from students where school_id = $1",
+    )
+    .bind(school_id)
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(RosterSnapshot { next_pin, classes, sections, students })
 }
 
@@ -310,41 +251,26 @@ async fn snapshot<D: Dialect>(
 impl<D: Dialect> StudentStore for SqlStore<D> {
     async fn list_students(&self, f: &StudentFilter) -> StoreResult<Paged<StudentRecord>> {
         let pattern = f.name.as_deref().map(contains_pattern);
-        let mut db = self.read().await?;
         let sql = format!("select {COLUMNS} from students {WHERE} {} limit $9 offset $10", f.sort.order_by("id"));
-        let items = Self::sql(&sql)
-            .bind(f.scope.school_id())
-            .bind(f.school_id)
-            .bind(f.class_id)
-            .bind(f.section_id)
-            .bind(f.is_active)
-            .bind(&f.pin)
-            .bind(&f.rfid_card_id)
-            .bind(&pattern)
-            .bind(f.page.limit)
-            .bind(f.page.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) from students {WHERE}");
-        let total = Self::sql(&count)
-            .bind(f.scope.school_id())
-            .bind(f.school_id)
-            .bind(f.class_id)
-            .bind(f.section_id)
-            .bind(f.is_active)
-            .bind(&f.pin)
-            .bind(&f.rfid_card_id)
-            .bind(&pattern)
-            .scalar(&mut db)
-            .await?;
-        Ok(Paged { items, total })
+        Self::paged(&mut *self.read().await?, &sql, &count, f.page, |q| {
+            q.bind(f.scope.school_id())
+                .bind(f.school_id)
+                .bind(f.class_id)
+                .bind(f.section_id)
+                .bind(f.is_active)
+                .bind(&f.pin)
+                .bind(&f.rfid_card_id)
+                .bind(&pattern)
+        })
+        .await
     }
 
     async fn get_student(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<StudentRecord>> {
         let sql = format!(
             "select {COLUMNS} from students where id = $1 and deleted_at is null and ($2 is null or school_id = $2)"
         );
-        Self::sql(&sql).bind(id).bind(scope.school_id()).fetch_optional(&mut *self.read().await?).await
+        Self::in_scope(&mut *self.read().await?, &sql, id, scope).await
     }
 
     async fn add_student(&self, s: &NewStudentInput) -> AdminResult<StudentRecord> {
@@ -373,7 +299,10 @@ impl<D: Dialect> StudentStore for SqlStore<D> {
             section_id: s.section_id,
             is_active: s.is_active,
         };
-        let student = insert_student::<D>(&mut tx, s.school_id, &pin, &fields, now).await?;
+        let student = insert_students::<D>(&mut tx, s.school_id, &[(pin, fields)], now)
+            .await?
+            .pop()
+            .ok_or(sqlx::Error::RowNotFound)?;
         sync_students(&mut tx, s.school_id, vec![student.id], false, now).await?;
         tx.commit().await?;
         Ok(student)
@@ -404,7 +333,8 @@ impl<D: Dialect> StudentStore for SqlStore<D> {
         if let Some(card) = fields.rfid_card_id.as_deref().filter(|c| Some(*c) != current.rfid_card_id.as_deref()) {
             check_card::<D>(&mut tx, school_id, card, Some(id)).await?;
         }
-        let student = write_student::<D>(&mut tx, id, &fields, now).await?;
+        let student =
+            write_students::<D>(&mut tx, &[(id, fields)], now).await?.pop().ok_or(sqlx::Error::RowNotFound)?;
         sync_students(&mut tx, school_id, vec![id], false, now).await?;
         tx.commit().await?;
         Ok(student)
@@ -456,7 +386,7 @@ impl<D: Dialect> StudentStore for SqlStore<D> {
         write_students::<D>(&mut tx, &plan.updates, now).await?;
         let created = insert_students::<D>(&mut tx, school_id, &plan.creates, now).await?;
         let mut changed: Vec<i64> = plan.updates.iter().map(|(id, _)| *id).collect();
-        changed.extend(created);
+        changed.extend(created.iter().map(|s| s.id));
         changed.extend(plan.release_cards.iter().copied());
         sync_students(&mut tx, school_id, changed, true, now).await?;
         set_next_pin::<D>(&mut tx, school_id, plan.next_pin).await?;

@@ -145,6 +145,11 @@ fn is_refused(p: &PlannedSync) -> bool {
     matches!(p.action, CommandAction::Refused { .. })
 }
 
+/// Commands as `returning id, device_id, student_id` reads them, keyed by (device, student).
+fn by_pair(commands: Vec<(i64, i64, Option<i64>)>) -> impl Iterator<Item = ((i64, i64), i64)> {
+    commands.into_iter().filter_map(|(id, device, student)| Some(((device, student?), id)))
+}
+
 /// Writes a plan: rewrites still-queued commands (coalescing), inserts the others, upserts the
 /// rows. Four set-based statements whatever the size of the plan. A refused pair (its command
 /// cannot be rendered) queues nothing: its row fails with the reason. Returns the devices that
@@ -191,11 +196,7 @@ async fn apply_plan<D: Dialect>(
             .bind(opts.not_before)
             .fetch_all(&mut *conn)
             .await?;
-        for (id, device, student) in done {
-            if let Some(student) = student {
-                command_ids.insert((device, student), id);
-            }
-        }
+        command_ids.extend(by_pair(done));
     }
     // New commands: plain inserts, and rewrites whose command was delivered in the meantime.
     let inserts: Vec<&PlannedSync> =
@@ -224,11 +225,7 @@ async fn apply_plan<D: Dialect>(
             .bind(opts.now)
             .fetch_all(&mut *conn)
             .await?;
-        for (id, device, student) in made {
-            if let Some(student) = student {
-                command_ids.insert((device, student), id);
-            }
-        }
+        command_ids.extend(by_pair(made));
     }
     let command = |p: &PlannedSync| command_ids.get(&(p.device_id, p.student_id)).copied();
     let rows = Rows::new()
@@ -356,6 +353,5 @@ pub(super) async fn refresh_rows<D: Dialect>(
          from {} where r.device_id = $1 and r.student_id = u.student_id",
         D::rows(&rows, 2, "u")
     );
-    SqlStore::<D>::sql(&sql).bind(device).bind_rows(&rows).bind(now).execute(conn).await?;
-    Ok(())
+    SqlStore::<D>::sql(&sql).bind(device).bind_rows(&rows).bind(now).run(conn).await
 }

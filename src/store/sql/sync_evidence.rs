@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::sync::reconcile_in;
-use super::sync_status::device_school;
+use super::sync_status::{device_school, ALERT_COLUMNS};
 use super::{Dialect, Json, List, Rows, SqlStore};
 use crate::domain::sync::{observe, KnownPin, Observation, SyncMode};
 use crate::domain::DeviceId;
@@ -20,11 +20,6 @@ use crate::store::sync::{
 };
 use crate::store::StoreResult;
 
-/// Columns of a [`SyncAlert`], in its field order.
-const ALERT_COLUMNS: &str =
-    "id, school_id, device_id, kind, message, detail, created_at, resolved_at, resolved_by, resolution";
-
-/// The school of a device (`None` when the device is gone or has none).
 /// Resets rows so the next reconcile re-sends them: present rows forget what was queued,
 /// absent rows go back to `deleting`. Clearing `last_command_id` marks "nothing in flight".
 async fn reset_rows<D: Dialect>(
@@ -41,8 +36,7 @@ async fn reset_rows<D: Dialect>(
          where device_id = $1 and {}",
         D::in_list("student_id", 2)
     );
-    SqlStore::<D>::sql(&sql).bind(device).bind(List::of(students)).bind(reason).bind(now).execute(conn).await?;
-    Ok(())
+    SqlStore::<D>::sql(&sql).bind(device).bind(List::of(students)).bind(reason).bind(now).run(conn).await
 }
 
 /// After read-backs acked before `cutoff`: rows delivered or confirmed before the device was

@@ -8,13 +8,15 @@ use chrono::{DateTime, Utc};
 use super::{Dialect, List, SqlStore};
 use crate::domain::DeviceId;
 use crate::domain::SchoolId;
+use crate::store::admin::{Page, Paged};
 use crate::store::sync::{
     DeviceFacts, DeviceSyncSummary, SchoolSyncPolicy, StudentSyncRow, SyncAlert, SyncProgress, SyncStatusFilter,
     SyncStatusPage, SyncStatusStore, SyncSummary, UnknownDeviceUser, VerifyDevice,
 };
 use crate::store::StoreResult;
 
-const ALERT_COLUMNS: &str =
+/// Columns of a [`SyncAlert`], in its field order.
+pub(super) const ALERT_COLUMNS: &str =
     "id, school_id, device_id, kind, message, detail, created_at, resolved_at, resolved_by, resolution";
 
 /// One device's counts over the active students of its school (`$1` school, `$2` device).
@@ -45,15 +47,6 @@ const UNKNOWN_FILTER: &str = "from device_users u join devices d on d.id = u.dev
 
 const POLICY_COLUMNS: &str = "id, timezone, quiet_hours, unknown_user_policy";
 
-/// An online device as read; `user_count` is the raw `UserCount` option, checked in Rust.
-#[derive(sqlx::FromRow)]
-struct OnlineDeviceRow {
-    id: i64,
-    serial_number: String,
-    last_seen_at: Option<DateTime<Utc>>,
-    user_count: Option<String>,
-}
-
 /// `UserCount` as a number when it is 1 to 9 digits (anything else, e.g. a firmware's garbage,
 /// counts as unknown, as before).
 fn parse_user_count(text: Option<&str>) -> Option<i64> {
@@ -68,9 +61,7 @@ pub(super) async fn device_school<D: Dialect>(conn: &mut D::Connection, device: 
 }
 
 async fn summary<D: Dialect>(conn: &mut D::Connection, school: SchoolId, device: i64) -> StoreResult<SyncSummary> {
-    let (total, synced, pending, failed, not_synced, deleting): (i64, i64, i64, i64, i64, i64) =
-        SqlStore::<D>::sql(SUMMARY).bind(school).bind(device).fetch_one(conn).await?;
-    Ok(SyncSummary { total, synced, pending, failed, not_synced, deleting })
+    SqlStore::<D>::sql(SUMMARY).bind(school).bind(device).fetch_one(conn).await
 }
 
 #[async_trait]
@@ -89,28 +80,13 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         );
         // The search is a plain substring: pattern characters are dropped, not interpreted.
         let search = f.search.as_deref().map(|s| s.replace(['%', '_', '\\'], ""));
-        let students: Vec<StudentSyncRow> = Self::sql(&sql)
-            .bind(school)
-            .bind(device.0)
-            .bind(&f.status)
-            .bind(f.class_id)
-            .bind(f.section_id)
-            .bind(&search)
-            .bind(f.limit)
-            .bind(f.offset)
-            .fetch_all(&mut db)
-            .await?;
         let count = format!("select count(*) {STATUS_FILTER}");
-        let matched: i64 = Self::sql(&count)
-            .bind(school)
-            .bind(device.0)
-            .bind(&f.status)
-            .bind(f.class_id)
-            .bind(f.section_id)
-            .bind(&search)
-            .scalar(&mut db)
-            .await?;
-        Ok(SyncStatusPage { summary, students, matched })
+        let page = Page { limit: f.limit, offset: f.offset };
+        let students: Paged<StudentSyncRow> = Self::paged(&mut db, &sql, &count, page, |q| {
+            q.bind(school).bind(device.0).bind(&f.status).bind(f.class_id).bind(f.section_id).bind(&search)
+        })
+        .await?;
+        Ok(SyncStatusPage { summary, students: students.items, matched: students.total })
     }
 
     async fn sync_progress(&self, device: DeviceId, now: DateTime<Utc>) -> StoreResult<SyncProgress> {
@@ -218,8 +194,9 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
     }
 
     async fn online_devices(&self, school_id: SchoolId, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>> {
-        // The digit check is done in Rust (`parse_user_count`): PostgreSQL has regexes, SQLite globs.
-        let rows: Vec<OnlineDeviceRow> = Self::sql(
+        // `UserCount` is read raw and checked in Rust (`parse_user_count`): PostgreSQL has regexes,
+        // SQLite globs.
+        let rows: Vec<(i64, String, Option<DateTime<Utc>>, Option<String>)> = Self::sql(
             "select d.id, d.serial_number, d.last_seen_at, cast(d.options ->> 'UserCount' as text) as user_count
              from devices d
              where d.school_id = $1 and d.approval = 'approved' and d.mode = 'push' and d.last_seen_at >= $2
@@ -229,15 +206,13 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         .bind(seen_after)
         .fetch_all(&mut *self.read().await?)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| VerifyDevice {
-                user_count: parse_user_count(r.user_count.as_deref()),
-                id: r.id,
-                serial_number: r.serial_number,
-                last_seen_at: r.last_seen_at,
-            })
-            .collect())
+        let device = |(id, serial_number, last_seen_at, count): (_, _, _, Option<String>)| VerifyDevice {
+            id,
+            serial_number,
+            last_seen_at,
+            user_count: parse_user_count(count.as_deref()),
+        };
+        Ok(rows.into_iter().map(device).collect())
     }
 
     async fn open_alert(&self, device_id: i64, kind: &str) -> StoreResult<Option<SyncAlert>> {

@@ -79,7 +79,7 @@ async fn insert_message<D: Dialect>(
     Ok(id)
 }
 
-fn punch_rows(punches: &[NewPunch]) -> Rows {
+pub(super) fn punch_rows(punches: &[NewPunch]) -> Rows {
     Rows::new()
         .text("pin", punches.iter().map(|p| p.pin.as_str()))
         .text("local_time", punches.iter().map(|p| p.local_time.as_str()))
@@ -260,17 +260,13 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
 
     async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>> {
         // `line_no` is an `integer` column: widened in SQL so both drivers decode it as i64.
-        let rows: Vec<(i64, i64, String, String)> = Self::sql(
-            "select message_id, cast(line_no as bigint), raw, error from rejected_lines where device_id = $1
+        Self::sql(
+            "select message_id, cast(line_no as bigint) as line_no, raw, error from rejected_lines where device_id = $1
              order by id",
         )
         .bind(device.0)
         .fetch_all(&mut *self.read().await?)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(message_id, line_no, raw, error)| StoredRejectedLine { message_id, line_no, raw, error })
-            .collect())
+        .await
     }
 
     async fn count_messages(&self, device: Option<DeviceId>) -> StoreResult<i64> {

@@ -1,0 +1,133 @@
+//! Pull devices' own actions: `POST /devices/{id}/test-connection`, `POST
+//! /devices/{id}/sync-attendance` and `POST /attendance/sync-all`. Thin handlers over
+//! `pull_service::requests`, which reaches a device through the instance holding its session.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::commands::scoped_device;
+use super::envelope::{ok, Envelope, ErrorEnvelope};
+use super::error::{field, ApiError};
+use super::extract::PathId;
+use crate::domain::{DeviceMode, SchoolId};
+use crate::http::State;
+use crate::pull_service::requests::{self, ConnectionTest, RequestError};
+use crate::store::admin::{DeviceFilter, Page, Sort};
+
+/// A connection test answers within this long, whatever the device does.
+const TEST_BUDGET: Duration = Duration::from_secs(10);
+/// A collection on demand waits this long for the device's session (50,000 records take seconds).
+const COLLECT_WAIT: Duration = Duration::from_secs(120);
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::NotFound(_) => ApiError::NotFound("device not found".into()),
+            RequestError::NotPull(_) => ApiError::Conflict(field("device", e.to_string())),
+            RequestError::NotInService(m) => ApiError::Conflict(field("device", m)),
+            RequestError::Failed(m) => ApiError::Conflict(field("device", m)),
+            RequestError::Store(e) => ApiError::Storage(e),
+        }
+    }
+}
+
+async fn pull_device(ctx: &State, caller: &Caller, id: i64) -> Result<crate::domain::Device, ApiError> {
+    let device = scoped_device(ctx, caller, id).await?;
+    if device.mode != DeviceMode::Pull {
+        return Err(ApiError::Conflict(field("device", "only pull devices (port 4370) are called by the server")));
+    }
+    Ok(device)
+}
+
+/// Connects to the device and reads its identity and counters (within 10 s). A refused
+/// connection, a timeout and a wrong comm key each have their own message; `success: false`
+/// is still a 200 (the test ran).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/test-connection", tag = "devices",
+    params(("id" = i64, Path, description = "Device id")), security(("bearer" = [])),
+    responses((status = 200, description = "The test's outcome", body = Envelope<ConnectionTest>),
+              (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
+              (status = 409, description = "Not a pull device", body = ErrorEnvelope)))]
+pub async fn test_connection(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let device = pull_device(&ctx, &caller, id.0).await?;
+    let test = requests::test_connection(&ctx, device.id.0, &caller.user.email, TEST_BUDGET).await?;
+    let message = if test.success { "device reachable" } else { "device not reachable" };
+    Ok(ok(message, test))
+}
+
+/// `POST /api/v1/devices/{id}/sync-attendance`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendanceSync {
+    pub success: bool,
+    pub device_id: i64,
+    pub device_name: Option<String>,
+    pub logs_synced: usize,
+    pub total_records: usize,
+    pub duplicates: usize,
+    pub error: Option<String>,
+}
+
+/// Collects the device's attendance now and answers with what was stored.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/sync-attendance", tag = "devices",
+    params(("id" = i64, Path, description = "Device id")), security(("bearer" = [])),
+    responses((status = 200, description = "What the collection stored (or why it failed)", body = Envelope<AttendanceSync>),
+              (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
+              (status = 409, description = "Not a pull device in service", body = ErrorEnvelope)))]
+pub async fn sync_attendance(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let device = pull_device(&ctx, &caller, id.0).await?;
+    let by = format!("api:{}", caller.user.email);
+    let mut reply = AttendanceSync {
+        success: false,
+        device_id: device.id.0,
+        device_name: device.name.clone(),
+        logs_synced: 0,
+        total_records: 0,
+        duplicates: 0,
+        error: None,
+    };
+    match requests::collect(&ctx, device.id.0, &by, COLLECT_WAIT).await {
+        Ok(c) => {
+            reply.success = true;
+            reply.logs_synced = c.logs_synced;
+            reply.total_records = c.total_records;
+            reply.duplicates = c.duplicates;
+        }
+        Err(RequestError::Failed(m) | RequestError::NotInService(m)) => reply.error = Some(m),
+        Err(e) => return Err(e.into()),
+    }
+    let message = if reply.success { "attendance collected" } else { "attendance not collected" };
+    Ok(ok(message, reply))
+}
+
+/// `POST /api/v1/attendance/sync-all`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncAll {
+    pub total_devices: usize,
+    pub tasks_triggered: usize,
+    pub device_ids: Vec<i64>,
+}
+
+/// Queues a collection on every pull device in service of the caller's school(s); each device's
+/// session carries it out in the background (see each device's last poll for the outcome).
+#[utoipa::path(post, path = "/api/v1/attendance/sync-all", tag = "attendance", security(("bearer" = [])),
+    responses((status = 200, description = "The collections queued", body = Envelope<SyncAll>)))]
+pub async fn sync_all(ctx: web::Data<State>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let filter = DeviceFilter {
+        scope: caller.scope(),
+        approval: None,
+        school_id: None::<SchoolId>,
+        area_id: None,
+        mode: Some(DeviceMode::Pull),
+        search: None,
+        sort: Sort::default(),
+        page: Page::everything(),
+    };
+    let devices = ctx.store.list_device_records(&filter).await?.items;
+    let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
+    let queued = requests::collect_many(&ctx, &ids, &format!("api:{}", caller.user.email)).await?;
+    let reply = SyncAll { total_devices: ids.len(), tasks_triggered: queued.len(), device_ids: queued };
+    Ok(ok("attendance collection queued", reply))
+}
