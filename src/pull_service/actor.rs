@@ -257,7 +257,10 @@ async fn raise_alert(shared: &Shared, device: &PullDevice, failures: i32, error:
 async fn resolve_alert(shared: &Shared, id: DeviceId) {
     let store = &shared.core.store;
     if let Ok(Some(alert)) = store.open_alert(id.0, REALTIME_ALERT).await {
-        let _ = store.resolve_alert(alert.id, "connected again", "pull service").await;
+        // Nothing for an admin to confirm: the condition is gone (`dismissed`, by the service).
+        if let Err(e) = store.resolve_alert(alert.id, "dismissed", "pull service: connected again").await {
+            tracing::warn!(device = id.0, error = %e, "pull: could not close the realtime alert");
+        }
     }
 }
 
@@ -408,14 +411,32 @@ async fn serve_commands(shared: &Shared, st: &mut State) {
         if claimed.commands.is_empty() {
             return;
         }
-        let commands: Vec<(i64, String)> = claimed.commands.iter().map(|c| (c.id, c.payload.clone())).collect();
+        // Collections go through the actor's own collection (recorded as the device's last poll,
+        // retried after 5, 10, 20 minutes when it fails); the rest run as one batch.
+        let (collects, commands): (Vec<(i64, String)>, Vec<(i64, String)>) =
+            claimed.commands.iter().map(|c| (c.id, c.payload.clone())).partition(|(_, p)| p == work::COLLECT);
+        for (id, _) in &collects {
+            let ack = match collect(shared, st).await {
+                Ok(c) => work::done(*id, serde_json::to_string(&c).ok()),
+                Err(e) => work::failed(*id, e),
+            };
+            if let Err(e) = shared.core.store.apply_acks(st.device.id, &[ack], shared.core.clock.now()).await {
+                tracing::warn!(device = st.device.id.0, error = %e, "pull: could not record a collection's result");
+            }
+        }
+        if commands.is_empty() {
+            if claimed.more_waiting {
+                continue;
+            }
+            return;
+        }
         let outcome = {
             let _permit = shared.busy.acquire().await;
             match open_for_work(shared, st).await {
                 Err(e) => Err(e),
                 Ok(fresh) => {
                     let result = match st.session.as_mut() {
-                        Some(client) => work::execute(&shared.core, client, &st.device, &commands, st.tz).await,
+                        Some(client) => work::execute(&shared.core, client, &st.device, &commands).await,
                         None => Err(WorkError::Device(crate::pull::Error::Protocol("no session".into()))),
                     };
                     after_work(st, fresh, result).await
@@ -429,15 +450,8 @@ async fn serve_commands(shared: &Shared, st: &mut State) {
                 // the ack timeout, as for a push device that went quiet.
                 let jobs: Vec<_> = commands
                     .iter()
-                    .filter(|(_, p)| p == work::COLLECT || p == work::TEST)
-                    .map(|(id, _)| crate::domain::AckUpdate {
-                        id: *id,
-                        state: crate::domain::CommandState::Failed,
-                        return_code: None,
-                        return_message: "device unreachable".into(),
-                        result: None,
-                        error: Some(error.clone()),
-                    })
+                    .filter(|(_, p)| p == work::TEST)
+                    .map(|(id, _)| work::failed(*id, error.clone()))
                     .collect();
                 if !jobs.is_empty() {
                     let _ = shared.core.store.apply_acks(st.device.id, &jobs, now).await;

@@ -97,25 +97,34 @@ pub async fn collect(
     Ok(out)
 }
 
-/// A claimed command's outcome as an ack.
+/// A command carried out over the pull session, with its result.
+pub fn done(id: i64, result: Option<String>) -> AckUpdate {
+    AckUpdate {
+        id,
+        state: CommandState::Acked,
+        return_code: Some(0),
+        return_message: "done over the pull session".into(),
+        result,
+        error: None,
+    }
+}
+
+/// A command that failed over the pull session (or could not reach the device).
+pub fn failed(id: i64, error: String) -> AckUpdate {
+    AckUpdate {
+        id,
+        state: CommandState::Failed,
+        return_code: None,
+        return_message: "failed over the pull session".into(),
+        result: None,
+        error: Some(error),
+    }
+}
+
 fn ack(id: i64, outcome: Result<Option<String>, String>) -> AckUpdate {
     match outcome {
-        Ok(result) => AckUpdate {
-            id,
-            state: CommandState::Acked,
-            return_code: Some(0),
-            return_message: "done over the pull session".into(),
-            result,
-            error: None,
-        },
-        Err(error) => AckUpdate {
-            id,
-            state: CommandState::Failed,
-            return_code: None,
-            return_message: "failed over the pull session".into(),
-            result: None,
-            error: Some(error),
-        },
+        Ok(result) => done(id, result),
+        Err(error) => failed(id, error),
     }
 }
 
@@ -144,7 +153,6 @@ pub async fn execute(
     client: &mut Client,
     device: &PullDevice,
     commands: &[(i64, String)],
-    tz: Tz,
 ) -> Result<Vec<AckUpdate>, WorkError> {
     let mut acks = Vec::new();
     let mut updates: Vec<(i64, UserSpec)> = Vec::new();
@@ -165,9 +173,6 @@ pub async fn execute(
             let f = facts(client).await?;
             core.store.record_pull_contact(device.id, &f, core.clock.now()).await?;
             acks.push(ack(*id, Ok(serde_json::to_string(&f).ok())));
-        } else if payload == COLLECT {
-            let c = collect(core, client, device, tz, core.clock.now()).await?;
-            acks.push(ack(*id, Ok(serde_json::to_string(&c).ok())));
         } else {
             acks.push(ack(*id, Err(format!("not a command a pull device can carry out: {payload}"))));
         }

@@ -129,6 +129,7 @@ impl SimPullArgs {
                 slow_reply: Duration::from_millis(self.fault_slow_ms),
                 reject_auth: self.fault_reject_auth,
                 busy: self.fault_busy,
+                cut_at_request: 0,
             },
             ..SimConfig::default()
         }

@@ -23,7 +23,7 @@ mod students;
 pub use accounts::{AccountStore, AdminRole, AdminUser, AdminUserPatch, Credentials, NewAdminUser, RefreshOutcome};
 pub use attendance::{AttendanceStore, DailyAttendance, PunchQuery, PunchRecord, PunchSort};
 pub use audit::{AuditFilter, AuditRecord, AuditStore, JobFilter, JobRecord, JobStatus, NewAudit};
-pub use devices::{DeviceAdminStore, DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice};
+pub use devices::{DeviceAdminStore, DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice, PullStatus};
 pub(crate) use error::conflict_on_unique;
 pub use error::{AdminError, AdminResult, RowError, UnknownValue};
 pub use page::{contains_pattern, Page, Paged, SchoolScope, Sort, SortDir, SortKey, SortTable};

@@ -20,11 +20,11 @@ pub use crate::domain::sync::ObservedUser;
 use crate::domain::sync::{CommandAction, PlannedSync, SyncMode};
 use crate::domain::DeviceId;
 
-/// Which pairs a reconcile looks at: approved push devices of one school × its students.
+/// Which pairs a reconcile looks at: approved devices of one school × its students.
 #[derive(Debug, Clone, Default)]
 pub struct SyncScope {
     pub school_id: SchoolId,
-    /// Only these devices (all approved push devices of the school when `None`).
+    /// Only these devices (all approved devices of the school when `None`).
     pub device_ids: Option<Vec<i64>>,
     /// Only these students (every student of the school ever synced or live when `None`).
     pub student_ids: Option<Vec<i64>>,
@@ -282,7 +282,7 @@ pub trait SyncStatusStore: Send + Sync {
     async fn verify_facts(&self, school_id: SchoolId, devices: &[i64]) -> StoreResult<Vec<DeviceFacts>>;
     /// Students confirmed on the device (`synced`).
     async fn count_confirmed(&self, device: DeviceId) -> StoreResult<i64>;
-    /// Schools with approved push devices.
+    /// Schools with approved devices.
     async fn sync_schools(&self) -> StoreResult<Vec<SchoolSyncPolicy>>;
     async fn school_policy(&self, school_id: SchoolId) -> StoreResult<Option<SchoolSyncPolicy>>;
     /// Approved push devices of the school seen since `seen_after`.

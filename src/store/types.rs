@@ -42,6 +42,34 @@ pub struct DeviceUpdate {
     pub area_id: Option<Option<i64>>,
     pub timezone: Option<Option<String>>,
     pub name: Option<Option<String>>,
+    /// Pull devices only (a push device with any of these is `Invalid`).
+    pub pull: PullSettingsUpdate,
+}
+
+/// Changes to a pull device's address and switches. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PullSettingsUpdate {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub transport: Option<crate::store::pull::PullTransport>,
+    /// The comm key sealed with the data cipher; `Some(None)` removes it.
+    pub comm_key_enc: Option<Option<Vec<u8>>>,
+    pub enabled: Option<bool>,
+    /// Switching realtime on also forgets an earlier switch-off after long failure.
+    pub realtime_enabled: Option<bool>,
+    pub clear_log_after_collect: Option<bool>,
+}
+
+impl PullSettingsUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.host.is_none()
+            && self.port.is_none()
+            && self.transport.is_none()
+            && self.comm_key_enc.is_none()
+            && self.enabled.is_none()
+            && self.realtime_enabled.is_none()
+            && self.clear_log_after_collect.is_none()
+    }
 }
 
 /// Punch query; all filters optional.

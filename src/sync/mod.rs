@@ -20,7 +20,7 @@ use crate::core::Core;
 use crate::domain::sync::SyncMode;
 use crate::domain::Pin;
 use crate::domain::{CommandFilter, CommandState, Device, DeviceId, OperlogBatch, QueuedCommand};
-use crate::domain::{DeviceMode, SchoolId};
+use crate::domain::SchoolId;
 use crate::push::command::Command;
 use crate::queue::{EnqueueOptions, Planned, QueueError};
 use crate::store::sync::{ObservedUser, ReconcileOptions, SyncProgress, SyncScope};
@@ -32,7 +32,7 @@ const QUERY_VERB: &str = "DATA QUERY USERINFO";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("device {0} is not an approved push device of a school")]
+    #[error("device {0} is not an approved device of a school")]
     NotSyncable(String),
     #[error("student {0} is not an active student of this device's school")]
     NotAStudent(i64),
@@ -57,10 +57,11 @@ pub async fn quiet_until(
     Ok(quiet::quiet_until(&policy.quiet_hours, tz, now))
 }
 
-/// The school whose students the device holds: approved push devices of a school only (pull
-/// devices are synced by area sync; pending and blocked devices get nothing).
+/// The school whose students the device holds: approved devices of a school, push or pull (a
+/// pull device's pull service carries out the same commands; a disabled one gets them when it
+/// is enabled again); pending and blocked devices get nothing.
 pub fn student_school(device: &Device) -> Option<SchoolId> {
-    device.school_id.filter(|_| device.approval == crate::domain::Approval::Approved && device.mode == DeviceMode::Push)
+    device.school_id.filter(|_| device.approval == crate::domain::Approval::Approved)
 }
 
 fn syncable(device: &Device) -> Result<SchoolId, SyncError> {

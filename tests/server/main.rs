@@ -14,4 +14,5 @@ mod device;
 mod fault_kill;
 mod graceful_shutdown;
 mod multi_instance;
+mod pull_service;
 mod sync;

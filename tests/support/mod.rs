@@ -115,6 +115,37 @@ pub async fn spawn_app(db: TestDb, auto_approve: bool) -> TestApp {
 
 /// Like `spawn_app`, with a hook to adjust the configuration first.
 pub async fn spawn_app_with(db: TestDb, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    spawn_app_hooked(db, configure, None).await
+}
+
+/// The pull service's intervals shortened for tests: leases of 2 s renewed every 0.3 s, a scan
+/// every 0.2 s, replies waited for 1 s, realtime back-off from 0.1 s.
+pub fn fast_pull() -> ironclock::pull_service::PullSettings {
+    use std::time::Duration;
+    let mut s = ironclock::pull_service::PullSettings::default();
+    s.lease_ttl = Duration::from_secs(2);
+    s.lease_renew = Duration::from_millis(300);
+    s.scan_every = Duration::from_millis(200);
+    s.reply_timeout = Duration::from_secs(1);
+    s.retries = 2;
+    s.event_wait = Duration::from_millis(100);
+    s.retry_after = vec![Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)];
+    s.backoff.first = Duration::from_millis(100);
+    s.backoff.max = Duration::from_millis(400);
+    s
+}
+
+/// An app whose pull service runs with [`fast_pull`] settings.
+pub async fn spawn_pull_app(db: TestDb) -> TestApp {
+    spawn_app_hooked(db, |_| {}, Some(fast_pull())).await
+}
+
+/// Builds and starts the app with the configuration hook and, when given, pull settings.
+pub async fn spawn_app_hooked(
+    db: TestDb,
+    configure: impl FnOnce(&mut ServeArgs),
+    pull: Option<ironclock::pull_service::PullSettings>,
+) -> TestApp {
     let key_dir = tempfile::tempdir().expect("tempdir");
     let mut args = ServeArgs::for_tests(&db.url);
     args.data_key_file = key_dir.path().join("data.key");
@@ -122,7 +153,8 @@ pub async fn spawn_app_with(db: TestDb, configure: impl FnOnce(&mut ServeArgs)) 
     args.db_max_connections = 8;
     configure(&mut args);
     let clock = Arc::new(OffsetClock::default());
-    let app = Application::build_with_clock(args, clock.clone()).await.expect("build app");
+    let hooks = ironclock::app::Hooks { clock: clock.clone(), pull };
+    let app = Application::build_with(args, hooks).await.expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     let ctx = app.context();
     let handle = app.handle();

@@ -21,7 +21,7 @@ use super::validate::{self, nullable};
 use crate::domain::{Approval, DeviceId};
 use crate::domain::{DeviceMode, SchoolId};
 use crate::http::State;
-use crate::store::admin::{DeviceFilter, DeviceRecord, NewPullDevice, Paged};
+use crate::store::admin::{DeviceFilter, DeviceRecord, NewPullDevice, Paged, PullStatus};
 use crate::store::DeviceUpdate;
 
 /// A device as admins see it.
@@ -50,6 +50,11 @@ pub struct DeviceView {
     /// Pull devices: where the server connects.
     pub host: Option<String>,
     pub port: Option<i32>,
+    /// Pull devices: `tcp`, `udp` or `auto`.
+    pub transport: Option<String>,
+    /// Pull devices: switches, what the last contact taught (serial, versions, counters), the
+    /// last poll and the realtime session's state (and why it is off).
+    pub pull: Option<PullStatus>,
 }
 
 fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
@@ -80,6 +85,8 @@ fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
         approved_at: d.approved_at,
         host: d.host,
         port: d.port,
+        transport: d.transport,
+        pull: (d.mode == DeviceMode::Pull).then_some(d.pull),
     }
 }
 
@@ -116,6 +123,14 @@ pub struct CreateDevice {
     pub name: Option<String>,
     /// The device's communication key (0..=999999), stored encrypted.
     pub comm_key: Option<u32>,
+    /// `tcp`, `udp` or `auto` (TCP, then UDP; the default).
+    pub transport: Option<String>,
+    /// Whether the server keeps a session with it (default true).
+    pub enabled: Option<bool>,
+    /// Whether punches are received live, as they happen (default true).
+    pub realtime_enabled: Option<bool>,
+    /// Clear the device's attendance log after a collection that stored every record (default false).
+    pub clear_log_after_collect: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -134,6 +149,21 @@ pub struct UpdateDevice {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub timezone: Option<Option<String>>,
+    /// Pull devices: where the server connects.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// Pull devices: `tcp`, `udp` or `auto`.
+    pub transport: Option<String>,
+    /// Pull devices: a new comm key, or `null` to remove it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>)]
+    pub comm_key: Option<Option<u32>>,
+    /// Pull devices: whether the server keeps a session with it.
+    pub enabled: Option<bool>,
+    /// Pull devices: live punches on or off (on also forgets an earlier switch-off after failures).
+    pub realtime_enabled: Option<bool>,
+    /// Pull devices: clear the device's log after a complete collection.
+    pub clear_log_after_collect: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -222,28 +252,19 @@ pub async fn create(
     if body.mode != "pull" {
         return Err(ApiError::invalid("mode", "must be \"pull\": push devices register themselves when they call in"));
     }
-    let host = body.host.trim().to_string();
-    let host_ok = !host.is_empty()
-        && host.len() <= 253
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    if !host_ok {
-        return Err(ApiError::invalid("host", "must be a host name or IP address"));
-    }
-    if body.port == 0 {
-        return Err(ApiError::invalid("port", "must be between 1 and 65535"));
-    }
-    if body.comm_key.is_some_and(|k| k > 999_999) {
-        return Err(ApiError::invalid("comm_key", "must be between 0 and 999999"));
-    }
     let school_id = caller.target_school(body.school_id)?;
     let device = NewPullDevice {
-        serial_number: format!("pull:{host}:{}", body.port),
+        serial_number: format!("pull:{}", uuid::Uuid::new_v4().simple()),
         school_id,
         area_id: body.area_id,
         name: body.name.as_deref().map(|n| validate::name("name", n, 100)).transpose()?,
-        host,
-        port: body.port,
-        comm_key_enc: body.comm_key.map(|k| ctx.cipher.seal(k.to_string().as_bytes())),
+        host: super::pull::host(&body.host).await?,
+        port: super::pull::port(body.port)?,
+        transport: super::pull::transport(body.transport.as_deref())?.unwrap_or_default(),
+        comm_key_enc: super::pull::comm_key(&ctx, body.comm_key)?,
+        enabled: body.enabled.unwrap_or(true),
+        realtime_enabled: body.realtime_enabled.unwrap_or(true),
+        clear_log_after_collect: body.clear_log_after_collect.unwrap_or(false),
     };
     let audit = caller.audit("device.create", "device", None, Some(school_id));
     let record = ctx.store.add_pull_device(&device, &audit).await?;
@@ -281,7 +302,18 @@ pub async fn update(
         Some(Some(tz)) => Some(Some(validate::timezone("timezone", &tz)?)),
         other => other,
     };
-    let update = DeviceUpdate { approval: None, school_id: body.school_id, area_id: body.area_id, timezone, name };
+    let pull = super::pull::PullFields {
+        host: body.host,
+        port: body.port,
+        transport: body.transport,
+        comm_key: body.comm_key,
+        enabled: body.enabled,
+        realtime_enabled: body.realtime_enabled,
+        clear_log_after_collect: body.clear_log_after_collect,
+    }
+    .into_update(&ctx)
+    .await?;
+    let update = DeviceUpdate { approval: None, school_id: body.school_id, area_id: body.area_id, timezone, name, pull };
     let action = update.school_id.is_some().then_some("device.assign");
     Ok(ok("device updated", apply(&ctx, &caller, id.0, update, action).await?))
 }

@@ -17,6 +17,89 @@ use crate::domain::{DeviceMode, SchoolId};
 use crate::http::State;
 use crate::pull_service::requests::{self, ConnectionTest, RequestError};
 use crate::store::admin::{DeviceFilter, Page, Sort};
+use crate::store::pull::PullTransport;
+use crate::store::PullSettingsUpdate;
+
+/// The pull fields of `PATCH /api/v1/devices/{id}`, as read from its body.
+#[derive(Debug, Default)]
+pub struct PullFields {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub transport: Option<String>,
+    /// A new comm key, or `Some(None)` to remove it.
+    pub comm_key: Option<Option<u32>>,
+    pub enabled: Option<bool>,
+    pub realtime_enabled: Option<bool>,
+    pub clear_log_after_collect: Option<bool>,
+}
+
+impl PullFields {
+    /// Checked and sealed for the store.
+    pub async fn into_update(self, ctx: &State) -> Result<PullSettingsUpdate, ApiError> {
+        Ok(PullSettingsUpdate {
+            host: match self.host {
+                Some(h) => Some(host(&h).await?),
+                None => None,
+            },
+            port: self.port.map(port).transpose()?,
+            transport: transport(self.transport.as_deref())?,
+            comm_key_enc: self.comm_key.map(|k| comm_key(ctx, k)).transpose()?,
+            enabled: self.enabled,
+            realtime_enabled: self.realtime_enabled,
+            clear_log_after_collect: self.clear_log_after_collect,
+        })
+    }
+}
+
+/// An IP address, or a host name that resolves (checked now: a typo is caught when it is made).
+/// Anything else is a 400 naming `host`.
+pub async fn host(raw: &str) -> Result<String, ApiError> {
+    let host = raw.trim().trim_start_matches('[').trim_end_matches(']').to_string();
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(host);
+    }
+    let name_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !name_ok {
+        return Err(ApiError::parameter("host", "must be an IP address or a host name"));
+    }
+    let resolves = match tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((host.as_str(), 4370))).await
+    {
+        Ok(Ok(mut addrs)) => addrs.next().is_some(),
+        _ => false,
+    };
+    if !resolves {
+        return Err(ApiError::parameter("host", format!("{host:?} does not resolve: use the device's IP address")));
+    }
+    Ok(host)
+}
+
+/// 1–65535 (a number beyond 65535 is refused when the body is read).
+pub fn port(port: u16) -> Result<u16, ApiError> {
+    if port == 0 {
+        return Err(ApiError::parameter("port", "must be between 1 and 65535 (devices listen on 4370)"));
+    }
+    Ok(port)
+}
+
+pub fn transport(raw: Option<&str>) -> Result<Option<PullTransport>, ApiError> {
+    raw.map(|t| {
+        PullTransport::parse(t.trim()).ok_or_else(|| ApiError::parameter("transport", "must be tcp, udp or auto"))
+    })
+    .transpose()
+}
+
+/// 0–999999 as the device's menu allows, sealed with the data key (0 or none: no key).
+pub fn comm_key(ctx: &State, key: Option<u32>) -> Result<Option<Vec<u8>>, ApiError> {
+    match key {
+        Some(k) if k > 999_999 => Err(ApiError::parameter("comm_key", "must be between 0 and 999999")),
+        Some(k) if k > 0 => Ok(Some(ctx.cipher.seal(k.to_string().as_bytes()))),
+        _ => Ok(None),
+    }
+}
 
 /// A connection test answers within this long, whatever the device does.
 const TEST_BUDGET: Duration = Duration::from_secs(10);

@@ -30,7 +30,7 @@ impl From<SyncError> for ApiError {
             SyncError::NotSyncable(serial) => ApiError::Conflict(field(
                 "device",
                 format!(
-                    "device {serial} cannot be synced: only approved push devices assigned to a school hold students"
+                    "device {serial} cannot be synced: only approved devices assigned to a school hold students"
                 ),
             )),
             SyncError::NotAStudent(_) => ApiError::NotFound("student not found".into()),
@@ -53,7 +53,7 @@ impl From<SyncError> for ApiError {
     params(("id" = i64, Path, description = "Device id")), security(("bearer" = [])),
     responses((status = 200, description = "What was queued, and the device's sync progress", body = Envelope<FullSyncReport>),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
-              (status = 409, description = "Not an approved push device of a school", body = ErrorEnvelope)))]
+              (status = 409, description = "Not an approved device of a school", body = ErrorEnvelope)))]
 pub async fn sync_students(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(&ctx, &caller, id.0).await?;
     let report = crate::sync::full_sync(&ctx, &device, &caller.user.email).await?;
@@ -161,7 +161,7 @@ pub struct RetryReport {
     security(("bearer" = [])),
     responses((status = 200, description = "Commands queued", body = Envelope<RetryReport>),
               (status = 404, description = "No such device, or no such student of its school, in your scope", body = ErrorEnvelope),
-              (status = 409, description = "Not an approved push device of a school", body = ErrorEnvelope)))]
+              (status = 409, description = "Not an approved device of a school", body = ErrorEnvelope)))]
 pub async fn retry_student(
     ctx: web::Data<State>,
     caller: Caller,

@@ -48,7 +48,7 @@ async fn school_of(ctx: &State, caller: &Caller, requested: Option<SchoolId>) ->
     Ok(school)
 }
 
-/// Sync counts of every approved push device of a school.
+/// Sync counts of every approved device of a school.
 #[utoipa::path(get, path = "/api/v1/sync/summary", tag = "sync", params(SchoolQuery), security(("bearer" = [])),
     responses((status = 200, description = "One line per device", body = Envelope<Vec<DeviceSyncSummary>>),
               (status = 400, description = "A super admin must give school_id", body = ErrorEnvelope),

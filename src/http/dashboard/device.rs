@@ -43,7 +43,7 @@ pub(super) async fn scoped_device(ctx: &State, session: &Session, id: i64) -> Re
     ctx.store.get_device(DeviceId(id)).await?.ok_or_else(missing)
 }
 
-/// Whether the device holds students (approved push device of a school): the sync actions need it.
+/// Whether the device holds students (approved device of a school): the sync actions need it.
 pub(super) fn syncable(device: &Device) -> bool {
     crate::sync::student_school(device).is_some()
 }

@@ -17,6 +17,9 @@ pub struct Faults {
     pub reject_auth: bool,
     /// Refuse every CMD_CONNECT as a device that is busy with another client (CMD_ACK_ERROR).
     pub busy: bool,
+    /// Once: end the session without a reply at its Nth request (a device that goes away in the
+    /// middle of a read; TCP closes the connection). 0 = never; cleared after it fires.
+    pub cut_at_request: u32,
 }
 
 /// Identity, firmware family and behaviour of a simulated device.

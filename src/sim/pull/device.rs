@@ -127,6 +127,10 @@ impl Device {
             }
         }
         s.requests += 1;
+        if self.config.faults.cut_at_request > 0 && s.requests == u64::from(self.config.faults.cut_at_request) {
+            self.config.faults.cut_at_request = 0;
+            return Outcome { replies: Vec::new(), session: Some(sid), close: true };
+        }
         let frame_max = match transport {
             Transport::Tcp => self.config.tcp_frame_max,
             Transport::Udp => UDP_FRAME_MAX,

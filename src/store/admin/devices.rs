@@ -33,6 +33,34 @@ pub struct DeviceRecord {
     pub host: Option<String>,
     pub port: Option<i32>,
     pub transport: Option<String>,
+    /// Pull devices: switches and how the pull service is doing with the device.
+    #[sqlx(flatten)]
+    pub pull: PullStatus,
+}
+
+/// A pull device's switches, what the last contact taught, and how its polls and realtime
+/// session are doing (meaningless for push devices).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PullStatus {
+    pub enabled: bool,
+    pub realtime_enabled: bool,
+    pub clear_log_after_collect: bool,
+    pub fp_version: Option<String>,
+    pub face_version: Option<String>,
+    pub user_count: Option<i32>,
+    pub fingerprint_count: Option<i32>,
+    pub face_count: Option<i32>,
+    pub record_count: Option<i32>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub last_poll_at: Option<DateTime<Utc>>,
+    pub last_poll_ok: Option<bool>,
+    pub last_poll_error: Option<String>,
+    /// `connected`, `retrying`, `off` (switched off after long failure) or `closed`.
+    pub realtime_state: Option<String>,
+    pub realtime_failures: i32,
+    pub realtime_disabled_at: Option<DateTime<Utc>>,
+    pub realtime_disabled_reason: Option<String>,
+    pub realtime_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,8 +105,12 @@ pub struct NewPullDevice {
     pub name: Option<String>,
     pub host: String,
     pub port: u16,
+    pub transport: crate::store::pull::PullTransport,
     /// The comm key sealed with the data cipher.
     pub comm_key_enc: Option<Vec<u8>>,
+    pub enabled: bool,
+    pub realtime_enabled: bool,
+    pub clear_log_after_collect: bool,
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@ use super::roster::check_school;
 use super::{Dialect, SqlStore};
 use crate::domain::SchoolId;
 use crate::domain::{Approval, DeviceId, DeviceMode};
+use crate::store::pull::PullTransport;
 use crate::store::admin::{
     conflict_on_unique, contains_pattern, AdminError, AdminResult, DeviceAdminStore, DeviceFilter, DeviceRecord,
     NewAudit, NewPullDevice, Paged, SchoolScope,
@@ -17,7 +18,10 @@ use crate::store::admin::{
 use crate::store::{DeviceUpdate, StoreChange, StoreResult};
 
 const COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approval, dialect, push_version, firmware,
-    platform, timezone, first_seen_at, last_seen_at, last_ip, approved_at, host, port, transport";
+    platform, timezone, first_seen_at, last_seen_at, last_ip, approved_at, host, port, transport, enabled,
+    realtime_enabled, clear_log_after_collect, fp_version, face_version, user_count, fingerprint_count, face_count,
+    record_count, last_contact_at, last_poll_at, last_poll_ok, last_poll_error, realtime_state, realtime_failures,
+    realtime_disabled_at, realtime_disabled_reason, realtime_error";
 const WHERE: &str = "where ($1 is null or school_id = $1) and ($2 is null or approval = $2)
     and ($3 is null or school_id = $3) and ($4 is null or area_id = $4) and ($5 is null or mode = $5)
     and ($6 is null or lower(serial_number) like lower($6) escape '\\'
@@ -46,6 +50,34 @@ async fn check_placement<D: Dialect>(
         }
     }
     Ok(())
+}
+
+/// A school has one pull device per address (`Conflict` on `host`); other schools' devices are
+/// not looked at, so nothing about them leaks.
+async fn check_address_free<D: Dialect>(
+    conn: &mut D::Connection,
+    school: SchoolId,
+    host: &str,
+    port: u16,
+    except: Option<i64>,
+) -> AdminResult<()> {
+    let taken: Option<i64> = SqlStore::<D>::sql(
+        "select id from devices where school_id = $1 and mode = 'pull' and lower(host) = lower($2) and port = $3
+           and ($4 is null or id <> $4)",
+    )
+    .bind(school)
+    .bind(host)
+    .bind(i32::from(port))
+    .bind(except)
+    .scalar_optional(conn)
+    .await?;
+    match taken {
+        Some(id) => Err(AdminError::Conflict {
+            field: "host",
+            message: format!("device {id} of this school is already at {host}:{port}"),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The device in scope, locked for the rest of the transaction.
@@ -80,10 +112,11 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
     async fn add_pull_device(&self, d: &NewPullDevice, audit: &NewAudit) -> AdminResult<DeviceRecord> {
         let mut tx = self.write().await?;
         check_placement::<D>(&mut tx, Some(d.school_id), d.area_id).await?;
+        check_address_free::<D>(&mut tx, d.school_id, &d.host, d.port, None).await?;
         let sql = format!(
             "insert into devices (serial_number, name, school_id, area_id, mode, approval, approved_at, first_seen_at,
-                                  host, port, transport, comm_key_enc)
-             values ($1, $2, $3, $4, 'pull', 'approved', $8, $8, $5, $6, 'tcp', $7) returning {COLUMNS}"
+                                  host, port, transport, comm_key_enc, enabled, realtime_enabled, clear_log_after_collect)
+             values ($1, $2, $3, $4, 'pull', 'approved', $8, $8, $5, $6, $9, $7, $10, $11, $12) returning {COLUMNS}"
         );
         let device: DeviceRecord = Self::sql(&sql)
             .bind(&d.serial_number)
@@ -94,6 +127,10 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
             .bind(i32::from(d.port))
             .bind(&d.comm_key_enc)
             .bind(Utc::now())
+            .bind(d.transport.as_str())
+            .bind(d.enabled)
+            .bind(d.realtime_enabled)
+            .bind(d.clear_log_after_collect)
             .fetch_one(&mut tx)
             .await
             .map_err(|e| {
@@ -132,11 +169,31 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
                 message: "an approved device needs a school".into(),
             });
         }
+        let p = &u.pull;
+        if current.mode != DeviceMode::Pull && !p.is_empty() {
+            return Err(AdminError::Invalid {
+                field: "mode",
+                message: "only pull devices have an address, a comm key and collection switches".into(),
+            });
+        }
+        if let (Some(school), DeviceMode::Pull) = (school, current.mode) {
+            let host = p.host.clone().or(current.host.clone()).unwrap_or_default();
+            let port = p.port.or(current.port.and_then(|p| u16::try_from(p).ok())).unwrap_or_default();
+            check_address_free::<D>(&mut tx, school, &host, port, Some(id)).await?;
+        }
         let sql = format!(
             "update devices set approval = $2,
                 approved_at = case when $2 = 'approved' and approval <> 'approved' then $9 else approved_at end,
                 school_id = $3, area_id = $4, timezone = case when $5 then $6 else timezone end,
-                name = case when $7 then $8 else name end
+                name = case when $7 then $8 else name end,
+                host = coalesce($10, host), port = coalesce($11, port), transport = coalesce($12, transport),
+                comm_key_enc = case when $13 then $14 else comm_key_enc end, enabled = coalesce($15, enabled),
+                realtime_enabled = coalesce($16, realtime_enabled),
+                clear_log_after_collect = coalesce($17, clear_log_after_collect),
+                realtime_disabled_at = case when $16 then null else realtime_disabled_at end,
+                realtime_disabled_reason = case when $16 then null else realtime_disabled_reason end,
+                realtime_failures = case when $16 then 0 else realtime_failures end,
+                realtime_failing_since = case when $16 then null else realtime_failing_since end
              where id = $1 returning {COLUMNS}"
         );
         let device: DeviceRecord = Self::sql(&sql)
@@ -149,6 +206,14 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
             .bind(u.name.is_some())
             .bind(u.name.clone().flatten())
             .bind(Utc::now())
+            .bind(&p.host)
+            .bind(p.port.map(i32::from))
+            .bind(p.transport.map(PullTransport::as_str))
+            .bind(p.comm_key_enc.is_some())
+            .bind(p.comm_key_enc.clone().flatten())
+            .bind(p.enabled)
+            .bind(p.realtime_enabled)
+            .bind(p.clear_log_after_collect)
             .fetch_one(&mut tx)
             .await?;
         if let Some(audit) = audit {

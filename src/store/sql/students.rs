@@ -25,7 +25,7 @@ use crate::store::sync::{ReconcileOptions, SyncScope};
 use crate::store::StoreResult;
 
 /// Queues the device side of a student change in the same transaction: USERINFO updates or
-/// deletes for every approved push device of the school, and their sync rows.
+/// deletes for every approved device of the school, and their sync rows.
 /// `bulk` (CSV import) applies the per-device delete cap: an import that removes more students
 /// than the cap allows queues none of those deletes, and the verifier raises the alert an admin
 /// confirms (a broken roster file never wipes the gates).

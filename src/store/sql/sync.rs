@@ -87,7 +87,7 @@ async fn load_targets<D: Dialect>(
     };
     let sql = format!(
         "with devs as (
-             select id from devices where school_id = $1 and approval = 'approved' and mode = 'push'
+             select id from devices where school_id = $1 and approval = 'approved' and (mode = 'push' or enabled)
                and ($2 is null or {})
          ), studs as (
              select id, pin, full_name, rfid_card_id, (deleted_at is null and is_active) as live

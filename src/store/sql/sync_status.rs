@@ -115,7 +115,7 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         let mut db = self.read().await?;
         let devices: Vec<(i64, String, Option<String>, Option<DateTime<Utc>>)> = Self::sql(
             "select id, serial_number, name, last_seen_at from devices
-             where school_id = $1 and approval = 'approved' and mode = 'push' order by id",
+             where school_id = $1 and approval = 'approved' and (mode = 'push' or enabled) order by id",
         )
         .bind(school_id)
         .fetch_all(&mut db)
@@ -182,7 +182,7 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
     async fn sync_schools(&self) -> StoreResult<Vec<SchoolSyncPolicy>> {
         let sql = format!(
             "select {POLICY_COLUMNS} from schools s
-             where exists (select 1 from devices d where d.school_id = s.id and d.approval = 'approved' and d.mode = 'push')
+             where exists (select 1 from devices d where d.school_id = s.id and d.approval = 'approved' and (d.mode = 'push' or d.enabled))
              order by id"
         );
         Self::sql(&sql).fetch_all(&mut *self.read().await?).await
@@ -199,7 +199,7 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         let rows: Vec<(i64, String, Option<DateTime<Utc>>, Option<String>)> = Self::sql(
             "select d.id, d.serial_number, d.last_seen_at, cast(d.options ->> 'UserCount' as text) as user_count
              from devices d
-             where d.school_id = $1 and d.approval = 'approved' and d.mode = 'push' and d.last_seen_at >= $2
+             where d.school_id = $1 and d.approval = 'approved' and (d.mode = 'push' or d.enabled) and d.last_seen_at >= $2
              order by d.id",
         )
         .bind(school_id)
