@@ -21,7 +21,7 @@ use super::validate::{self, nullable};
 use crate::domain::{Approval, DeviceId};
 use crate::domain::{DeviceMode, SchoolId};
 use crate::http::State;
-use crate::store::admin::{DeviceFilter, DeviceRecord, NewPullDevice, Paged, PullStatus};
+use crate::store::admin::{DeviceFilter, DeviceRecord, Paged, PullStatus};
 use crate::store::DeviceUpdate;
 
 /// A device as admins see it.
@@ -253,19 +253,20 @@ pub async fn create(
         return Err(ApiError::invalid("mode", "must be \"pull\": push devices register themselves when they call in"));
     }
     let school_id = caller.target_school(body.school_id)?;
-    let device = NewPullDevice {
-        serial_number: format!("pull:{}", uuid::Uuid::new_v4().simple()),
+    let device = super::pull::NewPullInput {
         school_id,
         area_id: body.area_id,
-        name: body.name.as_deref().map(|n| validate::name("name", n, 100)).transpose()?,
-        host: super::pull::host(&body.host).await?,
-        port: super::pull::port(body.port)?,
-        transport: super::pull::transport(body.transport.as_deref())?.unwrap_or_default(),
-        comm_key_enc: super::pull::comm_key(&ctx, body.comm_key)?,
+        name: body.name,
+        host: body.host,
+        port: body.port,
+        transport: body.transport,
+        comm_key: body.comm_key,
         enabled: body.enabled.unwrap_or(true),
         realtime_enabled: body.realtime_enabled.unwrap_or(true),
         clear_log_after_collect: body.clear_log_after_collect.unwrap_or(false),
-    };
+    }
+    .into_new(&ctx)
+    .await?;
     let audit = caller.audit("device.create", "device", None, Some(school_id));
     let record = ctx.store.add_pull_device(&device, &audit).await?;
     Ok(created("device added", view(&ctx, record)))

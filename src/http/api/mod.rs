@@ -19,7 +19,7 @@ mod groups;
 mod jobs;
 pub mod openapi;
 mod params;
-mod pull;
+pub mod pull;
 mod routes;
 mod schools;
 mod sections;

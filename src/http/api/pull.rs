@@ -18,6 +18,7 @@ use crate::http::State;
 use crate::pull_service::requests::{self, ConnectionTest, RequestError};
 use crate::store::admin::{DeviceFilter, Page, Sort};
 use crate::store::pull::PullTransport;
+use crate::store::admin::NewPullDevice;
 use crate::store::PullSettingsUpdate;
 
 /// The pull fields of `PATCH /api/v1/devices/{id}`, as read from its body.
@@ -44,6 +45,41 @@ impl PullFields {
             port: self.port.map(port).transpose()?,
             transport: transport(self.transport.as_deref())?,
             comm_key_enc: self.comm_key.map(|k| comm_key(ctx, k)).transpose()?,
+            enabled: self.enabled,
+            realtime_enabled: self.realtime_enabled,
+            clear_log_after_collect: self.clear_log_after_collect,
+        })
+    }
+}
+
+/// A pull device to add, as the API body or the dashboard form gave it.
+#[derive(Debug)]
+pub struct NewPullInput {
+    pub school_id: SchoolId,
+    pub area_id: Option<i64>,
+    pub name: Option<String>,
+    pub host: String,
+    pub port: u16,
+    pub transport: Option<String>,
+    pub comm_key: Option<u32>,
+    pub enabled: bool,
+    pub realtime_enabled: bool,
+    pub clear_log_after_collect: bool,
+}
+
+impl NewPullInput {
+    /// Checked field by field (the first bad field is the error) and sealed for the store. The
+    /// serial is a placeholder until the first contact teaches the real one.
+    pub async fn into_new(self, ctx: &State) -> Result<NewPullDevice, ApiError> {
+        Ok(NewPullDevice {
+            serial_number: format!("pull:{}", uuid::Uuid::new_v4().simple()),
+            school_id: self.school_id,
+            area_id: self.area_id,
+            name: self.name.as_deref().map(|n| super::validate::name("name", n, 100)).transpose()?,
+            host: host(&self.host).await?,
+            port: port(self.port)?,
+            transport: transport(self.transport.as_deref())?.unwrap_or_default(),
+            comm_key_enc: comm_key(ctx, self.comm_key)?,
             enabled: self.enabled,
             realtime_enabled: self.realtime_enabled,
             clear_log_after_collect: self.clear_log_after_collect,

@@ -152,6 +152,79 @@ pub(super) struct DevicePage {
     pub device_errors: Vec<DeviceErrorLine>,
     /// A refused command form (the reboot confirmation), shown next to the form.
     pub command_error: Option<String>,
+    /// Pull devices: address, switches, polls and the realtime session.
+    pub pull: Option<PullView>,
+}
+
+/// A pull device's connection as its page shows it.
+pub struct PullView {
+    pub address: String,
+    pub in_service: bool,
+    pub last_contact: String,
+    pub last_poll: String,
+    /// `ok`, `failed` or empty (never polled).
+    pub last_poll_result: &'static str,
+    pub last_poll_error: String,
+    pub realtime_on: bool,
+    /// One line: connected, retrying (and why), switched off (and why), or off.
+    pub realtime: String,
+    /// Badge class of the realtime line.
+    pub realtime_badge: &'static str,
+    pub clear_log: bool,
+    pub fp_version: String,
+    pub face_version: String,
+    pub counters: Vec<(&'static str, String)>,
+}
+
+impl PullView {
+    fn new(d: &crate::store::admin::DeviceRecord) -> Self {
+        let p = &d.pull;
+        let count = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_else(|| "not read yet".into());
+        let (realtime, realtime_badge) = if !p.realtime_enabled {
+            ("off (switched off by an admin)".to_string(), "none")
+        } else if let Some(at) = p.realtime_disabled_at {
+            let why = p.realtime_disabled_reason.clone().unwrap_or_default();
+            (format!("switched off {} after failing too long: {why}", ago(Some(at))), "bad")
+        } else {
+            match p.realtime_state.as_deref() {
+                Some("connected") => ("connected: punches arrive as they happen".to_string(), "ok"),
+                Some("retrying") => (
+                    format!(
+                        "reconnecting ({} failures in a row): {}",
+                        p.realtime_failures,
+                        p.realtime_error.clone().unwrap_or_default()
+                    ),
+                    "wait",
+                ),
+                _ => ("not connected yet".to_string(), "none"),
+            }
+        };
+        PullView {
+            address: format!("{}:{} ({})", d.host.clone().unwrap_or_default(), d.port.unwrap_or_default(),
+                d.transport.clone().unwrap_or_else(|| "auto".into())),
+            in_service: p.enabled,
+            last_contact: ago(p.last_contact_at),
+            last_poll: ago(p.last_poll_at),
+            last_poll_result: match p.last_poll_ok {
+                Some(true) => "ok",
+                Some(false) => "failed",
+                None => "",
+            },
+            last_poll_error: p.last_poll_error.clone().unwrap_or_default(),
+            realtime_on: p.realtime_enabled,
+            realtime,
+            realtime_badge,
+            clear_log: p.clear_log_after_collect,
+            fp_version: p.fp_version.clone().unwrap_or_default(),
+            face_version: p.face_version.clone().unwrap_or_default(),
+            counters: vec![
+                ("Users", count(p.user_count)),
+                ("Fingerprints", count(p.fingerprint_count)),
+                ("Faces", count(p.face_count)),
+                ("Attendance records", count(p.record_count)),
+            ],
+        }
+    }
 }
 
 /// `GET /devices/{id}`.
@@ -210,6 +283,10 @@ async fn load(
         CommandFilter { state: Some(CommandState::Failed), limit: Some(RECENT_FAILURES), ..Default::default() };
     let failures = ctx.queue.list(device.id, &failed).await?.into_iter().map(CommandLine::new).collect();
     let (counters, counters_at) = counters(ctx, device, &summary).await?;
+    let pull = match device.mode {
+        crate::domain::DeviceMode::Pull => ctx.store.get_device_record(scope, device.id.0).await?.map(|d| PullView::new(&d)),
+        crate::domain::DeviceMode::Push => None,
+    };
     let device_errors = ctx
         .store
         .recent_device_events(device.id, "errorlog", RECENT_FAILURES)
@@ -243,6 +320,7 @@ async fn load(
         failures,
         device_errors,
         command_error,
+        pull,
     })
 }
 

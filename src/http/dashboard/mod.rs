@@ -15,6 +15,7 @@ mod layout;
 mod login;
 mod overview;
 mod page;
+mod pull_devices;
 mod session;
 mod setup;
 mod student_form;
@@ -35,6 +36,7 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/").route(web::get().to(overview::page)))
         .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)))
         .configure(device::mount)
+        .configure(pull_devices::mount)
         .configure(students::mount)
         .configure(student_import::mount)
         .configure(attendance::mount)

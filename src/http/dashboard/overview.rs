@@ -11,9 +11,9 @@ use super::layout::Layout;
 use super::page::{redirect, render, PageError};
 use super::session::Session;
 use crate::domain::SchoolId;
-use crate::domain::{Approval, CommandFilter, CommandState, DeviceId};
+use crate::domain::{Approval, CommandFilter, CommandState, DeviceId, DeviceMode};
 use crate::http::State;
-use crate::store::admin::{DeviceFilter, JobFilter, Page, PunchQuery, SchoolFilter, SchoolScope};
+use crate::store::admin::{DeviceFilter, JobFilter, Page, PullStatus, PunchQuery, SchoolFilter, SchoolScope};
 use crate::store::sync::SyncSummary;
 use crate::store::DeviceUpdate;
 
@@ -29,6 +29,8 @@ pub struct DeviceLine {
     pub queued: usize,
     pub failed: usize,
     pub sync: SyncSummary,
+    /// Pull devices: the last collection and the realtime session in a few words.
+    pub pull_note: Option<String>,
 }
 
 pub struct PendingLine {
@@ -47,6 +49,8 @@ struct OverviewPage {
     pending: Vec<PendingLine>,
     schools: Vec<(SchoolId, String)>,
     punches_today: i64,
+    /// Whether any device in scope is a pull device ("Refresh all logs" is offered).
+    has_pull: bool,
     last_run: Option<String>,
     last_run_findings: Vec<String>,
 }
@@ -94,6 +98,7 @@ pub async fn page(
         let failed = ctx.queue.list(id, &open(CommandState::Failed)).await?.len();
         let sync = ctx.store.sync_status(id, &Default::default()).await?.summary;
         let online = d.last_seen_at.is_some_and(|t| (Utc::now() - t).num_seconds() < ONLINE_SECS);
+        let pull_note = (d.mode == DeviceMode::Pull).then(|| pull_note(&d.pull));
         devices.push(DeviceLine {
             id: d.id,
             label: d.name.clone().unwrap_or_else(|| d.serial_number.clone()),
@@ -103,6 +108,7 @@ pub async fn page(
             queued,
             failed,
             sync,
+            pull_note,
         });
     }
     let pending = if session.caller.is_super() {
@@ -140,11 +146,37 @@ pub async fn page(
         Some(job) => (Some(format!("{} ({})", ago(Some(job.started_at)), job.status.as_str())), findings(&job.summary)),
     };
     let online = devices.iter().filter(|d| d.online).count();
+    let has_pull = devices.iter().any(|d| d.pull_note.is_some());
     let layout = Layout::new(&session, "overview", flash.into_inner().flash);
     render(
         &session,
-        &OverviewPage { layout, devices, online, pending, schools, punches_today, last_run, last_run_findings },
+        &OverviewPage { layout, devices, online, pending, schools, punches_today, has_pull, last_run, last_run_findings },
     )
+}
+
+/// "pull · collected 3 min ago (failed: …) · realtime connected".
+fn pull_note(p: &PullStatus) -> String {
+    let poll = match (p.last_poll_at, p.last_poll_ok) {
+        (None, _) => "not collected yet".to_string(),
+        (Some(at), Some(false)) => {
+            format!("collection failed {}: {}", ago(Some(at)), p.last_poll_error.clone().unwrap_or_default())
+        }
+        (Some(at), _) => format!("collected {}", ago(Some(at))),
+    };
+    let realtime = if !p.enabled {
+        "not in service"
+    } else if !p.realtime_enabled {
+        "realtime off"
+    } else if p.realtime_disabled_at.is_some() {
+        "realtime switched off after failures"
+    } else {
+        match p.realtime_state.as_deref() {
+            Some("connected") => "realtime connected",
+            Some("retrying") => "realtime reconnecting",
+            _ => "realtime not connected yet",
+        }
+    };
+    format!("pull · {poll} · {realtime}")
 }
 
 /// One line per device of a verifier run's summary.

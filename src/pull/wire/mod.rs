@@ -1,6 +1,6 @@
 //! The pure wire layer of the pull protocol: bytes in, values out, and back. No I/O, no async,
 //! no clocks; every decoder is total (returns [`WireError`], never panics) and is exercised by
-//! the capture vectors in `tests/pull_wire_vectors.rs` and the properties in `tests/pull_wire_props.rs`.
+//! the capture vectors in `tests/pull/wire_vectors.rs` and the properties in `tests/pull/wire_props.rs`.
 
 pub mod attendance;
 pub mod base64_bytes;

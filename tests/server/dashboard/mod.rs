@@ -4,6 +4,7 @@
 mod attendance;
 mod device;
 mod overview;
+mod pull;
 mod setup;
 mod students;
 
