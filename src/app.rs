@@ -233,6 +233,15 @@ fn pull_settings(args: &PullArgs, default_tz: Tz) -> PullSettings {
 
 /// `ironclock pull-service`: the pull service and its schedule alone, until SIGINT/SIGTERM.
 pub async fn pull_service(args: PullServiceArgs) -> anyhow::Result<()> {
+    // Requests from the web server (collect now, connection tests, device edits, queued user
+    // writes) reach the pull service through PostgreSQL notifications; SQLite has none between
+    // processes, so a separate pull service would never hear of them.
+    if !args.database_url.starts_with("postgres") {
+        anyhow::bail!(
+            "ironclock pull-service needs PostgreSQL (IRONCLOCK_DATABASE_URL=postgres://…): with SQLite the \
+             pull service runs inside `ironclock serve` (the default, --pull-service on)"
+        );
+    }
     let default_tz = Tz::from_str(&args.default_timezone)
         .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
     crate::scheduler::normalise_cron(&args.pull.pull_poll_cron)

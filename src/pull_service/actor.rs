@@ -53,6 +53,9 @@ struct State {
     next_retry: Option<Instant>,
     poll_failures: i32,
     work: bool,
+    /// When the queue is looked at again without a wake-up: commands held back by quiet hours
+    /// become deliverable, and `sent` user writes of a failed session time out and are re-sent.
+    next_claim: Instant,
 }
 
 /// Runs the device until `stop`, the lease is lost, or the device leaves service.
@@ -72,6 +75,7 @@ pub async fn run(shared: Arc<Shared>, id: DeviceId, mut wake: mpsc::Receiver<Wak
         next_facts: now,
         next_retry: None,
         work: true,
+        next_claim: now,
     };
     loop {
         if stop.is_cancelled() {
@@ -91,9 +95,10 @@ pub async fn run(shared: Arc<Shared>, id: DeviceId, mut wake: mpsc::Receiver<Wak
         if st.device.wants_realtime() && st.session.is_none() && Instant::now() >= st.next_connect {
             open_realtime(&shared, &mut st).await;
         }
-        if st.work {
+        if st.work || Instant::now() >= st.next_claim {
             st.work = false;
-            serve_commands(&shared, &mut st).await;
+            let recheck = serve_commands(&shared, &mut st).await;
+            st.next_claim = next_claim(&shared, recheck);
         }
         if st.session.is_some() && Instant::now() >= st.next_facts {
             refresh_facts(&shared, &mut st).await;
@@ -154,8 +159,20 @@ fn next_deadline(st: &State) -> Instant {
     if let Some(r) = st.next_retry {
         at = at.min(r);
     }
+    at.min(st.next_claim)
+}
+
+/// The queue is looked at every `claim_every` at the latest, sooner when a `sent` command
+/// times out before then.
+fn next_claim(shared: &Shared, recheck: Option<DateTime<Utc>>) -> Instant {
+    let mut at = Instant::now() + shared.settings.claim_every;
+    if let Some(when) = recheck {
+        let wait = (when - shared.core.clock.now()).to_std().unwrap_or_default();
+        at = at.min(Instant::now() + wait);
+    }
     at
 }
+
 
 async fn on_wake(shared: &Shared, st: &mut State, w: Wake) {
     match w {
@@ -397,19 +414,22 @@ async fn collect(shared: &Shared, st: &mut State) -> Result<Collected, String> {
     result
 }
 
-/// Claims the device's queued commands and carries them out, batch after batch.
-async fn serve_commands(shared: &Shared, st: &mut State) {
+/// Claims the device's queued commands and carries them out, batch after batch; returns when a
+/// `sent` command of the last claim times out.
+async fn serve_commands(shared: &Shared, st: &mut State) -> Option<DateTime<Utc>> {
+    let mut recheck = None;
     loop {
         let now = shared.core.clock.now();
         let claimed = match shared.core.store.claim_batch(st.device.id, &shared.core.settings.queue.policy, now).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(device = st.device.id.0, error = %e, "pull: could not claim commands");
-                return;
+                return recheck;
             }
         };
+        recheck = claimed.recheck_at;
         if claimed.commands.is_empty() {
-            return;
+            return recheck;
         }
         // Collections go through the actor's own collection (recorded as the device's last poll,
         // retried after 5, 10, 20 minutes when it fails); the rest run as one batch.
@@ -428,7 +448,7 @@ async fn serve_commands(shared: &Shared, st: &mut State) {
             if claimed.more_waiting {
                 continue;
             }
-            return;
+            return recheck;
         }
         let outcome = {
             let _permit = shared.busy.acquire().await;
@@ -456,15 +476,15 @@ async fn serve_commands(shared: &Shared, st: &mut State) {
                 if !jobs.is_empty() {
                     let _ = shared.core.store.apply_acks(st.device.id, &jobs, now).await;
                 }
-                return;
+                return recheck;
             }
         };
         if let Err(e) = shared.core.store.apply_acks(st.device.id, &acks, shared.core.clock.now()).await {
             tracing::warn!(device = st.device.id.0, error = %e, "pull: could not record command results");
-            return;
+            return recheck;
         }
         if !claimed.more_waiting {
-            return;
+            return recheck;
         }
     }
 }

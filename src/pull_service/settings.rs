@@ -33,6 +33,9 @@ pub struct PullSettings {
     pub default_timezone: Tz,
     /// Longest a scheduled collection of one device may take.
     pub collect_timeout: Duration,
+    /// A device's queue is looked at this often without a wake-up (commands held back by quiet
+    /// hours become deliverable; `sent` writes of a failed session time out and are re-sent).
+    pub claim_every: Duration,
 }
 
 impl Default for PullSettings {
@@ -50,6 +53,7 @@ impl Default for PullSettings {
             backoff: Backoff::default(),
             default_timezone: chrono_tz::UTC,
             collect_timeout: Duration::from_secs(600),
+            claim_every: Duration::from_secs(30),
         }
     }
 }

@@ -411,3 +411,95 @@ async fn the_schedule_collects_every_pull_device_and_records_each_run() {
         assert!(row.last_poll_at.is_some() && row.last_contact_at.is_some(), "{}", p.app.backend);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_pull_service_runs_as_its_own_process_beside_a_web_server_without_one() {
+    use base64::Engine;
+    for db in backends().await {
+        if db.backend == "sqlite" {
+            // No notifications between processes on SQLite: refused with the reason.
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ironclock"))
+                .args(["pull-service", "--database-url", &db.url])
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("needs PostgreSQL") && err.contains("--pull-service on"), "{err}");
+            continue;
+        }
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let url = db.url.clone();
+        let web_key = key.clone();
+        let app = super::support::spawn_app_hooked(
+            db,
+            move |a| {
+                a.pull_service = "off".into();
+                a.data_key = Some(web_key);
+            },
+            None,
+        )
+        .await;
+        let p = pulled(app).await;
+        let device = sim(10, 40, SimConfig::default()).await;
+        let id = p.add(&device, "tcp", true).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = p.app.ctx.clock.now();
+        assert!(p.app.ctx.store.lease_holder(DeviceId(id), now).await.unwrap().is_none(), "the web server alone holds no device");
+
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ironclock"))
+            .arg("pull-service")
+            .env("IRONCLOCK_DATABASE_URL", &url)
+            .env("IRONCLOCK_DATA_KEY", &key)
+            .env("IRONCLOCK_PULL_POLL_CRON", "off")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        p.in_service(id).await;
+        // A collection asked of the web server is carried out by the other process.
+        let collected = p.collect(id).await;
+        assert_eq!(collected["success"], true, "{collected}");
+        assert_eq!(p.punches(id).await, 40);
+        // Live punches reach the database through the other process's realtime session.
+        until("the realtime session", Duration::from_secs(10), || async { device.session_count() > 0 }).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(device.inject_punch("3", 1, 0));
+        until("the live punch", Duration::from_secs(5), || async { p.punches(id).await == 41 }).await;
+        // SIGTERM: sessions closed, the lease released, a clean exit.
+        let pid = child.id().unwrap().to_string();
+        std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+        assert!(status.success(), "{status:?}");
+        let now = p.app.ctx.clock.now();
+        assert!(p.app.ctx.store.lease_holder(DeviceId(id), now).await.unwrap().is_none(), "the lease is released");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_sync_in_quiet_hours_reaches_the_pull_device_when_they_end() {
+    for db in backends().await {
+        let p = pulled(spawn_pull_app(db).await).await;
+        // Quiet from now for two hours (school zone UTC); two students, then the device and its
+        // full sync (a student added later would go out at once: quiet hours hold back bulk work).
+        let now = p.app.ctx.clock.now();
+        let quiet = format!("{}-{}", now.format("%H:00"), (now + chrono::Duration::hours(2)).format("%H:00"));
+        let set = p.call(Method::PATCH, &format!("/api/v1/schools/{}", p.school), Some(json!({"quiet_hours": quiet}))).await;
+        assert_eq!(set.status, 200, "{}", set.text);
+        for name in ["Quiet One", "Quiet Two"] {
+            let body = json!({"school_id": p.school, "full_name": name});
+            assert_eq!(p.call(Method::POST, "/api/v1/students", Some(body)).await.status, 201);
+        }
+        let device = sim(0, 0, SimConfig::default()).await;
+        let id = p.add(&device, "tcp", false).await;
+        p.in_service(id).await;
+        let full = p.call(Method::POST, &format!("/api/v1/devices/{id}/sync-students"), None).await;
+        assert_eq!(full.status, 200, "{}", full.text);
+        assert!(full.body["data"]["deferredUntil"].is_string(), "{}: {}", p.app.backend, full.text);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(device.users().is_empty(), "{}: nothing written in quiet hours", p.app.backend);
+        // Quiet hours end (injected clock): the device's own periodic look at its queue delivers.
+        p.app.clock.advance(chrono::Duration::hours(3));
+        until("the students after quiet hours", Duration::from_secs(10), || async { device.users().len() == 2 }).await;
+    }
+}

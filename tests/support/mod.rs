@@ -132,6 +132,7 @@ pub fn fast_pull() -> ironclock::pull_service::PullSettings {
     s.retry_after = vec![Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)];
     s.backoff.first = Duration::from_millis(100);
     s.backoff.max = Duration::from_millis(400);
+    s.claim_every = Duration::from_millis(300);
     s
 }
 

@@ -64,7 +64,10 @@ fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
         (a, b) => a.or(b),
     };
     let window = chrono::Duration::seconds(3 * i64::from(ctx.config.device_poll_delay.max(1)));
-    let online = last_seen_at.is_some_and(|t| Utc::now() - t <= window);
+    let online = match d.mode {
+        DeviceMode::Pull => d.pull.online(Utc::now()),
+        DeviceMode::Push => last_seen_at.is_some_and(|t| Utc::now() - t <= window),
+    };
     DeviceView {
         id: d.id,
         serial_number: d.serial_number,
@@ -240,6 +243,7 @@ pub async fn list(ctx: web::Data<State>, caller: Caller, q: ApiQuery<DeviceQuery
 /// Add a pull-mode device by address (it is approved: an admin added it).
 #[utoipa::path(post, path = "/api/v1/devices", tag = "devices", request_body = CreateDevice, security(("bearer" = [])),
     responses((status = 201, description = "The new device", body = Envelope<DeviceView>),
+              (status = 400, description = "A bad host, port, transport or comm key (the field is named)", body = ErrorEnvelope),
               (status = 404, description = "The school is not in your scope", body = ErrorEnvelope),
               (status = 409, description = "A device with this address exists", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
@@ -282,11 +286,14 @@ pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<Ht
     Ok(ok("device", view(&ctx, device)))
 }
 
-/// Rename a device or change its school, area or time zone.
+/// Rename a device or change its school, area or time zone; for a pull device also its address,
+/// transport, comm key and switches.
 #[utoipa::path(patch, path = "/api/v1/devices/{id}", tag = "devices", params(("id" = i64, Path, description = "Device id")),
     request_body = UpdateDevice, security(("bearer" = [])),
     responses((status = 200, description = "The device", body = Envelope<DeviceView>),
+              (status = 400, description = "A bad host, port, transport or comm key (the field is named)", body = ErrorEnvelope),
               (status = 404, description = "No such device (or school) in your scope", body = ErrorEnvelope),
+              (status = 409, description = "Another device of the school has this address", body = ErrorEnvelope),
               (status = 422, description = "Invalid field", body = ErrorEnvelope)))]
 pub async fn update(
     ctx: web::Data<State>,

@@ -283,10 +283,11 @@ async fn load(
         CommandFilter { state: Some(CommandState::Failed), limit: Some(RECENT_FAILURES), ..Default::default() };
     let failures = ctx.queue.list(device.id, &failed).await?.into_iter().map(CommandLine::new).collect();
     let (counters, counters_at) = counters(ctx, device, &summary).await?;
-    let pull = match device.mode {
-        crate::domain::DeviceMode::Pull => ctx.store.get_device_record(scope, device.id.0).await?.map(|d| PullView::new(&d)),
+    let pull_record = match device.mode {
+        crate::domain::DeviceMode::Pull => ctx.store.get_device_record(scope, device.id.0).await?,
         crate::domain::DeviceMode::Push => None,
     };
+    let pull = pull_record.as_ref().map(PullView::new);
     let device_errors = ctx
         .store
         .recent_device_events(device.id, "errorlog", RECENT_FAILURES)
@@ -307,7 +308,10 @@ async fn load(
         mode: device.mode.as_str(),
         approval: device.approval.as_str(),
         school: school.map(|s| s.name).unwrap_or_default(),
-        online: device.last_seen_at.is_some_and(|t| (now - t).num_seconds() < ONLINE_SECS),
+        online: match &pull_record {
+            Some(d) => d.pull.online(now),
+            None => device.last_seen_at.is_some_and(|t| (now - t).num_seconds() < ONLINE_SECS),
+        },
         last_seen: ago(device.last_seen_at),
         ip: device.last_ip.clone().unwrap_or_default(),
         syncable: syncable(device),

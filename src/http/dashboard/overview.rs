@@ -97,7 +97,10 @@ pub async fn page(
             + ctx.queue.list(id, &open(CommandState::Sent)).await?.len();
         let failed = ctx.queue.list(id, &open(CommandState::Failed)).await?.len();
         let sync = ctx.store.sync_status(id, &Default::default()).await?.summary;
-        let online = d.last_seen_at.is_some_and(|t| (Utc::now() - t).num_seconds() < ONLINE_SECS);
+        let online = match d.mode {
+            DeviceMode::Pull => d.pull.online(Utc::now()),
+            DeviceMode::Push => d.last_seen_at.is_some_and(|t| (Utc::now() - t).num_seconds() < ONLINE_SECS),
+        };
         let pull_note = (d.mode == DeviceMode::Pull).then(|| pull_note(&d.pull));
         devices.push(DeviceLine {
             id: d.id,

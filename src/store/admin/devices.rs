@@ -63,6 +63,17 @@ pub struct PullStatus {
     pub realtime_error: Option<String>,
 }
 
+impl PullStatus {
+    /// A pull device is online while its realtime session is connected, or when it answered
+    /// within the last two collection periods (it is contacted every 5 minutes, so the push
+    /// rule of "seen within three polls" would show it offline most of the time).
+    pub fn online(&self, now: DateTime<Utc>) -> bool {
+        const WINDOW_SECS: i64 = 11 * 60;
+        self.realtime_state.as_deref() == Some("connected") && self.realtime_disabled_at.is_none()
+            || self.last_contact_at.is_some_and(|t| (now - t).num_seconds() < WINDOW_SECS)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeviceSort {
     #[default]
