@@ -4,7 +4,7 @@
 #
 # 1. Collection: `ironclock serve` collecting 50,000 attendance records from one `ironclock sim
 #    pull` device into PostgreSQL (read over TCP, deduped and stored in one set-based statement:
-#    POST /api/v1/devices/{id}/sync-attendance, punches deleted before each run so that every run
+#    POST /api/v1/devices/{id}/sync-attendance, punches (attendance_logs) deleted before each run so that every run
 #    stores all 50,000), against pyzk-new 0.9.1 only *reading* the same records from the same
 #    simulator, interleaved in one hyperfine run.
 # 2. Scale: one instance with 200 simulated pull devices (`sim pull --count 200`, realtime
@@ -43,7 +43,7 @@ ADMIN_URL=$IRONCLOCK_TEST_POSTGRES_URL
 DB=${ADMIN_URL%/*}/ironclock_bench
 psql -q "$ADMIN_URL" -c 'drop database if exists ironclock_bench with (force)' -c 'create database ironclock_bench'
 
-export IRONCLOCK_DATABASE_URL=$DB IRONCLOCK_BIND=127.0.0.1:$HTTP IRONCLOCK_JWT_SECRET=bench-secret-0123456789abcdef
+export IRONCLOCK_DATABASE_URL=$DB IRONCLOCK_BIND=127.0.0.1:$HTTP IRONCLOCK_JWT_SECRET=bench-secret-0123456789abcdef-0123456789
 export IRONCLOCK_DATA_KEY=$(python3 -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')
 export IRONCLOCK_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-warn}
 API=http://127.0.0.1:$HTTP/api/v1
@@ -86,24 +86,43 @@ DEVICE=$(curl -sf -X POST "$API/devices" -H "$AUTH" -H 'content-type: applicatio
   | json 'd["data"]["id"]')
 curl -sf -X POST "$API/devices/$DEVICE/test-connection" -H "$AUTH" | json 'd["data"]["message"]'
 
-cat >"$OUT/collect-once.sh" <<EOF
+collect_script() { # file expected-new-punches
+  cat >"$1" <<EOF
 #!/usr/bin/env bash
-# One collection through the API; fails unless every record was stored.
+# One collection through the API; fails unless it stored exactly $2 new punches of $RECORDS.
 set -euo pipefail
-curl -sf -X POST "$API/devices/$DEVICE/sync-attendance" -H "$AUTH" \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; sys.exit(0 if d["logs_synced"] == $RECORDS else "collected %r" % d)'
+curl -sf -X POST "$API/devices/$DEVICE/sync-attendance" -H "$AUTH" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+sys.exit(0 if (d["logs_synced"], d["total_records"]) == ($2, $RECORDS) else "collected %r" % d)'
 EOF
-chmod +x "$OUT/collect-once.sh"
-PREPARE="psql -q '$DB' -c 'delete from punches'"
+  chmod +x "$1"
+}
+collect_script "$OUT/collect-new.sh" "$RECORDS"
+collect_script "$OUT/collect-again.sh" 0
+# The bare reference, same run: the same rows inserted by PostgreSQL itself from a table
+# (INSERT … SELECT … ON CONFLICT DO NOTHING into attendance_logs, one transaction).
+"$OUT/collect-new.sh"
+psql -q "$DB" -c "create table bench_source as select device_id, pin, local_time, punched_at, status, verify,
+  workcode, source, clock_flag, raw from attendance_logs"
+COLS="device_id, pin, local_time, punched_at, status, verify, workcode, source, clock_flag, raw"
+BARE="psql -q '$DB' -c 'insert into attendance_logs ($COLS) select * from bench_source on conflict (device_id, pin, local_time) do nothing'"
+CLEAR="psql -q '$DB' -c 'delete from attendance_logs'"
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/hyperfine.json" --export-markdown "$OUT/hyperfine.md" \
-  --prepare "$PREPARE" -n "ironclock: collect $RECORDS into PostgreSQL" "$OUT/collect-once.sh" \
+  --prepare "$CLEAR" -n "bare: PostgreSQL inserting the same $RECORDS rows from a table" "$BARE" \
+  --prepare "$CLEAR" -n "ironclock: collect $RECORDS new into PostgreSQL" "$OUT/collect-new.sh" \
+  --prepare "true" -n "ironclock: collect again ($RECORDS read, 0 new)" "$OUT/collect-again.sh" \
   --prepare "true" -n "pyzk-new 0.9.1: read $RECORDS" \
   "python3 benches/pull/pyzk_attendance.py 127.0.0.1 $SIM_PORT $RECORDS"
 python3 - "$OUT/hyperfine.json" <<'PY'
 import json, sys
-iron, pyzk = json.load(open(sys.argv[1]))["results"]
-print("\nmean: ironclock collect+store %.3f s ± %.3f, pyzk read %.3f s ± %.3f  =>  %.1fx" % (
-    iron["mean"], iron["stddev"], pyzk["mean"], pyzk["stddev"], pyzk["mean"] / iron["mean"]))
+bare, new, again, pyzk = json.load(open(sys.argv[1]))["results"]
+print()
+for name, r in (("bare insert", bare), ("ironclock new", new), ("ironclock again", again), ("pyzk read", pyzk)):
+    print("%-16s %.3f s ± %.3f" % (name, r["mean"], r["stddev"]))
+print("pyzk read / ironclock collect (all new)   = %.1fx" % (pyzk["mean"] / new["mean"]))
+print("pyzk read / ironclock collect (none new)  = %.1fx" % (pyzk["mean"] / again["mean"]))
+print("pyzk read / bare insert alone             = %.1fx  (the ceiling for 'all new' here)" % (pyzk["mean"] / bare["mean"]))
 PY
 stop_server
 
