@@ -32,7 +32,9 @@ pub use instances::{ChangeHook, JobLock, StoreChange};
 pub use pull::PullStore;
 pub use settings::SettingStore;
 pub use sync::{SyncStatusStore, SyncStore};
-pub use types::{DeviceUpdate, PullSettingsUpdate, IngestReport, NewMessage, PunchFilter, StoredDeviceEvent, StoredRejectedLine};
+pub use types::{
+    DeviceUpdate, IngestReport, NewMessage, PullSettingsUpdate, PunchFilter, StoredDeviceEvent, StoredRejectedLine,
+};
 pub use uploads::{DeviceTable, UploadStore};
 
 /// Shared handle to the configured backend.

@@ -61,16 +61,19 @@ pub async fn host(raw: &str) -> Result<String, ApiError> {
     let name_ok = !host.is_empty()
         && host.len() <= 253
         && host.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !name_ok {
         return Err(ApiError::parameter("host", "must be an IP address or a host name"));
     }
-    let resolves = match tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((host.as_str(), 4370))).await
-    {
-        Ok(Ok(mut addrs)) => addrs.next().is_some(),
-        _ => false,
-    };
+    let resolves =
+        match tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((host.as_str(), 4370))).await {
+            Ok(Ok(mut addrs)) => addrs.next().is_some(),
+            _ => false,
+        };
     if !resolves {
         return Err(ApiError::parameter("host", format!("{host:?} does not resolve: use the device's IP address")));
     }
