@@ -57,8 +57,6 @@ pub trait Store:
 {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
-    /// Cheap liveness check (one round trip).
-    async fn ping(&self) -> StoreResult<()>;
     /// Calls `hook` for every [`StoreChange`]: this instance's at commit, and other instances'
     /// as they arrive. Returns whether other instances' changes arrive at all (PostgreSQL);
     /// without them, what is cached must expire on its own.

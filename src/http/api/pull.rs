@@ -13,11 +13,10 @@ use super::commands::scoped_device;
 use super::envelope::{ok, Envelope, ErrorEnvelope};
 use super::error::{field, ApiError};
 use super::extract::PathId;
-use crate::domain::{DeviceMode, SchoolId};
+use crate::domain::{DeviceMode, PullTransport, SchoolId};
 use crate::http::State;
 use crate::pull_service::requests::{self, ConnectionTest, RequestError};
 use crate::store::admin::{DeviceFilter, Page, Sort};
-use crate::store::pull::PullTransport;
 use crate::store::PullSettingsUpdate;
 
 /// The pull fields of `PATCH /api/v1/devices/{id}`, as read from its body.

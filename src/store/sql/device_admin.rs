@@ -8,13 +8,11 @@ use chrono::Utc;
 use super::audit::insert_audit;
 use super::roster::check_school;
 use super::{Dialect, SqlStore};
-use crate::domain::SchoolId;
-use crate::domain::{Approval, DeviceId, DeviceMode};
+use crate::domain::{Approval, DeviceId, DeviceMode, PullTransport, SchoolId};
 use crate::store::admin::{
     conflict_on_unique, contains_pattern, AdminError, AdminResult, DeviceAdminStore, DeviceFilter, DeviceRecord,
     NewAudit, NewPullDevice, Paged, SchoolScope,
 };
-use crate::store::pull::PullTransport;
 use crate::store::{DeviceUpdate, StoreChange, StoreResult};
 
 const COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approval, dialect, push_version, firmware,
