@@ -4,8 +4,8 @@
 //! Errors are `AdminError`s, which each surface maps to its own answer once.
 
 use super::{Actor, Core};
-use crate::domain::SchoolId;
-use crate::store::admin::{AdminError, AdminResult, ImportReport, ImportRow, NewStudentInput, RowError};
+use crate::domain::{ImportRow, RowError, SchoolId};
+use crate::store::admin::{AdminError, AdminResult, ImportReport, NewStudentInput};
 use crate::store::admin::{StudentPatch, StudentRecord};
 
 /// Creates a student (the PIN is the next free one of the school unless given) in a school of

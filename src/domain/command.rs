@@ -1,4 +1,7 @@
-//! Queued device commands as the server tracks them: state machine and delivery policy.
+//! Queued device commands as the server tracks them: state machine and delivery policy
+//! (which commands one reply carries: [`batch`]).
+
+pub mod batch;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -151,7 +154,7 @@ pub struct CommandFilter {
 }
 
 /// What the device has shown it accepts or rejects.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Capability {
     pub capability: String,
     pub supported: bool,

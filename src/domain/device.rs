@@ -82,6 +82,44 @@ impl Dialect {
     }
 }
 
+/// How the server reaches a pull device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PullTransport {
+    /// TCP, then UDP when TCP fails (the oldest firmware answers only UDP).
+    #[default]
+    Auto,
+    Tcp,
+    Udp,
+}
+
+impl PullTransport {
+    /// The stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullTransport::Auto => "auto",
+            PullTransport::Tcp => "tcp",
+            PullTransport::Udp => "udp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(PullTransport::Auto),
+            "tcp" => Some(PullTransport::Tcp),
+            "udp" => Some(PullTransport::Udp),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for PullTransport {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown pull transport {s:?}"))
+    }
+}
+
 /// A device row as the server knows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Device {

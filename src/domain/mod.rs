@@ -1,11 +1,13 @@
 //! Protocol-neutral domain types that parse at the boundary: device serials, devices,
-//! punches and what devices report about their users, templates and photos.
+//! punches, what devices report about their users, templates and photos, and the pure rules
+//! the store applies (student sync, roster import planning).
 
 pub mod command;
 pub mod device;
 pub mod ids;
 pub mod punch;
 pub mod report;
+pub mod roster_import;
 pub mod serial;
 pub mod sync;
 
@@ -13,8 +15,11 @@ pub use command::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, ClaimedCommand, CommandFilter, CommandState, NewCommand,
     QueuedCommand,
 };
-pub use device::{Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, StampTable};
+pub use device::{
+    Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, PullTransport, StampTable,
+};
 pub use ids::{DeviceMode, Pin, SchoolId};
 pub use punch::{ClockFlag, NewPunch, Punch};
 pub use report::{DeviceEventReport, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
+pub use roster_import::{ImportRow, RowError};
 pub use serial::DeviceSerial;

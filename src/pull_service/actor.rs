@@ -433,7 +433,7 @@ async fn serve_commands(shared: &Shared, st: &mut State) -> Option<DateTime<Utc>
         }
         // Collections go through the actor's own collection (recorded as the device's last poll,
         // retried after 5, 10, 20 minutes when it fails); the rest run as one batch.
-        let (collects, commands): (Vec<(i64, String)>, Vec<(i64, String)>) =
+        let (collects, commands): (Vec<_>, Vec<_>) =
             claimed.commands.iter().map(|c| (c.id, c.payload.clone())).partition(|(_, p)| p == work::COLLECT);
         for (id, _) in &collects {
             let ack = match collect(shared, st).await {

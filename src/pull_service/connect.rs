@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::crypto::DataCipher;
+use crate::domain::PullTransport;
 use crate::pull::client::{ConnectOptions, TransportMode};
 use crate::pull::Error;
-use crate::store::pull::{PullDevice, PullTransport};
+use crate::store::pull::PullDevice;
 
 /// Why a device could not be reached, in words for the admin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

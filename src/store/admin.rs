@@ -4,7 +4,7 @@
 //! attendance), each implemented once for both backends in `sql/`. `AdminStore` is their union,
 //! implemented for every type that implements all of them.
 //!
-//! Contract shared by both backends (tested by `tests/store_admin_contract.rs` on both):
+//! Contract shared by both backends (tested by `tests/store/admin_contract.rs` on both):
 //! - tenancy is enforced in SQL: every read or write of school-owned rows takes a [`SchoolScope`],
 //!   and a row outside the scope behaves exactly like a missing row;
 //! - each write operation is ONE transaction, including its audit entry when it has one;
@@ -15,7 +15,6 @@ mod attendance;
 mod audit;
 mod devices;
 mod error;
-pub mod import_plan;
 mod page;
 mod roster;
 mod students;
@@ -25,14 +24,14 @@ pub use attendance::{AttendanceStore, DailyAttendance, PunchQuery, PunchRecord, 
 pub use audit::{AuditFilter, AuditRecord, AuditStore, JobFilter, JobRecord, JobStatus, NewAudit};
 pub use devices::{DeviceAdminStore, DeviceFilter, DeviceRecord, DeviceSort, NewPullDevice, PullStatus};
 pub(crate) use error::conflict_on_unique;
-pub use error::{AdminError, AdminResult, RowError, UnknownValue};
+pub use error::{AdminError, AdminResult, UnknownValue};
 pub use page::{contains_pattern, Page, Paged, SchoolScope, Sort, SortDir, SortKey, SortTable};
 pub use roster::{
     Group, GroupFilter, GroupKind, GroupPatch, GroupSort, NewGroup, NewSchool, RosterStore, SchoolFilter, SchoolPatch,
     SchoolRecord, SchoolSort,
 };
 pub use students::{
-    ImportReport, ImportRow, NewStudentInput, StudentFilter, StudentPatch, StudentRecord, StudentSort, StudentStore,
+    ImportReport, NewStudentInput, StudentFilter, StudentPatch, StudentRecord, StudentSort, StudentStore,
 };
 
 /// Everything the admin API needs from a backend.

@@ -32,7 +32,9 @@ pub use instances::{ChangeHook, JobLock, StoreChange};
 pub use pull::PullStore;
 pub use settings::SettingStore;
 pub use sync::{SyncStatusStore, SyncStore};
-pub use types::{DeviceUpdate, PullSettingsUpdate, IngestReport, NewMessage, PunchFilter, StoredDeviceEvent, StoredRejectedLine};
+pub use types::{
+    DeviceUpdate, IngestReport, NewMessage, PullSettingsUpdate, PunchFilter, StoredDeviceEvent, StoredRejectedLine,
+};
 pub use uploads::{DeviceTable, UploadStore};
 
 /// Shared handle to the configured backend.
@@ -55,8 +57,6 @@ pub trait Store:
 {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
-    /// Cheap liveness check (one round trip).
-    async fn ping(&self) -> StoreResult<()>;
     /// Calls `hook` for every [`StoreChange`]: this instance's at commit, and other instances'
     /// as they arrive. Returns whether other instances' changes arrive at all (PostgreSQL);
     /// without them, what is cached must expire on its own.

@@ -8,49 +8,25 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{IngestReport, StoreResult};
-use crate::domain::{Approval, DeviceId, NewPunch, SchoolId, UserReport};
+use crate::domain::{Approval, DeviceId, NewPunch, PullTransport, SchoolId, UserReport};
 
-/// How the server reaches a pull device.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PullTransport {
-    /// TCP, then UDP when TCP fails (the oldest firmware answers only UDP).
-    #[default]
-    Auto,
-    Tcp,
-    Udp,
-}
-
-impl PullTransport {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PullTransport::Auto => "auto",
-            PullTransport::Tcp => "tcp",
-            PullTransport::Udp => "udp",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "auto" => Some(PullTransport::Auto),
-            "tcp" => Some(PullTransport::Tcp),
-            "udp" => Some(PullTransport::Udp),
-            _ => None,
-        }
-    }
-}
-
-/// A pull device as the pull service needs it.
-#[derive(Debug, Clone)]
+/// A pull device as the pull service needs it (decoded straight from its row: a pull device
+/// without a host or with a port outside 0..=65535 is a decode error, never a default).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PullDevice {
+    #[sqlx(try_from = "i64")]
     pub id: DeviceId,
     pub serial_number: String,
     pub name: Option<String>,
     pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
+    #[sqlx(try_from = "String")]
     pub approval: Approval,
     pub host: String,
+    #[sqlx(try_from = "i32")]
     pub port: u16,
+    /// `auto` when none is stored.
+    #[sqlx(try_from = "String")]
     pub transport: PullTransport,
     /// The comm key sealed with the data cipher (`None`: no key).
     pub comm_key_enc: Option<Vec<u8>>,

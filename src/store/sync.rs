@@ -1,9 +1,9 @@
 //! `SyncStore`: the per-device, per-student sync status table and the set-based work around it.
 //!
-//! Contract (both backends, `tests/sync_*.rs`):
+//! Contract (both backends, `tests/server/sync/`):
 //! - `reconcile` reads the pairs in scope with one query, plans with `domain::sync::plan` and writes the
 //!   commands and rows in one transaction (a handful of statements, never one per student);
-//! - student writes call the same reconcile inside their own transaction (see `admin_students`);
+//! - student writes call the same reconcile inside their own transaction (see `sql/students.rs`);
 //! - a row follows its command (`refresh` runs inside claim, ack, cancel and retry);
 //! - a row is `synced` only on evidence from the device (`observe_users`), or, on firmware that
 //!   cannot be read back, on an ack plus a matching `UserCount` (`confirm_by_ack`).

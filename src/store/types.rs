@@ -51,7 +51,7 @@ pub struct DeviceUpdate {
 pub struct PullSettingsUpdate {
     pub host: Option<String>,
     pub port: Option<u16>,
-    pub transport: Option<crate::store::pull::PullTransport>,
+    pub transport: Option<crate::domain::PullTransport>,
     /// The comm key sealed with the data cipher; `Some(None)` removes it.
     pub comm_key_enc: Option<Option<Vec<u8>>>,
     pub enabled: Option<bool>,

@@ -43,7 +43,7 @@ pub trait UploadStore: Send + Sync {
     ) -> StoreResult<Vec<StoredDeviceEvent>>;
 }
 
-/// Per-device tables derived from OPERLOG uploads (for counts in tests and the dashboard).
+/// Per-device tables derived from OPERLOG uploads (counted by the store tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceTable {
     Users,

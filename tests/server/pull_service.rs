@@ -32,7 +32,11 @@ pub async fn pyzk_users(addr: std::net::SocketAddr) -> Vec<(String, String, i64)
         .unwrap()
         .iter()
         .map(|u| {
-            (u["user_id"].as_str().unwrap().to_string(), u["name"].as_str().unwrap().to_string(), u["card"].as_i64().unwrap())
+            (
+                u["user_id"].as_str().unwrap().to_string(),
+                u["name"].as_str().unwrap().to_string(),
+                u["card"].as_i64().unwrap(),
+            )
         })
         .collect()
 }
@@ -180,7 +184,10 @@ async fn a_day_of_realtime_failures_switches_realtime_off_and_a_successful_poll_
         let id = p.add(&device, "tcp", true).await;
         p.in_service(id).await;
         let row = || async { p.app.ctx.store.pull_device(DeviceId(id)).await.unwrap().unwrap() };
-        until("realtime connected", Duration::from_secs(5), || async { row().await.realtime_failures == 0 && device.session_count() > 0 }).await;
+        until("realtime connected", Duration::from_secs(5), || async {
+            row().await.realtime_failures == 0 && device.session_count() > 0
+        })
+        .await;
         device.stop().await; // the gate loses power
         until("failures counted", Duration::from_secs(10), || async { row().await.realtime_failures >= 5 }).await;
         let alerts = p.app.ctx.store.list_alerts(Some(p.school), true).await.unwrap();
@@ -191,17 +198,23 @@ async fn a_day_of_realtime_failures_switches_realtime_off_and_a_successful_poll_
         );
         assert!(row().await.realtime_disabled_at.is_none(), "{}: not switched off before a day", p.app.backend);
         p.app.clock.advance(chrono::Duration::hours(24));
-        until("realtime switched off", Duration::from_secs(10), || async { row().await.realtime_disabled_at.is_some() })
-            .await;
+        until("realtime switched off", Duration::from_secs(10), || async {
+            row().await.realtime_disabled_at.is_some()
+        })
+        .await;
         let off = row().await;
         assert!(off.realtime_disabled_reason.unwrap_or_default().contains("24 hours"), "{}", p.app.backend);
         let view = p.call(Method::GET, &format!("/api/v1/devices/{id}"), None).await;
         assert_eq!(view.body["data"]["pull"]["realtime_state"], "off", "{}: {}", p.app.backend, view.text);
 
         // Power is back: a successful poll switches realtime on again, and it reconnects.
-        let device = SimDevice::start(addr, SimConfig::default(), &Seed { user_ids: (1..=5).collect(), records: 3, ..Seed::default() })
-            .await
-            .unwrap();
+        let device = SimDevice::start(
+            addr,
+            SimConfig::default(),
+            &Seed { user_ids: (1..=5).collect(), records: 3, ..Seed::default() },
+        )
+        .await
+        .unwrap();
         let collected = p.collect(id).await;
         assert_eq!(collected["success"], true, "{}: {collected}", p.app.backend);
         until("realtime back on, connected, and the alert resolved", Duration::from_secs(10), || async {
@@ -225,7 +238,11 @@ async fn a_new_student_reaches_the_pull_device_and_a_deleted_one_leaves_it() {
         let id = p.add(&device, "tcp", true).await;
         p.in_service(id).await;
         let created = p
-            .call(Method::POST, "/api/v1/students", Some(json!({"school_id": p.school, "full_name": "Amina Wanjiru", "rfid_card_id": "7788"})))
+            .call(
+                Method::POST,
+                "/api/v1/students",
+                Some(json!({"school_id": p.school, "full_name": "Amina Wanjiru", "rfid_card_id": "7788"})),
+            )
             .await;
         assert_eq!(created.status, 201, "{}", created.text);
         let pin = created.body["data"]["pin"].as_str().unwrap().to_string();
@@ -240,7 +257,11 @@ async fn a_new_student_reaches_the_pull_device_and_a_deleted_one_leaves_it() {
         };
         until("synced on evidence", Duration::from_secs(10), || async { synced().await == Some(1) }).await;
         let read = pyzk_users(device.addr()).await;
-        assert!(read.contains(&(pin.clone(), "Amina Wanjiru".to_string(), 7788)), "{}: pyzk reads {read:?}", p.app.backend);
+        assert!(
+            read.contains(&(pin.clone(), "Amina Wanjiru".to_string(), 7788)),
+            "{}: pyzk reads {read:?}",
+            p.app.backend
+        );
         let gone = p.call(Method::DELETE, &format!("/api/v1/students/{student}"), None).await;
         assert_eq!(gone.status, 200, "{}", gone.text);
         until("the student off the device", Duration::from_secs(10), || async {
@@ -261,7 +282,12 @@ async fn a_connection_test_names_a_refused_connection_a_timeout_and_a_wrong_comm
         let id = p.add(&ok, "tcp", false).await;
         let reply = p.call(Method::POST, &format!("/api/v1/devices/{id}/test-connection"), None).await;
         let data = &reply.body["data"];
-        assert_eq!((data["success"].as_bool(), data["serial_number"].as_str()), (Some(true), Some("GATE-OK-1")), "{}", reply.text);
+        assert_eq!(
+            (data["success"].as_bool(), data["serial_number"].as_str()),
+            (Some(true), Some("GATE-OK-1")),
+            "{}",
+            reply.text
+        );
         assert_eq!((data["users"].as_i64(), data["records"].as_i64()), (Some(3), Some(7)));
 
         // Nothing listens on a port that was just freed.
@@ -324,7 +350,13 @@ async fn pull_device_addresses_are_checked_field_by_field() {
                 reply.text
             );
         }
-        let named = p.call(Method::POST, "/api/v1/devices", Some(json!({"school_id": p.school, "mode": "pull", "host": "localhost", "port": 4370}))).await;
+        let named = p
+            .call(
+                Method::POST,
+                "/api/v1/devices",
+                Some(json!({"school_id": p.school, "mode": "pull", "host": "localhost", "port": 4370})),
+            )
+            .await;
         assert_eq!(named.status, 201, "{}: a resolvable name is fine: {}", p.app.backend, named.text);
     }
 }
@@ -377,9 +409,16 @@ async fn refresh_all_logs_queues_a_collection_on_every_pull_device_of_the_school
         p.in_service(ib).await;
         let reply = p.call(Method::POST, "/api/v1/attendance/sync-all", None).await;
         let data = &reply.body["data"];
-        assert_eq!((data["total_devices"].as_i64(), data["tasks_triggered"].as_i64()), (Some(2), Some(2)), "{}", reply.text);
-        until("both collected", Duration::from_secs(10), || async { p.punches(ia).await == 40 && p.punches(ib).await == 25 })
-            .await;
+        assert_eq!(
+            (data["total_devices"].as_i64(), data["tasks_triggered"].as_i64()),
+            (Some(2), Some(2)),
+            "{}",
+            reply.text
+        );
+        until("both collected", Duration::from_secs(10), || async {
+            p.punches(ia).await == 40 && p.punches(ib).await == 25
+        })
+        .await;
     }
 }
 

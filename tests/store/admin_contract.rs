@@ -5,7 +5,7 @@ use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use ironclock::domain::SchoolId;
-use ironclock::domain::{Approval, Dialect, NewDevice, NewPunch};
+use ironclock::domain::{Approval, Dialect, ImportRow, NewDevice, NewPunch};
 use ironclock::store::admin::*;
 use ironclock::store::{self, DeviceUpdate, DynStore, NewMessage};
 

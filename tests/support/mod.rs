@@ -122,18 +122,23 @@ pub async fn spawn_app_with(db: TestDb, configure: impl FnOnce(&mut ServeArgs)) 
 /// every 0.2 s, replies waited for 1 s, realtime back-off from 0.1 s.
 pub fn fast_pull() -> ironclock::pull_service::PullSettings {
     use std::time::Duration;
-    let mut s = ironclock::pull_service::PullSettings::default();
-    s.lease_ttl = Duration::from_secs(2);
-    s.lease_renew = Duration::from_millis(300);
-    s.scan_every = Duration::from_millis(200);
-    s.reply_timeout = Duration::from_secs(1);
-    s.retries = 2;
-    s.event_wait = Duration::from_millis(100);
-    s.retry_after = vec![Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)];
-    s.backoff.first = Duration::from_millis(100);
-    s.backoff.max = Duration::from_millis(400);
-    s.claim_every = Duration::from_millis(300);
-    s
+    let defaults = ironclock::pull_service::PullSettings::default();
+    ironclock::pull_service::PullSettings {
+        lease_ttl: Duration::from_secs(2),
+        lease_renew: Duration::from_millis(300),
+        scan_every: Duration::from_millis(200),
+        reply_timeout: Duration::from_secs(1),
+        retries: 2,
+        event_wait: Duration::from_millis(100),
+        retry_after: vec![Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)],
+        claim_every: Duration::from_millis(300),
+        backoff: ironclock::pull_service::backoff::Backoff {
+            first: Duration::from_millis(100),
+            max: Duration::from_millis(400),
+            ..defaults.backoff
+        },
+        ..defaults
+    }
 }
 
 /// An app whose pull service runs with [`fast_pull`] settings.

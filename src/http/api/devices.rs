@@ -321,7 +321,8 @@ pub async fn update(
     }
     .into_update(&ctx)
     .await?;
-    let update = DeviceUpdate { approval: None, school_id: body.school_id, area_id: body.area_id, timezone, name, pull };
+    let update =
+        DeviceUpdate { approval: None, school_id: body.school_id, area_id: body.area_id, timezone, name, pull };
     let action = update.school_id.is_some().then_some("device.assign");
     Ok(ok("device updated", apply(&ctx, &caller, id.0, update, action).await?))
 }

@@ -7,7 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use super::envelope::{ErrorEnvelope, FieldError};
-use crate::store::admin::{AdminError, RowError};
+use crate::domain::RowError;
+use crate::store::admin::AdminError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

@@ -38,7 +38,7 @@ use super::{
         audit::list,
     ),
     components(schemas(super::envelope::ErrorEnvelope, super::envelope::FieldError, super::envelope::PageMeta,
-        crate::store::admin::RowError)),
+        crate::domain::RowError)),
     modifiers(&BearerAuth, &OperationIds, &SingularDeviceRoutes),
     tags((name = "auth", description = "Login, tokens, first-run setup"),
          (name = "devices", description = "Also answered under /api/v1/device/{id}/… (singular)"),

@@ -13,11 +13,10 @@ use super::commands::scoped_device;
 use super::envelope::{ok, Envelope, ErrorEnvelope};
 use super::error::{field, ApiError};
 use super::extract::PathId;
-use crate::domain::{DeviceMode, SchoolId};
+use crate::domain::{DeviceMode, PullTransport, SchoolId};
 use crate::http::State;
 use crate::pull_service::requests::{self, ConnectionTest, RequestError};
 use crate::store::admin::{DeviceFilter, Page, Sort};
-use crate::store::pull::PullTransport;
 use crate::store::admin::NewPullDevice;
 use crate::store::PullSettingsUpdate;
 
@@ -97,16 +96,19 @@ pub async fn host(raw: &str) -> Result<String, ApiError> {
     let name_ok = !host.is_empty()
         && host.len() <= 253
         && host.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !name_ok {
         return Err(ApiError::parameter("host", "must be an IP address or a host name"));
     }
-    let resolves = match tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((host.as_str(), 4370))).await
-    {
-        Ok(Ok(mut addrs)) => addrs.next().is_some(),
-        _ => false,
-    };
+    let resolves =
+        match tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host((host.as_str(), 4370))).await {
+            Ok(Ok(mut addrs)) => addrs.next().is_some(),
+            _ => false,
+        };
     if !resolves {
         return Err(ApiError::parameter("host", format!("{host:?} does not resolve: use the device's IP address")));
     }

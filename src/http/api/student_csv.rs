@@ -5,7 +5,7 @@
 //! `rfid_card_id`, `class`, `section`, `is_active`. Comma, semicolon (spreadsheets in many
 //! locales) or tab separated, detected from the header; a UTF-8 byte-order mark is ignored.
 
-use crate::store::admin::{ImportRow, RowError};
+use crate::domain::{ImportRow, RowError};
 
 use super::error::ApiError;
 use super::validate;

@@ -29,9 +29,7 @@ impl From<SyncError> for ApiError {
         match e {
             SyncError::NotSyncable(serial) => ApiError::Conflict(field(
                 "device",
-                format!(
-                    "device {serial} cannot be synced: only approved devices assigned to a school hold students"
-                ),
+                format!("device {serial} cannot be synced: only approved devices assigned to a school hold students"),
             )),
             SyncError::NotAStudent(_) => ApiError::NotFound("student not found".into()),
             SyncError::Store(e) | SyncError::Queue(QueueError::Store(e)) => ApiError::Storage(e),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::ApiError;
 use super::extract::truncate;
-use crate::store::admin::import_plan::MAX_PIN;
+use crate::domain::roster_import::MAX_PIN;
 
 /// A display name: trimmed, 1..=`max` characters, no control characters.
 pub fn name(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {

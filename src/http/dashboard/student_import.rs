@@ -13,12 +13,12 @@ use super::page::{redirect, render, PageError};
 use super::session::Session;
 use super::student_form::Choice;
 use crate::core::students;
-use crate::domain::SchoolId;
+use crate::domain::{RowError, SchoolId};
 use crate::http::api::error::ApiError;
 use crate::http::api::student_csv::parse_import;
 use crate::http::State;
 use crate::store::admin::AdminError;
-use crate::store::admin::{ImportReport, Page, RowError, SchoolFilter};
+use crate::store::admin::{ImportReport, Page, SchoolFilter};
 
 /// Largest file accepted: the API import's limit (`api::students::CSV_LIMIT`, 8 MiB).
 const CSV_LIMIT: usize = 8 * 1024 * 1024;

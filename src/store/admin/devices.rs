@@ -116,7 +116,7 @@ pub struct NewPullDevice {
     pub name: Option<String>,
     pub host: String,
     pub port: u16,
-    pub transport: crate::store::pull::PullTransport,
+    pub transport: crate::domain::PullTransport,
     /// The comm key sealed with the data cipher.
     pub comm_key_enc: Option<Vec<u8>>,
     pub enabled: bool,

@@ -1,17 +1,8 @@
 //! `AdminError`: the outcomes of an admin store operation that are not success, so the API
 //! can answer 404, 409 or 422 instead of a generic storage failure.
 
-use serde::Serialize;
-
+use crate::domain::RowError;
 use crate::store::StoreError;
-
-/// One problem with one row of a bulk import (rows are numbered as in the file, header = 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RowError {
-    pub row: usize,
-    pub field: String,
-    pub message: String,
-}
 
 /// Why an admin store operation did not happen. Nothing was written in every case.
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,7 @@
 //! Every write is one store method doing one transaction, so later work (queueing device
 //! commands for the change) can join that transaction.
 
-use crate::domain::Pin;
-use crate::domain::SchoolId;
+use crate::domain::{ImportRow, Pin, SchoolId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -114,21 +113,6 @@ impl StudentFilter {
             page: Page::default(),
         }
     }
-}
-
-/// One row of a CSV import, already checked for syntax. Class and section are names.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportRow {
-    /// Line in the file (the header is row 1).
-    pub row: usize,
-    pub full_name: String,
-    pub rfid_card_id: Option<String>,
-    pub class: Option<String>,
-    pub section: Option<String>,
-    pub is_active: bool,
-    /// A PIN of a live student updates that student; an unused PIN creates a student with it;
-    /// no PIN creates a student with the next automatic PIN.
-    pub pin: Option<String>,
 }
 
 /// What an import did (or, for a dry run, would do).

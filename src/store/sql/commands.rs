@@ -10,10 +10,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Dialect, List, SqlStore};
+use crate::domain::command::batch::{pick_batch, OpenCommand};
 use crate::domain::{
     AckUpdate, BatchPolicy, Capability, ClaimedBatch, CommandFilter, CommandState, DeviceId, NewCommand, QueuedCommand,
 };
-use crate::store::commands::{pick_batch, CommandStore, OpenCommand};
+use crate::store::commands::CommandStore;
 use crate::store::{StoreChange, StoreResult};
 
 const COLUMNS: &str =
@@ -287,16 +288,12 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
     }
 
     async fn capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>> {
-        let rows: Vec<(String, bool, Option<i64>)> = Self::sql(
+        Self::sql(
             "select capability, supported, return_code from device_capabilities where device_id = $1
              order by capability",
         )
         .bind(device.0)
         .fetch_all(&mut *self.read().await?)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(capability, supported, return_code)| Capability { capability, supported, return_code })
-            .collect())
+        .await
     }
 }

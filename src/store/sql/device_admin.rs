@@ -8,9 +8,7 @@ use chrono::Utc;
 use super::audit::insert_audit;
 use super::roster::check_school;
 use super::{Dialect, SqlStore};
-use crate::domain::SchoolId;
-use crate::domain::{Approval, DeviceId, DeviceMode};
-use crate::store::pull::PullTransport;
+use crate::domain::{Approval, DeviceId, DeviceMode, PullTransport, SchoolId};
 use crate::store::admin::{
     conflict_on_unique, contains_pattern, AdminError, AdminResult, DeviceAdminStore, DeviceFilter, DeviceRecord,
     NewAudit, NewPullDevice, Paged, SchoolScope,

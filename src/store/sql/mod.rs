@@ -121,10 +121,6 @@ impl<D: Dialect> Store for SqlStore<D> {
         D::BACKEND
     }
 
-    async fn ping(&self) -> StoreResult<()> {
-        Self::sql("select 1").run(&mut *self.read().await?).await
-    }
-
     async fn subscribe(&self, hook: ChangeHook) -> StoreResult<bool> {
         self.hub.add(hook);
         let listening = self.listening.get_or_try_init(|| D::listen(&self.pool, self.hub.clone())).await?;

@@ -6,89 +6,28 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Dialect, List, Rows, SqlStore};
-use crate::domain::{Approval, DeviceId, NewPunch, SchoolId, UserReport};
-use crate::store::pull::{PullDevice, PullFacts, PullStore, PullTransport, RealtimeReport, RealtimeStanding};
-use crate::store::{IngestReport, StoreChange, StoreError, StoreResult};
+use crate::domain::{DeviceId, NewPunch, SchoolId, UserReport};
+use crate::store::pull::{PullDevice, PullFacts, PullStore, RealtimeReport, RealtimeStanding};
+use crate::store::{IngestReport, StoreChange, StoreResult};
 
-const COLUMNS: &str = "d.id, d.serial_number, d.name, d.school_id, d.area_id, d.approval, d.host, d.port, d.transport,
-    d.comm_key_enc, d.enabled, d.realtime_enabled, d.clear_log_after_collect, d.timezone, s.timezone as school_timezone,
+const COLUMNS: &str = "d.id, d.serial_number, d.name, d.school_id, d.area_id, d.approval, d.host, d.port,
+    coalesce(d.transport, 'auto') as transport, d.comm_key_enc, d.enabled, d.realtime_enabled, d.clear_log_after_collect, d.timezone, s.timezone as school_timezone,
     d.realtime_failures, d.realtime_failing_since, d.realtime_disabled_at, d.realtime_disabled_reason, d.poll_failures,
     d.last_contact_at, d.last_poll_at";
-
-#[derive(sqlx::FromRow)]
-struct PullRow {
-    id: i64,
-    serial_number: String,
-    name: Option<String>,
-    school_id: Option<SchoolId>,
-    area_id: Option<i64>,
-    approval: String,
-    host: Option<String>,
-    port: Option<i32>,
-    transport: Option<String>,
-    comm_key_enc: Option<Vec<u8>>,
-    enabled: bool,
-    realtime_enabled: bool,
-    clear_log_after_collect: bool,
-    timezone: Option<String>,
-    school_timezone: Option<String>,
-    realtime_failures: i32,
-    realtime_failing_since: Option<DateTime<Utc>>,
-    realtime_disabled_at: Option<DateTime<Utc>>,
-    realtime_disabled_reason: Option<String>,
-    poll_failures: i32,
-    last_contact_at: Option<DateTime<Utc>>,
-    last_poll_at: Option<DateTime<Utc>>,
-}
-
-impl PullRow {
-    fn into_device(self) -> StoreResult<PullDevice> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("pull device {}: {what}", self.id));
-        Ok(PullDevice {
-            approval: Approval::parse(&self.approval).ok_or_else(|| corrupt("approval"))?,
-            transport: match self.transport.as_deref() {
-                None => PullTransport::Auto,
-                Some(t) => PullTransport::parse(t).ok_or_else(|| corrupt("transport"))?,
-            },
-            host: self.host.clone().ok_or_else(|| corrupt("no host"))?,
-            port: self.port.and_then(|p| u16::try_from(p).ok()).ok_or_else(|| corrupt("port"))?,
-            id: DeviceId(self.id),
-            serial_number: self.serial_number,
-            name: self.name,
-            school_id: self.school_id,
-            area_id: self.area_id,
-            comm_key_enc: self.comm_key_enc,
-            enabled: self.enabled,
-            realtime_enabled: self.realtime_enabled,
-            clear_log_after_collect: self.clear_log_after_collect,
-            timezone: self.timezone,
-            school_timezone: self.school_timezone,
-            realtime_failures: self.realtime_failures,
-            realtime_failing_since: self.realtime_failing_since,
-            realtime_disabled_at: self.realtime_disabled_at,
-            realtime_disabled_reason: self.realtime_disabled_reason,
-            poll_failures: self.poll_failures,
-            last_contact_at: self.last_contact_at,
-            last_poll_at: self.last_poll_at,
-        })
-    }
-}
 
 #[async_trait]
 impl<D: Dialect> PullStore for SqlStore<D> {
     async fn pull_devices(&self) -> StoreResult<Vec<PullDevice>> {
         let sql =
             format!("select {COLUMNS} from devices d left join schools s on s.id = d.school_id where d.mode = 'pull' order by d.id");
-        let rows: Vec<PullRow> = Self::sql(&sql).fetch_all(&mut *self.read().await?).await?;
-        rows.into_iter().map(PullRow::into_device).collect()
+        Self::sql(&sql).fetch_all(&mut *self.read().await?).await
     }
 
     async fn pull_device(&self, id: DeviceId) -> StoreResult<Option<PullDevice>> {
         let sql = format!(
             "select {COLUMNS} from devices d left join schools s on s.id = d.school_id where d.id = $1 and d.mode = 'pull'"
         );
-        let row: Option<PullRow> = Self::sql(&sql).bind(id.0).fetch_optional(&mut *self.read().await?).await?;
-        row.map(PullRow::into_device).transpose()
+        Self::sql(&sql).bind(id.0).fetch_optional(&mut *self.read().await?).await
     }
 
     async fn record_pull_contact(&self, id: DeviceId, f: &PullFacts, now: DateTime<Utc>) -> StoreResult<()> {

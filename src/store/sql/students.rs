@@ -3,7 +3,7 @@
 //! and card checks are serialised per school across instances. Every write also queues the
 //! device side of the change (student sync) inside its own transaction.
 //!
-//! Import planning is pure and lives in `store::admin::import_plan`; here the snapshot is read
+//! Import planning is pure and lives in `domain::roster_import`; here the snapshot is read
 //! and the plan applied, set-based, in one transaction.
 
 use std::collections::HashSet;
@@ -14,11 +14,11 @@ use chrono::{DateTime, Utc};
 use super::audit::insert_audit;
 use super::roster::check_class;
 use super::{Dialect, List, Rows, SqlStore, WriteTx};
+use crate::domain::roster_import::{first_free_pin, plan_import, PlannedFields, RosterSnapshot};
 use crate::domain::sync::SyncMode;
-use crate::domain::SchoolId;
-use crate::store::admin::import_plan::{first_free_pin, plan_import, PlannedFields, RosterSnapshot};
+use crate::domain::{ImportRow, SchoolId};
 use crate::store::admin::{
-    contains_pattern, AdminError, AdminResult, ImportReport, ImportRow, NewAudit, NewStudentInput, Paged, SchoolScope,
+    contains_pattern, AdminError, AdminResult, ImportReport, NewAudit, NewStudentInput, Paged, SchoolScope,
     StudentFilter, StudentPatch, StudentRecord, StudentStore,
 };
 use crate::store::sync::{ReconcileOptions, SyncScope};

@@ -1,13 +1,37 @@
 //! Planning a student CSV import, backend-neutral and pure: given a snapshot of the school's
 //! roster and the parsed rows, decide every create and update (and every PIN), or list every
-//! row-level problem. The backends load the snapshot and apply the plan in one transaction.
+//! row-level problem. The store loads the snapshot and applies the plan in one transaction;
+//! the API parses the file into [`ImportRow`]s and reports [`RowError`]s.
 
 use std::collections::{HashMap, HashSet};
 
-use super::{ImportRow, RowError};
+use serde::Serialize;
 
 /// Largest PIN: old devices show 9 digits.
 pub const MAX_PIN: i64 = 999_999_999;
+
+/// One row of a CSV import, already checked for syntax. Class and section are names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    /// Line in the file (the header is row 1).
+    pub row: usize,
+    pub full_name: String,
+    pub rfid_card_id: Option<String>,
+    pub class: Option<String>,
+    pub section: Option<String>,
+    pub is_active: bool,
+    /// A PIN of a live student updates that student; an unused PIN creates a student with it;
+    /// no PIN creates a student with the next automatic PIN.
+    pub pin: Option<String>,
+}
+
+/// One problem with one row of a bulk import (rows are numbered as in the file, header = 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
 
 /// What the import needs to know about the school, read inside the import's transaction.
 #[derive(Debug, Clone, Default)]
