@@ -142,7 +142,7 @@ echo "added $DEVICES devices; waiting for $CYCLES scheduled cycles that find eve
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for _ in $(seq 1 $((CYCLES * 90 + 120))); do
   DONE=$(psql -qtA "$DB" -c "select count(*) from job_executions where job = 'pull_poll' and status <> 'running'
-    and started_at > '$START' and (summary->>'devices')::int = $DEVICES")
+    and started_at > '$START' and (summary->>'devices')::int >= $DEVICES")
   [ "$DONE" -ge "$CYCLES" ] && break
   sleep 1
 done

@@ -483,7 +483,10 @@ async fn the_pull_service_runs_as_its_own_process_beside_a_web_server_without_on
         let id = p.add(&device, "tcp", true).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let now = p.app.ctx.clock.now();
-        assert!(p.app.ctx.store.lease_holder(DeviceId(id), now).await.unwrap().is_none(), "the web server alone holds no device");
+        assert!(
+            p.app.ctx.store.lease_holder(DeviceId(id), now).await.unwrap().is_none(),
+            "the web server alone holds no device"
+        );
 
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ironclock"))
             .arg("pull-service")
@@ -523,7 +526,8 @@ async fn a_full_sync_in_quiet_hours_reaches_the_pull_device_when_they_end() {
         // full sync (a student added later would go out at once: quiet hours hold back bulk work).
         let now = p.app.ctx.clock.now();
         let quiet = format!("{}-{}", now.format("%H:00"), (now + chrono::Duration::hours(2)).format("%H:00"));
-        let set = p.call(Method::PATCH, &format!("/api/v1/schools/{}", p.school), Some(json!({"quiet_hours": quiet}))).await;
+        let set =
+            p.call(Method::PATCH, &format!("/api/v1/schools/{}", p.school), Some(json!({"quiet_hours": quiet}))).await;
         assert_eq!(set.status, 200, "{}", set.text);
         for name in ["Quiet One", "Quiet Two"] {
             let body = json!({"school_id": p.school, "full_name": name});

@@ -16,8 +16,8 @@ use super::extract::PathId;
 use crate::domain::{DeviceMode, PullTransport, SchoolId};
 use crate::http::State;
 use crate::pull_service::requests::{self, ConnectionTest, RequestError};
-use crate::store::admin::{DeviceFilter, Page, Sort};
 use crate::store::admin::NewPullDevice;
+use crate::store::admin::{DeviceFilter, Page, Sort};
 use crate::store::PullSettingsUpdate;
 
 /// The pull fields of `PATCH /api/v1/devices/{id}`, as read from its body.

@@ -200,8 +200,12 @@ impl PullView {
             }
         };
         PullView {
-            address: format!("{}:{} ({})", d.host.clone().unwrap_or_default(), d.port.unwrap_or_default(),
-                d.transport.clone().unwrap_or_else(|| "auto".into())),
+            address: format!(
+                "{}:{} ({})",
+                d.host.clone().unwrap_or_default(),
+                d.port.unwrap_or_default(),
+                d.transport.clone().unwrap_or_else(|| "auto".into())
+            ),
             in_service: p.enabled,
             last_contact: ago(p.last_contact_at),
             last_poll: ago(p.last_poll_at),

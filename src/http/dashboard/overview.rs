@@ -153,7 +153,17 @@ pub async fn page(
     let layout = Layout::new(&session, "overview", flash.into_inner().flash);
     render(
         &session,
-        &OverviewPage { layout, devices, online, pending, schools, punches_today, has_pull, last_run, last_run_findings },
+        &OverviewPage {
+            layout,
+            devices,
+            online,
+            pending,
+            schools,
+            punches_today,
+            has_pull,
+            last_run,
+            last_run_findings,
+        },
     )
 }
 

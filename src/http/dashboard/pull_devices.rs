@@ -291,7 +291,8 @@ pub async fn save(
     session.check_csrf(&req, &form.csrf)?;
     let record = pull_record(&ctx, &session, path.into_inner()).await?;
     let values = Values::read(&form);
-    let key = if form.remove_comm_key.is_some() { Ok(Some(None)) } else { comm_key(&values.comm_key).map(|k| k.map(Some)) };
+    let key =
+        if form.remove_comm_key.is_some() { Ok(Some(None)) } else { comm_key(&values.comm_key).map(|k| k.map(Some)) };
     let checked = async {
         let pull = PullFields {
             host: Some(values.host.clone()),
@@ -439,7 +440,9 @@ pub async fn refresh_all(
     let message = match (ids.len(), queued.len()) {
         (0, _) => "There are no pull devices to collect from.".to_string(),
         (n, q) if q == n => format!("Collection queued on all {n} pull devices; each device's page shows the result."),
-        (n, q) => format!("Collection queued on {q} of {n} pull devices (the others are switched off or not in service)."),
+        (n, q) => {
+            format!("Collection queued on {q} of {n} pull devices (the others are switched off or not in service).")
+        }
     };
     Ok(redirect(&session, "/", &message))
 }

@@ -4,8 +4,8 @@
 //! form, the overview's pull line and "Refresh all logs", CSRF and school scoping.
 
 use ironclock::domain::{DeviceId, DeviceMode};
-use ironclock::store::admin::{DeviceFilter, Page as Paging, SchoolScope, Sort};
 use ironclock::sim::pull::{Seed, SimConfig, SimDevice};
+use ironclock::store::admin::{DeviceFilter, Page as Paging, SchoolScope, Sort};
 
 use super::super::support::{backends, spawn_pull_app};
 use super::{people, Dash, Page, PASSWORD};
@@ -38,7 +38,13 @@ async fn a_pull_device_is_added_tested_collected_switched_and_edited_from_the_da
         let bad = dash
             .post(
                 "/pull-devices/new",
-                &[("csrf", &csrf), ("school_id", &school), ("host", "not a host!"), ("port", "4370"), ("transport", "tcp")],
+                &[
+                    ("csrf", &csrf),
+                    ("school_id", &school),
+                    ("host", "not a host!"),
+                    ("port", "4370"),
+                    ("transport", "tcp"),
+                ],
             )
             .await;
         assert_eq!(bad.status, 422, "{}: {}", app.backend, bad.body);
@@ -55,7 +61,13 @@ async fn a_pull_device_is_added_tested_collected_switched_and_edited_from_the_da
         let bad = dash
             .post(
                 "/pull-devices/new",
-                &[("csrf", &csrf), ("school_id", &school), ("host", "127.0.0.1"), ("port", &port), ("comm_key", "1000000")],
+                &[
+                    ("csrf", &csrf),
+                    ("school_id", &school),
+                    ("host", "127.0.0.1"),
+                    ("port", &port),
+                    ("comm_key", "1000000"),
+                ],
             )
             .await;
         assert_eq!(bad.status, 422);
