@@ -97,7 +97,7 @@ async fn core(url: &str) -> Arc<Core> {
 }
 
 async fn pass(ctx: &Core) -> (f64, VerifyRun) {
-    let mut opts = VerifyOptions::new("bench");
+    let mut opts = VerifyOptions::new("bench", ctx.clock.now());
     opts.online_within = chrono::Duration::hours(1);
     let t0 = Instant::now();
     let run = verifier::run(ctx, opts).await.expect("verifier run");

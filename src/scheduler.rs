@@ -55,8 +55,7 @@ impl Scheduler {
             let job = Job::new_async(cron.as_str(), move |_, _| {
                 let core = job_core.clone();
                 Box::pin(async move {
-                    let mut opts = VerifyOptions::new("scheduler");
-                    opts.now = core.clock.now();
+                    let mut opts = VerifyOptions::new("scheduler", core.clock.now());
                     opts.online_within = core.settings.verify_online;
                     if let Err(error) = verifier::run(&core, opts).await {
                         tracing::error!(%error, "scheduled verifier run failed");

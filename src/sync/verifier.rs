@@ -44,9 +44,10 @@ pub struct VerifyOptions {
 }
 
 impl VerifyOptions {
-    pub fn new(started_by: &str) -> Self {
+    /// `now` from the core's clock (tests move it instead of sleeping).
+    pub fn new(started_by: &str, now: DateTime<Utc>) -> Self {
         Self {
-            now: Utc::now(),
+            now,
             online_within: Duration::minutes(15),
             readback_grace: Duration::minutes(2),
             school_id: None,

@@ -513,6 +513,8 @@ async fn the_pull_service_runs_as_its_own_process_beside_a_web_server_without_on
         std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
         assert!(status.success(), "{status:?}");
+        until("the sessions closed", Duration::from_secs(5), || async { device.session_count() == 0 }).await;
+        assert!(device.is_enabled(), "the keypad is left unlocked");
         let now = p.app.ctx.clock.now();
         assert!(p.app.ctx.store.lease_holder(DeviceId(id), now).await.unwrap().is_none(), "the lease is released");
     }
@@ -544,5 +546,109 @@ async fn a_full_sync_in_quiet_hours_reaches_the_pull_device_when_they_end() {
         // Quiet hours end (injected clock): the device's own periodic look at its queue delivers.
         p.app.clock.advance(chrono::Duration::hours(3));
         until("the students after quiet hours", Duration::from_secs(10), || async { device.users().len() == 2 }).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_verifier_puts_back_a_student_deleted_at_a_pull_devices_keypad() {
+    for db in backends().await {
+        let p = pulled(spawn_pull_app(db).await).await;
+        let device = sim(0, 0, SimConfig::default()).await;
+        // Realtime on: the open session keeps the device "seen", as the 5-minute collections do.
+        let id = p.add(&device, "tcp", true).await;
+        p.in_service(id).await;
+        let body = json!({"school_id": p.school, "full_name": "Keypad Victim", "rfid_card_id": "4455"});
+        let created = p.call(Method::POST, "/api/v1/students", Some(body)).await;
+        let pin = created.body["data"]["pin"].as_str().unwrap().to_string();
+        until("the student on the device", Duration::from_secs(10), || async {
+            device.users().iter().any(|u| u.user_id == pin)
+        })
+        .await;
+        assert!(device.delete_user_at_keypad(&pin));
+        // The verifier reads the device back; a later run (after the 2-minute read-back grace,
+        // injected clock) finds the student missing and writes it again.
+        let verify = format!("/api/v1/sync/verify?school_id={}", p.school);
+        for _ in 0..10 {
+            let run = p.call(Method::POST, &verify, None).await;
+            assert_eq!(run.status, 200, "{}", run.text);
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            p.app.clock.advance(chrono::Duration::minutes(3));
+            if device.users().iter().any(|u| u.user_id == pin) {
+                break;
+            }
+        }
+        let read = pyzk_users(device.addr()).await;
+        assert!(
+            read.contains(&(pin.clone(), "Keypad Victim".to_string(), 4455)),
+            "{}: pyzk reads {read:?}",
+            p.app.backend
+        );
+    }
+}
+
+/// A "device" that answers every connection with bytes that are no protocol at all.
+async fn garbage_device() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        // Bounded: enough connections for the test, then the listener goes away.
+        for _ in 0..200 {
+            let Ok((mut conn, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 256];
+                for _ in 0..20 {
+                    if conn.read(&mut buf).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let junk: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+                    if conn.write_all(&junk).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_answering_garbage_is_marked_failed_with_the_reason_and_the_others_carry_on() {
+    for db in backends().await {
+        let p = pulled(spawn_pull_app(db).await).await;
+        let junk = garbage_device().await;
+        let body = json!({
+            "school_id": p.school, "mode": "pull", "host": "127.0.0.1", "port": junk.port(),
+            "transport": "tcp", "name": "junk", "realtime_enabled": true,
+        });
+        let added = p.call(Method::POST, "/api/v1/devices", Some(body)).await;
+        assert_eq!(added.status, 201, "{}", added.text);
+        let junk_id = added.body["data"]["id"].as_i64().unwrap();
+        let good = sim(3, 25, SimConfig::default()).await;
+        let good_id = p.add(&good, "tcp", true).await;
+        p.in_service(good_id).await;
+
+        let test = p.call(Method::POST, &format!("/api/v1/devices/{junk_id}/test-connection"), None).await;
+        assert_eq!(test.status, 200, "{}", test.text);
+        assert_eq!(test.body["data"]["success"], false, "{}", test.text);
+        assert!(!test.body["data"]["message"].as_str().unwrap_or_default().is_empty());
+        p.in_service(junk_id).await;
+        let failed = p.collect(junk_id).await;
+        assert_eq!(failed["success"], false, "{}: {failed}", p.app.backend);
+        let reason = failed["error"].as_str().unwrap_or_default().to_string();
+        assert!(reason.contains("127.0.0.1"), "{}: the reason names the device: {reason}", p.app.backend);
+        let view = p.call(Method::GET, &format!("/api/v1/devices/{junk_id}"), None).await;
+        assert_eq!(view.body["data"]["pull"]["last_poll_ok"], false, "{}", view.text);
+        assert!(view.body["data"]["pull"]["last_poll_error"].as_str().is_some_and(|e| !e.is_empty()));
+        // The realtime listener keeps failing on it without taking anything else down.
+        until("realtime failures recorded", Duration::from_secs(10), || async {
+            p.app.ctx.store.pull_device(DeviceId(junk_id)).await.unwrap().is_some_and(|d| d.realtime_failures >= 2)
+        })
+        .await;
+        let ok = p.collect(good_id).await;
+        assert_eq!((ok["success"].as_bool(), ok["total_records"].as_i64()), (Some(true), Some(25)), "{ok}");
+        assert!(good.inject_punch("2", 1, 0));
+        until("a live punch from the good device", Duration::from_secs(5), || async { p.punches(good_id).await == 26 })
+            .await;
     }
 }

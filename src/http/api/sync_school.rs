@@ -72,7 +72,7 @@ pub async fn summary(
               (status = 404, description = "No such school in your scope", body = ErrorEnvelope)))]
 pub async fn verify(ctx: web::Data<State>, caller: Caller, q: ApiQuery<SchoolQuery>) -> Result<HttpResponse, ApiError> {
     let school = school_of(&ctx, &caller, q.0.school_id).await?;
-    let mut opts = VerifyOptions::new(&format!("api:{}", caller.user.email));
+    let mut opts = VerifyOptions::new(&format!("api:{}", caller.user.email), ctx.clock.now());
     opts.school_id = school;
     let run = verifier::run(&ctx, opts).await?;
     let mut entry = caller.audit("sync.verify", "school", school.map(|s| s.0), school);

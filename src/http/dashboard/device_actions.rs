@@ -94,7 +94,7 @@ pub async fn verify(
         return Err(PageError::BadRequest("The device belongs to no school: there is nothing to verify.".into()));
     };
     let caller = &session.caller;
-    let mut opts = VerifyOptions::new(&format!("dashboard:{}", caller.user.email));
+    let mut opts = VerifyOptions::new(&format!("dashboard:{}", caller.user.email), ctx.clock.now());
     opts.school_id = Some(school);
     let run = verifier::run(&ctx, opts).await.map_err(sync_error)?;
     let mut entry = caller.audit("sync.verify", "school", Some(school.0), Some(school));

@@ -85,6 +85,14 @@ impl SimDevice {
         lock(&self.device).data.users.values().cloned().collect()
     }
 
+    /// Deletes a user as an admin at the keypad would (templates, face and photo with it);
+    /// false when no user has this id.
+    pub fn delete_user_at_keypad(&self, user_id: &str) -> bool {
+        let mut d = lock(&self.device);
+        let uid = d.data.user_by_id(user_id).map(|u| u.uid);
+        uid.is_some_and(|uid| d.data.delete_user(uid))
+    }
+
     /// Fingerprint templates on the device.
     pub fn templates(&self) -> Vec<Template> {
         let d = lock(&self.device);

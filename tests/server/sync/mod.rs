@@ -59,7 +59,7 @@ pub async fn summary(app: &TestApp, serial: &str) -> ironclock::store::sync::Syn
 /// Runs the verifier now, judging read-backs at once (the simulator uploads right after its ack).
 pub async fn verify(app: &TestApp) -> VerifyRun {
     app.ctx.activity.flush(&app.ctx.store).await.unwrap();
-    let mut opts = VerifyOptions::new("test");
+    let mut opts = VerifyOptions::new("test", app.ctx.clock.now());
     opts.readback_grace = chrono::Duration::zero();
     verifier::run(&app.ctx, opts).await.unwrap()
 }
