@@ -40,7 +40,7 @@ start_sim() { # port logfile
 
 stop_sim() { # prints the simulator's final stats JSON
   kill -INT "$SIM_PID" && wait "$SIM_PID" 2>/dev/null || true
-  sed -n 's/^ironclock sim pull: stats //p' "$1"
+  sed -n 's/^ironclock sim pull: .*stats //p' "$1"
 }
 
 IRON_CMD="$BIN pull 127.0.0.1:$PORT dump --json --tcp -q"
