@@ -167,8 +167,11 @@ async fn a_device_that_goes_away_mid_read_is_retried_and_nothing_is_doubled() {
         assert_eq!(first["success"], false, "{}: the cut collection fails: {first}", p.app.backend);
         assert!(first["error"].as_str().unwrap_or_default().contains("127.0.0.1"), "{first}");
         until("the automatic retry", Duration::from_secs(10), || async { p.punches(id).await == 3_000 }).await;
-        let device_row = p.app.ctx.store.pull_device(DeviceId(id)).await.unwrap().unwrap();
-        assert_eq!(device_row.poll_failures, 0, "{}: the retry succeeded", p.app.backend);
+        // The retry's outcome is recorded just after its rows are committed.
+        until("the retry recorded as a success", Duration::from_secs(5), || async {
+            p.app.ctx.store.pull_device(DeviceId(id)).await.unwrap().is_some_and(|d| d.poll_failures == 0)
+        })
+        .await;
         let last = p.collect(id).await;
         assert_eq!((last["logs_synced"].as_i64(), last["duplicates"].as_i64()), (Some(0), Some(3_000)));
         assert_eq!(p.punches(id).await, 3_000, "{}: every record, once", p.app.backend);
@@ -650,5 +653,39 @@ async fn a_device_answering_garbage_is_marked_failed_with_the_reason_and_the_oth
         assert!(good.inject_punch("2", 1, 0));
         until("a live punch from the good device", Duration::from_secs(5), || async { p.punches(good_id).await == 26 })
             .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_may_push_as_a_pull_device() {
+    for db in backends().await {
+        let p = pulled(spawn_pull_app(db).await).await;
+        let device = sim(2, 3, SimConfig { serial: "GATE-PULL-7".into(), ..SimConfig::default() }).await;
+        let id = p.add(&device, "tcp", false).await;
+        let client = reqwest::Client::new();
+        let forge = |serial: String| {
+            let client = client.clone();
+            let base = p.app.base.clone();
+            async move {
+                let url = format!("{base}/iclock/cdata?SN={serial}&table=ATTLOG&Stamp=9999");
+                let reply = client.post(&url).body("1\t2026-12-01 08:00:00\t0\t1\t0\n").send().await.unwrap();
+                let status = reply.status().as_u16();
+                let text = reply.text().await.unwrap();
+                let poll = client.get(format!("{base}/iclock/getrequest?SN={serial}")).send().await.unwrap();
+                (status, text, poll.status().as_u16())
+            }
+        };
+        // The placeholder serial a pull device has before its first contact…
+        let placeholder = p.app.ctx.store.pull_device(DeviceId(id)).await.unwrap().unwrap().serial_number;
+        let (status, text, poll) = forge(placeholder).await;
+        assert_eq!((status, poll), (403, 403), "{}: {text}", p.app.backend);
+        assert!(text.contains("pull device"), "{text}");
+        // …and the real one it reports at contact.
+        let test = p.call(Method::POST, &format!("/api/v1/devices/{id}/test-connection"), None).await;
+        assert_eq!(test.body["data"]["serial_number"], "GATE-PULL-7", "{}", test.text);
+        let (status, text, poll) = forge("GATE-PULL-7".into()).await;
+        assert_eq!((status, poll), (403, 403), "{}: {text}", p.app.backend);
+        assert!(text.contains("pull device"), "{text}");
+        assert_eq!(p.punches(id).await, 0, "{}: nothing stored from the forged uploads", p.app.backend);
     }
 }

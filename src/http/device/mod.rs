@@ -57,6 +57,11 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
         dialect: query.device_type.as_deref().and_then(Dialect::parse),
     };
     let known = ctx.devices.resolve(&serial, contact).await?;
+    if known.device.mode == crate::domain::DeviceMode::Pull {
+        // Before anything is noted or stored: the request is not from the device.
+        tracing::warn!(serial = %serial, ip = ?ip, path = %req.path(), "refused: a push request with a pull device's serial");
+        return Err(DeviceError::PullDevice(serial.to_string()));
+    }
     let previous = ctx.activity.last_seen(known.device.id).or(known.device.last_seen_at);
     ctx.activity.note_seen(known.device.id, ip.clone());
     catch_up_after_gap(&ctx, &known, previous).await;

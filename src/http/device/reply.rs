@@ -35,6 +35,10 @@ pub enum DeviceError {
     NotApproved(String),
     #[error("device {0} is blocked")]
     Blocked(String),
+    /// The serial belongs to a pull device (the server calls it on port 4370): nothing may push
+    /// as it, or anyone who learns a pull device's serial could post punches for its school.
+    #[error("device {0} is a pull device: the server collects from it, it does not push")]
+    PullDevice(String),
     #[error("storage unavailable: {0}")]
     Storage(#[from] StoreError),
     #[error("not found")]
@@ -45,7 +49,7 @@ impl ResponseError for DeviceError {
     fn status_code(&self) -> StatusCode {
         match self {
             DeviceError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            DeviceError::NotApproved(_) | DeviceError::Blocked(_) => StatusCode::FORBIDDEN,
+            DeviceError::NotApproved(_) | DeviceError::Blocked(_) | DeviceError::PullDevice(_) => StatusCode::FORBIDDEN,
             DeviceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeviceError::NotFound => StatusCode::NOT_FOUND,
         }
