@@ -12,6 +12,7 @@ use super::work::{self, Collected, COLLECT, TEST};
 use crate::core::Core;
 use crate::domain::{CommandState, DeviceId, DeviceMode};
 use crate::pull::Client;
+use crate::store::admin::{DeviceFilter, Page, SchoolScope, Sort};
 use crate::store::pull::{PullDevice, PullFacts};
 use crate::store::StoreError;
 
@@ -128,12 +129,28 @@ pub async fn collect(core: &Core, id: i64, by: &str, wait: Duration) -> Result<C
         .map_err(|e| RequestError::Failed(format!("unreadable collection result: {e}")))
 }
 
-/// Queues a collection on every in-service pull device of `devices` without waiting; returns
-/// the devices it was queued for.
-pub async fn collect_many(core: &Core, devices: &[i64], by: &str) -> Result<Vec<i64>, RequestError> {
+/// A connection test answers within this long, whatever the device does.
+pub const TEST_BUDGET: Duration = Duration::from_secs(10);
+/// A collection on demand waits this long for the device's session (50,000 records take seconds).
+pub const COLLECT_WAIT: Duration = Duration::from_secs(120);
+
+/// Every pull device in `scope` ("Refresh all logs", `POST /attendance/sync-all`), and those of
+/// them a collection was queued on (the ones in service), without waiting.
+pub async fn collect_all_in(core: &Core, scope: SchoolScope, by: &str) -> Result<(Vec<i64>, Vec<i64>), RequestError> {
+    let filter = DeviceFilter {
+        scope,
+        approval: None,
+        school_id: None,
+        area_id: None,
+        mode: Some(DeviceMode::Pull),
+        search: None,
+        sort: Sort::default(),
+        page: Page::everything(),
+    };
+    let devices: Vec<i64> = core.store.list_device_records(&filter).await?.items.iter().map(|d| d.id).collect();
     let mut queued = Vec::new();
     let mut commands = Vec::new();
-    for &id in devices {
+    for &id in &devices {
         if let Some(device) = core.store.pull_device(DeviceId(id)).await? {
             if device.in_service() {
                 commands.push(work::job_command(device.id, COLLECT, by));
@@ -144,7 +161,7 @@ pub async fn collect_many(core: &Core, devices: &[i64], by: &str) -> Result<Vec<
     if !commands.is_empty() {
         core.store.enqueue_commands(&commands).await?;
     }
-    Ok(queued)
+    Ok((devices, queued))
 }
 
 /// Tests the connection within `budget` (10 s for the API): through the session holder when

@@ -15,9 +15,9 @@ use super::error::{field, ApiError};
 use super::extract::PathId;
 use crate::domain::{DeviceMode, PullTransport, SchoolId};
 use crate::http::State;
-use crate::pull_service::requests::{self, ConnectionTest, RequestError};
+use crate::pull_service::requests::{self, ConnectionTest, RequestError, COLLECT_WAIT, TEST_BUDGET};
 use crate::store::admin::NewPullDevice;
-use crate::store::admin::{DeviceFilter, Page, Sort};
+
 use crate::store::PullSettingsUpdate;
 
 /// The pull fields of `PATCH /api/v1/devices/{id}`, as read from its body.
@@ -139,11 +139,6 @@ pub fn comm_key(ctx: &State, key: Option<u32>) -> Result<Option<Vec<u8>>, ApiErr
     }
 }
 
-/// A connection test answers within this long, whatever the device does.
-const TEST_BUDGET: Duration = Duration::from_secs(10);
-/// A collection on demand waits this long for the device's session (50,000 records take seconds).
-const COLLECT_WAIT: Duration = Duration::from_secs(120);
-
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         match e {
@@ -236,19 +231,7 @@ pub struct SyncAll {
 #[utoipa::path(post, path = "/api/v1/attendance/sync-all", tag = "attendance", security(("bearer" = [])),
     responses((status = 200, description = "The collections queued", body = Envelope<SyncAll>)))]
 pub async fn sync_all(ctx: web::Data<State>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let filter = DeviceFilter {
-        scope: caller.scope(),
-        approval: None,
-        school_id: None::<SchoolId>,
-        area_id: None,
-        mode: Some(DeviceMode::Pull),
-        search: None,
-        sort: Sort::default(),
-        page: Page::everything(),
-    };
-    let devices = ctx.store.list_device_records(&filter).await?.items;
-    let ids: Vec<i64> = devices.iter().map(|d| d.id).collect();
-    let queued = requests::collect_many(&ctx, &ids, &format!("api:{}", caller.user.email)).await?;
+    let (ids, queued) = requests::collect_all_in(&ctx, caller.scope(), &format!("api:{}", caller.user.email)).await?;
     let reply = SyncAll { total_devices: ids.len(), tasks_triggered: queued.len(), device_ids: queued };
     Ok(ok("attendance collection queued", reply))
 }

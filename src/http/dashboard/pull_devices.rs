@@ -4,8 +4,6 @@
 //! logs", which queues a collection on every pull device of the admin's school(s). The actions
 //! go through `pull_service::requests`, as the API's do, so they work from any instance.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -20,14 +18,9 @@ use crate::domain::{Device, DeviceId, DeviceMode, SchoolId};
 use crate::http::api::error::ApiError;
 use crate::http::api::pull::{NewPullInput, PullFields};
 use crate::http::State;
-use crate::pull_service::requests::{self, RequestError};
-use crate::store::admin::{DeviceFilter, DeviceRecord, Page, SchoolFilter, Sort};
+use crate::pull_service::requests::{self, RequestError, COLLECT_WAIT, TEST_BUDGET};
+use crate::store::admin::{DeviceRecord, Page, SchoolFilter};
 use crate::store::DeviceUpdate;
-
-/// A connection test answers within this long (as the API's).
-const TEST_BUDGET: Duration = Duration::from_secs(10);
-/// "Collect now" waits this long for the device's session before saying it continues.
-const COLLECT_WAIT: Duration = Duration::from_secs(120);
 
 pub fn mount(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/pull-devices/new").route(web::get().to(new_form)).route(web::post().to(create)))
@@ -424,19 +417,8 @@ pub async fn refresh_all(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     session.check_csrf(&req, &form.csrf)?;
-    let filter = DeviceFilter {
-        scope: session.caller.scope(),
-        approval: None,
-        school_id: None,
-        area_id: None,
-        mode: Some(DeviceMode::Pull),
-        search: None,
-        sort: Sort::default(),
-        page: Page::everything(),
-    };
-    let ids: Vec<i64> = ctx.store.list_device_records(&filter).await?.items.iter().map(|d| d.id).collect();
     let by = format!("dashboard:{}", session.caller.user.email);
-    let queued = requests::collect_many(&ctx, &ids, &by).await.map_err(request_error)?;
+    let (ids, queued) = requests::collect_all_in(&ctx, session.caller.scope(), &by).await.map_err(request_error)?;
     let message = match (ids.len(), queued.len()) {
         (0, _) => "There are no pull devices to collect from.".to_string(),
         (n, q) if q == n => format!("Collection queued on all {n} pull devices; each device's page shows the result."),

@@ -58,20 +58,7 @@ impl Client {
     /// allocating a free uid otherwise. Returns the user as written. Refreshes the device.
     pub async fn upsert_user(&mut self, spec: &UserSpec) -> Result<User> {
         let users = self.read_users().await?;
-        let uid = match users.iter().find(|u| u.user_id == spec.user_id) {
-            Some(existing) => existing.uid,
-            None => allocate_uid(&users).ok_or_else(|| Error::Conflict("no free uid on the device".into()))?,
-        };
-        let user = User {
-            uid,
-            privilege: spec.privilege,
-            password: spec.password.clone(),
-            name: spec.name.clone(),
-            card: spec.card,
-            group: spec.group,
-            timezones: [0; 4],
-            user_id: spec.user_id.clone(),
-        };
+        let user = placed(spec, &users)?;
         self.write_user_checked(&user, &users).await?;
         self.refresh().await?;
         Ok(user)
@@ -84,25 +71,12 @@ impl Client {
         let mut users = self.read_users().await?;
         let mut out = Vec::with_capacity(specs.len());
         for spec in specs {
-            let uid = match users.iter().find(|u| u.user_id == spec.user_id) {
-                Some(existing) => existing.uid,
-                None => match allocate_uid(&users) {
-                    Some(uid) => uid,
-                    None => {
-                        out.push(Err(Error::Conflict("no free uid on the device".into())));
-                        continue;
-                    }
-                },
-            };
-            let user = User {
-                uid,
-                privilege: spec.privilege,
-                password: spec.password.clone(),
-                name: spec.name.clone(),
-                card: spec.card,
-                group: spec.group,
-                timezones: [0; 4],
-                user_id: spec.user_id.clone(),
+            let user = match placed(spec, &users) {
+                Ok(user) => user,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
             };
             match self.write_user_checked(&user, &users).await {
                 Ok(()) => {
@@ -163,6 +137,25 @@ impl Client {
         self.refresh().await?;
         Ok(true)
     }
+}
+
+/// The user `spec` describes, at the uid its user id already has on the device, else the first
+/// free one (none free: a conflict, nothing to write).
+fn placed(spec: &UserSpec, users: &[User]) -> Result<User> {
+    let uid = match users.iter().find(|u| u.user_id == spec.user_id) {
+        Some(existing) => existing.uid,
+        None => allocate_uid(users).ok_or_else(|| Error::Conflict("no free uid on the device".into()))?,
+    };
+    Ok(User {
+        uid,
+        privilege: spec.privilege,
+        password: spec.password.clone(),
+        name: spec.name.clone(),
+        card: spec.card,
+        group: spec.group,
+        timezones: [0; 4],
+        user_id: spec.user_id.clone(),
+    })
 }
 
 #[cfg(test)]
