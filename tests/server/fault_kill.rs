@@ -68,17 +68,16 @@ async fn punches_survive_repeated_sigkill_of_the_server_exactly_once() {
         wait_healthy(port).await;
 
         let args = SimPushArgs {
-            server: format!("http://127.0.0.1:{port}"),
             devices: DEVICES,
             punches_per_minute: 60.0 * 50.0,
             serial_prefix: "KILL".into(),
-            first_device: 0,
             duration_secs: 60,
             punches_per_device: PUNCHES_PER_DEVICE,
             batch_lines: 20,
             poll_interval_ms: 500,
+            error_delay_ms: Some(100),
             drain_timeout_secs: 60,
-            run: 0,
+            ..SimPushArgs::new(&format!("http://127.0.0.1:{port}"))
         };
         let sim = tokio::spawn(run_all(args));
         for round in 0..KILLS {

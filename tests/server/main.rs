@@ -15,4 +15,5 @@ mod fault_kill;
 mod graceful_shutdown;
 mod multi_instance;
 mod pull_service;
+mod sim_push;
 mod sync;

@@ -63,10 +63,33 @@ pub(crate) async fn poll_and_ack(
     serial: &str,
     firmware: &mut SimFirmware,
 ) -> reqwest::Result<usize> {
-    let text = client.get(format!("{base}/iclock/getrequest?SN={serial}")).send().await?.text().await?;
+    let (_, reply) = fetch_commands(client, base, serial).await?;
+    execute_and_ack(client, base, serial, firmware, &reply).await
+}
+
+/// `GET /iclock/getrequest`: the reply's status and text.
+pub(crate) async fn fetch_commands(
+    client: &reqwest::Client,
+    base: &str,
+    serial: &str,
+) -> reqwest::Result<(reqwest::StatusCode, String)> {
+    let resp = client.get(format!("{base}/iclock/getrequest?SN={serial}")).send().await?;
+    let status = resp.status();
+    Ok((status, resp.text().await?))
+}
+
+/// Executes the `C:<id>:<cmd>` lines of a poll reply in `firmware` and posts the acks (single-line
+/// acks in one body, each multi-line ack in its own, as firmware does); returns the commands run.
+pub(crate) async fn execute_and_ack(
+    client: &reqwest::Client,
+    base: &str,
+    serial: &str,
+    firmware: &mut SimFirmware,
+    reply: &str,
+) -> reqwest::Result<usize> {
     let mut plain = Vec::new();
     let mut multi_line = Vec::new();
-    for line in text.lines() {
+    for line in reply.lines() {
         let Some((id, command)) = line.strip_prefix("C:").and_then(|r| r.split_once(':')) else { continue };
         let ack = firmware.execute(id, command);
         if ack.contains('\n') {

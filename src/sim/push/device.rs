@@ -1,13 +1,21 @@
-//! One simulated push device's life: handshake, generate punches, upload with re-send, poll.
+//! One simulated push device's life: handshake, take punches, upload them in real time (a
+//! backlog in bursts) with re-send after `ErrorDelay`, poll with jitter, stay silent during an
+//! outage. See `schedule` for the timing rules.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use rand::{rngs::StdRng, SeedableRng};
 use serde::Serialize;
 
-use super::client::poll_and_ack;
+use super::client::{execute_and_ack, fetch_commands};
 use super::firmware::SimFirmware;
+use super::latency::Latencies;
+use super::schedule::{announced_error_delay, Schedule};
 use super::{PunchGenerator, SimPushArgs};
+
+/// How often a device looks at its clock, buffer and schedule.
+const TICK: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DeviceReport {
@@ -15,15 +23,25 @@ pub struct DeviceReport {
     pub generated: u64,
     pub acknowledged: u64,
     pub still_buffered: u64,
+    /// ATTLOG uploads answered `OK`.
+    pub uploads: u64,
     pub failed_uploads: u64,
+    /// Polls answered with a success status.
     pub polls: u64,
+    pub poll_errors: u64,
     pub commands_acked: u64,
+    #[serde(skip)]
+    pub poll_times: Latencies,
+    #[serde(skip)]
+    pub upload_times: Latencies,
 }
 
 /// Runs one device until generation stops and its buffer drains (or the drain timeout passes).
 pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize) -> DeviceReport {
     let serial = args.serial(index);
     let base = args.server.trim_end_matches('/').to_string();
+    let schedule = Schedule::from_args(&args);
+    let mut rng = StdRng::seed_from_u64((u64::from(args.run) << 32) ^ (args.first_device + index) as u64);
     let mut report = DeviceReport { serial: serial.clone(), ..Default::default() };
     let mut generator = PunchGenerator::new(args.run);
     let mut firmware = SimFirmware::default();
@@ -33,13 +51,13 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
     let generate_until = start + Duration::from_secs(args.duration_secs);
     let per_sec = args.punches_per_minute / 60.0;
     let mut handshaken = false;
-    let mut last_poll = Instant::now() - Duration::from_millis(args.poll_interval_ms);
-    let mut backoff = Duration::from_millis(100);
+    let mut announced_delay = None;
+    let mut quiet_until = start;
+    let mut next_poll = start + schedule.first_poll(&mut rng);
     loop {
         let now = Instant::now();
         let limit_reached = args.punches_per_device > 0 && generator.generated() >= args.punches_per_device;
-        let generating = now < generate_until && !limit_reached;
-        if generating {
+        if now < generate_until && !limit_reached {
             let due = (now.duration_since(start).as_secs_f64() * per_sec) as u64;
             let due = if args.punches_per_device > 0 { due.min(args.punches_per_device) } else { due };
             while generator.generated() < due {
@@ -48,56 +66,93 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
         } else if buffer.is_empty() || now > generate_until + Duration::from_secs(args.drain_timeout_secs) {
             break;
         }
-        if !handshaken {
-            handshaken = handshake(&client, &base, &serial).await;
+        if now < quiet_until || schedule.offline(now - start) {
+            tokio::time::sleep(TICK).await;
+            continue;
         }
-        if handshaken && !buffer.is_empty() {
-            let take = buffer.len().min(args.batch_lines.max(1));
+        if !handshaken {
+            match handshake(&client, &base, &serial).await {
+                Some(options) => {
+                    announced_delay = announced_error_delay(&options);
+                    handshaken = true;
+                }
+                None => {
+                    quiet_until = Instant::now() + schedule.error_delay(announced_delay);
+                    continue;
+                }
+            }
+        }
+        if !buffer.is_empty() {
+            // In real time a few lines per request; a backlog goes out in bigger bursts.
+            let limit = if buffer.len() > args.realtime_lines { args.batch_lines } else { args.realtime_lines };
+            let take = buffer.len().min(limit.max(1));
             let body: String = buffer.iter().take(take).map(|l| format!("{l}\n")).collect();
             stamp += 1;
             let url = format!("{base}/iclock/cdata?SN={serial}&table=ATTLOG&Stamp={stamp}");
-            match client.post(&url).body(body).send().await {
-                Ok(resp) if resp.status().is_success() => match resp.text().await {
-                    Ok(text) if text.starts_with("OK") => {
-                        buffer.drain(..take);
-                        report.acknowledged += take as u64;
-                        backoff = Duration::from_millis(100);
-                        continue;
-                    }
-                    _ => report.failed_uploads += 1,
-                },
-                _ => report.failed_uploads += 1,
+            let sent = Instant::now();
+            if upload_acknowledged(&client, &url, body).await {
+                report.upload_times.record(sent.elapsed());
+                buffer.drain(..take);
+                report.acknowledged += take as u64;
+                report.uploads += 1;
+                continue;
             }
-            // Like firmware after a failed upload: keep the data, wait, try again.
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
+            // Like firmware after a failed upload: keep the data, wait ErrorDelay, reconnect.
+            report.failed_uploads += 1;
+            quiet_until = Instant::now() + schedule.error_delay(announced_delay);
             handshaken = false;
             continue;
         }
-        if handshaken && last_poll.elapsed() >= Duration::from_millis(args.poll_interval_ms) {
-            last_poll = Instant::now();
-            report.polls += 1;
-            report.commands_acked += poll(&client, &base, &serial, &mut firmware).await;
+        if now >= next_poll {
+            next_poll = now + schedule.next_poll_gap(&mut rng);
+            let sent = Instant::now();
+            match fetch_commands(&client, &base, &serial).await {
+                Ok((status, reply)) if status.is_success() => {
+                    report.poll_times.record(sent.elapsed());
+                    report.polls += 1;
+                    report.commands_acked += run_commands(&client, &base, &serial, &mut firmware, &reply).await;
+                }
+                _ => {
+                    report.poll_errors += 1;
+                    quiet_until = Instant::now() + schedule.error_delay(announced_delay);
+                }
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(TICK).await;
     }
     report.generated = generator.generated();
     report.still_buffered = buffer.len() as u64;
     report
 }
 
-async fn handshake(client: &reqwest::Client, base: &str, serial: &str) -> bool {
+/// `GET cdata?options=all`; the option block when the server answered with one.
+async fn handshake(client: &reqwest::Client, base: &str, serial: &str) -> Option<String> {
     let url = format!("{base}/iclock/cdata?SN={serial}&options=all&pushver=2.4.1&language=69");
-    match client.get(&url).send().await {
-        Ok(resp) if resp.status().is_success() => resp.text().await.is_ok_and(|t| t.starts_with("GET OPTION FROM")),
+    let resp = client.get(&url).send().await.ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.text().await.ok().filter(|t| t.starts_with("GET OPTION FROM"))
+}
+
+/// Whether the server answered the upload with 200 `OK…` (only then may the device forget it).
+async fn upload_acknowledged(client: &reqwest::Client, url: &str, body: String) -> bool {
+    match client.post(url).body(body).send().await {
+        Ok(resp) if resp.status().is_success() => resp.text().await.is_ok_and(|t| t.starts_with("OK")),
         _ => false,
     }
 }
 
-/// Polls once, executes what arrives in the simulated firmware, acknowledges it and sends the
+/// Executes a poll's commands in the simulated firmware, acknowledges them and sends the
 /// firmware's own uploads; returns how many commands ran.
-async fn poll(client: &reqwest::Client, base: &str, serial: &str, firmware: &mut SimFirmware) -> u64 {
-    let Ok(ran) = poll_and_ack(client, base, serial, firmware).await else { return 0 };
+async fn run_commands(
+    client: &reqwest::Client,
+    base: &str,
+    serial: &str,
+    firmware: &mut SimFirmware,
+    reply: &str,
+) -> u64 {
+    let Ok(ran) = execute_and_ack(client, base, serial, firmware, reply).await else { return 0 };
     for upload in firmware.take_uploads() {
         let url = format!("{base}/iclock/cdata?SN={serial}&table={}&Stamp=9999", upload.table);
         let _ = client.post(url).body(upload.body).send().await;

@@ -1,13 +1,19 @@
 //! Simulated push (ADMS) devices: `ironclock sim push` and a library for tests and benchmarks.
 //!
-//! Each device behaves like real firmware where it matters for reliability: it handshakes,
-//! keeps every punch in a local buffer until the server answers 200 `OK…`, re-sends after a
-//! failure (connection refused, timeout, 5xx, 403), polls for commands and acknowledges them.
+//! Each device behaves like real firmware where it matters for reliability and load: it
+//! handshakes, keeps every punch in a local buffer until the server answers 200 `OK…`, re-sends
+//! after a failure (connection refused, timeout, 5xx, 403) once the option block's
+//! `ErrorDelay` has passed, polls for commands with jitter and acknowledges them. By default it
+//! sends `Connection: close` and opens a connection per request, as much firmware does
+//! (push.md 2.2); it uploads punches in real time, 1–3 lines per request, and a backlog (after
+//! an outage or a slow server) in bursts of up to `--batch-lines`.
 
 pub mod client;
 mod device;
 pub mod firmware;
+mod latency;
 mod punches;
+mod schedule;
 
 use std::time::Duration;
 
@@ -16,6 +22,7 @@ use serde::Serialize;
 pub use client::SimPushDevice;
 pub use device::{run_device, DeviceReport};
 pub use firmware::Faults;
+pub use latency::Latencies;
 pub use punches::PunchGenerator;
 
 /// Arguments of `ironclock sim push`.
@@ -42,12 +49,34 @@ pub struct SimPushArgs {
     /// Stop generating after this many punches per device (0 = no limit).
     #[arg(long, default_value_t = 0)]
     pub punches_per_device: u64,
-    /// Most punches per ATTLOG upload.
+    /// Most punches per ATTLOG upload when sending a backlog (after an outage or a slow server).
     #[arg(long, default_value_t = 100)]
     pub batch_lines: usize,
+    /// Most punches per ATTLOG upload in real time (while the device keeps up: 1–3 lines).
+    #[arg(long, default_value_t = 3)]
+    pub realtime_lines: usize,
     /// Milliseconds between command polls (`GET /iclock/getrequest`).
     #[arg(long, default_value_t = 5000)]
     pub poll_interval_ms: u64,
+    /// Each poll interval varies by up to this many percent either way; the first poll falls
+    /// anywhere within one interval.
+    #[arg(long, default_value_t = 20)]
+    pub poll_jitter_pct: u32,
+    /// `close` (one connection per request with `Connection: close`, as firmware often does)
+    /// or `keep-alive` (one pooled connection per device).
+    #[arg(long, value_enum, default_value_t = ConnectionMode::Close)]
+    pub connection: ConnectionMode,
+    /// Milliseconds to wait after a failed request; default: the `ErrorDelay` of the server's
+    /// option block (30 s from ironclock), as firmware does.
+    #[arg(long)]
+    pub error_delay_ms: Option<u64>,
+    /// Seconds after the start when every device loses the network (0 with `--outage-secs 0`:
+    /// no outage). Devices keep taking punches and send the backlog when it ends.
+    #[arg(long, default_value_t = 0)]
+    pub outage_at_secs: u64,
+    /// Length of that outage in seconds (0 = none).
+    #[arg(long, default_value_t = 0)]
+    pub outage_secs: u64,
     /// Seconds to keep re-sending buffered punches after generation stops.
     #[arg(long, default_value_t = 120)]
     pub drain_timeout_secs: u64,
@@ -56,45 +85,94 @@ pub struct SimPushArgs {
     pub run: u32,
 }
 
+/// How a simulated device uses TCP connections.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionMode {
+    /// A new connection per request, `Connection: close` (firmware's usual way).
+    #[default]
+    Close,
+    /// Connections kept open and reused.
+    KeepAlive,
+}
+
 impl SimPushArgs {
+    /// The defaults of `ironclock sim push --server <server>`.
+    pub fn new(server: &str) -> Self {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: SimPushArgs,
+        }
+        Wrapper::parse_from(["sim", "--server", server]).args
+    }
+
     pub fn serial(&self, index: usize) -> String {
         format!("{}{:05}", self.serial_prefix, self.first_device + index)
     }
 }
 
-/// What a simulator run did, printed as JSON by the CLI.
+/// What a simulator run did, printed as one JSON line by the CLI. `polls` counts answered
+/// polls (`poll_errors` the failed ones); latencies are of completed requests.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SimReport {
     pub devices: usize,
+    pub connection: ConnectionMode,
     pub generated: u64,
     pub acknowledged: u64,
     pub still_buffered: u64,
+    pub uploads: u64,
     pub failed_uploads: u64,
     pub polls: u64,
+    pub poll_errors: u64,
     pub commands_acked: u64,
+    pub poll_p50_ms: f64,
+    pub poll_p99_ms: f64,
+    pub upload_p50_ms: f64,
+    pub upload_p99_ms: f64,
+}
+
+/// The HTTP client every simulated device shares: with `close`, no connection is pooled and
+/// every request says `Connection: close`.
+fn client(args: &SimPushArgs) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder().timeout(Duration::from_secs(30)).user_agent("iClock Proxy/1.09");
+    match args.connection {
+        ConnectionMode::Close => {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::CONNECTION, reqwest::header::HeaderValue::from_static("close"));
+            builder.pool_max_idle_per_host(0).default_headers(headers).build()
+        }
+        ConnectionMode::KeepAlive => builder.pool_max_idle_per_host(args.devices.max(1)).build(),
+    }
 }
 
 /// Runs all devices to completion and sums their reports.
 pub async fn run_all(args: SimPushArgs) -> anyhow::Result<SimReport> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(args.devices.min(256))
-        .user_agent("iClock Proxy/1.09")
-        .build()?;
+    let client = client(&args)?;
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..args.devices {
         tasks.spawn(run_device(client.clone(), args.clone(), index));
     }
-    let mut report = SimReport { devices: args.devices, ..Default::default() };
+    let mut report = SimReport { devices: args.devices, connection: args.connection, ..Default::default() };
+    let (mut poll_times, mut upload_times) = (Latencies::default(), Latencies::default());
     while let Some(done) = tasks.join_next().await {
         let d = done?;
         report.generated += d.generated;
         report.acknowledged += d.acknowledged;
         report.still_buffered += d.still_buffered;
+        report.uploads += d.uploads;
         report.failed_uploads += d.failed_uploads;
         report.polls += d.polls;
+        report.poll_errors += d.poll_errors;
         report.commands_acked += d.commands_acked;
+        poll_times.merge(d.poll_times);
+        upload_times.merge(d.upload_times);
     }
+    report.poll_p50_ms = poll_times.percentile_ms(50.0);
+    report.poll_p99_ms = poll_times.percentile_ms(99.0);
+    report.upload_p50_ms = upload_times.percentile_ms(50.0);
+    report.upload_p99_ms = upload_times.percentile_ms(99.0);
     Ok(report)
 }
 
