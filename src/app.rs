@@ -90,6 +90,7 @@ impl Application {
             verify_cron: args.verify_cron.clone(),
             verify_online: chrono::Duration::minutes(i64::from(args.verify_online_minutes)),
             pull_poll_cron: args.pull.pull_poll_cron.clone(),
+            punch_committers: punch_committers(&args.database_url),
         };
         let (core, hears_others) = Core::open(store.clone(), cipher, clock, settings).await?;
         let pull = match args.pull_service.as_str() {
@@ -217,6 +218,16 @@ fn data_cipher(key: Option<&str>, file: &std::path::Path) -> anyhow::Result<Data
     match key {
         Some(key) => DataCipher::from_base64(key).context("IRONCLOCK_DATA_KEY"),
         None => Ok(DataCipher::from_key_file(file)?),
+    }
+}
+
+/// Punch-upload committers: one on SQLite (one writer at a time anyway); on PostgreSQL one per
+/// core, at least 2 and at most 8, so one group commits while the next gathers.
+fn punch_committers(database_url: &str) -> usize {
+    if database_url.starts_with("postgres") {
+        std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+    } else {
+        1
     }
 }
 

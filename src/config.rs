@@ -97,8 +97,9 @@ pub struct ServeArgs {
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "IRONCLOCK_WORKERS", default_value_t = 0)]
     pub workers: usize,
-    /// Maximum database connections in the pool.
-    #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 32)]
+    /// Maximum PostgreSQL connections in the pool; 0 = 4 per core, at least 8, at most 64
+    /// (SQLite always uses 8: one writer and readers beside it).
+    #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 0)]
     pub db_max_connections: u32,
     /// File holding the key that encrypts biometric data at rest (created on first start).
     #[arg(long, env = "IRONCLOCK_DATA_KEY_FILE", default_value = "ironclock-data.key")]
@@ -214,7 +215,7 @@ impl ServeArgs {
             command_batch_size: 50,
             default_timezone: "UTC".into(),
             workers: 0,
-            db_max_connections: 32,
+            db_max_connections: 0,
             data_key_file: "ironclock-data.key".into(),
             data_key: None,
             max_upload_bytes: 16 * 1024 * 1024,

@@ -4,12 +4,14 @@
 
 mod actor;
 mod clock;
+pub mod group_commit;
 pub mod students;
 
 use std::sync::Arc;
 
 pub use actor::Actor;
 pub use clock::{Clock, OffsetClock, SystemClock};
+pub use group_commit::PunchCommitter;
 
 use crate::crypto::DataCipher;
 use crate::queue::{CommandQueue, QueueConfig};
@@ -25,6 +27,8 @@ pub struct Settings {
     pub verify_online: chrono::Duration,
     /// Cron of the pull devices' attendance collection (`off` disables it).
     pub pull_poll_cron: String,
+    /// Tasks committing punch uploads in groups (1 on SQLite, whose writes are serial anyway).
+    pub punch_committers: usize,
 }
 
 impl Default for Settings {
@@ -43,14 +47,16 @@ impl Default for Settings {
             verify_cron: "0 0 */2 * * *".into(),
             verify_online: chrono::Duration::minutes(15),
             pull_poll_cron: "0 */5 * * * *".into(),
+            punch_committers: 1,
         }
     }
 }
 
-/// The store, the command queue, the data cipher, the clock and the settings.
+/// The store, the command queue, the punch committer, the data cipher, the clock and the settings.
 pub struct Core {
     pub store: DynStore,
     pub queue: CommandQueue,
+    pub punches: PunchCommitter,
     pub cipher: DataCipher,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
@@ -69,7 +75,8 @@ impl Core {
         let hears_others = store.subscribe(queue.change_hook()).await?;
         // Loaded after subscribing, so no change falls between the two.
         queue.warm().await?;
-        Ok((Arc::new(Self { store, queue, cipher, clock, settings }), hears_others))
+        let punches = PunchCommitter::start(store.clone(), settings.punch_committers);
+        Ok((Arc::new(Self { store, queue, punches, cipher, clock, settings }), hears_others))
     }
 
     /// Attempts a sync command gets before it fails.

@@ -35,7 +35,7 @@ pub use sync::{SyncStatusStore, SyncStore};
 pub use types::{
     DeviceUpdate, IngestReport, NewMessage, PullSettingsUpdate, PunchFilter, StoredDeviceEvent, StoredRejectedLine,
 };
-pub use uploads::{DeviceTable, UploadStore};
+pub use uploads::{DeviceTable, PunchUpload, UploadStore};
 
 /// Shared handle to the configured backend.
 pub type DynStore = Arc<dyn Store>;

@@ -6,6 +6,15 @@ use async_trait::async_trait;
 use super::{IngestReport, NewMessage, StoreResult, StoredDeviceEvent, StoredRejectedLine};
 use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 
+/// One punch upload as the device endpoint parsed it, ready to store.
+#[derive(Debug, Clone)]
+pub struct PunchUpload {
+    pub device: Device,
+    pub message: NewMessage,
+    pub rejected: Vec<RejectedLine>,
+    pub punches: Vec<NewPunch>,
+}
+
 #[async_trait]
 pub trait UploadStore: Send + Sync {
     /// Stores the raw upload, its rejected lines and the punches (duplicates skipped), in one
@@ -17,6 +26,11 @@ pub trait UploadStore: Send + Sync {
         rejected: &[RejectedLine],
         punches: &[NewPunch],
     ) -> StoreResult<IngestReport>;
+    /// Stores several uploads as [`UploadStore::ingest_punches`] would, all in ONE transaction
+    /// (one commit, one fsync): every upload is durable when this returns `Ok`, and none is when
+    /// it returns `Err` (the caller then stores them one by one: see `core::group_commit`).
+    /// Reports are in the order of `uploads`.
+    async fn ingest_punch_group(&self, uploads: &[PunchUpload]) -> StoreResult<Vec<IngestReport>>;
     /// Stores the raw upload, its rejected lines and what it reported about users, templates,
     /// photos and events, in one transaction.
     async fn ingest_operlog(

@@ -13,6 +13,7 @@ mod dashboard;
 mod device;
 mod fault_kill;
 mod graceful_shutdown;
+mod group_commit;
 mod multi_instance;
 mod pull_service;
 mod sim_push;

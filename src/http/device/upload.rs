@@ -12,7 +12,7 @@ use crate::http::State;
 use crate::push::records::{attlog, operlog, options, photo};
 use crate::push::text::decode_body;
 use crate::push::upload::{ok_count_reply, UploadTable};
-use crate::store::NewMessage;
+use crate::store::{NewMessage, PunchUpload};
 
 pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
     let table = match request.query.table.as_deref() {
@@ -46,9 +46,12 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let parsed = attlog::parse_attlog_body(&text);
             let (punches, rejected) = ingest::punches(parsed, request.known.tz, chrono::Utc::now());
             let message = message(ctx, &request, &body, &table, "processed", punches.len());
-            let report = ctx.store.ingest_punches(&request.known.device, &message, &rejected, &punches).await?;
+            let rejected_count = rejected.len();
+            let upload = PunchUpload { device: request.known.device.clone(), message, rejected, punches };
+            // Shares a transaction with uploads arriving meanwhile; answered once durable.
+            let report = ctx.punches.ingest(upload).await?;
             note_stamp(ctx, &request, StampTable::AttLog);
-            log_rejected(&request, rejected.len());
+            log_rejected(&request, rejected_count);
             tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
             // Every line was processed: stored, skipped as a duplicate, or quarantined with its
             // error. Counting all of them tells the device not to re-send any.

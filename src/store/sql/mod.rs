@@ -10,6 +10,7 @@
 
 mod arg;
 mod dialect;
+mod pool_watch;
 mod postgres;
 mod query;
 mod rows;
@@ -53,6 +54,7 @@ use super::{Store, StoreResult};
 /// A pool on one database and what the backend keeps beside it.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D>,
+    acquires: pool_watch::AcquireWatch,
     state: D::State,
     hub: Arc<ChangeHub>,
     /// Whether other instances' changes reach the hub (set once the listener runs).
@@ -63,25 +65,33 @@ impl<D: Dialect> SqlStore<D> {
     /// Connects and applies pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
         let (pool, state) = D::open(url, max_connections).await?;
-        Ok(Self { pool, state, hub: Arc::default(), listening: OnceCell::new() })
+        Ok(Self { pool, acquires: Default::default(), state, hub: Arc::default(), listening: OnceCell::new() })
     }
 
     /// A pooled connection for reads (no lock; SQLite readers never wait for the writer).
     async fn read(&self) -> StoreResult<PoolConnection<D>> {
-        Ok(self.pool.acquire().await?)
+        self.acquire().await
     }
 
     /// A write transaction: the SQLite writer lock, then `BEGIN`.
     async fn write(&self) -> StoreResult<WriteTx<D>> {
         let writer = D::writer(&self.state).await;
-        let tx = self.pool.begin().await?;
+        let tx = sqlx::Transaction::begin(self.acquire().await?, None).await?;
         Ok(WriteTx::new(tx, self.hub.clone(), writer))
     }
 
     /// A connection for one autocommit write that announces nothing (see [`WriteConn`]).
     async fn write_once(&self) -> StoreResult<WriteConn<D>> {
         let writer = D::writer(&self.state).await;
-        Ok(WriteConn::new(self.pool.acquire().await?, writer))
+        Ok(WriteConn::new(self.acquire().await?, writer))
+    }
+
+    /// A pooled connection; slow waits are summarised (see [`pool_watch`]).
+    async fn acquire(&self) -> StoreResult<PoolConnection<D>> {
+        let started = std::time::Instant::now();
+        let conn = self.pool.acquire().await;
+        self.acquires.observe(started.elapsed(), self.pool.options().get_max_connections());
+        Ok(conn?)
     }
 
     /// Shorthand for a statement of this backend.

@@ -31,11 +31,14 @@ impl Dialect for Postgres {
     const SKIP_LOCKED: &'static str = "for update skip locked";
     type State = ();
 
+    /// `max_connections` 0 means [`pool_size`]'s default.
     async fn open(url: &str, max_connections: u32) -> StoreResult<(Pool<Self>, ())> {
         let options = PgConnectOptions::from_str(url)?.application_name("ironclock");
         let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(2))
+            .max_connections(pool_size(max_connections))
             .acquire_timeout(Duration::from_secs(10))
+            // One warning per slow acquire floods the log under load: `pool_watch` summarises.
+            .acquire_slow_level(log::LevelFilter::Off)
             .connect_with(options)
             .await?;
         // Concurrent instances serialise on sqlx's migration lock.
@@ -208,4 +211,15 @@ impl Drop for PgJobLock {
             drop(conn.detach());
         }
     }
+}
+
+/// The PostgreSQL pool size: `requested`, or by default 4 connections per core, at least 8 and at
+/// most 64 (the database does the work; more connections than it has cores only queue there, a
+/// few more than cores overlap the waits for fsync and the network).
+fn pool_size(requested: u32) -> u32 {
+    if requested > 0 {
+        return requested.max(2);
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    (cores * 4).clamp(8, 64)
 }

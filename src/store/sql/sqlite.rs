@@ -49,7 +49,12 @@ impl Dialect for Sqlite {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        // 8 connections: readers run beside the one writer (WAL); more would only wait for it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_slow_level(log::LevelFilter::Off)
+            .connect_with(options)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok((pool, SqliteState::default()))
     }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::{Dialect, Json, Rows, Sql, SqlStore};
 use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::{
-    DeviceTable, IngestReport, NewMessage, StoreResult, StoredDeviceEvent, StoredRejectedLine, UploadStore,
+    DeviceTable, IngestReport, NewMessage, PunchUpload, StoreResult, StoredDeviceEvent, StoredRejectedLine, UploadStore,
 };
 
 /// The head of every upload chain: the raw message, `returning id`. Binds `$1..=$12`: `$1` is
@@ -91,6 +91,52 @@ pub(super) fn punch_rows(punches: &[NewPunch]) -> Rows {
         .text("raw", punches.iter().map(|p| p.raw.as_str()))
 }
 
+/// Stores one punch upload on `conn`: the raw message, its rejected lines and the punches as
+/// one [`Dialect::chain`] (one statement on PostgreSQL). Atomic on its own; inside a caller's
+/// transaction it commits with it.
+async fn insert_punch_upload<D: Dialect>(
+    conn: &mut D::Connection,
+    device: &Device,
+    m: &NewMessage,
+    rejected: &[RejectedLine],
+    punches: &[NewPunch],
+    now: DateTime<Utc>,
+) -> StoreResult<IngestReport> {
+    let rejected_set = rejected_rows(rejected);
+    let punch_set = punch_rows(punches);
+    let rejected_at = MESSAGE_PARAMS + 1;
+    let punches_at = rejected_at + rejected_set.params();
+    let school = punches_at + punch_set.params();
+    // Duplicates (a device re-sending lines) are skipped by the unique key, so the count the
+    // chain reports for this tail is the punches newly stored, on both backends. `where true`:
+    // SQLite needs a WHERE before `on conflict` after a join (else `on` reads as a join constraint).
+    let insert_punches = format!(
+        "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
+                                      source, clock_flag, raw, message_id, received_at)
+         select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'attlog', p.clock_flag,
+                p.raw, {{head}}, $12
+         from {} left join students s on ${school} is not null and s.school_id = ${school} and s.pin = p.pin
+         where true
+         on conflict (device_id, pin, local_time) do nothing",
+        D::rows(&punch_set, punches_at, "p")
+    );
+    let insert_rejected = rejected_tail::<D>(&rejected_set, rejected_at);
+    let head = message::<D>(Some(device.id.0), m, rejected.len(), now)
+        .bind_rows(&rejected_set)
+        .bind_rows(&punch_set)
+        .bind(device.school_id);
+    let tails = [insert_rejected.as_str(), insert_punches.as_str()];
+    let (message_id, counts) = D::chain(head, &tails, conn).await?;
+    // `chain` returns one count per tail: [rejected lines, punches inserted].
+    let inserted = counts.get(1).copied().unwrap_or_default() as usize;
+    Ok(IngestReport {
+        message_id,
+        inserted,
+        duplicates: punches.len().saturating_sub(inserted),
+        rejected: rejected.len(),
+    })
+}
+
 #[async_trait]
 impl<D: Dialect> UploadStore for SqlStore<D> {
     async fn ingest_punches(
@@ -100,42 +146,20 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         rejected: &[RejectedLine],
         punches: &[NewPunch],
     ) -> StoreResult<IngestReport> {
-        let now = Utc::now();
-        let rejected_set = rejected_rows(rejected);
-        let punch_set = punch_rows(punches);
-        let rejected_at = MESSAGE_PARAMS + 1;
-        let punches_at = rejected_at + rejected_set.params();
-        let school = punches_at + punch_set.params();
-        // Duplicates (a device re-sending lines) are skipped by the unique key, so the count the
-        // chain reports for this tail is the punches newly stored, on both backends. `where true`:
-        // SQLite needs a WHERE before `on conflict` after a join (else `on` reads as a join constraint).
-        let insert_punches = format!(
-            "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
-                                          source, clock_flag, raw, message_id, received_at)
-             select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'attlog', p.clock_flag,
-                    p.raw, {{head}}, $12
-             from {} left join students s on ${school} is not null and s.school_id = ${school} and s.pin = p.pin
-             where true
-             on conflict (device_id, pin, local_time) do nothing",
-            D::rows(&punch_set, punches_at, "p")
-        );
-        let insert_rejected = rejected_tail::<D>(&rejected_set, rejected_at);
-        let head = message::<D>(Some(device.id.0), m, rejected.len(), now)
-            .bind_rows(&rejected_set)
-            .bind_rows(&punch_set)
-            .bind(device.school_id);
         // One autocommit unit: the chain commits its statements together on both backends (ONE
         // statement and one round trip on PostgreSQL), and announces nothing.
-        let tails = [insert_rejected.as_str(), insert_punches.as_str()];
-        let (message_id, counts) = D::chain(head, &tails, &mut *self.write_once().await?).await?;
-        // `chain` returns one count per tail: [rejected lines, punches inserted].
-        let inserted = counts.get(1).copied().unwrap_or_default() as usize;
-        Ok(IngestReport {
-            message_id,
-            inserted,
-            duplicates: punches.len().saturating_sub(inserted),
-            rejected: rejected.len(),
-        })
+        insert_punch_upload::<D>(&mut *self.write_once().await?, device, m, rejected, punches, Utc::now()).await
+    }
+
+    async fn ingest_punch_group(&self, uploads: &[PunchUpload]) -> StoreResult<Vec<IngestReport>> {
+        let now = Utc::now();
+        let mut tx = self.write().await?;
+        let mut reports = Vec::with_capacity(uploads.len());
+        for u in uploads {
+            reports.push(insert_punch_upload::<D>(&mut tx, &u.device, &u.message, &u.rejected, &u.punches, now).await?);
+        }
+        tx.commit().await?;
+        Ok(reports)
     }
 
     async fn ingest_operlog(
