@@ -14,8 +14,10 @@ use super::latency::Latencies;
 use super::schedule::{announced_error_delay, Schedule};
 use super::{PunchGenerator, SimPushArgs};
 
-/// How often a device looks at its clock, buffer and schedule.
-const TICK: Duration = Duration::from_millis(50);
+/// The longest a device sleeps between looks at its clock, buffer and schedule. A device
+/// otherwise sleeps until its next event (punch, poll, end of a pause), so 50,000 simulated
+/// devices cost about what their traffic costs, not a busy loop each.
+const MAX_SLEEP: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DeviceReport {
@@ -66,8 +68,17 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
         } else if buffer.is_empty() || now > generate_until + Duration::from_secs(args.drain_timeout_secs) {
             break;
         }
-        if now < quiet_until || schedule.offline(now - start) {
-            tokio::time::sleep(TICK).await;
+        let next_punch = if per_sec > 0.0 && now < generate_until {
+            start + Duration::from_secs_f64((generator.generated() + 1) as f64 / per_sec)
+        } else {
+            now + MAX_SLEEP
+        };
+        if now < quiet_until {
+            sleep_until(quiet_until.min(next_punch)).await;
+            continue;
+        }
+        if schedule.offline(now - start) {
+            sleep_until(next_punch).await; // at most MAX_SLEEP: notices the outage's end
             continue;
         }
         if !handshaken {
@@ -118,11 +129,18 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
                 }
             }
         }
-        tokio::time::sleep(TICK).await;
+        sleep_until(next_poll.min(next_punch)).await;
     }
     report.generated = generator.generated();
     report.still_buffered = buffer.len() as u64;
     report
+}
+
+/// Sleeps until `at`, but at most [`MAX_SLEEP`] (and at least a millisecond).
+async fn sleep_until(at: Instant) {
+    let now = Instant::now();
+    let wait = at.saturating_duration_since(now).clamp(Duration::from_millis(1), MAX_SLEEP);
+    tokio::time::sleep(wait).await;
 }
 
 /// `GET cdata?options=all`; the option block when the server answered with one.
