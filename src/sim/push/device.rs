@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::Serialize;
 
 use super::client::{execute_and_ack, fetch_commands};
@@ -52,6 +52,9 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
     let start = Instant::now();
     let generate_until = start + Duration::from_secs(args.duration_secs);
     let per_sec = args.punches_per_minute / 60.0;
+    // Where in its punch period this device starts, so a fleet's punches arrive spread out
+    // rather than all at the same instants.
+    let phase: f64 = rng.gen_range(0.0..1.0);
     let mut handshaken = false;
     let mut announced_delay = None;
     let mut quiet_until = start;
@@ -60,7 +63,7 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
         let now = Instant::now();
         let limit_reached = args.punches_per_device > 0 && generator.generated() >= args.punches_per_device;
         if now < generate_until && !limit_reached {
-            let due = (now.duration_since(start).as_secs_f64() * per_sec) as u64;
+            let due = (now.duration_since(start).as_secs_f64() * per_sec + phase) as u64;
             let due = if args.punches_per_device > 0 { due.min(args.punches_per_device) } else { due };
             while generator.generated() < due {
                 buffer.push_back(generator.next_line());
@@ -69,7 +72,7 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
             break;
         }
         let next_punch = if per_sec > 0.0 && now < generate_until {
-            start + Duration::from_secs_f64((generator.generated() + 1) as f64 / per_sec)
+            start + Duration::from_secs_f64(((generator.generated() + 1) as f64 - phase).max(0.0) / per_sec)
         } else {
             now + MAX_SLEEP
         };
