@@ -3,15 +3,24 @@
 #
 #   benches/push/attlog.sh [SECONDS]        (default 15 s per measurement)
 #
-# In ONE run, on this machine: (1) the bare limit: pgbench inserting the same 100-row batches
+# In ONE run, on this machine: (1) the bare limit: pgbench inserting the same LINES-row batches
 # into the same PostgreSQL cluster (benches/push/bare-insert.sql, durable commits); (2) ironclock
 # on PostgreSQL; (3) ironclock on SQLite. Load: wrk with attlog.lua, 1,000 registered devices,
-# 100 unique punches per upload. Prints RESULT lines and a summary with the ratio.
+# LINES unique punches per upload. Prints RESULT lines and a summary with the ratio.
+# Env: LINES (100) punches per upload and rows per bare transaction; CLIENTS (64) wrk
+# connections; BARE_CLIENTS (16) pgbench clients; CLOSE=1 sends `Connection: close` on every
+# request (firmware's way). Small real-time uploads with group commit (issue "Scale…"):
+#   LINES=2 CLOSE=1 BARE_CLIENTS=64 benches/push/attlog.sh
 # Needs: wrk, pgbench, PostgreSQL 15 binaries, curl (apt-get install -y wrk postgresql-15 curl).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 secs=${1:-15}
+lines=${LINES:-100}
+clients=${CLIENTS:-64}
+bare_clients=${BARE_CLIENTS:-16}
+close=()
+[ "${CLOSE:-0}" = 1 ] && close=(-H "Connection: close")
 port=${BENCH_PORT:-18080}
 export PGTEST_DIR=${PGTEST_DIR:-/tmp/ironclock-bench-pg} PGTEST_PORT=${PGTEST_PORT:-55439}
 work=$(mktemp -d)
@@ -35,10 +44,11 @@ psql -q "$base/bench_bare" -c "create table punches(id bigserial primary key, de
   unique(device_id, pin, local_time))"
 psql -qtAc "show fsync" -c "show synchronous_commit" "$admin" | tr '\n' ' ' | sed 's/^/postgres fsync, synchronous_commit: /'; echo
 
-echo "== bare multi-row INSERT (pgbench, 16 clients, 100 rows per transaction)"
-pgbench -n -f "$here/bare-insert.sql" -c 16 -j 2 -T "$secs" "$base/bench_bare" > "$work/pgbench.txt" 2>&1
+echo "== bare multi-row INSERT (pgbench, $bare_clients clients, $lines rows per transaction)"
+sed "s/generate_series(0,99)/generate_series(0,$((lines - 1)))/" "$here/bare-insert.sql" > "$work/bare.sql"
+pgbench -n -f "$work/bare.sql" -c "$bare_clients" -j 2 -T "$secs" "$base/bench_bare" > "$work/pgbench.txt" 2>&1
 bare_tps=$(awk '/^tps = / {print $3; exit}' "$work/pgbench.txt")
-bare_rows=$(awk -v t="$bare_tps" 'BEGIN {printf "%.0f", t * 100}')
+bare_rows=$(awk -v t="$bare_tps" -v l="$lines" 'BEGIN {printf "%.0f", t * l}')
 echo "RESULT bare tps=$bare_tps rows_per_s=$bare_rows"
 
 run_server() { # $1 = database url
@@ -50,7 +60,7 @@ run_server() { # $1 = database url
 }
 measure() { # $1 = label, $2 = run number
   "$here/register.sh" "http://127.0.0.1:$port" 1000 | sed "s/^/$1: /"
-  DEVICES=1000 LINES=100 RUN=$2 wrk -t2 -c64 -d"${secs}s" --timeout 30s -s "$here/attlog.lua" \
+  DEVICES=1000 LINES=$lines RUN=$2 wrk -t2 -c"$clients" -d"${secs}s" --timeout 30s "${close[@]}" -s "$here/attlog.lua" \
     "http://127.0.0.1:$port" > "$work/wrk-$1.txt" 2>&1 &
   local wrk_pid=$! peak=0
   while kill -0 "$wrk_pid" 2>/dev/null; do
