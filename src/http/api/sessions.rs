@@ -100,7 +100,9 @@ pub async fn check_login(
     ip: Option<String>,
 ) -> Result<AdminUser, ApiError> {
     let email = email.trim().to_string();
-    ctx.api.limiter.check(&email, ip.as_deref()).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    // Counted before the password is checked: parallel guesses get no more checks than the limit.
+    let attempt =
+        ctx.api.limiter.begin(&email, ip.as_deref()).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let oversized = email.len() > 254 || password.chars().count() > MAX_PASSWORD_LEN;
     let credentials = if oversized { None } else { ctx.store.find_credentials(&email).await? };
     let active = credentials.filter(|c| !c.user.disabled);
@@ -112,13 +114,12 @@ pub async fn check_login(
     let user = match active {
         Some(c) if matched => c.user,
         other => {
-            ctx.api.limiter.record_failure(&email, ip.as_deref());
             let user = other.map(|c| c.user);
             ctx.store.record_audit(&login_audit("auth.login_failed", &email, user.as_ref(), ip)).await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
-    ctx.api.limiter.record_success(&email);
+    ctx.api.limiter.succeeded(attempt);
     ctx.store.record_login(user.id, Utc::now()).await?;
     ctx.store.record_audit(&login_audit("auth.login", &user.email, Some(&user), ip)).await?;
     Ok(user)
