@@ -35,9 +35,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Only local paths: `next` never sends the admin to another site.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/").to_string()
+/// Only local paths: `next` never sends the admin to another site. Accepted: a path starting
+/// with one `/`, with no authority (`//host`), no backslash (browsers read `/\host` as
+/// `//host`) and no control character or space (browsers drop TAB, CR and LF from URLs, so
+/// `/\t/host` is `//host` to them). Anything else is `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| is_local_path(n)).unwrap_or("/").to_string()
+}
+
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 fn login_page(req: &HttpRequest, status: u16, email: &str, next: &str, error: Option<String>) -> HttpResponse {
