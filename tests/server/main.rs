@@ -16,3 +16,4 @@ mod graceful_shutdown;
 mod multi_instance;
 mod pull_service;
 mod sync;
+mod websec;

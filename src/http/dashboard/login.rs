@@ -101,7 +101,42 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub async fn logout(req: HttpRequest, session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+/// Ends every session of the admin (every copy of the cookie, other browsers too, the live
+/// stream) by bumping the admin's session version, and deletes this browser's cookie.
+pub async fn logout(
+    req: HttpRequest,
+    ctx: web::Data<State>,
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
     session.check_csrf(&req, &form.csrf)?;
+    ctx.store.end_sessions(session.caller.user.id).await?;
     Ok(HttpResponse::SeeOther().cookie(session::end(&req)).insert_header((header::LOCATION, "/login")).finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_local_paths_and_drops_everything_else() {
+        for local in ["/", "/students?page=2", "/devices/3", "/a//b"] {
+            assert_eq!(safe_next(Some(local)), local);
+        }
+        let hostile = [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example/x",
+            "/\r\n/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/ /evil.example",
+            "/x\\y",
+            "",
+        ];
+        for next in hostile {
+            assert_eq!(safe_next(Some(next)), "/", "{next:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

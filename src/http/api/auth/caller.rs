@@ -65,14 +65,18 @@ async fn resolve(ctx: &State, token: &str, ip: Option<String>) -> Authenticated 
     };
     let Some(id) = claims.admin_id() else { return Authenticated::Refused("the access token is invalid".into()) };
     match ctx.store.get_admin(id).await {
-        Ok(Some(user)) if !user.disabled => Authenticated::Admin(Caller { user, ip }),
+        Ok(Some(user)) if !user.disabled && user.session_version == claims.sv => {
+            Authenticated::Admin(Caller { user, ip })
+        }
+        Ok(Some(user)) if !user.disabled => Authenticated::Refused("this session has ended; log in again".into()),
         Ok(_) => Authenticated::Refused("this account no longer exists or is disabled".into()),
         Err(e) => Authenticated::Failed(e.to_string()),
     }
 }
 
-/// The admin behind verified claims (the admin's current row: a disabled or deleted admin is
-/// refused at once). Used by the dashboard's session cookie.
+/// The admin behind verified claims (the admin's current row: a disabled or deleted admin, or
+/// claims of an older session version, are refused at once). Used by the dashboard's session
+/// cookie and its live stream.
 pub async fn caller_from_claims(
     ctx: &State,
     claims: &super::keys::AccessClaims,
@@ -80,7 +84,8 @@ pub async fn caller_from_claims(
 ) -> Result<Caller, String> {
     let Some(id) = claims.admin_id() else { return Err("the session is invalid".into()) };
     match ctx.store.get_admin(id).await {
-        Ok(Some(user)) if !user.disabled => Ok(Caller { user, ip }),
+        Ok(Some(user)) if !user.disabled && user.session_version == claims.sv => Ok(Caller { user, ip }),
+        Ok(Some(user)) if !user.disabled => Err("this session has ended; log in again".into()),
         Ok(_) => Err("this account no longer exists or is disabled".into()),
         Err(e) => Err(e.to_string()),
     }
