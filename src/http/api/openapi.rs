@@ -156,7 +156,7 @@ fn docs_policy() -> &'static str {
             use sha2::Digest;
             let start = DOCS_HTML.find(open).map_or(0, |i| i + open.len());
             let end = DOCS_HTML[start..].find(close).map_or(start, |i| start + i);
-            let digest = sha2::Sha256::digest(DOCS_HTML[start..end].as_bytes());
+            let digest = sha2::Sha256::digest(&DOCS_HTML.as_bytes()[start..end]);
             format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
         };
         crate::http::headers::CONTENT_SECURITY_POLICY
