@@ -113,7 +113,9 @@ impl Application {
             // Other instances' changes arrive: approved devices stay cached until one does.
             directory.trust_approved_until_changed();
         }
-        let api = crate::http::api::ApiState::build(&args, &store).await?;
+        let proxy_trust = crate::http::client_addr::ProxyTrust::from_config(&args)
+            .map_err(|e| anyhow::anyhow!("IRONCLOCK_TRUSTED_PROXIES: {e}"))?;
+        let api = crate::http::api::ApiState::build(&args, &store, &core.cipher).await?;
         let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
         let port = listener.local_addr()?.port();
         let ctx = web::Data::new(State {
@@ -121,6 +123,7 @@ impl Application {
             devices: directory,
             activity: DeviceActivity::default(),
             api,
+            proxy_trust,
             config: Arc::new(args.clone()),
         });
         let workers =
@@ -129,6 +132,7 @@ impl Application {
         let max_upload = args.max_upload_bytes;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(crate::http::headers::security_headers))
                 .app_data(server_ctx.clone())
                 .app_data(web::PayloadConfig::new(max_upload))
                 .route("/healthz", web::get().to(healthz))

@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::telemetry::LogFormat;
 
+/// Loopback: a proxy on the same host.
+pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.0/8,::1/128";
+
 /// `ironclock [serve flags] [SUBCOMMAND]`: with no subcommand the server runs.
 #[derive(Parser, Debug)]
 #[command(name = "ironclock", version, about, args_conflicts_with_subcommands = true)]
@@ -68,10 +71,14 @@ pub struct ServeArgs {
     /// HS256 secret for admin JWTs. Unset: a random secret is generated once and kept in the database.
     #[arg(long, env = "IRONCLOCK_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// Take a device's address from `X-Forwarded-For` (only behind a proxy you run: anyone can
-    /// send that header).
+    /// Take the client's address (devices, logins, audit, logs) from `X-Forwarded-For`, only
+    /// when the request comes from one of `--trusted-proxies` (anyone can send that header).
     #[arg(long, env = "IRONCLOCK_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` is believed when `--trust-forwarded-for` is on:
+    /// comma-separated addresses or CIDR blocks. Default: this host (loopback) only.
+    #[arg(long, env = "IRONCLOCK_TRUSTED_PROXIES", default_value = DEFAULT_TRUSTED_PROXIES)]
+    pub trusted_proxies: String,
     /// Development mode: auto-approve devices, verbose logs.
     #[arg(long, env = "IRONCLOCK_DEV")]
     pub dev: bool,
@@ -207,6 +214,7 @@ impl ServeArgs {
             auto_approve_devices: false,
             jwt_secret: None,
             trust_forwarded_for: false,
+            trusted_proxies: DEFAULT_TRUSTED_PROXIES.into(),
             dev: false,
             log_format: None,
             device_poll_delay: 5,
@@ -237,6 +245,7 @@ impl fmt::Debug for ServeArgs {
             .field("auto_approve_devices", &self.auto_approve_devices)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("dev", &self.dev)
             .field("log_format", &self.log_format())
             .field("device_poll_delay", &self.device_poll_delay)

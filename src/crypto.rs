@@ -4,6 +4,9 @@
 //! It comes from `IRONCLOCK_DATA_KEY` (base64 of 32 bytes) or a key file (default
 //! `ironclock-data.key` beside the working directory, created with mode 0600 on first start).
 //! Sealed format: `v1` tag byte (0x01) || 12-byte random nonce || ciphertext+tag.
+//!
+//! Other server keys that must stay out of the database (the generated JWT secret, the CSRF
+//! key) are derived from the data key with HKDF-SHA256, one label per use ([`DataCipher::derive_key`]).
 
 use std::path::Path;
 
@@ -11,13 +14,17 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hkdf::Hkdf;
 use rand::RngCore;
+use sha2::Sha256;
 
 const VERSION: u8 = 1;
 
 #[derive(Clone)]
 pub struct DataCipher {
     cipher: ChaCha20Poly1305,
+    /// HKDF over the data key, for the keys derived from it.
+    derive: Hkdf<Sha256>,
 }
 
 impl std::fmt::Debug for DataCipher {
@@ -43,7 +50,23 @@ impl DataCipher {
         if bytes.len() != 32 {
             return Err(CipherError::BadKey);
         }
-        Ok(Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)) })
+        Ok(Self::from_bytes(&bytes))
+    }
+
+    fn from_bytes(key: &[u8]) -> Self {
+        Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(key)),
+            derive: Hkdf::<Sha256>::new(Some(b"ironclock derived keys v1"), key),
+        }
+    }
+
+    /// A 32-byte key derived from the data key for one use, named by `label` (HKDF-SHA256).
+    /// The same data key and label always give the same key; nothing else does.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's limit (255 × 32): expanding cannot fail.
+        let _ = self.derive.expand(label.as_bytes(), &mut out);
+        out
     }
 
     /// Loads the key file, creating it with a fresh random key (mode 0600) when absent.
@@ -66,7 +89,7 @@ impl DataCipher {
     pub fn random() -> Self {
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)) }
+        Self::from_bytes(&key)
     }
 
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
@@ -114,6 +137,16 @@ mod tests {
         assert!(!sealed.windows(4).any(|w| w == b"SS21"), "plaintext must not appear in the sealed bytes");
         assert_eq!(a.open(&sealed).unwrap(), b"SS21 template bytes");
         assert!(b.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn derived_keys_depend_on_the_data_key_and_the_label() {
+        let key = B64.encode([9u8; 32]);
+        let (a, b) = (DataCipher::from_base64(&key).unwrap(), DataCipher::from_base64(&key).unwrap());
+        assert_eq!(a.derive_key("jwt"), b.derive_key("jwt"), "stable across restarts and instances");
+        assert_ne!(a.derive_key("jwt"), a.derive_key("csrf"));
+        assert_ne!(a.derive_key("jwt"), DataCipher::random().derive_key("jwt"));
+        assert_ne!(a.derive_key("jwt"), [9u8; 32], "not the data key itself");
     }
 
     #[test]

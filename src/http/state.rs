@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::ServeArgs;
 use crate::core::Core;
 use crate::http::api::ApiState;
+use crate::http::client_addr::ProxyTrust;
 use crate::http::device::{activity::DeviceActivity, DeviceDirectory};
 
 pub struct State {
@@ -16,6 +17,8 @@ pub struct State {
     pub devices: Arc<DeviceDirectory>,
     pub activity: DeviceActivity,
     pub api: ApiState,
+    /// Whose `X-Forwarded-For` is believed (see `client_addr`).
+    pub proxy_trust: ProxyTrust,
 }
 
 impl Deref for State {

@@ -12,4 +12,6 @@ pub trait SettingStore: Send + Sync {
     async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String>;
     /// Stores `value` under `key`, replacing what was there.
     async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Removes `key`; whether it was there.
+    async fn delete_setting(&self, key: &str) -> StoreResult<bool>;
 }

@@ -18,3 +18,4 @@ mod multi_instance;
 mod pull_service;
 mod sim_push;
 mod sync;
+mod websec;

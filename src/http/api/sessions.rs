@@ -100,7 +100,9 @@ pub async fn check_login(
     ip: Option<String>,
 ) -> Result<AdminUser, ApiError> {
     let email = email.trim().to_string();
-    ctx.api.limiter.check(&email, ip.as_deref()).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    // Counted before the password is checked: parallel guesses get no more checks than the limit.
+    let attempt =
+        ctx.api.limiter.begin(&email, ip.as_deref()).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let oversized = email.len() > 254 || password.chars().count() > MAX_PASSWORD_LEN;
     let credentials = if oversized { None } else { ctx.store.find_credentials(&email).await? };
     let active = credentials.filter(|c| !c.user.disabled);
@@ -112,13 +114,12 @@ pub async fn check_login(
     let user = match active {
         Some(c) if matched => c.user,
         other => {
-            ctx.api.limiter.record_failure(&email, ip.as_deref());
             let user = other.map(|c| c.user);
             ctx.store.record_audit(&login_audit("auth.login_failed", &email, user.as_ref(), ip)).await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
-    ctx.api.limiter.record_success(&email);
+    ctx.api.limiter.succeeded(attempt);
     ctx.store.record_login(user.id, Utc::now()).await?;
     ctx.store.record_audit(&login_audit("auth.login", &user.email, Some(&user), ip)).await?;
     Ok(user)
@@ -191,10 +192,12 @@ pub async fn me(caller: Caller) -> HttpResponse {
     ok("current admin", caller.user)
 }
 
-/// Create the first super admin with the one-time setup token (works while no admin exists).
+/// Create the first super admin with the one-time setup token (works while no admin exists;
+/// afterwards the endpoint answers 404 without doing anything).
 #[utoipa::path(post, path = "/api/v1/setup", tag = "auth", request_body = SetupRequest,
     responses((status = 201, description = "The first super admin", body = Envelope<AdminUser>),
-              (status = 401, description = "Wrong or used token, or an admin already exists", body = ErrorEnvelope),
+              (status = 401, description = "Wrong or used token", body = ErrorEnvelope),
+              (status = 404, description = "Setup is over: an admin exists", body = ErrorEnvelope),
               (status = 422, description = "Invalid email or password", body = ErrorEnvelope)))]
 pub async fn setup(
     req: HttpRequest,
@@ -206,9 +209,11 @@ pub async fn setup(
     Ok(created("first super admin created; log in with POST /api/v1/auth/login", user))
 }
 
-/// Creates the first super admin with the one-time setup token (checks the email and the
-/// password rules first; audited). `Unauthorized` when the token is wrong or used, or an admin
-/// already exists. Shared by `POST /api/v1/setup` and the dashboard's `/setup` page.
+/// Creates the first super admin with the one-time setup token; audited. In this order, so that
+/// no request does expensive work it should not: once an admin exists, `NotFound` at once (no
+/// query after the first); then one request at a time; then the token (`Unauthorized` when
+/// wrong or used); then the email and password rules; only then the password is hashed.
+/// Shared by `POST /api/v1/setup` and the dashboard's `/setup` page.
 pub async fn complete_setup(
     ctx: &State,
     token: &str,
@@ -216,6 +221,18 @@ pub async fn complete_setup(
     password: String,
     ip: Option<String>,
 ) -> Result<AdminUser, ApiError> {
+    let closed = || ApiError::NotFound("setup is complete: an admin exists; log in instead".into());
+    if ctx.api.setup_closed(&ctx.store).await? {
+        return Err(closed());
+    }
+    let _turn = ctx.api.setup_turn.lock().await;
+    if ctx.api.setup_closed(&ctx.store).await? {
+        return Err(closed());
+    }
+    let stored = ctx.store.get_setting(SETUP_TOKEN_SETTING).await?;
+    if !stored.is_some_and(|stored| same_text(&stored, &hash_token(token))) {
+        return Err(ApiError::Unauthorized("the setup token is invalid or was already used".into()));
+    }
     let email = validate::email(email)?;
     check_new_password(&password).map_err(|m| ApiError::invalid("password", m))?;
     let password_hash = web::block(move || hash_password(&password))
@@ -230,8 +247,15 @@ pub async fn complete_setup(
         ip,
         ..Default::default()
     };
+    // The store consumes the token and checks for admins again in one transaction (another
+    // instance may have finished setup meanwhile).
     match ctx.store.complete_setup(SETUP_TOKEN_SETTING, &hash_token(token), &admin, &audit).await? {
         Some(user) => Ok(user),
         None => Err(ApiError::Unauthorized("the setup token is invalid or was already used".into())),
     }
+}
+
+/// Equal strings, compared in constant time.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

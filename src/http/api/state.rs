@@ -1,13 +1,16 @@
 //! `ApiState`: what the admin API keeps for the life of the server (keys, the login limiter,
 //! the one-time setup token while no admin exists). Built once in `Application::build`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::Context;
 
 use super::auth::password::hash_password;
 use super::auth::tokens::{hash_token, new_token};
 use super::auth::{AuthKeys, LoginLimiter, LoginLimits};
 use crate::config::ServeArgs;
-use crate::store::DynStore;
+use crate::crypto::DataCipher;
+use crate::store::{DynStore, StoreResult};
 
 /// The settings key holding the SHA-256 of the current setup token.
 pub const SETUP_TOKEN_SETTING: &str = "setup_token_sha256";
@@ -19,12 +22,17 @@ pub struct ApiState {
     /// unknown and known emails cost the same time.
     pub dummy_hash: String,
     setup_token: Option<String>,
+    /// Set once an admin is known to exist: setup then answers at once, without a query.
+    setup_closed: AtomicBool,
+    /// One setup at a time, so a burst of setup requests hashes one password at a time.
+    pub setup_turn: tokio::sync::Mutex<()>,
 }
 
 impl ApiState {
-    /// Resolves the JWT secret and, while no admin exists, issues and logs a one-time setup token.
-    pub async fn build(args: &ServeArgs, store: &DynStore) -> anyhow::Result<Self> {
-        let keys = AuthKeys::resolve(args, store).await?;
+    /// Resolves the JWT secret (derived from the data key unless configured) and, while no admin
+    /// exists, issues and logs a one-time setup token.
+    pub async fn build(args: &ServeArgs, store: &DynStore, cipher: &DataCipher) -> anyhow::Result<Self> {
+        let keys = AuthKeys::resolve(args, store, cipher).await?;
         let dummy_hash = hash_password(&new_token()).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
         let setup_token = if store.count_admins().await? == 0 {
             let token = new_token();
@@ -38,7 +46,27 @@ impl ApiState {
         } else {
             None
         };
-        Ok(Self { keys, limiter: LoginLimiter::new(LoginLimits::default()), dummy_hash, setup_token })
+        Ok(Self {
+            keys,
+            limiter: LoginLimiter::new(LoginLimits::default()),
+            dummy_hash,
+            setup_closed: AtomicBool::new(setup_token.is_none()),
+            setup_token,
+            setup_turn: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Whether first-run setup is over (an admin exists). Once true it stays true without
+    /// asking the database again (the last super admin cannot be deleted).
+    pub async fn setup_closed(&self, store: &DynStore) -> StoreResult<bool> {
+        if self.setup_closed.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let closed = store.count_admins().await? > 0;
+        if closed {
+            self.setup_closed.store(true, Ordering::Relaxed);
+        }
+        Ok(closed)
     }
 
     /// The setup token issued at start (when there was no admin); it may since have been used.

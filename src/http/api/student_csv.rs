@@ -190,10 +190,14 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// Spreadsheets run cells starting with `=`, `+`, `-` or `@` as formulas: exports prefix them
-/// with `'`, and imports drop that prefix again.
+/// The first characters that make a spreadsheet read a cell as a formula (OWASP's list: a
+/// leading TAB or CR is skipped by some spreadsheets, which then see the `=` behind it).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Spreadsheets run cells starting with `=`, `+`, `-`, `@`, TAB or CR as formulas: exports
+/// prefix them with `'`, and imports drop that prefix again.
 pub fn escape_formula(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@']) {
+    if value.starts_with(FORMULA_STARTS) {
         format!("'{value}")
     } else {
         value.to_string()
@@ -202,7 +206,7 @@ pub fn escape_formula(value: &str) -> String {
 
 fn unescape_formula(value: &str) -> &str {
     match value.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
         _ => value,
     }
 }
@@ -238,6 +242,17 @@ pub fn write_export<'a>(rows: impl IntoIterator<Item = ExportRow<'a>>) -> Result
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_prefixed_and_the_prefix_comes_off_on_import() {
+        for risky in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1"] {
+            let escaped = escape_formula(risky);
+            assert_eq!(escaped, format!("'{risky}"));
+            assert_eq!(unescape_formula(&escaped), risky);
+        }
+        assert_eq!(escape_formula("Amina"), "Amina");
+        assert_eq!(unescape_formula("'quoted"), "'quoted");
+    }
 
     #[test]
     fn a_file_with_bom_semicolons_and_aliases_parses() {

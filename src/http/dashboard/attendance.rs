@@ -271,6 +271,18 @@ impl Stream {
         Ok(out)
     }
 
+    /// Whether the stream's session still holds: the admin exists, is enabled and has not logged
+    /// out or had their password or role changed since (the session version is unchanged). A
+    /// storage failure keeps the stream (the next poll retries).
+    async fn session_alive(&self) -> bool {
+        let me = &self.caller.user;
+        match self.ctx.store.get_admin(me.id).await {
+            Ok(Some(now)) => !now.disabled && now.session_version == me.session_version,
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
     /// The next chunk to send; `None` ends the stream.
     async fn next_chunk(&mut self) -> Option<String> {
         if !self.opened {
@@ -283,6 +295,9 @@ impl Stream {
                 return None;
             }
             tokio::time::sleep(POLL_EVERY).await;
+            if !self.session_alive().await {
+                return None;
+            }
             match self.poll().await {
                 Ok(events) if !events.is_empty() => {
                     self.last_write = Instant::now();
@@ -300,7 +315,8 @@ impl Stream {
 }
 
 /// `GET /attendance/stream`: `punch` events for the admin's scope, polled every 2 s, with a
-/// heartbeat comment every 15 s; ends when the client goes away (the next write fails).
+/// heartbeat comment every 15 s; ends when the client goes away (the next write fails) and,
+/// within one poll, when the session ends (logout, password or role change, disabling).
 pub async fn stream(
     req: HttpRequest,
     ctx: web::Data<State>,

@@ -1,35 +1,59 @@
-//! CSRF protection for every dashboard form: a random token in an HttpOnly, SameSite=Strict
-//! cookie, repeated in a hidden `csrf` field; a POST whose field does not match is refused.
+//! CSRF protection for every dashboard form: the hidden `csrf` field must carry the HMAC (under
+//! a server key, [`AuthKeys::csrf_token`]) of what the form is bound to. A logged-in page's
+//! forms are bound to the session's id (inside the signed session cookie); the login and setup
+//! forms, before any session, to a random nonce in the `ironclock_csrf` cookie. Knowing or even
+//! setting a cookie is not enough to forge a token: the key never leaves the server.
 //! (SameSite=Strict already keeps other sites' forms from carrying the session; the token makes
 //! that independent of browser defaults.)
+//!
+//! [`AuthKeys::csrf_token`]: crate::http::api::auth::AuthKeys::csrf_token
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::HttpRequest;
-use base64::Engine;
-use rand::RngCore;
+use actix_web::{web, HttpRequest};
 
+use crate::http::api::auth::tokens::new_token;
+use crate::http::State;
+
+/// The cookie holding the pre-login nonce.
 pub const CSRF_COOKIE: &str = "ironclock_csrf";
 
-/// The request's CSRF token, or a new one (with the cookie to set) when it has none.
+/// What a logged-in session's forms are bound to.
+pub fn session_binding(sid: &str) -> String {
+    format!("session:{sid}")
+}
+
+fn nonce_binding(nonce: &str) -> String {
+    format!("pre-login:{nonce}")
+}
+
+fn nonce(req: &HttpRequest) -> Option<String> {
+    req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32)
+}
+
+/// The token for a form shown before login, and the nonce cookie to set when the request had none.
 pub fn token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-    if let Some(c) = req.cookie(CSRF_COOKIE).filter(|c| c.value().len() >= 32) {
-        return (c.value().to_string(), None);
+    let Some(ctx) = req.app_data::<web::Data<State>>() else { return (String::new(), None) };
+    if let Some(nonce) = nonce(req) {
+        return (ctx.api.keys.csrf_token(&nonce_binding(&nonce)), None);
     }
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let cookie = Cookie::build(CSRF_COOKIE, value.clone())
+    let nonce = new_token();
+    let cookie = Cookie::build(CSRF_COOKIE, nonce.clone())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(super::session::secure_cookies(req))
         .finish();
-    (value, Some(cookie))
+    (ctx.api.keys.csrf_token(&nonce_binding(&nonce)), Some(cookie))
 }
 
-/// Whether a submitted form's token matches the cookie (constant time).
+/// Whether a form submitted before login carries the token of the request's nonce.
 pub fn valid(req: &HttpRequest, submitted: &str) -> bool {
-    let Some(cookie) = req.cookie(CSRF_COOKIE) else { return false };
-    let (a, b) = (cookie.value().as_bytes(), submitted.as_bytes());
-    a.len() >= 32 && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let (Some(ctx), Some(nonce)) = (req.app_data::<web::Data<State>>(), nonce(req)) else { return false };
+    ctx.api.keys.csrf_valid(&nonce_binding(&nonce), submitted)
+}
+
+/// Whether a logged-in form carries the token of session `sid`.
+pub fn valid_for_session(req: &HttpRequest, sid: &str, submitted: &str) -> bool {
+    let Some(ctx) = req.app_data::<web::Data<State>>() else { return false };
+    ctx.api.keys.csrf_valid(&session_binding(sid), submitted)
 }

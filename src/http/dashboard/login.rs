@@ -35,9 +35,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Only local paths: `next` never sends the admin to another site.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/").to_string()
+/// Only local paths: `next` never sends the admin to another site. Accepted: a path starting
+/// with one `/`, with no authority (`//host`), no backslash (browsers read `/\host` as
+/// `//host`) and no control character or space (browsers drop TAB, CR and LF from URLs, so
+/// `/\t/host` is `//host` to them). Anything else is `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| is_local_path(n)).unwrap_or("/").to_string()
+}
+
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !n.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 fn login_page(req: &HttpRequest, status: u16, email: &str, next: &str, error: Option<String>) -> HttpResponse {
@@ -91,7 +101,42 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub async fn logout(req: HttpRequest, session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+/// Ends every session of the admin (every copy of the cookie, other browsers too, the live
+/// stream) by bumping the admin's session version, and deletes this browser's cookie.
+pub async fn logout(
+    req: HttpRequest,
+    ctx: web::Data<State>,
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
     session.check_csrf(&req, &form.csrf)?;
+    ctx.store.end_sessions(session.caller.user.id).await?;
     Ok(HttpResponse::SeeOther().cookie(session::end(&req)).insert_header((header::LOCATION, "/login")).finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_local_paths_and_drops_everything_else() {
+        for local in ["/", "/students?page=2", "/devices/3", "/a//b"] {
+            assert_eq!(safe_next(Some(local)), local);
+        }
+        let hostile = [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example/x",
+            "/\r\n/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/ /evil.example",
+            "/x\\y",
+            "",
+        ];
+        for next in hostile {
+            assert_eq!(safe_next(Some(next)), "/", "{next:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -76,8 +76,8 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         if let PageError::Login { next } = self {
-            let target = match next.as_deref().filter(|n| n.starts_with('/') && !n.starts_with("//")) {
-                Some(n) if n != "/" => format!("/login?next={}", urlencode(n)),
+            let target = match super::login::safe_next(next.as_deref()) {
+                n if n != "/" => format!("/login?next={}", urlencode(&n)),
                 _ => "/login".to_string(),
             };
             return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();

@@ -1,6 +1,9 @@
 //! Dashboard sessions: a signed session token (audience `ironclock-dashboard`, so it is not an
 //! API token) in an HttpOnly, SameSite=Strict cookie, valid 8 hours and renewed while in use.
-//! The admin's row is re-read on every request: a disabled admin is out at once.
+//! The token carries a random session id (the forms' CSRF tokens are bound to it) and the
+//! admin's session version. The admin's row is re-read on every request: a disabled admin, or
+//! one whose version moved on (logout, a password or role change), is out at once, on every
+//! copy of the cookie.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +13,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::page::PageError;
 use crate::http::api::auth::caller::{caller_from_claims, client_ip};
+use crate::http::api::auth::tokens::new_token;
 use crate::http::api::auth::Caller;
 use crate::http::State;
 use crate::store::admin::AdminUser;
@@ -24,6 +28,9 @@ const RENEW_BELOW_SECS: i64 = 4 * 3600;
 #[derive(Debug, Clone)]
 pub struct Session {
     pub caller: Caller,
+    /// The session's id (from the signed cookie).
+    pub sid: String,
+    /// The CSRF token of this session's forms.
     pub csrf: String,
     /// Cookies the response must set (a renewed session, a new CSRF token).
     pub cookies: Vec<Cookie<'static>>,
@@ -45,9 +52,14 @@ pub fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {
         .finish()
 }
 
-/// Signs a session for `user`.
+/// Signs a new session (a fresh session id) for `user`.
 pub fn start(ctx: &State, req: &HttpRequest, user: &AdminUser) -> Result<Cookie<'static>, PageError> {
-    let (token, _) = ctx.api.keys.issue_session(user, SESSION_SECS).map_err(|e| PageError::Internal(e.to_string()))?;
+    sign(ctx, req, user, &new_token())
+}
+
+fn sign(ctx: &State, req: &HttpRequest, user: &AdminUser, sid: &str) -> Result<Cookie<'static>, PageError> {
+    let (token, _) =
+        ctx.api.keys.issue_session(user, sid, SESSION_SECS).map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(session_cookie(req, token))
 }
 
@@ -69,22 +81,22 @@ impl FromRequest for Session {
             let login = || PageError::Login { next: req.uri().path_and_query().map(|p| p.to_string()) };
             let cookie = req.cookie(SESSION_COOKIE).ok_or_else(login)?;
             let claims = ctx.api.keys.verify_session(cookie.value()).map_err(|_| login())?;
+            let sid = claims.sid.clone().filter(|s| !s.is_empty()).ok_or_else(login)?;
             let caller = caller_from_claims(&ctx, &claims, client_ip(&req)).await.map_err(|_| login())?;
             let mut cookies = Vec::new();
             if claims.exp - chrono::Utc::now().timestamp() < RENEW_BELOW_SECS {
-                cookies.push(start(&ctx, &req, &caller.user)?);
+                cookies.push(sign(&ctx, &req, &caller.user, &sid)?);
             }
-            let (csrf, new_csrf) = super::csrf::token(&req);
-            cookies.extend(new_csrf);
-            Ok(Session { caller, csrf, cookies })
+            let csrf = ctx.api.keys.csrf_token(&super::csrf::session_binding(&sid));
+            Ok(Session { caller, sid, csrf, cookies })
         })
     }
 }
 
 impl Session {
-    /// Refuses a form whose CSRF token does not match (403).
+    /// Refuses a form whose CSRF token is not this session's (403).
     pub fn check_csrf(&self, req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
-        if super::csrf::valid(req, submitted) {
+        if super::csrf::valid_for_session(req, &self.sid, submitted) {
             Ok(())
         } else {
             Err(PageError::Forbidden(

@@ -1,6 +1,7 @@
 //! `/setup?token=…`: the first-run page. While no admin exists, a form creates the first super
 //! admin with the one-time setup token from the server log (the same function as
-//! `POST /api/v1/setup`) and logs them in; afterwards the page only points to `/login`.
+//! `POST /api/v1/setup`) and logs them in; afterwards the page answers 410 Gone (pointing to
+//! `/login`) to every request, before reading the form.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -64,7 +65,12 @@ fn respond(req: &HttpRequest, status: StatusCode, mut page: SetupPage) -> HttpRe
 
 async fn setup_done(ctx: &State) -> bool {
     // A storage failure shows the form; submitting it fails safely in `complete_setup`.
-    ctx.store.count_admins().await.map(|n| n > 0).unwrap_or(false)
+    ctx.api.setup_closed(&ctx.store).await.unwrap_or(false)
+}
+
+/// Setup is over: 410 with a link to the login page.
+fn gone(req: &HttpRequest) -> HttpResponse {
+    respond(req, StatusCode::GONE, page(String::new(), String::new(), true, None))
 }
 
 fn page(token: String, email: String, done: bool, error: Option<(&'static str, String)>) -> SetupPage {
@@ -73,17 +79,26 @@ fn page(token: String, email: String, done: bool, error: Option<(&'static str, S
 
 /// `GET /setup`: the form, or "already set up".
 pub async fn form(req: HttpRequest, ctx: web::Data<State>, q: web::Query<TokenQuery>) -> HttpResponse {
-    let done = setup_done(&ctx).await;
+    if setup_done(&ctx).await {
+        return gone(&req);
+    }
     let token = q.into_inner().token.unwrap_or_default();
-    respond(&req, StatusCode::OK, page(token, String::new(), done, None))
+    respond(&req, StatusCode::OK, page(token, String::new(), false, None))
 }
 
 /// `POST /setup`: creates the first super admin, logs them in and opens the overview.
-pub async fn submit(req: HttpRequest, ctx: web::Data<State>, form: web::Form<SetupForm>) -> HttpResponse {
-    let SetupForm { csrf, token, email, password, password2 } = form.into_inner();
+pub async fn submit(
+    req: HttpRequest,
+    ctx: web::Data<State>,
+    form: Result<web::Form<SetupForm>, actix_web::Error>,
+) -> HttpResponse {
     if setup_done(&ctx).await {
-        return respond(&req, StatusCode::CONFLICT, page(String::new(), String::new(), true, None));
+        return gone(&req);
     }
+    let Ok(form) = form else {
+        return respond(&req, StatusCode::BAD_REQUEST, page(String::new(), String::new(), false, None));
+    };
+    let SetupForm { csrf, token, email, password, password2 } = form.into_inner();
     let again = |status, field, message: String| {
         respond(&req, status, page(token.clone(), email.clone(), false, Some((field, message))))
     };
@@ -109,10 +124,11 @@ pub async fn submit(req: HttpRequest, ctx: web::Data<State>, form: web::Form<Set
             };
             again(StatusCode::UNPROCESSABLE_ENTITY, field, first.map(|f| f.message).unwrap_or_default())
         }
+        Err(ApiError::NotFound(_)) => gone(&req),
         Err(ApiError::Unauthorized(message)) => {
             // Lost the race to another setup: the admin exists now.
             if setup_done(&ctx).await {
-                return respond(&req, StatusCode::CONFLICT, page(String::new(), String::new(), true, None));
+                return gone(&req);
             }
             again(StatusCode::UNAUTHORIZED, "token", format!("{message}; use the link from the server log."))
         }

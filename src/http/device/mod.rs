@@ -49,7 +49,7 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
         }
         None => return Err(DeviceError::BadRequest("missing device serial number (SN)".into())),
     };
-    let ip = client_ip(&req, ctx.config.trust_forwarded_for);
+    let ip = crate::http::client_addr::client_ip(&req);
     let contact = FirstContact {
         ip: ip.clone(),
         pushver: query.pushver.clone(),
@@ -113,15 +113,6 @@ async fn catch_up_after_gap(ctx: &State, known: &KnownDevice, previous: Option<c
             tracing::warn!(serial = %device.serial_number, error = %e, "could not queue the gap attendance query")
         }
     }
-}
-
-/// The device's address: the first `X-Forwarded-For` entry when the proxy is trusted, else the peer.
-fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<String> {
-    let forwarded = trust_forwarded_for
-        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_string()))
-        .flatten()
-        .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
-    forwarded.or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
 }
 
 /// Refuses data from a device that is not approved (pending devices keep and re-send their data).

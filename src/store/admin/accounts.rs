@@ -56,6 +56,10 @@ pub struct AdminUser {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Bumped by logout, a password or role change and disabling: a session or access token
+    /// issued under another version is refused. Never shown in the API.
+    #[serde(skip)]
+    pub session_version: i64,
 }
 
 /// An admin with the argon2id hash to check a login against.
@@ -96,6 +100,9 @@ pub enum RefreshOutcome {
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// Ends every dashboard session and access token of the admin (bumps its session version).
+    async fn end_sessions(&self, admin_id: i64) -> StoreResult<()>;
+
     /// Number of admins (any role, disabled included).
     async fn count_admins(&self) -> StoreResult<i64>;
 

@@ -14,7 +14,7 @@ use crate::store::admin::{
 };
 use crate::store::StoreResult;
 
-const COLUMNS: &str = "id, email, role, school_id, disabled, created_at, updated_at, last_login_at";
+const COLUMNS: &str = "id, email, role, school_id, disabled, created_at, updated_at, last_login_at, session_version";
 const SCHOOL_WHERE: &str = "where ($1 is null or school_id = $1)";
 
 fn email_taken(email: &str) -> impl FnOnce() -> String + '_ {
@@ -89,6 +89,13 @@ async fn insert_token<D: Dialect>(
 
 #[async_trait]
 impl<D: Dialect> AccountStore for SqlStore<D> {
+    async fn end_sessions(&self, admin_id: i64) -> StoreResult<()> {
+        Self::sql("update admin_users set session_version = session_version + 1 where id = $1")
+            .bind(admin_id)
+            .run(&mut *self.write_once().await?)
+            .await
+    }
+
     async fn count_admins(&self) -> StoreResult<i64> {
         Self::sql("select count(*) from admin_users").scalar(&mut *self.read().await?).await
     }
@@ -172,10 +179,13 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
         let sql = format!(
             "update admin_users set email = coalesce($2, email), password_hash = coalesce($3, password_hash),
                 disabled = coalesce($4, disabled), role = coalesce($5, role),
-                school_id = case when $5 is null then school_id else $6 end, updated_at = $7
+                school_id = case when $5 is null then school_id else $6 end, updated_at = $7,
+                session_version = session_version + $8
              where id = $1 returning {COLUMNS}"
         );
         let email = patch.email.clone().unwrap_or_default();
+        // A new password, role or school, or disabling, ends the admin's sessions.
+        let ends_sessions = patch.password_hash.is_some() || patch.role.is_some() || disabled;
         let user: AdminUser = Self::sql(&sql)
             .bind(id)
             .bind(&patch.email)
@@ -184,10 +194,11 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
             .bind(patch.role.map(|(r, _)| r.as_str()))
             .bind(patch.role.and_then(|(_, s)| s))
             .bind(now)
+            .bind(i64::from(ends_sessions))
             .fetch_one(&mut tx)
             .await
             .map_err(|e| conflict_on_unique(e, "email", email_taken(&email)))?;
-        if patch.password_hash.is_some() || patch.role.is_some() || disabled {
+        if ends_sessions {
             revoke_all::<D>(&mut tx, id, now).await?;
         }
         if let Some(audit) = audit {

@@ -36,4 +36,10 @@ impl<D: Dialect> SettingStore for SqlStore<D> {
         .run(&mut *self.write_once().await?)
         .await
     }
+
+    async fn delete_setting(&self, key: &str) -> StoreResult<bool> {
+        let deleted =
+            Self::sql("delete from settings where key = $1").bind(key).execute(&mut *self.write_once().await?).await?;
+        Ok(deleted > 0)
+    }
 }

@@ -51,6 +51,7 @@ async fn setup_creates_the_first_admin_once_logs_them_in_and_refuses_afterwards(
 
         let mut again = Dash::new(&app);
         let page = again.get(&format!("/setup?token={token}")).await;
+        assert_eq!(page.status, 410, "{}", app.backend);
         assert!(page.body.contains("id=\"setup-done\"") && page.body.contains("href=\"/login\""), "{}", page.body);
         assert!(!page.body.contains("id=\"setup-form\""));
         let csrf = again.cookies["ironclock_csrf"].clone();
@@ -61,7 +62,7 @@ async fn setup_creates_the_first_admin_once_logs_them_in_and_refuses_afterwards(
             ("password2", PASSWORD),
             ("token", token.as_str()),
         ];
-        assert_eq!(again.post("/setup", &second).await.status, 409, "{}", app.backend);
+        assert_eq!(again.post("/setup", &second).await.status, 410, "{}", app.backend);
         assert_eq!(app.ctx.store.count_admins().await.unwrap(), 1, "{}", app.backend);
     }
 }

@@ -79,13 +79,22 @@ async fn requests_without_a_serial_get_a_clear_400() {
 
 #[tokio::test]
 async fn the_forwarded_address_is_used_only_when_the_proxy_is_trusted() {
-    for trusted in [false, true] {
-        let app =
-            crate::support::spawn_app_with(crate::support::sqlite_db(), |a| a.trust_forwarded_for = trusted).await;
+    // The device is behind two proxies (172.16.0.1, then one on loopback): the client is the
+    // right-most entry that is not a trusted proxy.
+    let cases = [
+        (false, "127.0.0.0/8", "127.0.0.1"),
+        (true, "127.0.0.0/8", "172.16.0.1"),
+        (true, "127.0.0.0/8,172.16.0.0/12", "10.20.30.40"),
+    ];
+    for (trusted, proxies, expected) in cases {
+        let app = crate::support::spawn_app_with(crate::support::sqlite_db(), |a| {
+            a.trust_forwarded_for = trusted;
+            a.trusted_proxies = proxies.into();
+        })
+        .await;
         let url = format!("{}/iclock/cdata?SN=XFF00001&options=all", app.base);
         app.client.get(url).header("X-Forwarded-For", "10.20.30.40, 172.16.0.1").send().await.unwrap();
         let ip = app.device("XFF00001").await.last_ip;
-        let expected = if trusted { "10.20.30.40" } else { "127.0.0.1" };
-        assert_eq!(ip.as_deref(), Some(expected), "trusted={trusted}");
+        assert_eq!(ip.as_deref(), Some(expected), "trusted={trusted} proxies={proxies}");
     }
 }

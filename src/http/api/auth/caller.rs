@@ -2,8 +2,6 @@
 //! `authenticate` middleware), with the tenancy rules every handler applies through it: a school admin's scope is their school, and a row
 //! of another school is answered 404 exactly like a missing one.
 
-use std::net::IpAddr;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -67,14 +65,18 @@ async fn resolve(ctx: &State, token: &str, ip: Option<String>) -> Authenticated 
     };
     let Some(id) = claims.admin_id() else { return Authenticated::Refused("the access token is invalid".into()) };
     match ctx.store.get_admin(id).await {
-        Ok(Some(user)) if !user.disabled => Authenticated::Admin(Caller { user, ip }),
+        Ok(Some(user)) if !user.disabled && user.session_version == claims.sv => {
+            Authenticated::Admin(Caller { user, ip })
+        }
+        Ok(Some(user)) if !user.disabled => Authenticated::Refused("this session has ended; log in again".into()),
         Ok(_) => Authenticated::Refused("this account no longer exists or is disabled".into()),
         Err(e) => Authenticated::Failed(e.to_string()),
     }
 }
 
-/// The admin behind verified claims (the admin's current row: a disabled or deleted admin is
-/// refused at once). Used by the dashboard's session cookie.
+/// The admin behind verified claims (the admin's current row: a disabled or deleted admin, or
+/// claims of an older session version, are refused at once). Used by the dashboard's session
+/// cookie and its live stream.
 pub async fn caller_from_claims(
     ctx: &State,
     claims: &super::keys::AccessClaims,
@@ -82,7 +84,8 @@ pub async fn caller_from_claims(
 ) -> Result<Caller, String> {
     let Some(id) = claims.admin_id() else { return Err("the session is invalid".into()) };
     match ctx.store.get_admin(id).await {
-        Ok(Some(user)) if !user.disabled => Ok(Caller { user, ip }),
+        Ok(Some(user)) if !user.disabled && user.session_version == claims.sv => Ok(Caller { user, ip }),
+        Ok(Some(user)) if !user.disabled => Err("this session has ended; log in again".into()),
         Ok(_) => Err("this account no longer exists or is disabled".into()),
         Err(e) => Err(e.to_string()),
     }
@@ -184,23 +187,5 @@ impl FromRequest for SuperAdmin {
     }
 }
 
-/// The client's address: the peer, or, when the peer is a proxy on a private or loopback
-/// address (the deploy's nginx sets `X-Forwarded-For $remote_addr`), the last forwarded hop.
-/// A client on the internet cannot spoof it: its own peer address is public.
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    let peer = req.peer_addr()?.ip();
-    if is_private(peer) {
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        if let Some(last) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|s| s.trim().parse::<IpAddr>().ok()) {
-            return Some(last.to_string());
-        }
-    }
-    Some(peer.to_string())
-}
-
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
-        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
-    }
-}
+/// The client's address: the server's one rule (see [`crate::http::client_addr`]).
+pub use crate::http::client_addr::client_ip;

@@ -1,20 +1,27 @@
 //! `AuthKeys`: signing and checking admin access tokens (JWT, HS256) and the token lifetimes.
 //!
 //! The secret is `--jwt-secret` / `IRONCLOCK_JWT_SECRET` when set (at least 32 bytes outside
-//! `--dev`), else a random secret generated on first start and kept in the database (first
-//! writer wins, so several instances agree). There is no built-in default secret. The secret
-//! is never logged.
+//! `--dev`), else derived from the data key (HKDF, [`DataCipher::derive_key`]): it never enters
+//! the database, so a database dump cannot sign tokens, and every instance with the same data
+//! key agrees. Older versions kept a generated secret in `settings.jwt_secret`; that row is
+//! deleted on start (sessions and access tokens signed with it end: one new login; refresh
+//! tokens are not JWTs and keep working). There is no built-in default secret. The secret is
+//! never logged.
+//!
+//! The CSRF key of the dashboard's forms is derived from the same secret (another label).
 
 use std::time::Duration;
 
 use anyhow::bail;
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 use crate::config::ServeArgs;
+use crate::crypto::DataCipher;
 use crate::domain::SchoolId;
 use crate::http::api::error::ApiError;
 use crate::store::admin::AdminUser;
@@ -22,8 +29,10 @@ use crate::store::DynStore;
 
 /// Shortest explicitly configured secret accepted outside `--dev` (HS256 wants ≥ 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
-/// The settings key holding the generated secret.
-const SECRET_SETTING: &str = "jwt_secret";
+/// The settings key where older versions kept the generated secret (deleted on start).
+const OLD_SECRET_SETTING: &str = "jwt_secret";
+/// The HKDF label of the JWT secret derived from the data key.
+const SECRET_LABEL: &str = "ironclock jwt secret";
 const ISSUER: &str = "ironclock";
 const AUDIENCE: &str = "ironclock-admin-api";
 /// Dashboard sessions are signed for another audience: a session cookie is not an API token.
@@ -41,6 +50,12 @@ pub struct AccessClaims {
     pub exp: i64,
     pub role: String,
     pub school_id: Option<SchoolId>,
+    /// The admin's session version when issued: a token of an older version is refused.
+    #[serde(default)]
+    pub sv: i64,
+    /// A dashboard session's id (the CSRF token is bound to it); absent in API tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl AccessClaims {
@@ -53,6 +68,8 @@ impl AccessClaims {
 pub struct AuthKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// HMAC key of the dashboard's CSRF tokens.
+    csrf_key: [u8; 32],
     /// Access token lifetime.
     pub access_ttl: Duration,
     /// Refresh token lifetime.
@@ -68,16 +85,20 @@ impl std::fmt::Debug for AuthKeys {
 impl AuthKeys {
     /// Keys from a secret and lifetimes.
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Self {
+        let mut csrf = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+        csrf.update(b"ironclock csrf key");
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            csrf_key: csrf.finalize().into_bytes().into(),
             access_ttl,
             refresh_ttl,
         }
     }
 
-    /// The configured secret (checked), or the one kept in the database (generated once).
-    pub async fn resolve(args: &ServeArgs, store: &DynStore) -> anyhow::Result<Self> {
+    /// The configured secret (checked), or the one derived from the data key. Deletes the
+    /// secret older versions kept in the database.
+    pub async fn resolve(args: &ServeArgs, store: &DynStore, cipher: &DataCipher) -> anyhow::Result<Self> {
         if args.access_token_ttl == 0 || args.refresh_token_ttl == 0 {
             bail!("--access-token-ttl and --refresh-token-ttl must be at least 1 second");
         }
@@ -93,18 +114,20 @@ impl AuthKeys {
                 }
                 secret.as_bytes().to_vec()
             }
-            None => {
-                let mut fresh = [0u8; 48];
-                rand::thread_rng().fill_bytes(&mut fresh);
-                store.init_setting(SECRET_SETTING, &B64.encode(fresh)).await?.into_bytes()
-            }
+            None => cipher.derive_key(SECRET_LABEL).to_vec(),
         };
+        if store.delete_setting(OLD_SECRET_SETTING).await? {
+            tracing::warn!(
+                "the JWT secret is no longer kept in the database: the stored one was deleted; dashboard sessions \
+                 and access tokens signed with it have ended (log in again; API refresh tokens keep working)"
+            );
+        }
         Ok(Self::new(&secret, Duration::from_secs(args.access_token_ttl), Duration::from_secs(args.refresh_token_ttl)))
     }
 
     /// A signed access token for `user` and its lifetime in seconds.
     pub fn issue(&self, user: &AdminUser) -> Result<(String, u64), ApiError> {
-        self.sign(user, self.access_ttl.as_secs(), AUDIENCE)
+        self.sign(user, self.access_ttl.as_secs(), AUDIENCE, None)
     }
 
     /// Checks signature, algorithm (HS256 only), issuer, audience and expiry.
@@ -112,9 +135,25 @@ impl AuthKeys {
         self.check(token, AUDIENCE)
     }
 
-    /// A dashboard session token (the cookie), valid for `ttl_secs`.
-    pub fn issue_session(&self, user: &AdminUser, ttl_secs: u64) -> Result<(String, u64), ApiError> {
-        self.sign(user, ttl_secs, SESSION_AUDIENCE)
+    /// A dashboard session token (the cookie) with session id `sid`, valid for `ttl_secs`.
+    pub fn issue_session(&self, user: &AdminUser, sid: &str, ttl_secs: u64) -> Result<(String, u64), ApiError> {
+        self.sign(user, ttl_secs, SESSION_AUDIENCE, Some(sid))
+    }
+
+    /// The CSRF token of forms bound to `binding` (a session id, or a pre-login nonce):
+    /// base64url of HMAC-SHA256 under the server's CSRF key.
+    pub fn csrf_token(&self, binding: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key).expect("HMAC takes any key length");
+        mac.update(binding.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `submitted` is the CSRF token of `binding` (constant time).
+    pub fn csrf_valid(&self, binding: &str, submitted: &str) -> bool {
+        let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(submitted) else { return false };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key).expect("HMAC takes any key length");
+        mac.update(binding.as_bytes());
+        mac.verify_slice(&tag).is_ok()
     }
 
     /// Checks a dashboard session token.
@@ -122,7 +161,7 @@ impl AuthKeys {
         self.check(token, SESSION_AUDIENCE)
     }
 
-    fn sign(&self, user: &AdminUser, ttl: u64, audience: &str) -> Result<(String, u64), ApiError> {
+    fn sign(&self, user: &AdminUser, ttl: u64, audience: &str, sid: Option<&str>) -> Result<(String, u64), ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = AccessClaims {
             sub: user.id.to_string(),
@@ -132,6 +171,8 @@ impl AuthKeys {
             exp: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
             role: user.role.as_str().into(),
             school_id: user.school_id,
+            sv: user.session_version,
+            sid: sid.map(str::to_string),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))?;
@@ -165,7 +206,20 @@ mod tests {
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
             last_login_at: None,
+            session_version: 0,
         }
+    }
+
+    #[test]
+    fn a_csrf_token_fits_its_binding_and_key_only() {
+        let keys = AuthKeys::new(&[1u8; 32], Duration::from_secs(60), Duration::from_secs(600));
+        let token = keys.csrf_token("session-a");
+        assert!(keys.csrf_valid("session-a", &token));
+        assert!(!keys.csrf_valid("session-b", &token));
+        assert!(!keys.csrf_valid("session-a", ""));
+        assert!(!keys.csrf_valid("session-a", "not base64 !"));
+        let other = AuthKeys::new(&[2u8; 32], Duration::from_secs(60), Duration::from_secs(600));
+        assert!(!other.csrf_valid("session-a", &token));
     }
 
     #[test]
@@ -199,6 +253,8 @@ mod tests {
             exp: now - 60,
             role: "school_admin".into(),
             school_id: Some(SchoolId(3)),
+            sv: 0,
+            sid: None,
         };
         let expired = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&[1u8; 32])).unwrap();
         assert!(keys.verify(&expired).is_err());

@@ -1,28 +1,63 @@
-//! `LoginLimiter`: failed logins are counted per account (email) and per client IP in fixed
-//! windows; past the limit, logins for that account or from that IP are refused until the
-//! window ends. Counts live in memory, per instance (several instances each allow the limit).
+//! `LoginLimiter`: login attempts are counted per account (email) and per client address
+//! BEFORE the password is checked, so a burst of parallel guesses gets no more checks than the
+//! limit. Past the account's limit every further attempt is spaced by a back-off that doubles up
+//! to a cap (a stranger can keep an admin waiting at most the cap, never locked out for long);
+//! past the address's limit that address waits for its window to end. A successful login clears
+//! the account and gives the address its attempt back.
+//!
+//! Counts live in memory, per instance: behind a load balancer each instance allows the limit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Limits: failures allowed per window for one account and for one IP.
+/// Limits: attempts allowed for one account before the back-off, and per address per window.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
     pub per_account: u32,
     pub per_ip: u32,
+    /// The address window; also how long an idle account's count is remembered.
     pub window: Duration,
+    /// The account's first wait after its limit; each further attempt doubles it…
+    pub backoff_first: Duration,
+    /// …up to this.
+    pub backoff_cap: Duration,
 }
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        Self { per_account: 5, per_ip: 20, window: Duration::from_secs(15 * 60) }
+        Self {
+            per_account: 5,
+            per_ip: 20,
+            window: Duration::from_secs(15 * 60),
+            backoff_first: Duration::from_secs(15),
+            backoff_cap: Duration::from_secs(120),
+        }
     }
 }
 
-struct Window {
+struct Account {
+    attempts: u32,
+    last: Instant,
+    blocked_until: Option<Instant>,
+}
+
+struct Address {
     started: Instant,
-    failures: u32,
+    attempts: u32,
+}
+
+#[derive(Default)]
+struct Counts {
+    accounts: HashMap<String, Account>,
+    addresses: HashMap<String, Address>,
+}
+
+/// An attempt that was counted; hand it back with [`LoginLimiter::succeeded`] after a good login.
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    ip: Option<String>,
 }
 
 /// Entries kept before expired ones are swept (bounds memory under a spray of emails).
@@ -30,112 +65,145 @@ const SWEEP_ABOVE: usize = 10_000;
 
 pub struct LoginLimiter {
     limits: LoginLimits,
-    windows: Mutex<HashMap<String, Window>>,
+    counts: Mutex<Counts>,
 }
 
 impl LoginLimiter {
     pub fn new(limits: LoginLimits) -> Self {
-        Self { limits, windows: Mutex::new(HashMap::new()) }
+        Self { limits, counts: Mutex::new(Counts::default()) }
     }
 
-    /// `Err(seconds to wait)` when the account or the IP has used up its failures.
-    pub fn check(&self, email: &str, ip: Option<&str>) -> Result<(), u64> {
-        let Ok(windows) = self.windows.lock() else { return Ok(()) };
-        let mut wait = 0u64;
-        for (key, max) in self.keys(email, ip) {
-            if let Some(w) = windows.get(&key) {
-                let elapsed = w.started.elapsed();
-                if w.failures >= max && elapsed < self.limits.window {
-                    wait = wait.max((self.limits.window - elapsed).as_secs().max(1));
-                }
+    /// Counts an attempt for the account and the address, or `Err(seconds to wait)` when either
+    /// must wait (nothing is counted then).
+    pub fn begin(&self, email: &str, ip: Option<&str>) -> Result<Attempt, u64> {
+        let limits = self.limits;
+        let now = Instant::now();
+        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if counts.accounts.len() + counts.addresses.len() > SWEEP_ABOVE {
+            counts.accounts.retain(|_, a| now.duration_since(a.last) < limits.window);
+            counts.addresses.retain(|_, a| now.duration_since(a.started) < limits.window);
+        }
+        let key = account_key(email);
+        let mut wait = Duration::ZERO;
+        if let Some(a) = counts.accounts.get(&key) {
+            if let Some(until) = a.blocked_until.filter(|until| *until > now) {
+                wait = until - now;
             }
         }
-        if wait > 0 {
-            Err(wait)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Counts a failed login for the account and the IP.
-    pub fn record_failure(&self, email: &str, ip: Option<&str>) {
-        let Ok(mut windows) = self.windows.lock() else { return };
-        if windows.len() > SWEEP_ABOVE {
-            let window = self.limits.window;
-            windows.retain(|_, w| w.started.elapsed() < window);
-        }
-        for (key, _) in self.keys(email, ip) {
-            let w = windows.entry(key).or_insert(Window { started: Instant::now(), failures: 0 });
-            if w.started.elapsed() >= self.limits.window {
-                *w = Window { started: Instant::now(), failures: 0 };
+        if let Some(a) = ip.and_then(|ip| counts.addresses.get(ip)) {
+            let elapsed = now.duration_since(a.started);
+            if a.attempts >= limits.per_ip && elapsed < limits.window {
+                wait = wait.max(limits.window - elapsed);
             }
-            w.failures += 1;
         }
-    }
-
-    /// Forgets the account's failures after a successful login (the IP's count stays).
-    pub fn record_success(&self, email: &str) {
-        if let Ok(mut windows) = self.windows.lock() {
-            windows.remove(&account_key(email));
+        if !wait.is_zero() {
+            return Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
         }
-    }
-
-    fn keys(&self, email: &str, ip: Option<&str>) -> Vec<(String, u32)> {
-        let mut keys = vec![(account_key(email), self.limits.per_account)];
+        let account =
+            counts.accounts.entry(key.clone()).or_insert(Account { attempts: 0, last: now, blocked_until: None });
+        if now.duration_since(account.last) >= limits.window {
+            *account = Account { attempts: 0, last: now, blocked_until: None };
+        }
+        account.attempts += 1;
+        account.last = now;
+        if account.attempts >= limits.per_account {
+            let doublings = (account.attempts - limits.per_account).min(16);
+            let backoff = limits.backoff_first.saturating_mul(1 << doublings).min(limits.backoff_cap);
+            account.blocked_until = Some(now + backoff);
+        }
         if let Some(ip) = ip {
-            keys.push((format!("ip:{ip}"), self.limits.per_ip));
+            let address = counts.addresses.entry(ip.to_string()).or_insert(Address { started: now, attempts: 0 });
+            if now.duration_since(address.started) >= limits.window {
+                *address = Address { started: now, attempts: 0 };
+            }
+            address.attempts += 1;
         }
-        keys
+        Ok(Attempt { account: key, ip: ip.map(str::to_string) })
+    }
+
+    /// After a good login: the account starts afresh and the address gets its attempt back.
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts.accounts.remove(&attempt.account);
+        if let Some(a) = attempt.ip.and_then(|ip| counts.addresses.get_mut(&ip)) {
+            a.attempts = a.attempts.saturating_sub(1);
+        }
     }
 }
 
 fn account_key(email: &str) -> String {
-    format!("account:{}", email.trim().to_lowercase())
+    email.trim().to_lowercase()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn limiter(window: Duration) -> LoginLimiter {
-        LoginLimiter::new(LoginLimits { per_account: 3, per_ip: 5, window })
+    fn limiter(first_ms: u64, cap_ms: u64) -> LoginLimiter {
+        LoginLimiter::new(LoginLimits {
+            per_account: 3,
+            per_ip: 5,
+            window: Duration::from_secs(60),
+            backoff_first: Duration::from_millis(first_ms),
+            backoff_cap: Duration::from_millis(cap_ms),
+        })
     }
 
     #[test]
-    fn an_account_is_locked_after_its_failures_whatever_the_case_of_the_email() {
-        let l = limiter(Duration::from_secs(60));
+    fn an_account_waits_after_its_limit_whatever_the_case_of_the_email() {
+        let l = limiter(60_000, 120_000);
         for _ in 0..3 {
-            assert!(l.check("a@x.org", Some("1.1.1.1")).is_ok());
-            l.record_failure("A@x.org", Some("1.1.1.1"));
+            l.begin("A@x.org", Some("1.1.1.1")).unwrap();
         }
-        let wait = l.check("a@X.org", Some("2.2.2.2")).unwrap_err();
-        assert!((1..=60).contains(&wait), "{wait}");
-        assert!(l.check("b@x.org", Some("2.2.2.2")).is_ok(), "other accounts are not affected");
+        let wait = l.begin("a@X.org", Some("2.2.2.2")).unwrap_err();
+        assert!((59..=60).contains(&wait), "{wait}");
+        assert!(l.begin("b@x.org", Some("2.2.2.2")).is_ok(), "other accounts are not affected");
     }
 
     #[test]
-    fn an_ip_is_locked_after_failures_across_accounts() {
-        let l = limiter(Duration::from_secs(60));
-        for i in 0..5 {
-            l.record_failure(&format!("user{i}@x.org"), Some("9.9.9.9"));
+    fn the_back_off_doubles_per_attempt_up_to_the_cap() {
+        let l = limiter(20, 50);
+        for _ in 0..3 {
+            l.begin("a@x.org", None).unwrap();
         }
-        assert!(l.check("fresh@x.org", Some("9.9.9.9")).is_err());
-        assert!(l.check("fresh@x.org", Some("8.8.8.8")).is_ok());
+        let mut waits = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            while l.begin("a@x.org", None).is_err() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            waits.push(started.elapsed());
+        }
+        // Waits after the 3rd, 4th and 5th attempts: 20 ms, 40 ms, then the 50 ms cap.
+        assert!(waits[0] >= Duration::from_millis(15) && waits[0] < Duration::from_millis(40), "{waits:?}");
+        assert!(waits[1] >= Duration::from_millis(35), "{waits:?}");
+        assert!(waits[2] >= Duration::from_millis(45) && waits[2] < Duration::from_millis(90), "{waits:?}");
     }
 
     #[test]
-    fn success_clears_the_account_and_windows_expire() {
-        let l = limiter(Duration::from_millis(30));
-        for _ in 0..3 {
-            l.record_failure("a@x.org", None);
+    fn an_address_is_limited_across_accounts_and_a_success_gives_its_attempt_back() {
+        let l = limiter(60_000, 120_000);
+        for i in 0..4 {
+            l.begin(&format!("user{i}@x.org"), Some("9.9.9.9")).unwrap();
         }
-        assert!(l.check("a@x.org", None).is_err());
-        l.record_success("a@x.org");
-        assert!(l.check("a@x.org", None).is_ok());
-        for _ in 0..3 {
-            l.record_failure("a@x.org", None);
+        let good = l.begin("admin@x.org", Some("9.9.9.9")).unwrap();
+        l.succeeded(good);
+        l.begin("fresh@x.org", Some("9.9.9.9")).unwrap();
+        assert!(l.begin("fresh2@x.org", Some("9.9.9.9")).is_err());
+        assert!(l.begin("fresh2@x.org", Some("8.8.8.8")).is_ok());
+    }
+
+    #[test]
+    fn success_clears_the_account() {
+        let l = limiter(60_000, 120_000);
+        let mut last = None;
+        for _ in 0..2 {
+            last = Some(l.begin("a@x.org", None).unwrap());
         }
-        std::thread::sleep(Duration::from_millis(40));
-        assert!(l.check("a@x.org", None).is_ok());
+        l.succeeded(last.unwrap());
+        for _ in 0..3 {
+            l.begin("a@x.org", None).unwrap();
+        }
+        assert!(l.begin("a@x.org", None).is_err());
     }
 }
