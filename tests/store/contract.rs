@@ -44,6 +44,7 @@ fn message(device: DeviceId, table: &str) -> NewMessage {
         query: format!("SN=X&table={table}"),
         body: b"raw body".to_vec(),
         body_sealed: false,
+        rejected: 0,
         table: Some(table.into()),
         status: "processed",
         records: 0,
@@ -146,7 +147,8 @@ async fn punches_resolve_their_pin_to_the_schools_student() {
 async fn rejected_lines_and_stamps_are_stored_with_the_upload() {
     for (backend, store, _db) in stores().await {
         let device = store.register_device(&new_device("D4")).await.unwrap();
-        let rejected = vec![RejectedLine { line_no: 2, raw: "garbage".into(), error: "missing time".into() }];
+        let rejected =
+            vec![RejectedLine { line_no: 2, raw: "garbage".into(), error: "missing time".into(), raw_sealed: false }];
         store
             .ingest_punches(&device, &message(device.id, "ATTLOG"), &rejected, &[punch("1", "2026-03-02 08:00:00")])
             .await

@@ -13,6 +13,7 @@ use super::{Dialect, Json, Rows, Sql, SqlStore};
 use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::{
     DeviceTable, IngestReport, NewMessage, StoreResult, StoredDeviceEvent, StoredRejectedLine, UploadStore,
+    REJECTED_SAMPLE,
 };
 
 /// The head of every upload chain: the raw message, `returning id`. Binds `$1..=$12`: `$1` is
@@ -46,19 +47,27 @@ fn message<'q, D: Dialect>(
         .bind(now)
 }
 
+/// The rejected lines kept: at most [`REJECTED_SAMPLE`] per message (the message keeps the count).
 fn rejected_rows(rejected: &[RejectedLine]) -> Rows {
+    let kept = &rejected[..rejected.len().min(REJECTED_SAMPLE)];
     Rows::new()
-        .int("line_no", rejected.iter().map(|r| r.line_no as i32))
-        .text("raw", rejected.iter().map(|r| r.raw.as_str()))
-        .text("error", rejected.iter().map(|r| r.error.as_str()))
+        .int("line_no", kept.iter().map(|r| r.line_no as i32))
+        .text("raw", kept.iter().map(|r| r.raw.as_str()))
+        .text("error", kept.iter().map(|r| r.error.as_str()))
+        .flag("raw_sealed", kept.iter().map(|r| r.raw_sealed))
+}
+
+/// Lines rejected in the whole message: the count it declares, or the lines passed if more.
+fn rejected_total(m: &NewMessage, rejected: &[RejectedLine]) -> usize {
+    m.rejected.max(rejected.len())
 }
 
 /// The chain tail that quarantines the rejected lines bound at `$first` under the message
 /// `{head}`, with the message's device (`$1`) and `now` (`$12`).
 fn rejected_tail<D: Dialect>(rows: &Rows, first: usize) -> String {
     format!(
-        "insert into rejected_lines (message_id, device_id, line_no, raw, error, created_at)
-         select {{head}}, $1, r.line_no, r.raw, r.error, $12 from {}",
+        "insert into rejected_lines (message_id, device_id, line_no, raw, error, raw_sealed, created_at)
+         select {{head}}, $1, r.line_no, r.raw, r.error, r.raw_sealed, $12 from {}",
         D::rows(rows, first, "r")
     )
 }
@@ -74,7 +83,7 @@ async fn insert_message<D: Dialect>(
 ) -> StoreResult<i64> {
     let rows = rejected_rows(rejected);
     let tail = rejected_tail::<D>(&rows, MESSAGE_PARAMS + 1);
-    let head = message::<D>(device_id, m, rejected.len(), now).bind_rows(&rows);
+    let head = message::<D>(device_id, m, rejected_total(m, rejected), now).bind_rows(&rows);
     let (id, _) = D::chain(head, &[tail.as_str()], conn).await?;
     Ok(id)
 }
@@ -120,7 +129,7 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
             D::rows(&punch_set, punches_at, "p")
         );
         let insert_rejected = rejected_tail::<D>(&rejected_set, rejected_at);
-        let head = message::<D>(Some(device.id.0), m, rejected.len(), now)
+        let head = message::<D>(Some(device.id.0), m, rejected_total(m, rejected), now)
             .bind_rows(&rejected_set)
             .bind_rows(&punch_set)
             .bind(device.school_id);
@@ -134,7 +143,7 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
             message_id,
             inserted,
             duplicates: punches.len().saturating_sub(inserted),
-            rejected: rejected.len(),
+            rejected: rejected_total(m, rejected),
         })
     }
 
@@ -232,7 +241,7 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
             .await?;
         }
         tx.commit().await?;
-        Ok(IngestReport { message_id, inserted: batch.len(), duplicates: 0, rejected: rejected.len() })
+        Ok(IngestReport { message_id, inserted: batch.len(), duplicates: 0, rejected: rejected_total(m, rejected) })
     }
 
     async fn save_stamps(&self, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()> {
@@ -261,7 +270,8 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
     async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>> {
         // `line_no` is an `integer` column: widened in SQL so both drivers decode it as i64.
         Self::sql(
-            "select message_id, cast(line_no as bigint) as line_no, raw, error from rejected_lines where device_id = $1
+            "select message_id, cast(line_no as bigint) as line_no, raw, error, raw_sealed from rejected_lines
+             where device_id = $1
              order by id",
         )
         .bind(device.0)

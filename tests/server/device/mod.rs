@@ -4,6 +4,7 @@
 mod approval;
 mod commands;
 mod handshake;
+mod hardening;
 mod operlog;
 mod polls;
 mod uploads;
