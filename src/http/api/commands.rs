@@ -253,6 +253,7 @@ pub async fn list(
         pin: q.pin,
         limit: Some(page.limit),
         offset: Some(page.offset),
+        school_id: device.school_id,
     };
     let commands = ctx.queue.list(device.id, &filter).await?;
     Ok(ok("commands", commands.into_iter().map(view).collect::<Vec<_>>()))

@@ -281,10 +281,15 @@ async fn load(
     };
     let summary = ctx.store.sync_status(device.id, &Default::default()).await?.summary;
     let progress = ProgressLine::new(&ctx.store.sync_progress(device.id, now).await?);
-    let recent = CommandFilter { limit: Some(RECENT_COMMANDS), ..Default::default() };
+    let own = device.school_id;
+    let recent = CommandFilter { limit: Some(RECENT_COMMANDS), school_id: own, ..Default::default() };
     let commands = ctx.queue.list(device.id, &recent).await?.into_iter().map(CommandLine::new).collect();
-    let failed =
-        CommandFilter { state: Some(CommandState::Failed), limit: Some(RECENT_FAILURES), ..Default::default() };
+    let failed = CommandFilter {
+        state: Some(CommandState::Failed),
+        limit: Some(RECENT_FAILURES),
+        school_id: own,
+        ..Default::default()
+    };
     let failures = ctx.queue.list(device.id, &failed).await?.into_iter().map(CommandLine::new).collect();
     let (counters, counters_at) = counters(ctx, device, &summary).await?;
     let pull_record = match device.mode {
@@ -363,6 +368,7 @@ async fn counters(
         kind: Some("info".into()),
         state: Some(CommandState::Acked),
         limit: Some(1),
+        school_id: device.school_id,
         ..Default::default()
     };
     let last = ctx.queue.list(device.id, &info).await?.into_iter().next();

@@ -120,9 +120,9 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         // SQLite needs a WHERE before `on conflict` after a join (else `on` reads as a join constraint).
         let insert_punches = format!(
             "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
-                                          source, clock_flag, raw, message_id, received_at)
+                                          source, clock_flag, raw, message_id, received_at, school_id)
              select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'attlog', p.clock_flag,
-                    p.raw, {{head}}, $12
+                    p.raw, {{head}}, $12, ${school}
              from {} left join students s on ${school} is not null and s.school_id = ${school} and s.pin = p.pin
              where true
              on conflict (device_id, pin, local_time) do nothing",
@@ -163,9 +163,10 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         for u in &batch.users {
             Self::sql(
                 "insert into device_users (device_id, pin, name, privilege, card, group_id, verify, attributes,
-                                           reported_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                           reported_at, school_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select school_id from devices where id = $1))
                  on conflict (device_id, pin) do update set name = excluded.name, privilege = excluded.privilege,
+                    school_id = excluded.school_id,
                     card = excluded.card, group_id = excluded.group_id, verify = excluded.verify,
                     attributes = excluded.attributes, reported_at = excluded.reported_at",
             )
@@ -226,8 +227,8 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         }
         for e in &batch.events {
             Self::sql(
-                "insert into device_events (device_id, kind, code, operator, time_raw, detail, raw, received_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "insert into device_events (device_id, kind, code, operator, time_raw, detail, raw, received_at, school_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, (select school_id from devices where id = $1))",
             )
             .bind(device_id)
             .bind(e.kind)
@@ -300,8 +301,12 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
     ) -> StoreResult<Vec<StoredDeviceEvent>> {
         // `detail` is jsonb on PostgreSQL and text on SQLite; the cast reads it as text on both.
         Self::sql(
+            // Only what the device reported for its current school (a moved device's history stays with
+            // the school it was written for).
             "select kind, code, time_raw, cast(detail as text) as detail, received_at from device_events
-             where device_id = $1 and kind = $2 order by id desc limit $3",
+             where device_id = $1 and kind = $2
+               and school_id is not distinct from (select school_id from devices where id = $1)
+             order by id desc limit $3",
         )
         .bind(device.0)
         .bind(kind)

@@ -8,6 +8,7 @@ mod bad_input;
 mod commands;
 mod csv;
 mod devices;
+mod moved_device;
 mod openapi;
 mod schools;
 mod students;
