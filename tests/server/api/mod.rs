@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod commands;
 mod csv;
+mod device_identity;
 mod devices;
 mod moved_device;
 mod openapi;
