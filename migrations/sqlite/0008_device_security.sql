@@ -24,3 +24,5 @@ alter table schools add column device_pinning text not null default 'off'
 alter table devices add column pinned_ip text;
 alter table devices add column pin_prefix integer;
 alter table devices add column path_token_hash text;
+-- Devices approved before pinning existed are pinned to the address they last called from.
+update devices set pinned_ip = last_ip where approval = 'approved' and mode = 'push';

@@ -45,6 +45,12 @@ pub struct DeviceUpdate {
     pub area_id: Option<Option<i64>>,
     pub timezone: Option<Option<String>>,
     pub name: Option<Option<String>>,
+    /// The pinned address (`Some(None)` unpins); approval pins the device's last address itself.
+    pub pinned_ip: Option<Option<String>>,
+    /// The pinned subnet width (`Some(None)`: the address only).
+    pub pin_prefix: Option<Option<i32>>,
+    /// SHA-256 (hex) of a new secret path token (`Some(None)` removes it).
+    pub path_token_hash: Option<Option<String>>,
     /// Pull devices only (a push device with any of these is `Invalid`).
     pub pull: PullSettingsUpdate,
 }

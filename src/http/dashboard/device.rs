@@ -297,13 +297,12 @@ async fn load(
         crate::domain::DeviceMode::Push => None,
     };
     let pull = pull_record.as_ref().map(PullView::new);
-    let device_errors = ctx
-        .store
-        .recent_device_events(device.id, "errorlog", RECENT_FAILURES)
-        .await?
-        .into_iter()
-        .map(DeviceErrorLine::new)
-        .collect();
+    // The device's own error log, and the server's address alerts (calls from outside its pinned
+    // address, code `ADDRESS`), newest first.
+    let mut events = ctx.store.recent_device_events(device.id, "errorlog", RECENT_FAILURES).await?;
+    events.extend(ctx.store.recent_device_events(device.id, "pinning", RECENT_FAILURES).await?);
+    events.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+    let device_errors = events.into_iter().map(DeviceErrorLine::new).collect();
     Ok(DevicePage {
         layout: Layout::new(session, "overview", flash),
         id: device.id.0,

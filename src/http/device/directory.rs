@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use super::guard::Pinning;
 use super::DeviceError;
 use crate::domain::{Approval, Device, DeviceSerial, Dialect, NewDevice};
 use crate::store::admin::SchoolScope;
@@ -22,6 +23,8 @@ use crate::store::{DynStore, StoreChange, StoreResult};
 pub struct KnownDevice {
     pub device: Device,
     pub tz: Tz,
+    /// The school's `device_pinning` policy (`Off` without a school).
+    pub pinning: Pinning,
 }
 
 struct Entry {
@@ -178,26 +181,28 @@ impl DeviceDirectory {
     }
 
     async fn insert(&self, device: Device) -> StoreResult<Arc<KnownDevice>> {
-        let tz = self.effective_tz(&device).await?;
-        let known = Arc::new(KnownDevice { device, tz });
+        let (tz, pinning) = self.school_facts(&device).await?;
+        let known = Arc::new(KnownDevice { device, tz, pinning });
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(known.device.serial_number.clone(), Entry { known: known.clone(), fetched: Instant::now() });
         }
         Ok(known)
     }
 
-    async fn effective_tz(&self, device: &Device) -> StoreResult<Tz> {
-        if let Some(tz) = device.timezone.as_deref().and_then(parse_tz) {
-            return Ok(tz);
-        }
-        if let Some(school_id) = device.school_id {
-            if let Some(tz) =
-                self.store.get_school_record(SchoolScope::all(), school_id).await?.and_then(|s| parse_tz(&s.timezone))
-            {
-                return Ok(tz);
-            }
-        }
-        Ok(self.default_tz)
+    /// The device's effective zone and its school's pinning policy.
+    async fn school_facts(&self, device: &Device) -> StoreResult<(Tz, Pinning)> {
+        let school = match device.school_id {
+            Some(id) => self.store.get_school_record(SchoolScope::all(), id).await?,
+            None => None,
+        };
+        let pinning = school.as_ref().map_or(Pinning::Off, |s| Pinning::parse(&s.device_pinning));
+        let tz = device
+            .timezone
+            .as_deref()
+            .and_then(parse_tz)
+            .or_else(|| school.as_ref().and_then(|s| parse_tz(&s.timezone)))
+            .unwrap_or(self.default_tz);
+        Ok((tz, pinning))
     }
 }
 

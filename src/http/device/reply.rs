@@ -45,6 +45,12 @@ pub enum DeviceError {
     /// A pending device sent more than it may keep before approval: nothing stored.
     #[error("device {0} is waiting for approval and may keep no more data until then")]
     PendingFull(String),
+    /// The device has a secret path token and the request did not carry it.
+    #[error("device {0} must call under its secret path (/<token>/iclock/...)")]
+    SecretPathRequired(String),
+    /// The device's school refuses requests from outside its pinned address.
+    #[error("device {serial} is pinned to {pinned}; a request from {ip} is refused")]
+    OffPin { serial: String, ip: String, pinned: String },
     #[error("storage unavailable: {0}")]
     Storage(#[from] StoreError),
     #[error("not found")]
@@ -58,7 +64,9 @@ impl ResponseError for DeviceError {
             DeviceError::NotApproved(_)
             | DeviceError::Blocked(_)
             | DeviceError::PullDevice(_)
-            | DeviceError::TooManyPending(_) => StatusCode::FORBIDDEN,
+            | DeviceError::TooManyPending(_)
+            | DeviceError::SecretPathRequired(_)
+            | DeviceError::OffPin { .. } => StatusCode::FORBIDDEN,
             DeviceError::PendingFull(_) => StatusCode::PAYLOAD_TOO_LARGE,
             DeviceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeviceError::NotFound => StatusCode::NOT_FOUND,

@@ -268,6 +268,26 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         insert_message::<D>(&mut db, m.device_id.map(|d| d.0), m, rejected, Utc::now()).await
     }
 
+    async fn record_device_event(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        code: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<()> {
+        Self::sql(
+            "insert into device_events (device_id, kind, code, detail, raw, received_at, school_id)
+             values ($1, $2, $3, $4, '', $5, (select school_id from devices where id = $1))",
+        )
+        .bind(device.0)
+        .bind(kind)
+        .bind(code)
+        .bind(Json(detail))
+        .bind(Utc::now())
+        .run(&mut *self.write_once().await?)
+        .await
+    }
+
     async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>> {
         // `line_no` is an `integer` column: widened in SQL so both drivers decode it as i64.
         Self::sql(

@@ -6,6 +6,7 @@ mod commands;
 mod handshake;
 mod hardening;
 mod operlog;
+mod pinning;
 mod polls;
 mod uploads;
 
