@@ -226,6 +226,12 @@ async fn options_are_merged_and_identity_fields_lifted() {
         assert_eq!(d.firmware.as_deref(), Some("ZAM180-NF50VA-Ver3.4.9"), "{backend}");
         assert_eq!(d.platform.as_deref(), Some("ZAM180_TFT"), "{backend}");
         assert_eq!(d.push_version.as_deref(), Some("Ver 2.0.33S-20220623"), "{backend}");
+        assert_eq!(d.name, None, "{backend}: a pending device's self-reported name is not its name");
+        // Approved, the reported name fills an empty name.
+        let approved =
+            store.register_device(&NewDevice { approval: Approval::Approved, ..new_device("D6A") }).await.unwrap();
+        store.merge_device_options(approved.id, &opts(&[("~DeviceName", "SpeedFace-V5L")])).await.unwrap();
+        let d = store.get_device(approved.id).await.unwrap().unwrap();
         assert_eq!(d.name.as_deref(), Some("SpeedFace-V5L"), "{backend}");
     }
 }
