@@ -13,6 +13,12 @@ use crate::push::ack::parse_devicecmd_body;
 
 pub async fn devicecmd(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
     require_approved(&request)?;
+    if request.off_pin {
+        // Commands go only to the pinned address, so results from elsewhere are forged or stale:
+        // answered OK (the sender learns nothing), not stored, no command changes state.
+        tracing::warn!(serial = %request.serial, ip = ?request.ip, "command results from outside the pinned address ignored");
+        return Ok(ok_text("OK"));
+    }
     let parsed = parse_devicecmd_body(&body);
     let (total, rejected) = ingest::quarantine(ingest::rejected(parsed.rejected), &ctx.cipher);
     let mut message = message(ctx, &request, &body, "devicecmd", "processed", parsed.acks.len());

@@ -34,7 +34,7 @@ pub struct DeviceRequest {
     pub ip: Option<String>,
     pub known: Arc<KnownDevice>,
     /// The request comes from outside the device's pinned address and the school only alerts:
-    /// it is served, but no command is delivered.
+    /// it is served, but no command is delivered and no command result is taken from it.
     pub off_pin: bool,
 }
 

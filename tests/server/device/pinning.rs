@@ -118,6 +118,17 @@ async fn with_alert_a_stranger_is_served_without_commands_and_the_admin_sees_it(
         assert_eq!((set.status.as_u16(), set.body["data"]["pin_prefix"].as_i64()), (200, Some(24)), "{}", set.text);
         let (_, body) = get_from(&app, "10.0.0.77", "/iclock/getrequest?SN=PIN0002").await;
         assert!(body.contains("DATA UPDATE USERINFO"), "{}: inside the pinned subnet: {body}", app.backend);
+        // A stranger cannot answer for the device: its forged result changes nothing.
+        let cmd = body.trim().strip_prefix("C:").and_then(|r| r.split(':').next()).unwrap().to_string();
+        let forged = format!("ID={cmd}&Return=-1002&CMD=DATA");
+        let (status, _) = post_from(&app, STRANGER, "/iclock/devicecmd?SN=PIN0002", &forged).await;
+        assert_eq!(status, 200, "{}", app.backend);
+        let listed = call(&app, Method::GET, &format!("/api/v1/devices/{id}/commands"), Some(&fx.admin_a), None).await;
+        let state = listed.body["data"].as_array().unwrap().iter().find(|c| c["id"].to_string() == cmd).unwrap()
+            ["state"]
+            .clone();
+        assert_eq!(state, "sent", "{}: {}", app.backend, listed.text);
+        assert_eq!(app.ctx.store.count_messages(None).await.unwrap(), 0, "{}: nothing stored", app.backend);
         let bad = call(&app, Method::PATCH, &path, Some(&fx.admin_a), Some(json!({"pinned_ip": "not-an-ip"}))).await;
         assert_eq!(bad.status.as_u16(), 422, "{}", bad.text);
     }
