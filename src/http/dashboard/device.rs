@@ -30,6 +30,7 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/devices/{id}/sync-all").route(web::post().to(device_actions::sync_all)))
         .service(web::resource("/devices/{id}/verify").route(web::post().to(device_actions::verify)))
         .service(web::resource("/devices/{id}/command").route(web::post().to(device_actions::command)))
+        .service(web::resource("/devices/{id}/path-token").route(web::post().to(super::device_secret::create)))
         .service(web::resource("/devices/{id}/sync").route(web::get().to(sync_page::page)))
         .service(web::resource("/devices/{id}/students/{student_id}/retry").route(web::post().to(sync_page::retry)))
         .service(web::resource("/sync/alerts/{id}/confirm").route(web::post().to(sync_page::confirm_alert)))
@@ -154,6 +155,11 @@ pub(super) struct DevicePage {
     pub command_error: Option<String>,
     /// Pull devices: address, switches, polls and the realtime session.
     pub pull: Option<PullView>,
+    /// The pinned address (`10.0.0.5` or `10.0.0.0/24`; empty: not pinned), the school's
+    /// pinning policy, and whether the device has a secret path.
+    pub pinned: String,
+    pub pinning: String,
+    pub has_path_token: bool,
 }
 
 /// A pull device's connection as its page shows it.
@@ -315,7 +321,14 @@ async fn load(
         dialect: device.dialect.as_str(),
         mode: device.mode.as_str(),
         approval: device.approval.as_str(),
+        pinning: school.as_ref().map(|s| s.device_pinning.clone()).unwrap_or_else(|| "off".into()),
         school: school.map(|s| s.name).unwrap_or_default(),
+        pinned: match (&device.pinned_ip, device.pin_prefix) {
+            (Some(ip), Some(prefix)) => format!("{ip}/{prefix}"),
+            (Some(ip), None) => ip.clone(),
+            (None, _) => String::new(),
+        },
+        has_path_token: device.path_token_hash.is_some(),
         online: match &pull_record {
             Some(d) => d.pull.online(now),
             None => device.last_seen_at.is_some_and(|t| (now - t).num_seconds() < ONLINE_SECS),
