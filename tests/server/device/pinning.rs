@@ -124,8 +124,12 @@ async fn with_alert_a_stranger_is_served_without_commands_and_the_admin_sees_it(
         let (status, _) = post_from(&app, STRANGER, "/iclock/devicecmd?SN=PIN0002", &forged).await;
         assert_eq!(status, 200, "{}", app.backend);
         let listed = call(&app, Method::GET, &format!("/api/v1/devices/{id}/commands"), Some(&fx.admin_a), None).await;
-        let state = listed.body["data"].as_array().unwrap().iter().find(|c| c["id"].to_string() == cmd).unwrap()
-            ["state"]
+        let state = listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"].as_i64().map(|i| i.to_string()).as_deref() == Some(cmd.as_str()))
+            .unwrap()["state"]
             .clone();
         assert_eq!(state, "sent", "{}: {}", app.backend, listed.text);
         assert_eq!(app.ctx.store.count_messages(None).await.unwrap(), 0, "{}: nothing stored", app.backend);
