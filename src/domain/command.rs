@@ -99,6 +99,9 @@ pub struct QueuedCommand {
     pub pin: Option<String>,
     pub depends_on: Option<i64>,
     pub created_by: Option<String>,
+    /// The school the command was written for (a moved device's earlier commands keep theirs).
+    #[sqlx(default)]
+    pub school_id: Option<crate::domain::SchoolId>,
 }
 
 /// Limits of one `getrequest` reply.

@@ -19,7 +19,8 @@ use crate::store::{StoreChange, StoreResult};
 
 const COLUMNS: &str =
     "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
-    acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by";
+    acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by,
+    school_id";
 
 /// Fails commands whose attempts are used up and commands whose dependency failed.
 async fn expire<D: Dialect>(

@@ -42,6 +42,9 @@ async fn a_device_moved_from_school_a_to_b_shows_b_nothing_of_a_and_a_keeps_its_
             app.backend, seen.text
         );
         assert!(!seen.text.contains("Amina") && !seen.text.contains("99887766"), "{}", app.backend);
+        let cmd = queued.body["data"]["id"].as_i64().unwrap();
+        let cancel = call(&app, Method::POST, &format!("{commands}/{cmd}/cancel"), Some(b), None).await;
+        assert_eq!(cancel.status, 404, "{}: B cancelled A's command: {}", app.backend, cancel.text);
         let mut dash = Dash::new(&app);
         dash.login("b@example.org", PASSWORD).await;
         let page = dash.get(&format!("/devices/{id}")).await;
