@@ -102,12 +102,15 @@ impl Application {
                 Some(service)
             }
         };
-        let directory = Arc::new(DeviceDirectory::new(
-            store.clone(),
-            default_tz,
-            args.auto_approve(),
-            CacheTtls { unapproved: UNAPPROVED_TTL, approved: Some(APPROVED_TTL_WITHOUT_NOTIFY) },
-        ));
+        let directory = Arc::new(
+            DeviceDirectory::new(
+                store.clone(),
+                default_tz,
+                args.auto_approve(),
+                CacheTtls { unapproved: UNAPPROVED_TTL, approved: Some(APPROVED_TTL_WITHOUT_NOTIFY) },
+            )
+            .with_max_pending(args.max_pending_devices),
+        );
         store.subscribe(directory_hook(&directory)).await?;
         if hears_others {
             // Other instances' changes arrive: approved devices stay cached until one does.

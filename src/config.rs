@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// Approve every device that contacts the server (labs and demos only).
     #[arg(long, env = "IRONCLOCK_AUTO_APPROVE_DEVICES")]
     pub auto_approve_devices: bool,
+    /// Most devices waiting for approval; first contact from a new serial is refused (403, nothing
+    /// stored) while the list is full (0 = no limit).
+    #[arg(long, env = "IRONCLOCK_MAX_PENDING_DEVICES", default_value_t = 100)]
+    pub max_pending_devices: u32,
     /// HS256 secret for admin JWTs. Unset: a random secret is generated once and kept in the database.
     #[arg(long, env = "IRONCLOCK_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -212,6 +216,7 @@ impl ServeArgs {
             bind: "0.0.0.0:8080".into(),
             database_url: "sqlite://ironclock.db".into(),
             auto_approve_devices: false,
+            max_pending_devices: 100,
             jwt_secret: None,
             trust_forwarded_for: false,
             trusted_proxies: DEFAULT_TRUSTED_PROXIES.into(),
@@ -243,6 +248,7 @@ impl fmt::Debug for ServeArgs {
             .field("bind", &self.bind)
             .field("database_url", &redact_url(&self.database_url))
             .field("auto_approve_devices", &self.auto_approve_devices)
+            .field("max_pending_devices", &self.max_pending_devices)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("trusted_proxies", &self.trusted_proxies)

@@ -99,6 +99,9 @@ pub struct QueuedCommand {
     pub pin: Option<String>,
     pub depends_on: Option<i64>,
     pub created_by: Option<String>,
+    /// The school the command was written for (a moved device's earlier commands keep theirs).
+    #[sqlx(default)]
+    pub school_id: Option<crate::domain::SchoolId>,
 }
 
 /// Limits of one `getrequest` reply.
@@ -151,6 +154,9 @@ pub struct CommandFilter {
     pub pin: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// Only commands written for this school (admin reads pass the device's current school, so a
+    /// moved device's earlier commands are not shown to its new school).
+    pub school_id: Option<crate::domain::SchoolId>,
 }
 
 /// What the device has shown it accepts or rejects.

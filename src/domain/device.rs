@@ -149,6 +149,17 @@ pub struct Device {
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub last_ip: Option<String>,
+    /// The address the device was approved from (or an admin set): with the school's
+    /// `device_pinning` on, requests from elsewhere are alerted on or refused.
+    #[sqlx(default)]
+    pub pinned_ip: Option<String>,
+    /// Width of the pinned subnet (`24` = the /24 around `pinned_ip`); `None` = that address only.
+    #[sqlx(default)]
+    pub pin_prefix: Option<i32>,
+    /// SHA-256 (hex) of the device's secret path token, when it has one: its requests must then
+    /// come as `/<token>/iclock/…`.
+    #[sqlx(default)]
+    pub path_token_hash: Option<String>,
 }
 
 /// A device seen for the first time.

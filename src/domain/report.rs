@@ -7,8 +7,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RejectedLine {
     pub line_no: usize,
+    /// The line as sent, or (when `raw_sealed`) base64 of it sealed with the data cipher.
     pub raw: String,
     pub error: String,
+    /// True when `raw` is sealed (every line quarantined from a device upload is).
+    pub raw_sealed: bool,
 }
 
 /// A user as a device reported it (OPERLOG `USER`, `table=USERINFO`).

@@ -15,9 +15,15 @@ pub trait DeviceStore: Send + Sync {
     /// Inserts a device seen for the first time; when the serial already exists (a race between
     /// two requests or two instances) returns the existing row unchanged.
     async fn register_device(&self, device: &NewDevice) -> StoreResult<Device>;
+    /// Devices waiting for approval (first contact refuses new serials past a limit).
+    async fn count_pending_devices(&self) -> StoreResult<i64>;
+    /// Bytes kept for a device: its raw messages and its options (capped for pending devices).
+    async fn bytes_kept(&self, id: DeviceId) -> StoreResult<i64>;
     async fn record_handshake(&self, id: DeviceId, facts: &HandshakeFacts) -> StoreResult<()>;
     /// Merges `options` (key/value facts from `table=options`, INFO dumps) into the device's
     /// options and lifts identity fields (firmware, platform, push version) into their columns.
+    /// The self-reported `~DeviceName` becomes the device's name only once it is approved (and
+    /// has no name yet): a pending device cannot name itself in the admin's list.
     async fn merge_device_options(&self, id: DeviceId, options: &[(String, String)]) -> StoreResult<()>;
     async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()>;
     /// Applies coalesced last-seen observations (one statement for the whole batch).

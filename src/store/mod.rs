@@ -34,6 +34,7 @@ pub use settings::SettingStore;
 pub use sync::{SyncStatusStore, SyncStore};
 pub use types::{
     DeviceUpdate, IngestReport, NewMessage, PullSettingsUpdate, PunchFilter, StoredDeviceEvent, StoredRejectedLine,
+    REJECTED_SAMPLE,
 };
 pub use uploads::{DeviceTable, PunchUpload, UploadStore};
 

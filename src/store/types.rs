@@ -16,6 +16,9 @@ pub struct NewMessage {
     pub body: Vec<u8>,
     /// True when `body` is sealed with the data cipher (uploads carrying biometrics).
     pub body_sealed: bool,
+    /// Lines rejected in the whole body; the rejected lines passed with the message may be only
+    /// a sample of them (the store keeps at most [`REJECTED_SAMPLE`] per message).
+    pub rejected: usize,
     pub table: Option<String>,
     /// `processed`, `refused` (device not approved), `unknown_table`, `stored`.
     pub status: &'static str,
@@ -42,6 +45,12 @@ pub struct DeviceUpdate {
     pub area_id: Option<Option<i64>>,
     pub timezone: Option<Option<String>>,
     pub name: Option<Option<String>>,
+    /// The pinned address (`Some(None)` unpins); approval pins the device's last address itself.
+    pub pinned_ip: Option<Option<String>>,
+    /// The pinned subnet width (`Some(None)`: the address only).
+    pub pin_prefix: Option<Option<i32>>,
+    /// SHA-256 (hex) of a new secret path token (`Some(None)` removes it).
+    pub path_token_hash: Option<Option<String>>,
     /// Pull devices only (a push device with any of these is `Invalid`).
     pub pull: PullSettingsUpdate,
 }
@@ -84,12 +93,32 @@ pub struct PunchFilter {
     pub offset: Option<i64>,
 }
 
+/// Rejected lines kept per message: a sample for the admin to read; the message keeps the count.
+pub const REJECTED_SAMPLE: usize = 20;
+
+/// A quarantined line as stored: `raw` is sealed when `raw_sealed` (read it with [`Self::text`]).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct StoredRejectedLine {
     pub message_id: i64,
     pub line_no: i64,
     pub raw: String,
     pub error: String,
+    pub raw_sealed: bool,
+}
+
+impl StoredRejectedLine {
+    /// The line as the device sent it, unsealed with the data cipher; an error when the stored
+    /// value is not sealed with this key.
+    pub fn text(&self, cipher: &crate::crypto::DataCipher) -> Result<String, crate::crypto::CipherError> {
+        if !self.raw_sealed {
+            return Ok(self.raw.clone());
+        }
+        use base64::Engine;
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&self.raw)
+            .map_err(|_| crate::crypto::CipherError::Open)?;
+        Ok(String::from_utf8_lossy(&cipher.open(&sealed)?).into_owned())
+    }
 }
 
 /// Identity fields lifted out of a device's options (`table=options`, INFO dumps) into columns.

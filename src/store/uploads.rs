@@ -45,6 +45,16 @@ pub trait UploadStore: Send + Sync {
     /// Stores a raw message that has nothing else to derive (options, unknown tables, refused uploads).
     async fn store_message(&self, message: &NewMessage, rejected: &[RejectedLine]) -> StoreResult<i64>;
 
+    /// Records an event the server observed about a device (e.g. `pinning`: a request from
+    /// outside its pinned address), for its current school.
+    async fn record_device_event(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        code: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<()>;
+
     async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>>;
     async fn count_messages(&self, device: Option<DeviceId>) -> StoreResult<i64>;
     async fn count_device_rows(&self, device: DeviceId, table: DeviceTable) -> StoreResult<i64>;

@@ -44,6 +44,7 @@ fn message(device: DeviceId, table: &str) -> NewMessage {
         query: format!("SN=X&table={table}"),
         body: b"raw body".to_vec(),
         body_sealed: false,
+        rejected: 0,
         table: Some(table.into()),
         status: "processed",
         records: 0,
@@ -146,7 +147,8 @@ async fn punches_resolve_their_pin_to_the_schools_student() {
 async fn rejected_lines_and_stamps_are_stored_with_the_upload() {
     for (backend, store, _db) in stores().await {
         let device = store.register_device(&new_device("D4")).await.unwrap();
-        let rejected = vec![RejectedLine { line_no: 2, raw: "garbage".into(), error: "missing time".into() }];
+        let rejected =
+            vec![RejectedLine { line_no: 2, raw: "garbage".into(), error: "missing time".into(), raw_sealed: false }];
         store
             .ingest_punches(&device, &message(device.id, "ATTLOG"), &rejected, &[punch("1", "2026-03-02 08:00:00")])
             .await
@@ -224,6 +226,12 @@ async fn options_are_merged_and_identity_fields_lifted() {
         assert_eq!(d.firmware.as_deref(), Some("ZAM180-NF50VA-Ver3.4.9"), "{backend}");
         assert_eq!(d.platform.as_deref(), Some("ZAM180_TFT"), "{backend}");
         assert_eq!(d.push_version.as_deref(), Some("Ver 2.0.33S-20220623"), "{backend}");
+        assert_eq!(d.name, None, "{backend}: a pending device's self-reported name is not its name");
+        // Approved, the reported name fills an empty name.
+        let approved =
+            store.register_device(&NewDevice { approval: Approval::Approved, ..new_device("D6A") }).await.unwrap();
+        store.merge_device_options(approved.id, &opts(&[("~DeviceName", "SpeedFace-V5L")])).await.unwrap();
+        let d = store.get_device(approved.id).await.unwrap().unwrap();
         assert_eq!(d.name.as_deref(), Some("SpeedFace-V5L"), "{backend}");
     }
 }

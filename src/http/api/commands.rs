@@ -253,6 +253,7 @@ pub async fn list(
         pin: q.pin,
         limit: Some(page.limit),
         offset: Some(page.offset),
+        school_id: device.school_id,
     };
     let commands = ctx.queue.list(device.id, &filter).await?;
     Ok(ok("commands", commands.into_iter().map(view).collect::<Vec<_>>()))
@@ -342,8 +343,13 @@ async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(ctx, caller, id.0).await?;
     let cmd = command_id(req)?;
-    let existing =
-        ctx.store.get_command(device.id, cmd).await?.ok_or_else(|| ApiError::NotFound("command not found".into()))?;
+    // A command written for another school (before the device moved) is not this school's.
+    let existing = ctx
+        .store
+        .get_command(device.id, cmd)
+        .await?
+        .filter(|c| c.school_id == device.school_id)
+        .ok_or_else(|| ApiError::NotFound("command not found".into()))?;
     let (changed, done, allowed) = match op {
         Transition::Cancel => {
             (ctx.queue.cancel(device.id, cmd, &caller.user.email).await?, "command cancelled", "queued")

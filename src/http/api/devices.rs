@@ -55,6 +55,15 @@ pub struct DeviceView {
     /// Pull devices: switches, what the last contact taught (serial, versions, counters), the
     /// last poll and the realtime session's state (and why it is off).
     pub pull: Option<PullStatus>,
+    /// The address the device is pinned to (the one it was approved from, unless an admin set
+    /// another) and the pinned subnet width (`null`: the address only).
+    pub pinned_ip: Option<String>,
+    pub pin_prefix: Option<i32>,
+    /// Whether the device must call under its secret path (`/<token>/iclock/…`).
+    pub has_path_token: bool,
+    /// A new secret path token: in this reply only (it is stored hashed and never shown again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_token: Option<String>,
 }
 
 fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
@@ -90,6 +99,10 @@ fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
         port: d.port,
         transport: d.transport,
         pull: (d.mode == DeviceMode::Pull).then_some(d.pull),
+        pinned_ip: d.pinned_ip,
+        pin_prefix: d.pin_prefix,
+        has_path_token: d.has_path_token,
+        path_token: None,
     }
 }
 
@@ -167,6 +180,15 @@ pub struct UpdateDevice {
     pub realtime_enabled: Option<bool>,
     /// Pull devices: clear the device's log after a complete collection.
     pub clear_log_after_collect: Option<bool>,
+    /// The address requests must come from when the school's `device_pinning` is on (`null`
+    /// unpins). Approval pins the address the device called from.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub pinned_ip: Option<Option<String>>,
+    /// Width of the pinned subnet (`24`: the /24 around `pinned_ip`; `null`: the address only).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub pin_prefix: Option<Option<i32>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -175,6 +197,8 @@ pub struct ApproveDevice {
     /// The school the device serves (default: its current school; a school admin's own).
     pub school_id: Option<SchoolId>,
     pub area_id: Option<i64>,
+    /// Also give the device a secret path token, shown once in the reply (`path_token`).
+    pub path_token: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -193,7 +217,7 @@ async fn current(ctx: &State, caller: &Caller, id: i64) -> Result<DeviceRecord, 
     ctx.store.get_device_record(caller.scope(), id).await?.ok_or_else(|| ApiError::NotFound("device not found".into()))
 }
 
-async fn apply(
+pub(super) async fn apply(
     ctx: &State,
     caller: &Caller,
     id: i64,
@@ -321,8 +345,17 @@ pub async fn update(
     }
     .into_update(&ctx)
     .await?;
-    let update =
-        DeviceUpdate { approval: None, school_id: body.school_id, area_id: body.area_id, timezone, name, pull };
+    let (pinned_ip, pin_prefix) = super::device_pinning::pin_fields(body.pinned_ip, body.pin_prefix)?;
+    let update = DeviceUpdate {
+        school_id: body.school_id,
+        area_id: body.area_id,
+        timezone,
+        name,
+        pull,
+        pinned_ip,
+        pin_prefix,
+        ..Default::default()
+    };
     let action = update.school_id.is_some().then_some("device.assign");
     Ok(ok("device updated", apply(&ctx, &caller, id.0, update, action).await?))
 }
@@ -347,13 +380,17 @@ pub async fn approve(
         }
         (false, requested) => caller.target_school(requested)?,
     };
+    let token = body.0.path_token.unwrap_or(false).then(crate::http::device::guard::new_path_token);
     let update = DeviceUpdate {
         approval: Some(Approval::Approved),
         school_id: Some(Some(school_id)),
         area_id: body.0.area_id.map(Some),
+        path_token_hash: token.as_deref().map(|t| Some(crate::http::device::guard::hash_token(t))),
         ..Default::default()
     };
-    Ok(ok("device approved", apply(&ctx, &caller, id.0, update, Some("device.approve")).await?))
+    let mut device = apply(&ctx, &caller, id.0, update, Some("device.approve")).await?;
+    device.path_token = token;
+    Ok(ok("device approved", device))
 }
 
 /// Block a device: its requests are refused from now on.

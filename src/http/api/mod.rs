@@ -11,6 +11,7 @@ mod audit;
 pub mod auth;
 mod classes;
 mod commands;
+mod device_pinning;
 mod devices;
 pub mod envelope;
 pub mod error;

@@ -10,8 +10,8 @@ use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admins, areas, attendance, audit, classes, commands, devices, jobs, pull, schools, sections, sessions, students,
-    sync, sync_school,
+    admins, areas, attendance, audit, classes, commands, device_pinning, devices, jobs, pull, schools, sections,
+    sessions, students, sync, sync_school,
 };
 
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use super::{
         commands::list, commands::create, commands::cancel, commands::retry,
         sync::sync_students, sync::sync_status, sync::retry_student,
         pull::test_connection, pull::sync_attendance, pull::sync_all,
+        device_pinning::create_path_token, device_pinning::delete_path_token, device_pinning::address_alerts,
         sync_school::summary, sync_school::verify, sync_school::alerts, sync_school::confirm, sync_school::dismiss,
         attendance::list, attendance::export, attendance::daily,
         jobs::list, jobs::get,

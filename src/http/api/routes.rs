@@ -7,8 +7,8 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
 use super::{
-    admins, areas, attendance, audit, classes, commands, devices, jobs, openapi, pull, schools, sections, sessions,
-    students, sync, sync_school,
+    admins, areas, attendance, audit, classes, commands, device_pinning, devices, jobs, openapi, pull, schools,
+    sections, sessions, students, sync, sync_school,
 };
 
 /// Prefix of every admin API path.
@@ -133,6 +133,9 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/students/{{student_id}}/retry"), Admin, sync::retry_student);
         t.add(post.clone(), &format!("{base}/{{id}}/test-connection"), Admin, pull::test_connection);
         t.add(post.clone(), &format!("{base}/{{id}}/sync-attendance"), Admin, pull::sync_attendance);
+        t.add(post.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::create_path_token);
+        t.add(delete.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::delete_path_token);
+        t.add(get.clone(), &format!("{base}/{{id}}/address-alerts"), Admin, device_pinning::address_alerts);
     }
 
     t.add(get.clone(), "/sync/summary", Admin, sync_school::summary);

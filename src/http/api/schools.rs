@@ -49,6 +49,10 @@ pub struct UpdateSchool {
     /// What the verifier does with users on a device that are no student of the school:
     /// `report` (default) or `delete`.
     pub unknown_user_policy: Option<String>,
+    /// When an approved device calls from outside its pinned address (the one it was approved
+    /// from, or its subnet): `off` (default), `alert` (a device event the admin sees) or `refuse`
+    /// (403, nothing stored).
+    pub device_pinning: Option<String>,
 }
 
 /// List schools (a school admin sees their own only).
@@ -112,6 +116,7 @@ pub async fn update(
         pin_start: body.pin_start.map(validate::pin_start).transpose()?,
         quiet_hours: body.quiet_hours.as_deref().map(quiet_hours).transpose()?,
         unknown_user_policy: body.unknown_user_policy.as_deref().map(unknown_user_policy).transpose()?,
+        device_pinning: body.device_pinning.as_deref().map(device_pinning).transpose()?,
     };
     // The store announces the change: every instance drops the school's cached devices.
     let school = ctx.store.update_school(caller.scope(), SchoolId(id.0), &patch).await?;
@@ -144,6 +149,13 @@ fn quiet_hours(raw: &str) -> Result<String, ApiError> {
         .map(|w| format!("{}-{}", w.start.format("%H:%M"), w.end.format("%H:%M")))
         .collect::<Vec<_>>()
         .join(","))
+}
+
+fn device_pinning(raw: &str) -> Result<String, ApiError> {
+    match raw.trim() {
+        p @ ("off" | "alert" | "refuse") => Ok(p.to_string()),
+        _ => Err(ApiError::parameter("device_pinning", "must be off, alert or refuse")),
+    }
 }
 
 fn unknown_user_policy(raw: &str) -> Result<String, ApiError> {

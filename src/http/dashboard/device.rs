@@ -30,6 +30,7 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/devices/{id}/sync-all").route(web::post().to(device_actions::sync_all)))
         .service(web::resource("/devices/{id}/verify").route(web::post().to(device_actions::verify)))
         .service(web::resource("/devices/{id}/command").route(web::post().to(device_actions::command)))
+        .service(web::resource("/devices/{id}/path-token").route(web::post().to(super::device_secret::create)))
         .service(web::resource("/devices/{id}/sync").route(web::get().to(sync_page::page)))
         .service(web::resource("/devices/{id}/students/{student_id}/retry").route(web::post().to(sync_page::retry)))
         .service(web::resource("/sync/alerts/{id}/confirm").route(web::post().to(sync_page::confirm_alert)))
@@ -154,6 +155,11 @@ pub(super) struct DevicePage {
     pub command_error: Option<String>,
     /// Pull devices: address, switches, polls and the realtime session.
     pub pull: Option<PullView>,
+    /// The pinned address (`10.0.0.5` or `10.0.0.0/24`; empty: not pinned), the school's
+    /// pinning policy, and whether the device has a secret path.
+    pub pinned: String,
+    pub pinning: String,
+    pub has_path_token: bool,
 }
 
 /// A pull device's connection as its page shows it.
@@ -281,10 +287,15 @@ async fn load(
     };
     let summary = ctx.store.sync_status(device.id, &Default::default()).await?.summary;
     let progress = ProgressLine::new(&ctx.store.sync_progress(device.id, now).await?);
-    let recent = CommandFilter { limit: Some(RECENT_COMMANDS), ..Default::default() };
+    let own = device.school_id;
+    let recent = CommandFilter { limit: Some(RECENT_COMMANDS), school_id: own, ..Default::default() };
     let commands = ctx.queue.list(device.id, &recent).await?.into_iter().map(CommandLine::new).collect();
-    let failed =
-        CommandFilter { state: Some(CommandState::Failed), limit: Some(RECENT_FAILURES), ..Default::default() };
+    let failed = CommandFilter {
+        state: Some(CommandState::Failed),
+        limit: Some(RECENT_FAILURES),
+        school_id: own,
+        ..Default::default()
+    };
     let failures = ctx.queue.list(device.id, &failed).await?.into_iter().map(CommandLine::new).collect();
     let (counters, counters_at) = counters(ctx, device, &summary).await?;
     let pull_record = match device.mode {
@@ -292,13 +303,12 @@ async fn load(
         crate::domain::DeviceMode::Push => None,
     };
     let pull = pull_record.as_ref().map(PullView::new);
-    let device_errors = ctx
-        .store
-        .recent_device_events(device.id, "errorlog", RECENT_FAILURES)
-        .await?
-        .into_iter()
-        .map(DeviceErrorLine::new)
-        .collect();
+    // The device's own error log, and the server's address alerts (calls from outside its pinned
+    // address, code `ADDRESS`), newest first.
+    let mut events = ctx.store.recent_device_events(device.id, "errorlog", RECENT_FAILURES).await?;
+    events.extend(ctx.store.recent_device_events(device.id, "pinning", RECENT_FAILURES).await?);
+    events.sort_by_key(|e| std::cmp::Reverse(e.received_at));
+    let device_errors = events.into_iter().map(DeviceErrorLine::new).collect();
     Ok(DevicePage {
         layout: Layout::new(session, "overview", flash),
         id: device.id.0,
@@ -311,7 +321,14 @@ async fn load(
         dialect: device.dialect.as_str(),
         mode: device.mode.as_str(),
         approval: device.approval.as_str(),
+        pinning: school.as_ref().map(|s| s.device_pinning.clone()).unwrap_or_else(|| "off".into()),
         school: school.map(|s| s.name).unwrap_or_default(),
+        pinned: match (&device.pinned_ip, device.pin_prefix) {
+            (Some(ip), Some(prefix)) => format!("{ip}/{prefix}"),
+            (Some(ip), None) => ip.clone(),
+            (None, _) => String::new(),
+        },
+        has_path_token: device.path_token_hash.is_some(),
         online: match &pull_record {
             Some(d) => d.pull.online(now),
             None => device.last_seen_at.is_some_and(|t| (now - t).num_seconds() < ONLINE_SECS),
@@ -363,6 +380,7 @@ async fn counters(
         kind: Some("info".into()),
         state: Some(CommandState::Acked),
         limit: Some(1),
+        school_id: device.school_id,
         ..Default::default()
     };
     let last = ctx.queue.list(device.id, &info).await?.into_iter().next();

@@ -11,6 +11,7 @@ mod attendance;
 mod csrf;
 mod device;
 mod device_actions;
+mod device_secret;
 mod layout;
 mod login;
 mod overview;

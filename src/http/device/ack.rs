@@ -1,31 +1,28 @@
 //! `POST /iclock/devicecmd`: command results. Every body format of push.md 2.8 is parsed;
-//! INFO dumps update the device's facts; the raw body is kept. Always answers `OK`, also for
-//! IDs the server did not issue (logged), so a device never loops on an acknowledgement.
+//! INFO dumps update the device's facts; the raw body is kept, sealed. Always answers `OK`, also
+//! for IDs the server did not issue (logged), so a device never loops on an acknowledgement.
+//! Only approved devices are heard: a pending or unknown serial was sent no command, and its
+//! body is refused before anything is stored (issue 15, finding 3).
 
 use actix_web::{web, HttpResponse};
 
-use super::{ok_text, DeviceError, DeviceRequest};
-use crate::domain::RejectedLine;
+use super::upload::message;
+use super::{ingest, ok_text, require_approved, DeviceError, DeviceRequest};
 use crate::http::State;
 use crate::push::ack::parse_devicecmd_body;
-use crate::store::NewMessage;
 
 pub async fn devicecmd(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Result<HttpResponse, DeviceError> {
+    require_approved(&request)?;
+    if request.off_pin {
+        // Commands go only to the pinned address, so results from elsewhere are forged or stale:
+        // answered OK (the sender learns nothing), not stored, no command changes state.
+        tracing::warn!(serial = %request.serial, ip = ?request.ip, "command results from outside the pinned address ignored");
+        return Ok(ok_text("OK"));
+    }
     let parsed = parse_devicecmd_body(&body);
-    let rejected: Vec<RejectedLine> =
-        parsed.rejected.into_iter().map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error }).collect();
-    let message = NewMessage {
-        device_id: Some(request.known.device.id),
-        serial_number: request.serial.to_string(),
-        path: request.path.clone(),
-        query: request.raw_query.clone(),
-        body: body.to_vec(),
-        body_sealed: false,
-        table: Some("devicecmd".into()),
-        status: "processed",
-        records: parsed.acks.len(),
-        note: None,
-    };
+    let (total, rejected) = ingest::quarantine(ingest::rejected(parsed.rejected), &ctx.cipher);
+    let mut message = message(ctx, &request, &body, "devicecmd", "processed", parsed.acks.len());
+    message.rejected = total;
     ctx.store.store_message(&message, &rejected).await?;
     let updated =
         ctx.queue.acknowledge(&request.known.device, &parsed.acks, ctx.clock.now()).await.map_err(|e| match e {

@@ -22,6 +22,7 @@ pub struct DeviceActivity {
     last_info: Mutex<HashMap<DeviceId, String>>,
     pending_stamps: Mutex<HashMap<StampKey, String>>,
     latest_stamps: Mutex<HashMap<StampKey, String>>,
+    off_pin_alerts: Mutex<HashMap<(DeviceId, String), std::time::Instant>>,
 }
 
 impl DeviceActivity {
@@ -68,6 +69,25 @@ impl DeviceActivity {
         }
         last.insert(id, info.to_string());
         true
+    }
+
+    /// True when a request of `id` from outside its pinned address, from `ip`, should be recorded:
+    /// once per device and address every 10 minutes on this instance (a device polls every few
+    /// seconds; one event tells the admin, a thousand hide everything else).
+    pub fn should_alert_off_pin(&self, id: DeviceId, ip: &str) -> bool {
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+        let Ok(mut alerts) = self.off_pin_alerts.lock() else { return true };
+        let now = std::time::Instant::now();
+        if alerts.len() > 10_000 {
+            alerts.retain(|_, at| now.duration_since(*at) < EVERY);
+        }
+        match alerts.get(&(id, ip.to_string())) {
+            Some(at) if now.duration_since(*at) < EVERY => false,
+            _ => {
+                alerts.insert((id, ip.to_string()), now);
+                true
+            }
+        }
     }
 
     /// Forgets the remembered `INFO=` value (after a failed write, so the next poll retries).

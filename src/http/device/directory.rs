@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use super::guard::Pinning;
+use super::DeviceError;
 use crate::domain::{Approval, Device, DeviceSerial, Dialect, NewDevice};
 use crate::store::admin::SchoolScope;
 use crate::store::{DynStore, StoreChange, StoreResult};
@@ -21,6 +23,8 @@ use crate::store::{DynStore, StoreChange, StoreResult};
 pub struct KnownDevice {
     pub device: Device,
     pub tz: Tz,
+    /// The school's `device_pinning` policy (`Off` without a school).
+    pub pinning: Pinning,
 }
 
 struct Entry {
@@ -45,6 +49,8 @@ pub struct DeviceDirectory {
     approved_exact: AtomicBool,
     default_tz: Tz,
     auto_approve: bool,
+    /// First contact of a new serial is refused while this many devices wait for approval.
+    max_pending: i64,
 }
 
 /// How long cached devices are trusted.
@@ -66,7 +72,15 @@ impl DeviceDirectory {
             approved_exact: AtomicBool::new(false),
             default_tz,
             auto_approve,
+            max_pending: i64::MAX,
         }
+    }
+
+    /// Refuses unknown serials while `max` devices already wait for approval (0 = no limit), so
+    /// anonymous clients cannot fill the device list and the database with invented serials.
+    pub fn with_max_pending(mut self, max: u32) -> Self {
+        self.max_pending = if max == 0 { i64::MAX } else { i64::from(max) };
+        self
     }
 
     /// Every change is heard (PostgreSQL notifications): approved devices stay cached until one
@@ -85,8 +99,9 @@ impl DeviceDirectory {
         }
     }
 
-    /// The device for `serial`, registering it (pending, or approved with auto-approve) on first contact.
-    pub async fn resolve(&self, serial: &DeviceSerial, contact: FirstContact) -> StoreResult<Arc<KnownDevice>> {
+    /// The device for `serial`, registering it (pending, or approved with auto-approve) on first
+    /// contact; `TooManyPending` (nothing stored) when the pending list is full.
+    pub async fn resolve(&self, serial: &DeviceSerial, contact: FirstContact) -> Result<Arc<KnownDevice>, DeviceError> {
         if let Some(known) = self.cached(serial.as_str()) {
             return Ok(known);
         }
@@ -94,6 +109,11 @@ impl DeviceDirectory {
             Some(device) => device,
             None => {
                 let approval = if self.auto_approve { Approval::Approved } else { Approval::Pending };
+                if approval == Approval::Pending && self.store.count_pending_devices().await? >= self.max_pending {
+                    tracing::warn!(serial = %serial, ip = ?contact.ip, limit = self.max_pending,
+                        "new device refused: too many devices are waiting for approval");
+                    return Err(DeviceError::TooManyPending(self.max_pending));
+                }
                 let device = self
                     .store
                     .register_device(&NewDevice {
@@ -114,7 +134,7 @@ impl DeviceDirectory {
                 device
             }
         };
-        self.insert(device).await
+        Ok(self.insert(device).await?)
     }
 
     /// Re-reads a device from the store (after this instance changed it).
@@ -161,26 +181,28 @@ impl DeviceDirectory {
     }
 
     async fn insert(&self, device: Device) -> StoreResult<Arc<KnownDevice>> {
-        let tz = self.effective_tz(&device).await?;
-        let known = Arc::new(KnownDevice { device, tz });
+        let (tz, pinning) = self.school_facts(&device).await?;
+        let known = Arc::new(KnownDevice { device, tz, pinning });
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(known.device.serial_number.clone(), Entry { known: known.clone(), fetched: Instant::now() });
         }
         Ok(known)
     }
 
-    async fn effective_tz(&self, device: &Device) -> StoreResult<Tz> {
-        if let Some(tz) = device.timezone.as_deref().and_then(parse_tz) {
-            return Ok(tz);
-        }
-        if let Some(school_id) = device.school_id {
-            if let Some(tz) =
-                self.store.get_school_record(SchoolScope::all(), school_id).await?.and_then(|s| parse_tz(&s.timezone))
-            {
-                return Ok(tz);
-            }
-        }
-        Ok(self.default_tz)
+    /// The device's effective zone and its school's pinning policy.
+    async fn school_facts(&self, device: &Device) -> StoreResult<(Tz, Pinning)> {
+        let school = match device.school_id {
+            Some(id) => self.store.get_school_record(SchoolScope::all(), id).await?,
+            None => None,
+        };
+        let pinning = school.as_ref().map_or(Pinning::Off, |s| Pinning::parse(&s.device_pinning));
+        let tz = device
+            .timezone
+            .as_deref()
+            .and_then(parse_tz)
+            .or_else(|| school.as_ref().and_then(|s| parse_tz(&s.timezone)))
+            .unwrap_or(self.default_tz);
+        Ok((tz, pinning))
     }
 }
 

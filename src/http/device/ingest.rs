@@ -15,9 +15,29 @@ use crate::push::records::attlog::AttLogRecord;
 use crate::push::records::operlog::{BioDataRecord, OperLogRecord, UserRecord};
 use crate::push::records::photo::AttPhoto;
 use crate::push::records::{ParsedBody, RejectedLine as PushRejected};
+use crate::store::REJECTED_SAMPLE;
 
-fn rejected(lines: Vec<PushRejected>) -> Vec<RejectedLine> {
-    lines.into_iter().map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error }).collect()
+/// Parser rejections as domain lines (not sealed yet: see [`quarantine`]).
+pub fn rejected(lines: Vec<PushRejected>) -> Vec<RejectedLine> {
+    lines
+        .into_iter()
+        .map(|r| RejectedLine { line_no: r.line_no, raw: r.raw, error: r.error, raw_sealed: false })
+        .collect()
+}
+
+/// What is kept of a body's rejected lines: their count, and the first [`REJECTED_SAMPLE`] of
+/// them sealed with the data cipher (a quarantined line can be a whole template or a child's
+/// record). Lines past the sample are counted, never stored, so a garbage body costs little.
+pub fn quarantine(mut lines: Vec<RejectedLine>, cipher: &DataCipher) -> (usize, Vec<RejectedLine>) {
+    let total = lines.len();
+    lines.truncate(REJECTED_SAMPLE);
+    for line in &mut lines {
+        if !line.raw_sealed {
+            line.raw = B64.encode(cipher.seal(line.raw.as_bytes()));
+            line.raw_sealed = true;
+        }
+    }
+    (total, lines)
 }
 
 /// ATTLOG records to punches. Every parsed line becomes a punch: a garbage or implausible clock

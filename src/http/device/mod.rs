@@ -5,6 +5,7 @@ mod ack;
 pub mod activity;
 pub mod directory;
 mod endpoint;
+pub mod guard;
 mod handshake;
 mod ingest;
 mod poll;
@@ -32,6 +33,9 @@ pub struct DeviceRequest {
     pub serial: DeviceSerial,
     pub ip: Option<String>,
     pub known: Arc<KnownDevice>,
+    /// The request comes from outside the device's pinned address and the school only alerts:
+    /// it is served, but no command is delivered and no command result is taken from it.
+    pub off_pin: bool,
 }
 
 /// The device surface, installed as the app's default service: every path containing
@@ -44,7 +48,7 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
     let serial = match query.serial.as_deref() {
         Some(sn) => DeviceSerial::parse(sn).map_err(DeviceError::BadRequest)?,
         None if endpoint == Endpoint::Other => {
-            tracing::info!(path = %req.path(), "device request without SN on an unknown path");
+            tracing::info!(path = %guard::device_path(req.path()), "device request without SN on an unknown path");
             return Ok(ok_text("OK"));
         }
         None => return Err(DeviceError::BadRequest("missing device serial number (SN)".into())),
@@ -59,8 +63,23 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
     let known = ctx.devices.resolve(&serial, contact).await?;
     if known.device.mode == crate::domain::DeviceMode::Pull {
         // Before anything is noted or stored: the request is not from the device.
-        tracing::warn!(serial = %serial, ip = ?ip, path = %req.path(), "refused: a push request with a pull device's serial");
+        tracing::warn!(serial = %serial, ip = ?ip, path = %guard::device_path(req.path()), "refused: a push request with a pull device's serial");
         return Err(DeviceError::PullDevice(serial.to_string()));
+    }
+    // Before anything is noted or stored: the secret path, then the pinned address.
+    guard::check_path_token(&known, req.path()).inspect_err(|_| {
+        tracing::warn!(serial = %serial, ip = ?ip, "refused: the device's secret path is missing or wrong");
+    })?;
+    let off_pin = guard::off_pin(&known, ip.as_deref());
+    if let Some(off) = &off_pin {
+        alert_off_pin(&ctx, &known, off).await;
+        if known.pinning == guard::Pinning::Refuse {
+            return Err(DeviceError::OffPin {
+                serial: serial.to_string(),
+                ip: off.ip.clone(),
+                pinned: off.pinned.clone(),
+            });
+        }
     }
     let previous = ctx.activity.last_seen(known.device.id).or(known.device.last_seen_at);
     ctx.activity.note_seen(known.device.id, ip.clone());
@@ -71,12 +90,13 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
     let request = DeviceRequest {
         endpoint,
         method: req.method().to_string(),
-        path: req.path().to_string(),
+        path: guard::device_path(req.path()).to_string(),
         raw_query: req.query_string().to_string(),
         query,
         serial,
         ip,
         known,
+        off_pin: off_pin.is_some(),
     };
     match request.endpoint {
         Endpoint::CData | Endpoint::FData => upload::cdata(&ctx, request, body).await,
@@ -88,6 +108,25 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
             tracing::info!(serial = %request.serial, path = %request.path, bytes = body.len(), "unhandled device endpoint");
             Ok(ok_text("OK"))
         }
+    }
+}
+
+/// Records (at most every 10 minutes per device and address) that a device called from outside
+/// its pinned address: a `pinning` device event on its page and in the API. Never fails the request.
+async fn alert_off_pin(ctx: &State, known: &KnownDevice, off: &guard::OffPin) {
+    let device = &known.device;
+    let policy = known.pinning.as_str();
+    tracing::warn!(serial = %device.serial_number, ip = %off.ip, pinned = %off.pinned, policy, "device request from outside its pinned address");
+    if !ctx.activity.should_alert_off_pin(device.id, &off.ip) {
+        return;
+    }
+    let action = if known.pinning == guard::Pinning::Refuse { "refused" } else { "served without commands" };
+    let detail = serde_json::json!({
+        "message": format!("request from {} outside the pinned address {}: {action}", off.ip, off.pinned),
+        "ip": off.ip, "pinned": off.pinned, "policy": policy,
+    });
+    if let Err(error) = ctx.store.record_device_event(device.id, "pinning", "ADDRESS", &detail).await {
+        tracing::error!(serial = %device.serial_number, %error, "could not record the address alert");
     }
 }
 

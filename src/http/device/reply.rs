@@ -39,6 +39,18 @@ pub enum DeviceError {
     /// as it, or anyone who learns a pull device's serial could post punches for its school.
     #[error("device {0} is a pull device: the server collects from it, it does not push")]
     PullDevice(String),
+    /// A new serial while the pending list is full (`--max-pending-devices`): nothing stored.
+    #[error("too many devices are waiting for approval (limit {0}): approve or delete pending devices first")]
+    TooManyPending(i64),
+    /// A pending device sent more than it may keep before approval: nothing stored.
+    #[error("device {0} is waiting for approval and may keep no more data until then")]
+    PendingFull(String),
+    /// The device has a secret path token and the request did not carry it.
+    #[error("device {0} must call under its secret path (/<token>/iclock/...)")]
+    SecretPathRequired(String),
+    /// The device's school refuses requests from outside its pinned address.
+    #[error("device {serial} is pinned to {pinned}; a request from {ip} is refused")]
+    OffPin { serial: String, ip: String, pinned: String },
     #[error("storage unavailable: {0}")]
     Storage(#[from] StoreError),
     #[error("not found")]
@@ -49,7 +61,13 @@ impl ResponseError for DeviceError {
     fn status_code(&self) -> StatusCode {
         match self {
             DeviceError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            DeviceError::NotApproved(_) | DeviceError::Blocked(_) | DeviceError::PullDevice(_) => StatusCode::FORBIDDEN,
+            DeviceError::NotApproved(_)
+            | DeviceError::Blocked(_)
+            | DeviceError::PullDevice(_)
+            | DeviceError::TooManyPending(_)
+            | DeviceError::SecretPathRequired(_)
+            | DeviceError::OffPin { .. } => StatusCode::FORBIDDEN,
+            DeviceError::PendingFull(_) => StatusCode::PAYLOAD_TOO_LARGE,
             DeviceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeviceError::NotFound => StatusCode::NOT_FOUND,
         }

@@ -45,13 +45,14 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let text = decode_body(&body, language);
             let parsed = attlog::parse_attlog_body(&text);
             let (punches, rejected) = ingest::punches(parsed, request.known.tz, chrono::Utc::now());
-            let message = message(ctx, &request, &body, &table, "processed", punches.len());
-            let rejected_count = rejected.len();
+            let (total, rejected) = ingest::quarantine(rejected, &ctx.cipher);
+            let mut message = message(ctx, &request, &body, table.as_str(), "processed", punches.len());
+            message.rejected = total;
             let upload = PunchUpload { device: request.known.device.clone(), message, rejected, punches };
             // Shares a transaction with uploads arriving meanwhile; answered once durable.
             let report = ctx.punches.ingest(upload).await?;
             note_stamp(ctx, &request, StampTable::AttLog);
-            log_rejected(&request, rejected_count);
+            log_rejected(&request, total);
             tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
             // Every line was processed: stored, skipped as a duplicate, or quarantined with its
             // error. Counting all of them tells the device not to re-send any.
@@ -69,7 +70,9 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
                 _ => operlog::parse_operlog_body(&text),
             };
             let (batch, rejected) = ingest::operlog_batch(parsed, &ctx.cipher);
-            let message = message(ctx, &request, &body, &table, "processed", batch.len());
+            let (total, rejected) = ingest::quarantine(rejected, &ctx.cipher);
+            let mut message = message(ctx, &request, &body, table.as_str(), "processed", batch.len());
+            message.rejected = total;
             let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
             let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch).await?;
             // The upload is stored: what it says about the device's users is evidence for student
@@ -79,7 +82,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
                 tracing::error!(serial = %request.serial, %error, "could not compare uploaded users with the roster");
             }
             note_stamp(ctx, &request, stamp_table);
-            log_rejected(&request, rejected.len());
+            log_rejected(&request, total);
             // ERRORLOG gets a plain OK (spec 2.6); the other tables report their record count.
             Ok(ok_text(if table == UploadTable::ErrorLog {
                 "OK".to_string()
@@ -91,7 +94,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             Ok(parsed) => {
                 let batch =
                     OperlogBatch { photos: vec![ingest::attendance_photo(parsed, &ctx.cipher)], ..Default::default() };
-                let message = message(ctx, &request, &body, &table, "processed", 1);
+                let message = message(ctx, &request, &body, table.as_str(), "processed", 1);
                 ctx.store.ingest_operlog(&request.known.device, &message, &[], &batch).await?;
                 note_stamp(ctx, &request, StampTable::AttPhoto);
                 Ok(ok_text("OK"))
@@ -114,10 +117,21 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
     }
 }
 
+/// Bytes a device may keep (raw messages and options) while it waits for approval.
+pub const PENDING_DEVICE_BYTES: i64 = 64 * 1024;
+
 async fn store_options(ctx: &State, request: &DeviceRequest, body: &[u8]) -> Result<HttpResponse, DeviceError> {
+    if request.known.device.approval != crate::domain::Approval::Approved {
+        // Before approval the options are all an admin needs; an anonymous serial may not keep more.
+        let kept = ctx.store.bytes_kept(request.known.device.id).await?;
+        if kept.saturating_add(body.len() as i64) > PENDING_DEVICE_BYTES {
+            tracing::warn!(serial = %request.serial, kept, bytes = body.len(), "options of a pending device refused: over its cap");
+            return Err(DeviceError::PendingFull(request.serial.to_string()));
+        }
+    }
     let text = decode_body(body, request.known.device.language.as_deref());
     let pairs = options::parse_options(&text);
-    let message = message(ctx, request, body, &UploadTable::Options, "processed", pairs.len());
+    let message = message(ctx, request, body, UploadTable::Options.as_str(), "processed", pairs.len());
     ctx.store.store_message(&message, &[]).await?;
     ctx.store.merge_device_options(request.known.device.id, &pairs).await?;
     ctx.devices.invalidate(request.serial.as_str());
@@ -131,7 +145,7 @@ async fn store_unparsed(
     table: &UploadTable,
     note: &str,
 ) -> Result<HttpResponse, DeviceError> {
-    let mut message = message(ctx, request, body, table, "unparsed", 0);
+    let mut message = message(ctx, request, body, table.as_str(), "unparsed", 0);
     message.note = Some(note.to_string());
     ctx.store.store_message(&message, &[]).await?;
     Ok(ok_text("OK"))
@@ -144,31 +158,32 @@ async fn store_unparsed_count(
     table: &UploadTable,
 ) -> Result<usize, DeviceError> {
     let lines = String::from_utf8_lossy(body).lines().filter(|l| !l.trim().is_empty()).count();
-    let mut message = message(ctx, request, body, table, "unparsed", lines);
+    let mut message = message(ctx, request, body, table.as_str(), "unparsed", lines);
     message.note = Some("acc table data kept raw".into());
     ctx.store.store_message(&message, &[]).await?;
     Ok(lines)
 }
 
-/// The raw message for an upload. Bodies of tables that carry biometrics (templates, photos)
-/// are sealed with the data cipher, like everything derived from them.
-fn message(
+/// The raw message for an upload, its body sealed with the data cipher: any table may carry
+/// biometrics or personal data (templates, photos, `USERINFO` with `Passwd=`, unknown tables).
+/// Sealing costs one ChaCha20-Poly1305 pass over the body (see BENCHMARKS.md / docs/security.md).
+pub(super) fn message(
     ctx: &State,
     request: &DeviceRequest,
     body: &[u8],
-    table: &UploadTable,
+    table: &str,
     status: &'static str,
     records: usize,
 ) -> NewMessage {
-    let sealed = matches!(table, UploadTable::OperLog | UploadTable::BioData | UploadTable::AttPhoto);
     NewMessage {
         device_id: Some(request.known.device.id),
         serial_number: request.serial.to_string(),
         path: request.path.clone(),
         query: request.raw_query.clone(),
-        body: if sealed { ctx.cipher.seal(body) } else { body.to_vec() },
-        body_sealed: sealed,
-        table: Some(table.as_str().to_string()),
+        body: ctx.cipher.seal(body),
+        body_sealed: true,
+        rejected: 0,
+        table: Some(table.to_string()),
         status,
         records,
         note: None,

@@ -36,6 +36,11 @@ pub struct DeviceRecord {
     /// Pull devices: switches and how the pull service is doing with the device.
     #[sqlx(flatten)]
     pub pull: PullStatus,
+    /// The address the device is pinned to (set at approval), and the pinned subnet width.
+    pub pinned_ip: Option<String>,
+    pub pin_prefix: Option<i32>,
+    /// Whether the device must call under its secret path (`/<token>/iclock/…`).
+    pub has_path_token: bool,
 }
 
 /// A pull device's switches, what the last contact taught, and how its polls and realtime

@@ -25,6 +25,9 @@ pub struct SchoolRecord {
     pub quiet_hours: String,
     /// Users found on a device that are no student of the school: `report` or `delete`.
     pub unknown_user_policy: String,
+    /// What happens when an approved device calls from outside its pinned address: `off`,
+    /// `alert` (recorded as a device event) or `refuse` (403, nothing stored).
+    pub device_pinning: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -45,6 +48,8 @@ pub struct SchoolPatch {
     pub quiet_hours: Option<String>,
     /// `report` or `delete` (the table refuses anything else).
     pub unknown_user_policy: Option<String>,
+    /// `off`, `alert` or `refuse` (the table refuses anything else).
+    pub device_pinning: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -11,7 +11,9 @@ use crate::store::{PunchFilter, StoreResult};
 const FROM: &str =
     "from attendance_logs a join devices d on d.id = a.device_id left join students s on s.id = a.student_id";
 /// Binds `$1..=$10` (see [`bind_filter`]).
-const WHERE: &str = "where ($1 is null or d.school_id = $1)
+/// Scoped by the school each punch was taken for (`a.school_id`), never by the device's current
+/// school: a moved device's punches stay with the school they belong to.
+const WHERE: &str = "where ($1 is null or a.school_id = $1)
     and ($2 is null or a.punched_at >= $2) and ($3 is null or a.punched_at < $3)
     and ($4 is null or a.local_time >= $4) and ($5 is null or a.local_time < $5)
     and ($6 is null or a.student_id = $6) and ($7 is null or s.class_id = $7)

@@ -19,7 +19,8 @@ use crate::store::{StoreChange, StoreResult};
 
 const COLUMNS: &str =
     "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
-    acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by";
+    acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by,
+    school_id";
 
 /// Fails commands whose attempts are used up and commands whose dependency failed.
 async fn expire<D: Dialect>(
@@ -72,8 +73,9 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
             let depends_on = c.depends_on_index.and_then(|i| ids.get(i).copied()).or(c.depends_on);
             let id: i64 = Self::sql(
                 "insert into device_commands (device_id, kind, verb, payload, ends_batch, max_attempts, student_id, pin,
-                                              depends_on, created_by, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
+                                              depends_on, created_by, created_at, school_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, (select school_id from devices where id = $1))
+                 returning id",
             )
             .bind(c.device_id.0)
             .bind(&c.kind)
@@ -208,7 +210,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         let sql = format!(
             "select {COLUMNS} from device_commands
              where device_id = $1 and ($2 is null or state = $2) and ($3 is null or kind = $3)
-               and ($4 is null or student_id = $4) and ($7 is null or pin = $7)
+               and ($4 is null or student_id = $4) and ($7 is null or pin = $7) and ($8 is null or school_id = $8)
              order by id desc limit $5 offset $6"
         );
         Self::sql(&sql)
@@ -219,6 +221,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
             .bind(f.limit.unwrap_or(100))
             .bind(f.offset.unwrap_or(0))
             .bind(&f.pin)
+            .bind(f.school_id)
             .fetch_all(&mut *self.read().await?)
             .await
     }

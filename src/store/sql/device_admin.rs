@@ -19,7 +19,8 @@ const COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approv
     platform, timezone, first_seen_at, last_seen_at, last_ip, approved_at, host, port, transport, enabled,
     realtime_enabled, clear_log_after_collect, fp_version, face_version, user_count, fingerprint_count, face_count,
     record_count, last_contact_at, last_poll_at, last_poll_ok, last_poll_error, realtime_state, realtime_failures,
-    realtime_disabled_at, realtime_disabled_reason, realtime_error";
+    realtime_disabled_at, realtime_disabled_reason, realtime_error, pinned_ip, pin_prefix,
+    path_token_hash is not null as has_path_token";
 const WHERE: &str = "where ($1 is null or school_id = $1) and ($2 is null or approval = $2)
     and ($3 is null or school_id = $3) and ($4 is null or area_id = $4) and ($5 is null or mode = $5)
     and ($6 is null or lower(serial_number) like lower($6) escape '\\'
@@ -191,7 +192,11 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
                 realtime_disabled_at = case when $16 then null else realtime_disabled_at end,
                 realtime_disabled_reason = case when $16 then null else realtime_disabled_reason end,
                 realtime_failures = case when $16 then 0 else realtime_failures end,
-                realtime_failing_since = case when $16 then null else realtime_failing_since end
+                realtime_failing_since = case when $16 then null else realtime_failing_since end,
+                pinned_ip = case when $18 then $19 when $2 = 'approved' and approval <> 'approved' then last_ip
+                                 else pinned_ip end,
+                pin_prefix = case when $20 then $21 else pin_prefix end,
+                path_token_hash = case when $22 then $23 else path_token_hash end
              where id = $1 returning {COLUMNS}"
         );
         let device: DeviceRecord = Self::sql(&sql)
@@ -212,6 +217,12 @@ impl<D: Dialect> DeviceAdminStore for SqlStore<D> {
             .bind(p.enabled)
             .bind(p.realtime_enabled)
             .bind(p.clear_log_after_collect)
+            .bind(u.pinned_ip.is_some())
+            .bind(u.pinned_ip.clone().flatten())
+            .bind(u.pin_prefix.is_some())
+            .bind(u.pin_prefix.flatten())
+            .bind(u.path_token_hash.is_some())
+            .bind(u.path_token_hash.clone().flatten())
             .fetch_one(&mut tx)
             .await?;
         if let Some(audit) = audit {

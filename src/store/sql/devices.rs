@@ -11,7 +11,7 @@ use crate::store::{DeviceStore, StoreResult};
 
 const DEVICE_COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approval, dialect, pushver,
     push_version, firmware, platform, language, timezone, attlog_stamp, operlog_stamp, attphoto_stamp, biodata_stamp,
-    first_seen_at, last_seen_at, last_ip";
+    first_seen_at, last_seen_at, last_ip, pinned_ip, pin_prefix, path_token_hash";
 
 /// The device with this serial number.
 async fn by_serial<D: Dialect>(conn: &mut D::Connection, serial: &str) -> StoreResult<Option<Device>> {
@@ -57,6 +57,21 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         Ok(device)
     }
 
+    async fn count_pending_devices(&self) -> StoreResult<i64> {
+        Self::sql("select count(*) from devices where approval = 'pending'").scalar(&mut *self.read().await?).await
+    }
+
+    async fn bytes_kept(&self, id: DeviceId) -> StoreResult<i64> {
+        // `length` of a blob/bytea is its size in bytes on both backends; options are JSON text.
+        Self::sql(
+            "select coalesce((select sum(length(body)) from device_messages where device_id = $1), 0)
+                  + coalesce((select length(cast(options as text)) from devices where id = $1), 0)",
+        )
+        .bind(id.0)
+        .scalar(&mut *self.read().await?)
+        .await
+    }
+
     async fn record_handshake(&self, id: DeviceId, f: &HandshakeFacts) -> StoreResult<()> {
         let mut db = self.write_once().await?;
         Self::sql(
@@ -78,7 +93,8 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         let sql = format!(
             "update devices set options = {},
                     firmware = coalesce($3, firmware), platform = coalesce($4, platform),
-                    push_version = coalesce($5, push_version), name = coalesce(name, $6)
+                    push_version = coalesce($5, push_version),
+                    name = case when approval = 'approved' then coalesce(name, $6) else name end
              where id = $1",
             D::json_merge("options", 2)
         );

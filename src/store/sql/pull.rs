@@ -135,9 +135,9 @@ impl<D: Dialect> PullStore for SqlStore<D> {
         // the unique key; `where true`: SQLite needs it before `on conflict` after a join.
         let sql = format!(
             "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
-                                          source, clock_flag, raw, received_at)
+                                          source, clock_flag, raw, received_at, school_id)
              select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'pull', p.clock_flag,
-                    p.raw, $2
+                    p.raw, $2, $3
              from {} left join students s on $3 is not null and s.school_id = $3 and s.pin = p.pin
              where true
              on conflict (device_id, pin, local_time) do nothing",
@@ -166,9 +166,11 @@ impl<D: Dialect> PullStore for SqlStore<D> {
                 .text("card", users.iter().map(|u| u.card.as_deref()))
                 .text("group_id", users.iter().map(|u| u.group_id.as_deref()));
             let upsert = format!(
-                "insert into device_users (device_id, pin, name, privilege, card, group_id, reported_at)
-                 select $1, u.pin, u.name, u.privilege, u.card, u.group_id, $2 from {} where true
+                "insert into device_users (device_id, pin, name, privilege, card, group_id, reported_at, school_id)
+                 select $1, u.pin, u.name, u.privilege, u.card, u.group_id, $2,
+                        (select school_id from devices where id = $1) from {} where true
                  on conflict (device_id, pin) do update set name = excluded.name, privilege = excluded.privilege,
+                    school_id = excluded.school_id,
                     card = excluded.card, group_id = excluded.group_id, reported_at = excluded.reported_at",
                 D::rows(&rows, 3, "u")
             );

@@ -15,7 +15,8 @@ use crate::store::admin::{
 };
 use crate::store::{StoreChange, StoreResult};
 
-const SCHOOL_COLUMNS: &str = "id, name, timezone, pin_start, next_pin, quiet_hours, unknown_user_policy, created_at";
+const SCHOOL_COLUMNS: &str =
+    "id, name, timezone, pin_start, next_pin, quiet_hours, unknown_user_policy, device_pinning, created_at";
 const SCHOOL_WHERE: &str = "where ($1 is null or id = $1)
     and ($2 is null or lower(name) like lower($2) escape '\\')";
 
@@ -110,7 +111,8 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
             "update schools set name = coalesce($3, name), timezone = coalesce($4, timezone),
                 pin_start = coalesce($5, pin_start), next_pin = {},
                 quiet_hours = coalesce($6, quiet_hours),
-                unknown_user_policy = coalesce($7, unknown_user_policy)
+                unknown_user_policy = coalesce($7, unknown_user_policy),
+                device_pinning = coalesce($8, device_pinning)
              where id = $1 and ($2 is null or id = $2) returning {SCHOOL_COLUMNS}",
             D::greatest("next_pin", "coalesce($5, pin_start)")
         );
@@ -122,6 +124,7 @@ impl<D: Dialect> RosterStore for SqlStore<D> {
             .bind(p.pin_start)
             .bind(&p.quiet_hours)
             .bind(&p.unknown_user_policy)
+            .bind(&p.device_pinning)
             .fetch_optional(&mut tx)
             .await?
             .ok_or(AdminError::NotFound("school"))?;

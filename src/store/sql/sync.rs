@@ -211,8 +211,9 @@ async fn apply_plan<D: Dialect>(
             .text("pin", inserts.iter().map(|p| p.pin.as_str()));
         let sql = format!(
             "insert into device_commands (device_id, student_id, kind, verb, payload, pin, max_attempts, created_by,
-                                          not_before, created_at)
-             select u.device_id, u.student_id, u.kind, u.verb, u.payload, u.pin, $7, $8, $9, $10
+                                          not_before, created_at, school_id)
+             select u.device_id, u.student_id, u.kind, u.verb, u.payload, u.pin, $7, $8, $9, $10,
+                    (select d.school_id from devices d where d.id = u.device_id)
              from {}
              returning id, device_id, student_id",
             D::rows(&rows, 1, "u")

@@ -41,9 +41,11 @@ const STATUS_FILTER: &str = "from students s
        and ($4 is null or s.class_id = $4) and ($5 is null or s.section_id = $5)
        and ($6 is null or lower(s.full_name) like '%' || lower($6) || '%' or s.pin = $6 or s.rfid_card_id = $6)";
 
-/// Users on the device that are no student of its school (`$1` device).
+/// Users on the device that are no student of its school (`$1` device), as reported while the
+/// device was in its current school (a moved device's users stay with the school they were
+/// reported for until the device reports them again).
 const UNKNOWN_FILTER: &str = "from device_users u join devices d on d.id = u.device_id
-     where u.device_id = $1 and not exists (select 1 from students s where s.school_id = d.school_id and s.pin = u.pin)";
+     where u.device_id = $1 and u.school_id is not distinct from d.school_id and not exists (select 1 from students s where s.school_id = d.school_id and s.pin = u.pin)";
 
 const POLICY_COLUMNS: &str = "id, timezone, quiet_hours, unknown_user_policy";
 

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use super::{Dialect, Json, Rows, Sql, SqlStore};
 use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::{
-    DeviceTable, IngestReport, NewMessage, PunchUpload, StoreResult, StoredDeviceEvent, StoredRejectedLine, UploadStore,
+    DeviceTable, IngestReport, NewMessage, PunchUpload, StoreResult, StoredDeviceEvent, StoredRejectedLine,
+    UploadStore, REJECTED_SAMPLE,
 };
 
 /// The head of every upload chain: the raw message, `returning id`. Binds `$1..=$12`: `$1` is
@@ -46,19 +47,27 @@ fn message<'q, D: Dialect>(
         .bind(now)
 }
 
+/// The rejected lines kept: at most [`REJECTED_SAMPLE`] per message (the message keeps the count).
 fn rejected_rows(rejected: &[RejectedLine]) -> Rows {
+    let kept = &rejected[..rejected.len().min(REJECTED_SAMPLE)];
     Rows::new()
-        .int("line_no", rejected.iter().map(|r| r.line_no as i32))
-        .text("raw", rejected.iter().map(|r| r.raw.as_str()))
-        .text("error", rejected.iter().map(|r| r.error.as_str()))
+        .int("line_no", kept.iter().map(|r| r.line_no as i32))
+        .text("raw", kept.iter().map(|r| r.raw.as_str()))
+        .text("error", kept.iter().map(|r| r.error.as_str()))
+        .flag("raw_sealed", kept.iter().map(|r| r.raw_sealed))
+}
+
+/// Lines rejected in the whole message: the count it declares, or the lines passed if more.
+fn rejected_total(m: &NewMessage, rejected: &[RejectedLine]) -> usize {
+    m.rejected.max(rejected.len())
 }
 
 /// The chain tail that quarantines the rejected lines bound at `$first` under the message
 /// `{head}`, with the message's device (`$1`) and `now` (`$12`).
 fn rejected_tail<D: Dialect>(rows: &Rows, first: usize) -> String {
     format!(
-        "insert into rejected_lines (message_id, device_id, line_no, raw, error, created_at)
-         select {{head}}, $1, r.line_no, r.raw, r.error, $12 from {}",
+        "insert into rejected_lines (message_id, device_id, line_no, raw, error, raw_sealed, created_at)
+         select {{head}}, $1, r.line_no, r.raw, r.error, r.raw_sealed, $12 from {}",
         D::rows(rows, first, "r")
     )
 }
@@ -74,7 +83,7 @@ async fn insert_message<D: Dialect>(
 ) -> StoreResult<i64> {
     let rows = rejected_rows(rejected);
     let tail = rejected_tail::<D>(&rows, MESSAGE_PARAMS + 1);
-    let head = message::<D>(device_id, m, rejected.len(), now).bind_rows(&rows);
+    let head = message::<D>(device_id, m, rejected_total(m, rejected), now).bind_rows(&rows);
     let (id, _) = D::chain(head, &[tail.as_str()], conn).await?;
     Ok(id)
 }
@@ -112,16 +121,16 @@ async fn insert_punch_upload<D: Dialect>(
     // SQLite needs a WHERE before `on conflict` after a join (else `on` reads as a join constraint).
     let insert_punches = format!(
         "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
-                                      source, clock_flag, raw, message_id, received_at)
+                                      source, clock_flag, raw, message_id, received_at, school_id)
          select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'attlog', p.clock_flag,
-                p.raw, {{head}}, $12
+                p.raw, {{head}}, $12, ${school}
          from {} left join students s on ${school} is not null and s.school_id = ${school} and s.pin = p.pin
          where true
          on conflict (device_id, pin, local_time) do nothing",
         D::rows(&punch_set, punches_at, "p")
     );
     let insert_rejected = rejected_tail::<D>(&rejected_set, rejected_at);
-    let head = message::<D>(Some(device.id.0), m, rejected.len(), now)
+    let head = message::<D>(Some(device.id.0), m, rejected_total(m, rejected), now)
         .bind_rows(&rejected_set)
         .bind_rows(&punch_set)
         .bind(device.school_id);
@@ -133,7 +142,7 @@ async fn insert_punch_upload<D: Dialect>(
         message_id,
         inserted,
         duplicates: punches.len().saturating_sub(inserted),
-        rejected: rejected.len(),
+        rejected: rejected_total(m, rejected),
     })
 }
 
@@ -178,9 +187,10 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         for u in &batch.users {
             Self::sql(
                 "insert into device_users (device_id, pin, name, privilege, card, group_id, verify, attributes,
-                                           reported_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                           reported_at, school_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select school_id from devices where id = $1))
                  on conflict (device_id, pin) do update set name = excluded.name, privilege = excluded.privilege,
+                    school_id = excluded.school_id,
                     card = excluded.card, group_id = excluded.group_id, verify = excluded.verify,
                     attributes = excluded.attributes, reported_at = excluded.reported_at",
             )
@@ -241,8 +251,8 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         }
         for e in &batch.events {
             Self::sql(
-                "insert into device_events (device_id, kind, code, operator, time_raw, detail, raw, received_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "insert into device_events (device_id, kind, code, operator, time_raw, detail, raw, received_at, school_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, (select school_id from devices where id = $1))",
             )
             .bind(device_id)
             .bind(e.kind)
@@ -256,7 +266,7 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
             .await?;
         }
         tx.commit().await?;
-        Ok(IngestReport { message_id, inserted: batch.len(), duplicates: 0, rejected: rejected.len() })
+        Ok(IngestReport { message_id, inserted: batch.len(), duplicates: 0, rejected: rejected_total(m, rejected) })
     }
 
     async fn save_stamps(&self, stamps: &[(DeviceId, StampTable, String)]) -> StoreResult<()> {
@@ -282,10 +292,31 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         insert_message::<D>(&mut db, m.device_id.map(|d| d.0), m, rejected, Utc::now()).await
     }
 
+    async fn record_device_event(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        code: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<()> {
+        Self::sql(
+            "insert into device_events (device_id, kind, code, detail, raw, received_at, school_id)
+             values ($1, $2, $3, $4, '', $5, (select school_id from devices where id = $1))",
+        )
+        .bind(device.0)
+        .bind(kind)
+        .bind(code)
+        .bind(Json(detail))
+        .bind(Utc::now())
+        .run(&mut *self.write_once().await?)
+        .await
+    }
+
     async fn rejected_lines(&self, device: DeviceId) -> StoreResult<Vec<StoredRejectedLine>> {
         // `line_no` is an `integer` column: widened in SQL so both drivers decode it as i64.
         Self::sql(
-            "select message_id, cast(line_no as bigint) as line_no, raw, error from rejected_lines where device_id = $1
+            "select message_id, cast(line_no as bigint) as line_no, raw, error, raw_sealed from rejected_lines
+             where device_id = $1
              order by id",
         )
         .bind(device.0)
@@ -314,8 +345,12 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
     ) -> StoreResult<Vec<StoredDeviceEvent>> {
         // `detail` is jsonb on PostgreSQL and text on SQLite; the cast reads it as text on both.
         Self::sql(
+            // Only what the device reported for its current school (a moved device's history stays with
+            // the school it was written for).
             "select kind, code, time_raw, cast(detail as text) as detail, received_at from device_events
-             where device_id = $1 and kind = $2 order by id desc limit $3",
+             where device_id = $1 and kind = $2
+               and school_id is not distinct from (select school_id from devices where id = $1)
+             order by id desc limit $3",
         )
         .bind(device.0)
         .bind(kind)

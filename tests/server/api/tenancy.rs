@@ -325,6 +325,12 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 control: Some(req(m, with_id(route, own.device), json_(json!({"area_id": own.area})))),
             },
         ],
+        "/api/v1/devices/{id}/path-token"
+        | "/api/v1/device/{id}/path-token"
+        | "/api/v1/devices/{id}/address-alerts"
+        | "/api/v1/device/{id}/address-alerts" => {
+            vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)]
+        }
         "/api/v1/devices/{id}/commands" | "/api/v1/device/{id}/commands" => match method.as_str() {
             "GET" => vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)],
             _ => vec![

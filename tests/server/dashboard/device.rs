@@ -450,3 +450,36 @@ async fn the_devices_own_error_log_is_shown_on_its_page() {
         assert!(page.body.contains("D01E0001") && page.body.contains("template extraction failed (command 42)"));
     }
 }
+
+#[tokio::test]
+async fn the_device_page_shows_the_pin_and_creates_a_secret_path_shown_once() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let (a, _) = people(&app).await;
+        app.handshake("SECRET01").await;
+        let id = app.approve_into("SECRET01", a).await;
+        let mut dash = Dash::new(&app);
+        dash.login("a@example.org", PASSWORD).await;
+        let page = dash.get(&format!("/devices/{id}")).await;
+        assert!(
+            page.body.contains("id=\"device-pinned\">127.0.0.1 · school policy: off"),
+            "{}: {}",
+            app.backend,
+            page.body
+        );
+        let made = dash.post(&format!("/devices/{id}/path-token"), &[("csrf", &page.csrf())]).await;
+        assert_eq!(made.status, 200, "{}: {}", app.backend, made.body);
+        let at = made.body.find("<code id=\"path-token\">/").expect("the token on the reply page") + 23;
+        let token = made.body[at..at + 32].to_string();
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{}: {token}", app.backend);
+        assert_eq!(app.get(&format!("/{token}/iclock/getrequest?SN=SECRET01")).await.status(), 200);
+        assert_eq!(app.get("/iclock/getrequest?SN=SECRET01").await.status(), 403, "{}", app.backend);
+        let again = dash.get(&format!("/devices/{id}")).await;
+        assert!(again.body.contains("id=\"device-secret-path\">set"), "{}", app.backend);
+        assert!(!again.body.contains(&token), "{}: shown once", app.backend);
+        // Without the form's token, nothing changes.
+        let forged = dash.post(&format!("/devices/{id}/path-token"), &[("csrf", "nope")]).await;
+        assert_ne!(forged.status, 200, "{}", app.backend);
+        assert_eq!(app.get(&format!("/{token}/iclock/getrequest?SN=SECRET01")).await.status(), 200);
+    }
+}

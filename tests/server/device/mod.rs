@@ -4,7 +4,9 @@
 mod approval;
 mod commands;
 mod handshake;
+mod hardening;
 mod operlog;
+mod pinning;
 mod polls;
 mod uploads;
 
