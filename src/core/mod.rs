@@ -12,6 +12,7 @@ pub use actor::Actor;
 pub use clock::{Clock, OffsetClock, SystemClock};
 
 use crate::crypto::DataCipher;
+use crate::metrics::Metrics;
 use crate::queue::{CommandQueue, QueueConfig};
 use crate::store::{DynStore, StoreResult};
 
@@ -25,6 +26,8 @@ pub struct Settings {
     pub verify_online: chrono::Duration,
     /// Cron of the pull devices' attendance collection (`off` disables it).
     pub pull_poll_cron: String,
+    /// How long old rows are kept, and when they are purged.
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 impl Default for Settings {
@@ -43,17 +46,19 @@ impl Default for Settings {
             verify_cron: "0 0 */2 * * *".into(),
             verify_online: chrono::Duration::minutes(15),
             pull_poll_cron: "0 */5 * * * *".into(),
+            retention: crate::retention::RetentionPolicy::default(),
         }
     }
 }
 
-/// The store, the command queue, the data cipher, the clock and the settings.
+/// The store, the command queue, the data cipher, the clock, the settings and this instance's metrics.
 pub struct Core {
     pub store: DynStore,
     pub queue: CommandQueue,
     pub cipher: DataCipher,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Core {
@@ -69,7 +74,7 @@ impl Core {
         let hears_others = store.subscribe(queue.change_hook()).await?;
         // Loaded after subscribing, so no change falls between the two.
         queue.warm().await?;
-        Ok((Arc::new(Self { store, queue, cipher, clock, settings }), hears_others))
+        Ok((Arc::new(Self { store, queue, cipher, clock, settings, metrics: Metrics::new() }), hears_others))
     }
 
     /// Attempts a sync command gets before it fails.

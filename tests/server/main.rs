@@ -14,5 +14,6 @@ mod device;
 mod fault_kill;
 mod graceful_shutdown;
 mod multi_instance;
+mod ops;
 mod pull_service;
 mod sync;

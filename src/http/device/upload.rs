@@ -47,6 +47,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let (punches, rejected) = ingest::punches(parsed, request.known.tz, chrono::Utc::now());
             let message = message(ctx, &request, &body, &table, "processed", punches.len());
             let report = ctx.store.ingest_punches(&request.known.device, &message, &rejected, &punches).await?;
+            ctx.metrics.upload("ATTLOG", &report);
             note_stamp(ctx, &request, StampTable::AttLog);
             log_rejected(&request, rejected.len());
             tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
@@ -69,6 +70,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let message = message(ctx, &request, &body, &table, "processed", batch.len());
             let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
             let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch).await?;
+            ctx.metrics.upload(table.as_str(), &report);
             // The upload is stored: what it says about the device's users is evidence for student
             // sync. A failure here is logged, not answered: the records are kept and the verifier
             // compares again.

@@ -40,7 +40,12 @@ impl Dialect for Sqlite {
     const BACKEND: &'static str = "sqlite";
     const FOR_UPDATE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
+    const BACKUP_INTO: Result<&'static str, &'static str> = Ok("vacuum into $1");
     type State = SqliteState;
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
 
     async fn open(url: &str, _max_connections: u32) -> StoreResult<(Pool<Self>, SqliteState)> {
         let options = SqliteConnectOptions::from_str(url)?
