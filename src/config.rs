@@ -43,6 +43,8 @@ pub enum Command {
     Pull(crate::pull::shell::PullArgs),
     /// Run the pull service alone (no web server): sessions with port-4370 devices.
     PullService(PullServiceArgs),
+    /// Copy a live SQLite database to a file (PostgreSQL: prints the pg_dump command to use).
+    Backup(crate::cli::backup::BackupArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -54,7 +54,23 @@ impl Dialect for Sqlite {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            // After a write fails on a full disk (SQLITE_FULL), SQLite may keep the transaction
+            // open (it decides per error: "Response To Errors Within A Transaction"), e.g. a failed
+            // RELEASE of a savepoint chain. A connection returned inside it would hold the write
+            // lock while idle and every later write would time out as "database is locked" (the
+            // full-disk drill in tests/server/ops/disk_full.rs). So every connection goes back
+            // to the pool outside any transaction; on one that is not in one this is a no-op
+            // error, microseconds in-process.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    let _ = conn.execute("rollback").await;
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok((pool, SqliteState::default()))
     }

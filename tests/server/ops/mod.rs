@@ -1,7 +1,11 @@
 //! Operations, black-box on every backend: readiness, the Prometheus metrics, the retention
 //! purge, backup and restore, the tested deploy kit (nginx in front), and the fault drills.
 
+mod backup;
+mod deploy_nginx;
+mod disk_full;
 mod metrics;
+mod postgres_outage;
 mod readiness;
 mod retention;
 
