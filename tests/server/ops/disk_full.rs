@@ -99,5 +99,9 @@ async fn sqlite_on_a_full_disk_refuses_uploads_with_503_stays_intact_and_recover
     assert_eq!(app.ctx.store.count_punches(None).await.unwrap(), 1200);
     assert_eq!(integrity(&url).await, "ok");
     assert_eq!(app.get("/readyz").await.status(), 200);
+    eprintln!(
+        "sqlite full disk: {refused}/5 uploads refused with 503 while full, integrity_check ok, \
+         all 5 re-sent uploads stored after space returned, 1200 punches, 0 lost, 0 doubled"
+    );
     app.handle.stop(true).await;
 }
