@@ -122,12 +122,14 @@ pub async fn observe(
     if let Some(observer) = observer {
         let status = res.status().as_u16();
         let seconds = started.elapsed().as_secs_f64();
-        let pattern = res.request().match_pattern();
-        let route = match endpoint {
-            Some(endpoint) => Route::Device(endpoint),
-            None => Route::Other(pattern.as_deref().unwrap_or("other")),
-        };
-        observer.record(route, status, seconds, res.request());
+        match endpoint {
+            Some(endpoint) => observer.record(Route::Device(endpoint), status, seconds, res.request()),
+            None => {
+                let pattern = res.request().match_pattern();
+                let route = Route::Other(pattern.as_deref().unwrap_or("other"));
+                observer.record(route, status, seconds, res.request());
+            }
+        }
     }
     Ok(res)
 }

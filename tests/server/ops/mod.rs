@@ -5,6 +5,7 @@ mod backup;
 mod deploy_files;
 mod deploy_nginx;
 mod disk_full;
+mod logs;
 mod metrics;
 mod postgres_outage;
 mod readiness;
