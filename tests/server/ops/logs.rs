@@ -12,7 +12,7 @@ use std::time::Duration;
 async fn the_log_has_the_setup_url_and_access_lines_and_no_third_party_info_noise() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ironclock"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--access-log", "all"])
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json", "--access-log", "all", "--workers", "2"])
         .arg("--database-url")
         .arg(format!("sqlite://{}", dir.path().join("log.db").display()))
         .arg("--data-key-file")
