@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use chrono_tz::Tz;
@@ -17,7 +18,7 @@ use crate::core::{Clock, Core, Settings, SystemClock};
 use crate::crypto::DataCipher;
 use crate::domain::BatchPolicy;
 use crate::http::device::{self, activity::DeviceActivity, directory::CacheTtls, DeviceDirectory};
-use crate::http::State;
+use crate::http::{ops, State};
 use crate::pull_service::{PullService, PullSettings};
 use crate::queue::QueueConfig;
 use crate::store::{self, StoreChange};
@@ -25,6 +26,8 @@ use crate::store::{self, StoreChange};
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on its own address (`--metrics-bind`), when configured.
+    metrics_server: Option<(Server, u16)>,
     ctx: web::Data<State>,
     pull: Option<Arc<PullService>>,
 }
@@ -76,6 +79,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_VERIFY_CRON: {e}"))?;
         crate::scheduler::normalise_cron(&args.pull.pull_poll_cron)
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_PULL_POLL_CRON: {e}"))?;
+        crate::scheduler::normalise_cron(&args.retention.retention_cron)
+            .map_err(|e| anyhow::anyhow!("IRONCLOCK_RETENTION_CRON: {e}"))?;
         let cipher = data_cipher(args.data_key.as_deref(), &args.data_key_file)?;
         let store = open_store(&args.database_url, args.db_max_connections).await?;
         let settings = Settings {
@@ -91,6 +96,7 @@ impl Application {
             verify_online: chrono::Duration::minutes(i64::from(args.verify_online_minutes)),
             pull_poll_cron: args.pull.pull_poll_cron.clone(),
             punch_committers: punch_committers(&args.database_url),
+            retention: args.retention.policy(),
         };
         let (core, hears_others) = Core::open(store.clone(), cipher, clock, settings).await?;
         let pull = match args.pull_service.as_str() {
@@ -120,7 +126,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_TRUSTED_PROXIES: {e}"))?;
         let api = crate::http::api::ApiState::build(&args, &store, &core.cipher).await?;
         let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
-        let port = listener.local_addr()?.port();
+        let listener_addr = listener.local_addr()?;
+        let port = listener_addr.port();
         let ctx = web::Data::new(State {
             core,
             devices: directory,
@@ -133,12 +140,17 @@ impl Application {
             if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
         let server_ctx = ctx.clone();
         let max_upload = args.max_upload_bytes;
+        let observer = web::Data::new(ops::HttpObserver::new(ctx.metrics.clone(), args.ops.access_log));
+        let metrics_here = args.ops.metrics_bind.is_none();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(crate::http::headers::security_headers))
+                .wrap(from_fn(ops::observe::observe))
                 .app_data(server_ctx.clone())
+                .app_data(observer.clone())
                 .app_data(web::PayloadConfig::new(max_upload))
                 .route("/healthz", web::get().to(healthz))
+                .configure(|cfg| ops::mount(cfg, metrics_here))
                 .configure(crate::http::api::mount)
                 .configure(crate::http::dashboard::mount)
                 .default_service(web::to(device::dispatch))
@@ -147,12 +159,34 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .listen(listener)?
         .run();
-        tracing::info!(port, backend = ctx.store.backend(), "listening");
-        Ok(Self { port, server, ctx, pull })
+        let metrics_server = match &args.ops.metrics_bind {
+            Some(bind) => Some(metrics_server(bind, ctx.clone())?),
+            None => None,
+        };
+        tracing::info!(
+            port,
+            backend = ctx.store.backend(),
+            metrics_port = metrics_server.as_ref().map(|m| m.1),
+            "listening"
+        );
+        if let Some(token) = ctx.api.setup_token() {
+            let link = crate::telemetry::setup_link(listener_addr, token);
+            tracing::warn!(
+                "no admin exists yet: create the first super admin at {link} (from another machine, use this \
+                 server's address in place of the host), or POST /api/v1/setup with the token, or run \
+                 `ironclock admin create`; the token works once"
+            );
+        }
+        Ok(Self { port, server, metrics_server, ctx, pull })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate `/metrics` listener (`--metrics-bind`), if any.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|m| m.1)
     }
 
     pub fn context(&self) -> web::Data<State> {
@@ -170,7 +204,12 @@ impl Application {
         let flusher = tokio::spawn(flush_activity(self.ctx.clone(), stop.clone()));
         let pull = self.pull.clone().map(|p| tokio::spawn(p.run(stop.clone())));
         let scheduler = crate::scheduler::Scheduler::start(self.ctx.core.clone(), self.pull.clone()).await?;
+        let metrics = self.metrics_server.map(|(server, _)| (server.handle(), tokio::spawn(server)));
         let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         scheduler.shutdown().await;
         stop.cancel();
         let _ = flusher.await;
@@ -184,6 +223,19 @@ impl Application {
         tracing::info!("stopped");
         result.map_err(Into::into)
     }
+}
+
+/// `/metrics` alone on its own address, e.g. loopback or a monitoring network.
+fn metrics_server(bind: &str, ctx: web::Data<State>) -> anyhow::Result<(Server, u16)> {
+    let listener = std::net::TcpListener::bind(bind).with_context(|| format!("binding --metrics-bind {bind}"))?;
+    let port = listener.local_addr()?.port();
+    let server =
+        HttpServer::new(move || App::new().app_data(ctx.clone()).route("/metrics", web::get().to(ops::metrics)))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)?
+            .run();
+    Ok((server, port))
 }
 
 async fn healthz() -> HttpResponse {
@@ -266,8 +318,13 @@ pub async fn pull_service(args: PullServiceArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("IRONCLOCK_PULL_POLL_CRON: {e}"))?;
     let cipher = data_cipher(args.data_key.as_deref(), &args.data_key_file)?;
     let store = open_store(&args.database_url, args.db_max_connections).await?;
-    let settings =
-        Settings { verify_cron: "off".into(), pull_poll_cron: args.pull.pull_poll_cron.clone(), ..Settings::default() };
+    let settings = Settings {
+        verify_cron: "off".into(),
+        pull_poll_cron: args.pull.pull_poll_cron.clone(),
+        // The web server's scheduler purges old rows; this process only talks to devices.
+        retention: crate::retention::RetentionPolicy { cron: "off".into(), ..Default::default() },
+        ..Settings::default()
+    };
     let (core, _) = Core::open(store.clone(), cipher, Arc::new(SystemClock), settings).await?;
     let service = PullService::new(core.clone(), pull_settings(&args.pull, default_tz));
     store.subscribe(service.change_hook()).await?;

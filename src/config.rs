@@ -46,6 +46,8 @@ pub enum Command {
     Pull(crate::pull::shell::PullArgs),
     /// Run the pull service alone (no web server): sessions with port-4370 devices.
     PullService(PullServiceArgs),
+    /// Copy a live SQLite database to a file (PostgreSQL: prints the pg_dump command to use).
+    Backup(crate::cli::backup::BackupArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -140,6 +142,79 @@ pub struct ServeArgs {
     pub pull_service: String,
     #[command(flatten)]
     pub pull: PullArgs,
+    #[command(flatten)]
+    pub ops: OpsArgs,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// Observability: the access log and where `/metrics` is served.
+#[derive(Args, Clone, Debug, Default)]
+pub struct OpsArgs {
+    /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`) instead of on `--bind`.
+    #[arg(long, env = "IRONCLOCK_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// One log line per request (device serial, route, status, milliseconds): `off`, `errors`
+    /// (status 400 and above, and requests slower than a second) or `all`.
+    #[arg(long, env = "IRONCLOCK_ACCESS_LOG", value_enum, default_value = "errors")]
+    pub access_log: crate::telemetry::AccessLog,
+}
+
+/// How long old rows are kept (days; 0 keeps them forever) and when they are purged.
+#[derive(Args, Clone, Debug)]
+pub struct RetentionArgs {
+    /// Days raw device uploads (processed cleanly) are kept.
+    #[arg(long, env = "IRONCLOCK_RETENTION_MESSAGES_DAYS", default_value_t = 30)]
+    pub retention_messages_days: u32,
+    /// Days quarantined lines, and uploads refused or with rejected lines, are kept.
+    #[arg(long, env = "IRONCLOCK_RETENTION_QUARANTINE_DAYS", default_value_t = 180)]
+    pub retention_quarantine_days: u32,
+    /// Days acknowledged, failed and cancelled device commands are kept.
+    #[arg(long, env = "IRONCLOCK_RETENTION_COMMANDS_DAYS", default_value_t = 90)]
+    pub retention_commands_days: u32,
+    /// Days finished job runs (the job history) are kept.
+    #[arg(long, env = "IRONCLOCK_RETENTION_JOBS_DAYS", default_value_t = 90)]
+    pub retention_jobs_days: u32,
+    /// Days punches are kept; 0 (the default) keeps them forever.
+    #[arg(long, env = "IRONCLOCK_RETENTION_PUNCHES_DAYS", default_value_t = 0)]
+    pub retention_punches_days: u32,
+    /// When the purge runs: cron (5 or 6 fields) or `off`. Default: daily at 03:30 (server time, UTC).
+    #[arg(long, env = "IRONCLOCK_RETENTION_CRON", default_value = "0 30 3 * * *")]
+    pub retention_cron: String,
+    /// Rows deleted per statement (each batch is one short transaction).
+    #[arg(long, env = "IRONCLOCK_RETENTION_BATCH", default_value_t = 500)]
+    pub retention_batch: u32,
+}
+
+impl Default for RetentionArgs {
+    fn default() -> Self {
+        let p = crate::retention::RetentionPolicy::default();
+        Self {
+            retention_messages_days: p.messages_days,
+            retention_quarantine_days: p.quarantine_days,
+            retention_commands_days: p.commands_days,
+            retention_jobs_days: p.jobs_days,
+            retention_punches_days: p.punches_days,
+            retention_cron: p.cron,
+            retention_batch: p.batch,
+        }
+    }
+}
+
+impl RetentionArgs {
+    /// The policy the retention job applies.
+    pub fn policy(&self) -> crate::retention::RetentionPolicy {
+        crate::retention::RetentionPolicy {
+            messages_days: self.retention_messages_days,
+            quarantine_days: self.retention_quarantine_days,
+            commands_days: self.retention_commands_days,
+            jobs_days: self.retention_jobs_days,
+            punches_days: self.retention_punches_days,
+            cron: self.retention_cron.clone(),
+            batch: self.retention_batch,
+            ..Default::default()
+        }
+    }
 }
 
 /// The pull service's settings (`serve` and `pull-service` share them).
@@ -207,6 +282,7 @@ impl ServeArgs {
         // Tests run the verifier and collections themselves (a test of a schedule sets its cron).
         args.verify_cron = "off".into();
         args.pull.pull_poll_cron = "off".into();
+        args.retention.retention_cron = "off".into();
         args
     }
 
@@ -238,6 +314,8 @@ impl ServeArgs {
             verify_online_minutes: 15,
             pull_service: "on".into(),
             pull: PullArgs::default(),
+            ops: OpsArgs::default(),
+            retention: RetentionArgs::default(),
         }
     }
 }
@@ -270,6 +348,8 @@ impl fmt::Debug for ServeArgs {
             .field("verify_online_minutes", &self.verify_online_minutes)
             .field("pull_service", &self.pull_service)
             .field("pull", &self.pull)
+            .field("ops", &self.ops)
+            .field("retention", &self.retention)
             .finish()
     }
 }

@@ -36,6 +36,10 @@ fn main() -> anyhow::Result<()> {
                 ironclock::telemetry::init(args.log_format, false);
                 ironclock::app::pull_service(args).await
             }
+            Command::Backup(args) => {
+                ironclock::telemetry::init_cli();
+                ironclock::cli::backup::run(args).await
+            }
             Command::Pull(args) => {
                 ironclock::telemetry::init_cli();
                 ironclock::pull::shell::run(args).await

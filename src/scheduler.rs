@@ -1,8 +1,8 @@
 //! Wiring only: cron strings → job functions. Jobs are plain async functions that tests call
 //! directly (`sync::verifier::run`); this module just runs them on a schedule and stops cleanly.
 //!
-//! Every instance runs the scheduler; the verifier takes an instance-wide lock (a PostgreSQL
-//! advisory lock), so with several instances one runs it and the others skip that tick. Pull
+//! Every instance runs the scheduler; the verifier and the retention purge take an instance-wide lock (a PostgreSQL
+//! advisory lock), so with several instances one runs each and the others skip that tick. Pull
 //! collections run on every instance, each over the devices whose session (lease) it holds.
 
 use std::sync::Arc;
@@ -41,12 +41,15 @@ impl Scheduler {
     /// pull service, the collection of its pull devices (`pull_poll_cron`). `off` disables either.
     pub async fn start(core: Arc<Core>, pull: Option<Arc<PullService>>) -> anyhow::Result<Self> {
         let verify = normalise_cron(&core.settings.verify_cron).map_err(anyhow::Error::msg)?;
+        let retention = normalise_cron(&core.settings.retention.cron).map_err(anyhow::Error::msg)?;
         let poll = match &pull {
             Some(_) => normalise_cron(&core.settings.pull_poll_cron).map_err(anyhow::Error::msg)?,
             None => None,
         };
-        if verify.is_none() && poll.is_none() {
-            tracing::info!("no scheduled jobs (IRONCLOCK_VERIFY_CRON and IRONCLOCK_PULL_POLL_CRON off)");
+        if verify.is_none() && poll.is_none() && retention.is_none() {
+            tracing::info!(
+                "no scheduled jobs (IRONCLOCK_VERIFY_CRON, IRONCLOCK_PULL_POLL_CRON and IRONCLOCK_RETENTION_CRON off)"
+            );
             return Ok(Self { inner: None });
         }
         let scheduler = JobScheduler::new().await?;
@@ -65,11 +68,29 @@ impl Scheduler {
             scheduler.add(job).await?;
             tracing::info!(%cron, "verifier scheduled");
         }
+        if let Some(cron) = retention {
+            let job_core = core.clone();
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let core = job_core.clone();
+                Box::pin(async move {
+                    if let Err(error) = crate::retention::run(&core, "scheduler").await {
+                        tracing::error!(%error, "scheduled retention run failed");
+                    }
+                })
+            })?;
+            scheduler.add(job).await?;
+            tracing::info!(%cron, "retention purge scheduled");
+        }
         if let (Some(cron), Some(service)) = (poll, pull) {
+            let metrics = core.metrics.clone();
             let job = Job::new_async(cron.as_str(), move |_, _| {
                 let service = service.clone();
+                let metrics = metrics.clone();
                 Box::pin(async move {
+                    let started = std::time::Instant::now();
                     let run = service.collect_all("scheduler").await;
+                    let ok = run.iter().all(|r| r.error.is_none());
+                    metrics.job_run("pull_collect", ok, started.elapsed().as_secs_f64());
                     tracing::info!(
                         devices = run.len(),
                         failed = run.iter().filter(|r| r.error.is_some()).count(),

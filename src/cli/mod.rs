@@ -1,4 +1,5 @@
 //! Administrative shell commands that work directly on the database (no server needed).
 
 pub mod admin;
+pub mod backup;
 pub mod devices;

@@ -14,6 +14,7 @@ pub use clock::{Clock, OffsetClock, SystemClock};
 pub use group_commit::PunchCommitter;
 
 use crate::crypto::DataCipher;
+use crate::metrics::Metrics;
 use crate::queue::{CommandQueue, QueueConfig};
 use crate::store::{DynStore, StoreResult};
 
@@ -29,6 +30,8 @@ pub struct Settings {
     pub pull_poll_cron: String,
     /// Tasks committing punch uploads in groups (1 on SQLite, whose writes are serial anyway).
     pub punch_committers: usize,
+    /// How long old rows are kept, and when they are purged.
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 impl Default for Settings {
@@ -48,11 +51,13 @@ impl Default for Settings {
             verify_online: chrono::Duration::minutes(15),
             pull_poll_cron: "0 */5 * * * *".into(),
             punch_committers: 1,
+            retention: crate::retention::RetentionPolicy::default(),
         }
     }
 }
 
-/// The store, the command queue, the punch committer, the data cipher, the clock and the settings.
+/// The store, the command queue, the punch committer, the data cipher, the clock, the settings
+/// and this instance's metrics.
 pub struct Core {
     pub store: DynStore,
     pub queue: CommandQueue,
@@ -60,6 +65,7 @@ pub struct Core {
     pub cipher: DataCipher,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Core {
@@ -76,7 +82,7 @@ impl Core {
         // Loaded after subscribing, so no change falls between the two.
         queue.warm().await?;
         let punches = PunchCommitter::start(store.clone(), settings.punch_committers);
-        Ok((Arc::new(Self { store, queue, punches, cipher, clock, settings }), hears_others))
+        Ok((Arc::new(Self { store, queue, punches, cipher, clock, settings, metrics: Metrics::new() }), hears_others))
     }
 
     /// Attempts a sync command gets before it fails.

@@ -13,6 +13,7 @@ pub mod commands;
 mod devices;
 mod error;
 pub mod instances;
+pub mod ops;
 pub mod pull;
 mod settings;
 mod sql;
@@ -29,6 +30,7 @@ pub use commands::CommandStore;
 pub use devices::DeviceStore;
 pub use error::{StoreError, StoreResult};
 pub use instances::{ChangeHook, JobLock, StoreChange};
+pub use ops::{OpsStore, PoolStats, PurgeTable};
 pub use pull::PullStore;
 pub use settings::SettingStore;
 pub use sync::{SyncStatusStore, SyncStore};
@@ -52,6 +54,7 @@ pub trait Store:
     + SyncStore
     + SyncStatusStore
     + PullStore
+    + OpsStore
     + Send
     + Sync
     + 'static

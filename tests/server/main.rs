@@ -15,6 +15,7 @@ mod fault_kill;
 mod graceful_shutdown;
 mod group_commit;
 mod multi_instance;
+mod ops;
 mod pull_service;
 mod sim_push;
 mod sync;

@@ -30,7 +30,7 @@ pub struct ApiState {
 
 impl ApiState {
     /// Resolves the JWT secret (derived from the data key unless configured) and, while no admin
-    /// exists, issues and logs a one-time setup token.
+    /// exists, issues a one-time setup token.
     pub async fn build(args: &ServeArgs, store: &DynStore, cipher: &DataCipher) -> anyhow::Result<Self> {
         let keys = AuthKeys::resolve(args, store, cipher).await?;
         let dummy_hash = hash_password(&new_token()).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
@@ -38,10 +38,7 @@ impl ApiState {
             let token = new_token();
             // Each start replaces the token: the link logged last (by any instance) is the one that works.
             store.put_setting(SETUP_TOKEN_SETTING, &hash_token(&token)).await.context("storing the setup token")?;
-            tracing::warn!(
-                "no admin exists yet: create the first super admin at /setup?token={token} on this server \
-                 (or POST /api/v1/setup with this token, or run `ironclock admin create`); the token works once"
-            );
+            // `Application::build` logs the link once it knows the address it listens on.
             Some(token)
         } else {
             None

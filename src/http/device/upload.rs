@@ -51,6 +51,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let upload = PunchUpload { device: request.known.device.clone(), message, rejected, punches };
             // Shares a transaction with uploads arriving meanwhile; answered once durable.
             let report = ctx.punches.ingest(upload).await?;
+            ctx.metrics.upload("ATTLOG", &report);
             note_stamp(ctx, &request, StampTable::AttLog);
             log_rejected(&request, total);
             tracing::debug!(serial = %request.serial, inserted = report.inserted, duplicates = report.duplicates, "ATTLOG");
@@ -75,6 +76,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             message.rejected = total;
             let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
             let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch).await?;
+            ctx.metrics.upload(table.as_str(), &report);
             // The upload is stored: what it says about the device's users is evidence for student
             // sync. A failure here is logged, not answered: the records are kept and the verifier
             // compares again.

@@ -32,6 +32,13 @@ pub trait Dialect: Database + Sized {
     /// skip locked` on PostgreSQL (the loser sees no row); nothing on SQLite.
     const SKIP_LOCKED: &'static str;
 
+    /// A statement writing a consistent copy of the live database to the file named by `$1`
+    /// (SQLite: `VACUUM INTO`); where the server cannot, the tool to use instead.
+    const BACKUP_INTO: Result<&'static str, &'static str>;
+
+    /// The migrations this build applies (readiness compares the database with them).
+    fn migrator() -> &'static sqlx::migrate::Migrator;
+
     /// Backend state kept beside the pool (SQLite: the writer lock and job locks).
     type State: Send + Sync + 'static;
 

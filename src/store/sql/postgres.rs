@@ -29,7 +29,15 @@ impl Dialect for Postgres {
     const BACKEND: &'static str = "postgres";
     const FOR_UPDATE: &'static str = "for update";
     const SKIP_LOCKED: &'static str = "for update skip locked";
+    const BACKUP_INTO: Result<&'static str, &'static str> =
+        Err("PostgreSQL is backed up with its own tools, from a machine that can reach the database: \
+         pg_dump --format=custom --file=ironclock.dump \"$IRONCLOCK_DATABASE_URL\" \
+         (restore: pg_restore --clean --if-exists --no-owner --dbname=\"$IRONCLOCK_DATABASE_URL\" ironclock.dump)");
     type State = ();
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
 
     /// `max_connections` 0 means [`pool_size`]'s default.
     async fn open(url: &str, max_connections: u32) -> StoreResult<(Pool<Self>, ())> {

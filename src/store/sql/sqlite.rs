@@ -40,7 +40,12 @@ impl Dialect for Sqlite {
     const BACKEND: &'static str = "sqlite";
     const FOR_UPDATE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
+    const BACKUP_INTO: Result<&'static str, &'static str> = Ok("vacuum into $1");
     type State = SqliteState;
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        &MIGRATOR
+    }
 
     async fn open(url: &str, _max_connections: u32) -> StoreResult<(Pool<Self>, SqliteState)> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -53,6 +58,19 @@ impl Dialect for Sqlite {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_slow_level(log::LevelFilter::Off)
+            // After a write fails on a full disk (SQLITE_FULL), SQLite may keep the transaction
+            // open (it decides per error: "Response To Errors Within A Transaction"), e.g. a failed
+            // RELEASE of a savepoint chain. A connection returned inside it would hold the write
+            // lock while idle and every later write would time out as "database is locked" (the
+            // full-disk drill in tests/server/ops/disk_full.rs). So every connection goes back
+            // to the pool outside any transaction; on one that is not in one this is a no-op
+            // error, microseconds in-process.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    let _ = conn.execute("rollback").await;
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

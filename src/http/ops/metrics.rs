@@ -1,0 +1,49 @@
+//! `GET /metrics`: the Prometheus text exposition. Gauges that describe the database (commands
+//! per state, queue depth, devices online, pool connections) are read here, once per scrape,
+//! never on a request path.
+
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+
+use crate::http::State;
+use crate::metrics::{COMMANDS, DB_POOL, DEVICES_ONLINE, QUEUE_DEPTH};
+
+/// A device seen this recently counts as online (the dashboard's rule).
+const ONLINE_SECS: i64 = 300;
+
+const COMMAND_STATES: [&str; 5] = ["queued", "sent", "acked", "failed", "cancelled"];
+
+pub async fn metrics(ctx: web::Data<State>) -> HttpResponse {
+    refresh_gauges(&ctx).await;
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(ctx.metrics.render())
+}
+
+/// Sets the database gauges; when the database does not answer they keep their last values
+/// (`/readyz` reports the outage) and the scrape still succeeds.
+async fn refresh_gauges(ctx: &State) {
+    let m = &ctx.metrics;
+    let pool = ctx.store.pool_stats();
+    for (state, n) in [("idle", pool.idle), ("in_use", pool.in_use), ("max", pool.max)] {
+        m.gauge(DB_POOL, &[("state", state)]).set(f64::from(n));
+    }
+    match ctx.store.command_counts().await {
+        Ok(counts) => {
+            let count = |state: &str| counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+            for state in COMMAND_STATES {
+                m.gauge(COMMANDS, &[("state", state)]).set(count(state) as f64);
+            }
+            m.gauge(QUEUE_DEPTH, &[]).set((count("queued") + count("sent")) as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: could not count commands"),
+    }
+    let since = Utc::now() - chrono::Duration::seconds(ONLINE_SECS);
+    match ctx.store.devices_seen_since(since).await {
+        Ok(counts) => {
+            for mode in ["push", "pull"] {
+                let n = counts.iter().find(|(m, _)| m == mode).map_or(0, |(_, n)| *n);
+                m.gauge(DEVICES_ONLINE, &[("mode", mode)]).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: could not count online devices"),
+    }
+}

@@ -1,0 +1,38 @@
+//! The retention purge: one short delete of at most `limit` old rows per call, so the job
+//! interleaves with ingestion (the SQLite writer lock is held for one batch only).
+//!
+//! Rows are found by walking the primary key from the oldest, which follows time order in these
+//! append-only tables: each batch reads only the rows it deletes, and a run reads each table's
+//! young rows once, when its last batch finds fewer than `limit`. Nothing purged is cached by
+//! other instances (finished commands, old uploads and job runs are read on demand), so these
+//! deletes announce no change.
+
+use chrono::{DateTime, Utc};
+
+use super::{Dialect, SqlStore};
+use crate::store::ops::PurgeTable;
+use crate::store::StoreResult;
+
+/// Uploads that need an admin's attention: refused, kept unparsed, or with rejected lines.
+const QUARANTINED: &str = "(status <> 'processed' or rejected > 0)";
+
+pub(super) async fn purge_batch<D: Dialect>(
+    store: &SqlStore<D>,
+    table: PurgeTable,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<u64> {
+    let (name, condition) = match table {
+        PurgeTable::Messages => ("device_messages", format!("received_at < $1 and not {QUARANTINED}")),
+        PurgeTable::Quarantine => ("device_messages", format!("received_at < $1 and {QUARANTINED}")),
+        PurgeTable::Commands => {
+            ("device_commands", "state in ('acked', 'failed', 'cancelled') and finished_at < $1".to_string())
+        }
+        PurgeTable::Jobs => ("job_executions", "status <> 'running' and started_at < $1".to_string()),
+        PurgeTable::Punches => ("attendance_logs", "punched_at < $1".to_string()),
+    };
+    let sql = format!("delete from {name} where id in (select id from {name} where {condition} order by id limit $2)");
+    // A message's rejected lines go with it (`on delete cascade`): every message with rejected
+    // lines counts as quarantined, so its lines are kept exactly as long as the quarantine.
+    SqlStore::<D>::sql(&sql).bind(before).bind(limit).execute(&mut *store.write_once().await?).await
+}

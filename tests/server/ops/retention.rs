@@ -1,0 +1,88 @@
+//! The retention purge: old raw uploads, quarantined lines, finished commands and job runs go
+//! after their configured days, in batches; punches stay unless configured; each run is recorded.
+
+use chrono::{Duration, Utc};
+use ironclock::push::command::Command;
+use ironclock::queue::EnqueueOptions;
+use ironclock::store::admin::{JobFilter, Page, SchoolScope};
+use ironclock::store::PurgeTable;
+
+use super::{approved_device, attlog_line, count};
+use crate::support::{backends, spawn_app_with};
+
+#[tokio::test]
+async fn old_rows_are_purged_after_their_days_in_batches_and_punches_only_when_configured() {
+    for db in backends().await {
+        let app = spawn_app_with(db, |args| {
+            args.retention.retention_batch = 2;
+            args.retention.retention_punches_days = 400;
+        })
+        .await;
+        let b = app.backend;
+        approved_device(&app, "RET0001").await;
+        let yesterday = Utc::now() - Duration::days(1);
+        for pin in 1..=3 {
+            let resp = app.post("/iclock/cdata?SN=RET0001&table=ATTLOG", attlog_line(pin, yesterday)).await;
+            assert_eq!(resp.text().await.unwrap(), "OK:1");
+        }
+        // One upload with a bad line: quarantined, with its rejected line.
+        app.post("/iclock/cdata?SN=RET0001&table=ATTLOG", format!("{}garbage\n", attlog_line(9, yesterday))).await;
+        let device = app.device("RET0001").await;
+        let id = app.ctx.queue.enqueue(&device, Command::Info, EnqueueOptions::default()).await.unwrap();
+        assert!(app.poll("RET0001").await.contains(&format!("C:{id}:")));
+        app.post("/iclock/devicecmd?SN=RET0001", format!("ID={id}&Return=0&CMD=INFO")).await;
+        let messages = "select count(*) from device_messages where tbl = 'ATTLOG'";
+        assert_eq!(count(&app, messages).await, 4, "{b}");
+        assert_eq!(count(&app, "select count(*) from rejected_lines").await, 1, "{b}");
+        let clean = "select count(*) from device_messages where status = 'processed' and rejected = 0";
+        let clean_before = count(&app, clean).await;
+        assert!(clean_before >= 3, "{b}: the three clean uploads (and the ack) are kept raw");
+
+        // 31 days on: only the clean raw uploads (30 days) are gone, two per batch.
+        app.clock.advance(Duration::days(31));
+        let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        assert_eq!(run.deleted(PurgeTable::Messages), clean_before as u64, "{b}: {run:?}");
+        assert_eq!(count(&app, clean).await, 0, "{b}");
+        assert_eq!(run.deleted(PurgeTable::Quarantine), 0, "{b}");
+        assert_eq!(run.deleted(PurgeTable::Commands), 0, "{b}");
+        assert_eq!(count(&app, messages).await, 1, "{b}: the quarantined upload stays");
+        assert_eq!(count(&app, "select count(*) from device_commands").await, 1, "{b}");
+
+        // 181 days on: the quarantine (180), the acknowledged command and the job runs (90) go.
+        app.clock.advance(Duration::days(150));
+        let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        assert_eq!(run.deleted(PurgeTable::Quarantine), 1, "{b}: {run:?}");
+        assert_eq!(run.deleted(PurgeTable::Commands), 1, "{b}");
+        assert!(run.deleted(PurgeTable::Jobs) >= 1, "{b}: the first run's record");
+        assert_eq!(count(&app, messages).await, 0, "{b}");
+        assert_eq!(count(&app, "select count(*) from rejected_lines").await, 0, "{b}");
+        assert_eq!(count(&app, "select count(*) from device_commands").await, 0, "{b}");
+        assert_eq!(app.ctx.store.count_punches(None).await.unwrap(), 4, "{b}: punches are kept");
+
+        // Past the punches' 400 days they go too.
+        app.clock.advance(Duration::days(230));
+        let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        assert_eq!(run.deleted(PurgeTable::Punches), 4, "{b}: {run:?}");
+        assert_eq!(app.ctx.store.count_punches(None).await.unwrap(), 0, "{b}");
+
+        let jobs =
+            JobFilter { scope: SchoolScope::all(), job: Some("retention".into()), status: None, page: Page::default() };
+        let recorded = app.ctx.store.list_jobs(&jobs).await.unwrap().items;
+        assert!(!recorded.is_empty(), "{b}: retention runs are recorded in job_executions");
+        let last = &recorded[0].summary["deleted"];
+        assert_eq!(last[4], serde_json::json!(["punches", 4]), "{b}: {last:?}");
+    }
+}
+
+#[tokio::test]
+async fn punches_are_kept_forever_by_default() {
+    for db in backends().await {
+        let app = spawn_app_with(db, |_| {}).await;
+        approved_device(&app, "RET0002").await;
+        app.post("/iclock/cdata?SN=RET0002&table=ATTLOG", attlog_line(5, Utc::now() - Duration::days(1))).await;
+        app.clock.advance(Duration::days(3650));
+        let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        assert_eq!(run.deleted(PurgeTable::Punches), 0, "{}", app.backend);
+        assert_eq!(app.ctx.store.count_punches(None).await.unwrap(), 1, "{}", app.backend);
+    }
+}
