@@ -32,6 +32,7 @@ fn upload(device: &Device, lines: u32) -> PunchUpload {
             query: format!("SN={}&table=ATTLOG", device.serial_number),
             body: b"raw".to_vec(),
             body_sealed: false,
+            rejected: 0,
             table: Some("ATTLOG".into()),
             status: "processed",
             records: punches.len(),

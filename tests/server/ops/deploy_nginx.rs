@@ -178,17 +178,16 @@ async fn a_device_and_an_admin_work_through_debians_nginx_with_the_shipped_confi
     let device = app.device("NGX00000").await;
     app.ctx.queue.enqueue(&device, DeviceCommand::Info, EnqueueOptions::default()).await.unwrap();
     let sim = SimPushArgs {
-        server: plain.clone(),
         devices: 1,
         punches_per_minute: 6000.0,
         serial_prefix: "NGX".into(),
-        first_device: 0,
         duration_secs: 3,
         punches_per_device: 40,
         batch_lines: 10,
         poll_interval_ms: 200,
         drain_timeout_secs: 20,
-        run: 0,
+        error_delay_ms: Some(100),
+        ..SimPushArgs::new(&plain)
     };
     let report = run_all(sim).await.unwrap();
     assert_eq!(report.generated, 40);

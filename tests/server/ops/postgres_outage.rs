@@ -79,17 +79,16 @@ async fn postgres_stopped_under_load_gives_devices_5xx_readyz_503_and_loses_noth
 
     let punches_per_device = 60 + 10 * outage;
     let sim = SimPushArgs {
-        server: app.base.clone(),
         devices: DEVICES,
         punches_per_minute: 600.0,
         serial_prefix: "OUT".into(),
-        first_device: 0,
         duration_secs: outage + 60,
         punches_per_device,
         batch_lines: 5,
         poll_interval_ms: 500,
         drain_timeout_secs: outage + 90,
-        run: 0,
+        error_delay_ms: Some(100),
+        ..SimPushArgs::new(&app.base)
     };
     let load = tokio::spawn(run_all(sim));
     tokio::time::sleep(Duration::from_secs(2)).await;
