@@ -29,6 +29,8 @@ impl Cli {
     }
 }
 
+/// Parsed once at start and consumed at once, so the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (device endpoints, API, dashboard). The default.
