@@ -38,7 +38,7 @@ def panel(x0, title, series, ymax):
         el.append(f'<text x="{sx(x)}" y="{H - M + 16}" text-anchor="middle" font-size="10">{x:,}</text>')
     for i in range(5):
         v = ymax * i / 4
-        el.append(f'<text x="{sx(0) - 4}" y="{sy(v) + 3}" text-anchor="end" font-size="10">{v:g}</text>')
+        el.append(f'<text x="{sx(0) - 4}" y="{sy(v) + 3}" text-anchor="end" font-size="10">{v:,.0f}</text>')
     el.append(f'<text x="{x0 + W / 2}" y="{H - 8}" text-anchor="middle" font-size="11">devices</text>')
     for i, (name, colour, pts) in enumerate(series):
         path = " ".join(f"{sx(x)},{sy(min(y, ymax))}" for x, y in pts)
