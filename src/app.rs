@@ -156,6 +156,7 @@ impl Application {
                 .default_service(web::to(device::dispatch))
         })
         .workers(workers)
+        .max_connections(args.max_connections.div_ceil(workers).max(1))
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .listen(listener)?
         .run();

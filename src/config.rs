@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "IRONCLOCK_WORKERS", default_value_t = 0)]
     pub workers: usize,
+    /// Connections served at once, all workers together; more wait in the kernel's accept queue
+    /// (devices retry). Bounds memory under a burst, e.g. every device reconnecting at once.
+    #[arg(long, env = "IRONCLOCK_MAX_CONNECTIONS", default_value_t = 2048)]
+    pub max_connections: usize,
     /// Maximum PostgreSQL connections in the pool; 0 = 4 per core, at least 8, at most 64
     /// (SQLite always uses 8: one writer and readers beside it).
     #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 0)]
@@ -306,6 +310,7 @@ impl ServeArgs {
             command_batch_size: 50,
             default_timezone: "UTC".into(),
             workers: 0,
+            max_connections: 2048,
             db_max_connections: 0,
             data_key_file: "ironclock-data.key".into(),
             data_key: None,
@@ -340,6 +345,7 @@ impl fmt::Debug for ServeArgs {
             .field("command_batch_size", &self.command_batch_size)
             .field("default_timezone", &self.default_timezone)
             .field("workers", &self.workers)
+            .field("max_connections", &self.max_connections)
             .field("db_max_connections", &self.db_max_connections)
             .field("data_key_file", &self.data_key_file)
             .field("data_key", &self.data_key.as_ref().map(|_| "<redacted>"))

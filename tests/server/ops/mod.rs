@@ -2,6 +2,7 @@
 //! purge, backup and restore, the tested deploy kit (nginx in front), and the fault drills.
 
 mod backup;
+mod connection_cap;
 mod deploy_files;
 mod deploy_nginx;
 mod disk_full;
