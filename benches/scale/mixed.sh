@@ -11,7 +11,8 @@
 #
 # Env: SECS (90) generation time; PPM (1) punches per device per minute; POLL_MS (5000);
 #      CONNECTION (close | keep-alive); INSTANCES (1; 2 = two servers on one database, devices
-#      split between them); LABEL (free text stored with the result).
+#      split between them); LABEL (free text stored with the result); KEEP_LOGS (a directory:
+#      the server and simulator logs of each count are copied there).
 # The fd limit here is 20,000 per process and cannot be raised: the simulator runs as one
 # process per 15,000 devices; a server with more open connections than that refuses them.
 set -euo pipefail
@@ -87,6 +88,9 @@ for devices in "${counts[@]}"; do
   for sp in "${sim_pids[@]}"; do wait "$sp" || true; done
   stored=$(psql -qtAc "select count(*) from attendance_logs" "$db")
   log_lines=$(cat "$work"/server-*.log | wc -l)
+  if [ -n "${KEEP_LOGS:-}" ]; then
+    mkdir -p "$KEEP_LOGS/$devices"; cp "$work"/server-*.log "$work"/sim-* "$KEEP_LOGS/$devices/"
+  fi
   for sp in "${servers[@]}"; do kill "$sp" 2>/dev/null || true; wait "$sp" 2>/dev/null || true; done
   python3 - "$work" "$devices" "$secs" "$poll_ms" "$ppm" "$connection" "$instances" "$stored" "$peak" \
       "$start_ticks" "$end_ticks" "$hz" "$t0" "$t1" "$pg_start" "$pg_end" "$cores" "$log_lines" "$label" "$results" <<'PY'
