@@ -4,12 +4,10 @@
 
 use crate::support;
 
-use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ironclock::sim::push::{run_all, PunchGenerator, SimPushArgs};
-use ironclock::store::PunchFilter;
+use ironclock::sim::push::{run_all, SimPushArgs};
 
 const DEVICES: usize = 4;
 /// Kills per backend: `IRONCLOCK_FAULT_KILLS` (default 6 keeps CI short; BENCHMARKS.md §7 runs 50).
@@ -99,22 +97,8 @@ async fn punches_survive_repeated_sigkill_of_the_server_exactly_once() {
         server.kill();
 
         let store = ironclock::store::connect(&db.url, 2).await.unwrap();
-        let stored = store.list_punches(&PunchFilter { limit: Some(100_000), ..Default::default() }).await.unwrap();
-        let devices = store.list_devices().await.unwrap();
-        let serial_of = |id: i64| devices.iter().find(|d| d.id.0 == id).unwrap().serial_number.clone();
-        let stored_keys: Vec<(String, String, String)> =
-            stored.iter().map(|p| (serial_of(p.device_id), p.pin.to_string(), p.local_time.clone())).collect();
-        let unique: HashSet<_> = stored_keys.iter().cloned().collect();
-        assert_eq!(unique.len(), stored_keys.len(), "{}: a punch was stored twice", db.backend);
-        let mut expected = HashSet::new();
-        for d in 0..DEVICES {
-            let mut generator = PunchGenerator::new(0);
-            for _ in 0..punches_per_device {
-                let line = generator.next_line();
-                let mut f = line.split('\t');
-                expected.insert((format!("KILL{d:05}"), f.next().unwrap().to_string(), f.next().unwrap().to_string()));
-            }
-        }
+        let unique = support::punches::stored_once(&store, db.backend).await;
+        let expected = support::punches::generated("KILL", DEVICES, punches_per_device);
         let missing = expected.difference(&unique).count();
         assert_eq!(missing, 0, "{}: {missing} generated punches were lost", db.backend);
         assert_eq!(unique.len(), expected.len(), "{}: unexpected extra punches", db.backend);

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod punches;
 
 use std::sync::Once;
 
@@ -223,6 +224,39 @@ impl TestApp {
         };
         self.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.expect("approve");
         id
+    }
+
+    /// Rows of `sql` on the app's database, read behind the server's back (either backend).
+    pub async fn query_rows<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    {
+        let url = &self.ctx.config.database_url;
+        if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        } else {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        }
+    }
+
+    /// The first column of the first row of `sql` on the app's database (see [`Self::query_rows`]).
+    pub async fn query_one<T>(&self, sql: &str) -> T
+    where
+        (T,): Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    {
+        self.query_rows::<(T,)>(sql).await.into_iter().next().expect("the query returns a row").0
     }
 
     /// Runs raw SQL on the app's database (fault injection and "behind ironclock's back" changes).

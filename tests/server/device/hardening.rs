@@ -5,18 +5,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::{backends, spawn_app, spawn_app_with, TestApp};
 
-/// One value of a one-row query on the app's database.
-async fn scalar_i64(app: &TestApp, sql: &str) -> i64 {
-    let url = &app.ctx.config.database_url;
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    }
-}
-
 /// Every value of a one-column bytes query on the app's database.
 async fn all_bytes(app: &TestApp, sql: &str) -> Vec<Vec<u8>> {
     let url = &app.ctx.config.database_url;
@@ -43,8 +31,8 @@ async fn a_256_kib_devicecmd_from_an_unknown_serial_stores_nothing_and_answers_q
         let took = started.elapsed();
         assert_eq!(resp.status(), 403, "{}: a device that was sent no command has nothing to acknowledge", app.backend);
         assert!(took < Duration::from_secs(2), "{}: took {took:?}", app.backend);
-        assert_eq!(scalar_i64(&app, "select count(*) from device_messages").await, 0, "{}", app.backend);
-        assert_eq!(scalar_i64(&app, "select count(*) from rejected_lines").await, 0, "{}", app.backend);
+        assert_eq!(app.query_one::<i64>("select count(*) from device_messages").await, 0, "{}", app.backend);
+        assert_eq!(app.query_one::<i64>("select count(*) from rejected_lines").await, 0, "{}", app.backend);
     }
 }
 
@@ -57,9 +45,9 @@ async fn garbage_from_an_approved_device_keeps_a_count_and_a_sample_of_its_lines
         let resp = app.post("/iclock/devicecmd?SN=GRB0001", "x\n".repeat(128 * 1024)).await;
         assert_eq!(resp.status(), 200, "{}", app.backend);
         assert!(started.elapsed() < Duration::from_secs(5), "{}: took {:?}", app.backend, started.elapsed());
-        assert_eq!(scalar_i64(&app, "select count(*) from rejected_lines").await, 20, "{}: a sample", app.backend);
+        assert_eq!(app.query_one::<i64>("select count(*) from rejected_lines").await, 20, "{}: a sample", app.backend);
         assert_eq!(
-            scalar_i64(&app, "select cast(rejected as bigint) from device_messages").await,
+            app.query_one::<i64>("select cast(rejected as bigint) from device_messages").await,
             128 * 1024,
             "{}: the message keeps the count",
             app.backend
@@ -68,7 +56,7 @@ async fn garbage_from_an_approved_device_keeps_a_count_and_a_sample_of_its_lines
         let body = "not a punch\n".repeat(50);
         let resp = app.post("/iclock/cdata?SN=GRB0001&table=ATTLOG", body).await;
         assert_eq!(resp.text().await.unwrap(), "OK:50", "{}", app.backend);
-        assert_eq!(scalar_i64(&app, "select count(*) from rejected_lines").await, 40, "{}", app.backend);
+        assert_eq!(app.query_one::<i64>("select count(*) from rejected_lines").await, 40, "{}", app.backend);
     }
 }
 
@@ -82,9 +70,10 @@ async fn a_pending_device_keeps_its_options_but_no_more_than_its_cap() {
         let big = format!("Junk={}\n", "y".repeat(100 * 1024));
         let resp = app.post("/iclock/cdata?SN=PND0001&table=options", big).await;
         assert_eq!(resp.status(), 413, "{}", app.backend);
-        let kept = scalar_i64(&app, "select cast(coalesce(sum(length(body)), 0) as bigint) from device_messages").await;
+        let kept =
+            app.query_one::<i64>("select cast(coalesce(sum(length(body)), 0) as bigint) from device_messages").await;
         assert!(kept < 4096, "{}: {kept} bytes kept", app.backend);
-        let options = scalar_i64(&app, "select cast(length(cast(options as text)) as bigint) from devices").await;
+        let options = app.query_one::<i64>("select cast(length(cast(options as text)) as bigint) from devices").await;
         assert!(options < 4096, "{}: options of {options} bytes", app.backend);
     }
 }

@@ -46,9 +46,8 @@ async fn templates_and_the_raw_bodies_carrying_them_are_encrypted_at_rest() {
         let body = format!("BIODATA Pin=9998\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=39\tMinorVer=3\tFormat=0\tTmp={TMP}\n");
         let resp = app.post("/iclock/cdata?SN=ENC0001&table=BIODATA&Stamp=9999", body).await;
         assert_eq!(resp.text().await.unwrap(), "OK:1", "{}", app.backend);
-        let url = app.ctx.config.database_url.clone();
-        let template = bytes(&url, "select template_enc from biometric_templates").await;
-        let raw = bytes(&url, "select body from device_messages where tbl = 'BIODATA'").await;
+        let template: Vec<u8> = app.query_one("select template_enc from biometric_templates").await;
+        let raw: Vec<u8> = app.query_one("select body from device_messages where tbl = 'BIODATA'").await;
         for (what, stored) in [("template", &template), ("raw body", &raw)] {
             assert!(!contains(stored, TMP.as_bytes()), "{}: plaintext template found in the {what}", app.backend);
             assert!(!contains(stored, b"SghTUz"), "{}: {what}", app.backend);
@@ -59,16 +58,6 @@ async fn templates_and_the_raw_bodies_carrying_them_are_encrypted_at_rest() {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-async fn bytes(url: &str, sql: &str) -> Vec<u8> {
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    }
 }
 
 #[tokio::test]
@@ -86,7 +75,7 @@ async fn a_binary_attendance_photo_on_fdata_is_stored_and_answered_ok() {
         assert_eq!(resp.text().await.unwrap(), "OK");
         let id = app.device("PHO0001").await.id;
         assert_eq!(app.ctx.store.count_device_rows(id, DeviceTable::Photos).await.unwrap(), 1, "{}", app.backend);
-        let sealed = bytes(&app.ctx.config.database_url, "select image_enc from device_photos").await;
+        let sealed: Vec<u8> = app.query_one("select image_enc from device_photos").await;
         assert_eq!(app.ctx.cipher.open(&sealed).unwrap(), jpeg);
     }
 }

@@ -168,14 +168,8 @@ async fn a_device_with_a_secret_path_is_refused_on_the_plain_path_and_the_token_
         // Stored hashed; the raw message keeps the path without the token.
         let device = app.device("TOK0001").await;
         assert!(device.path_token_hash.as_deref().is_some_and(|h| h != token && !h.contains(&token)));
-        let url = &app.ctx.config.database_url;
-        let paths: Vec<String> = if url.starts_with("postgres") {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query_scalar("select path from device_messages").fetch_all(&pool).await.unwrap()
-        } else {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            sqlx::query_scalar("select path from device_messages").fetch_all(&pool).await.unwrap()
-        };
+        let paths: Vec<String> =
+            app.query_rows::<(String,)>("select path from device_messages").await.into_iter().map(|(p,)| p).collect();
         assert!(paths.iter().all(|p| !p.contains(&token)), "{}: {paths:?}", app.backend);
 
         // A new token replaces the old one; removing it opens the plain path again.

@@ -14,22 +14,6 @@ mod retention;
 
 use crate::support::TestApp;
 
-/// One number from the app's database (tests look behind the server's back).
-pub async fn count(app: &TestApp, sql: &str) -> i64 {
-    let url = &app.ctx.config.database_url;
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        n
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        n
-    }
-}
-
 /// Registers (handshake) and approves a device in a new school in UTC.
 pub async fn approved_device(app: &TestApp, serial: &str) {
     app.handshake(serial).await;

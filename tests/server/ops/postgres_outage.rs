@@ -8,12 +8,10 @@
 //! `IRONCLOCK_TEST_POSTGRES_URL` is set (PostgreSQL's binaries are then installed), like the
 //! other PostgreSQL tests.
 
-use std::collections::HashSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ironclock::sim::push::{run_all, PunchGenerator, SimPushArgs};
-use ironclock::store::PunchFilter;
+use ironclock::sim::push::{run_all, SimPushArgs};
 
 use super::{approved_device, attlog_line};
 use crate::support::{postgres_db, spawn_app_with};
@@ -117,22 +115,8 @@ async fn postgres_stopped_under_load_gives_devices_5xx_readyz_503_and_loses_noth
     assert_eq!(report.still_buffered, 0, "devices still hold unacknowledged punches: {report:?}");
     assert!(report.failed_uploads > 0, "the outage must have refused uploads: {report:?}");
 
-    let stored = app.ctx.store.list_punches(&PunchFilter { limit: Some(100_000), ..Default::default() }).await.unwrap();
-    let devices = app.ctx.store.list_devices().await.unwrap();
-    let serial_of = |id: i64| devices.iter().find(|d| d.id.0 == id).unwrap().serial_number.clone();
-    let keys: Vec<(String, String, String)> =
-        stored.iter().map(|p| (serial_of(p.device_id), p.pin.to_string(), p.local_time.clone())).collect();
-    let unique: HashSet<_> = keys.iter().cloned().collect();
-    assert_eq!(unique.len(), keys.len(), "a punch was stored twice");
-    let mut expected = HashSet::new();
-    for d in 0..DEVICES {
-        let mut generator = PunchGenerator::new(0);
-        for _ in 0..punches_per_device {
-            let line = generator.next_line();
-            let mut f = line.split('\t');
-            expected.insert((format!("OUT{d:05}"), f.next().unwrap().to_string(), f.next().unwrap().to_string()));
-        }
-    }
+    let unique = crate::support::punches::stored_once(&app.ctx.store, "postgres outage").await;
+    let expected = crate::support::punches::generated("OUT", DEVICES, punches_per_device);
     assert_eq!(expected.difference(&unique).count(), 0, "punches were lost");
     assert_eq!(unique.len(), expected.len() + 1, "the generated punches and the one re-sent upload, nothing else");
     eprintln!(

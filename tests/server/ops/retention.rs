@@ -7,7 +7,7 @@ use ironclock::queue::EnqueueOptions;
 use ironclock::store::admin::{JobFilter, Page, SchoolScope};
 use ironclock::store::PurgeTable;
 
-use super::{approved_device, attlog_line, count};
+use super::{approved_device, attlog_line};
 use crate::support::{backends, spawn_app_with};
 
 #[tokio::test]
@@ -32,21 +32,21 @@ async fn old_rows_are_purged_after_their_days_in_batches_and_punches_only_when_c
         assert!(app.poll("RET0001").await.contains(&format!("C:{id}:")));
         app.post("/iclock/devicecmd?SN=RET0001", format!("ID={id}&Return=0&CMD=INFO")).await;
         let messages = "select count(*) from device_messages where tbl = 'ATTLOG'";
-        assert_eq!(count(&app, messages).await, 4, "{b}");
-        assert_eq!(count(&app, "select count(*) from rejected_lines").await, 1, "{b}");
+        assert_eq!(app.query_one::<i64>(messages).await, 4, "{b}");
+        assert_eq!(app.query_one::<i64>("select count(*) from rejected_lines").await, 1, "{b}");
         let clean = "select count(*) from device_messages where status = 'processed' and rejected = 0";
-        let clean_before = count(&app, clean).await;
+        let clean_before = app.query_one::<i64>(clean).await;
         assert!(clean_before >= 3, "{b}: the three clean uploads (and the ack) are kept raw");
 
         // 31 days on: only the clean raw uploads (30 days) are gone, two per batch.
         app.clock.advance(Duration::days(31));
         let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
         assert_eq!(run.deleted(PurgeTable::Messages), clean_before as u64, "{b}: {run:?}");
-        assert_eq!(count(&app, clean).await, 0, "{b}");
+        assert_eq!(app.query_one::<i64>(clean).await, 0, "{b}");
         assert_eq!(run.deleted(PurgeTable::Quarantine), 0, "{b}");
         assert_eq!(run.deleted(PurgeTable::Commands), 0, "{b}");
-        assert_eq!(count(&app, messages).await, 1, "{b}: the quarantined upload stays");
-        assert_eq!(count(&app, "select count(*) from device_commands").await, 1, "{b}");
+        assert_eq!(app.query_one::<i64>(messages).await, 1, "{b}: the quarantined upload stays");
+        assert_eq!(app.query_one::<i64>("select count(*) from device_commands").await, 1, "{b}");
 
         // 181 days on: the quarantine (180), the acknowledged command and the job runs (90) go.
         app.clock.advance(Duration::days(150));
@@ -54,9 +54,9 @@ async fn old_rows_are_purged_after_their_days_in_batches_and_punches_only_when_c
         assert_eq!(run.deleted(PurgeTable::Quarantine), 1, "{b}: {run:?}");
         assert_eq!(run.deleted(PurgeTable::Commands), 1, "{b}");
         assert!(run.deleted(PurgeTable::Jobs) >= 1, "{b}: the first run's record");
-        assert_eq!(count(&app, messages).await, 0, "{b}");
-        assert_eq!(count(&app, "select count(*) from rejected_lines").await, 0, "{b}");
-        assert_eq!(count(&app, "select count(*) from device_commands").await, 0, "{b}");
+        assert_eq!(app.query_one::<i64>(messages).await, 0, "{b}");
+        assert_eq!(app.query_one::<i64>("select count(*) from rejected_lines").await, 0, "{b}");
+        assert_eq!(app.query_one::<i64>("select count(*) from device_commands").await, 0, "{b}");
         assert_eq!(app.ctx.store.count_punches(None).await.unwrap(), 4, "{b}: punches are kept");
 
         // Past the punches' 400 days they go too.

@@ -19,19 +19,6 @@ fn forge(key: &[u8], id: i64) -> String {
     encode(&Header::default(), &claims, &EncodingKey::from_secret(key)).unwrap()
 }
 
-/// Every value of the `settings` table (what a dump of it shows).
-async fn dumped_settings(app: &TestApp) -> Vec<(String, String)> {
-    let url = &app.ctx.config.database_url;
-    let sql = "select key, value from settings";
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-    }
-}
-
 fn fixed_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([7u8; 32])
 }
@@ -46,7 +33,7 @@ async fn no_value_in_a_database_dump_signs_an_admin_token() {
         let app = spawn_app(db, false).await;
         let id = make_admin(&app, "root@example.org", AdminRole::SuperAdmin, None).await;
         login(&app, "root@example.org").await;
-        let settings = dumped_settings(&app).await;
+        let settings = app.query_rows::<(String, String)>("select key, value from settings").await;
         assert!(!settings.iter().any(|(k, _)| k == "jwt_secret"), "{}: {settings:?}", app.backend);
         for (key, value) in &settings {
             let me = call(&app, Method::GET, "/api/v1/auth/me", Some(&forge(value.as_bytes(), id)), None).await;
@@ -77,7 +64,7 @@ async fn an_old_stored_secret_is_removed_on_start_and_refresh_tokens_survive_the
         first.handle.stop(true).await;
 
         let second = spawn_with_key(db).await;
-        let settings = dumped_settings(&second).await;
+        let settings = second.query_rows::<(String, String)>("select key, value from settings").await;
         assert!(!settings.iter().any(|(k, _)| k == "jwt_secret"), "{}: {settings:?}", second.backend);
         let forged = call(&second, Method::GET, "/api/v1/auth/me", Some(&forge(old_secret.as_bytes(), id)), None).await;
         assert_eq!(forged.status, 401, "{}", second.backend);
