@@ -95,7 +95,7 @@ impl Application {
             verify_cron: args.verify_cron.clone(),
             verify_online: chrono::Duration::minutes(i64::from(args.verify_online_minutes)),
             pull_poll_cron: args.pull.pull_poll_cron.clone(),
-            punch_committers: punch_committers(store.backend()),
+            punch_committers: punch_committers(args.punch_committers, store.backend()),
             retention: args.retention.policy(),
         };
         let (core, hears_others) = Core::open(store.clone(), cipher, clock, settings).await?;
@@ -283,8 +283,10 @@ fn data_cipher(key: Option<&str>, file: &std::path::Path) -> anyhow::Result<Data
 
 /// Punch-upload committers: one on SQLite (one writer at a time anyway); on PostgreSQL one per
 /// core, at least 2 and at most 8, so one group commits while the next gathers.
-fn punch_committers(backend: &str) -> usize {
-    if backend == "postgres" {
+fn punch_committers(configured: usize, backend: &str) -> usize {
+    if configured > 0 {
+        configured
+    } else if backend == "postgres" {
         std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
     } else {
         1

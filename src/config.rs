@@ -120,6 +120,10 @@ pub struct ServeArgs {
     /// (SQLite always uses 8: one writer and readers beside it).
     #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 0)]
     pub db_max_connections: u32,
+    /// Punch-upload committers (each commits one group of waiting uploads at a time); 0 = one
+    /// per core, 2..8, on PostgreSQL, and 1 on SQLite (one writer).
+    #[arg(long, env = "IRONCLOCK_PUNCH_COMMITTERS", default_value_t = 0)]
+    pub punch_committers: usize,
     /// File holding the key that encrypts biometric data at rest (created on first start).
     #[arg(long, env = "IRONCLOCK_DATA_KEY_FILE", default_value = "ironclock-data.key")]
     pub data_key_file: std::path::PathBuf,
@@ -312,6 +316,7 @@ impl ServeArgs {
             workers: 0,
             max_connections: 2048,
             db_max_connections: 0,
+            punch_committers: 0,
             data_key_file: "ironclock-data.key".into(),
             data_key: None,
             max_upload_bytes: 16 * 1024 * 1024,

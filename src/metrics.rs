@@ -32,6 +32,12 @@ pub const JOB_RUNS: &str = "ironclock_job_runs_total";
 pub const JOB_DURATION: &str = "ironclock_job_duration_seconds";
 /// Database pool connections, by `state` (`idle`, `in_use`, `max`).
 pub const DB_POOL: &str = "ironclock_db_pool_connections";
+/// Punch uploads stored through the group committer.
+pub const PUNCH_UPLOADS: &str = "ironclock_punch_uploads_committed_total";
+/// Transactions (one fsync each) that stored punch uploads: uploads / commits is the grouping.
+pub const PUNCH_COMMITS: &str = "ironclock_punch_commits_total";
+/// Groups that failed as a whole and were stored upload by upload.
+pub const PUNCH_FALLBACKS: &str = "ironclock_punch_commit_fallbacks_total";
 
 /// Latency buckets (seconds): an idle poll is well under a millisecond, an upload a few.
 const SECONDS_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -72,6 +78,9 @@ impl Metrics {
         r.describe_counter(JOB_RUNS.into(), None, "Scheduled job runs, by job and status".into());
         r.describe_histogram(JOB_DURATION.into(), Some(Unit::Seconds), "Job run time, by job".into());
         r.describe_gauge(DB_POOL.into(), None, "Database pool connections, by state".into());
+        r.describe_counter(PUNCH_UPLOADS.into(), None, "Punch uploads stored through the group committer".into());
+        r.describe_counter(PUNCH_COMMITS.into(), None, "Transactions (fsyncs) that stored punch uploads".into());
+        r.describe_counter(PUNCH_FALLBACKS.into(), None, "Upload groups retried upload by upload".into());
     }
 
     /// The counter `name{labels}` (a registry look-up: keep the handle on hot paths).

@@ -6,8 +6,8 @@
 # For each device count, in ONE run on this machine: a fresh PostgreSQL database (own cluster,
 # fsync on), the release server(s), and `ironclock sim push` as separate processes behaving like
 # firmware (Connection: close, polls every POLL_MS with jitter, real-time uploads of 1-3 lines).
-# Samples every server's RSS and CPU each second. Prints one `RESULT {json}` line per count and
-# appends it to benchmarks/scale-results.jsonl (plot: benches/scale/plot.py).
+# Samples every server's RSS and CPU, the simulators' CPU and the whole machine's each second.
+# Prints one `RESULT {json}` line per count and appends it to benchmarks/scale-results.jsonl (plot: benches/scale/plot.py).
 #
 # Env: SECS (90) generation time; PPM (1) punches per device per minute; POLL_MS (5000);
 #      CONNECTION (close | keep-alive); INSTANCES (1; 2 = two servers on one database, devices
@@ -47,7 +47,15 @@ cores=$(nproc)
 hz=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pg_cpu_secs() { ps -u postgres -o times= | awk '{s += $1} END {print s + 0}'; }
+# CPU-seconds of this benchmark's own PostgreSQL cluster (its postmaster and children only).
+pg_cpu_secs() {
+  local pm; pm=$(head -n1 "$PGTEST_DIR/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  local t=0 c
+  for c in "$pm" $(pgrep -P "$pm"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0))); done
+  awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
+}
+# Busy ticks of the whole machine (all cores, everything but idle and iowait) from /proc/stat.
+machine_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
 for devices in "${counts[@]}"; do
   psql -q "$admin" -c "drop database if exists bench_scale" -c "create database bench_scale"
@@ -74,15 +82,19 @@ for devices in "${counts[@]}"; do
     sim_pids+=($!); pids+=($!)
   done
   start_ticks=0; for sp in "${servers[@]}"; do start_ticks=$((start_ticks + $(cpu_ticks "$sp"))); done
-  pg_start=$(pg_cpu_secs); t0=$(date +%s.%N); peak=0
+  pg_start=$(pg_cpu_secs); t0=$(date +%s.%N); peak=0; busy0=$(machine_busy_ticks)
+  # The simulators' CPU, sampled while they run (a finished process's ticks are gone).
+  declare -A sim_ticks=()
   while :; do
     alive=0; for sp in "${sim_pids[@]}"; do kill -0 "$sp" 2>/dev/null && alive=1; done
     [ $alive -eq 0 ] && break
     rss=0; for sp in "${servers[@]}"; do r=$(awk '/VmRSS/ {print $2}' "/proc/$sp/status" 2>/dev/null || echo 0); rss=$((rss + ${r:-0})); done
     [ "$rss" -gt "$peak" ] && peak=$rss
+    for sp in "${sim_pids[@]}"; do t=$(cpu_ticks "$sp"); [ "$t" -gt 0 ] && sim_ticks[$sp]=$t; done
     sleep 1
   done
-  t1=$(date +%s.%N)
+  t1=$(date +%s.%N); busy1=$(machine_busy_ticks)
+  sim_total=0; for t in "${sim_ticks[@]}"; do sim_total=$((sim_total + t)); done
   end_ticks=0; for sp in "${servers[@]}"; do end_ticks=$((end_ticks + $(cpu_ticks "$sp"))); done
   pg_end=$(pg_cpu_secs)
   for sp in "${sim_pids[@]}"; do wait "$sp" || true; done
@@ -93,10 +105,11 @@ for devices in "${counts[@]}"; do
   fi
   for sp in "${servers[@]}"; do kill "$sp" 2>/dev/null || true; wait "$sp" 2>/dev/null || true; done
   python3 - "$work" "$devices" "$secs" "$poll_ms" "$ppm" "$connection" "$instances" "$stored" "$peak" \
-      "$start_ticks" "$end_ticks" "$hz" "$t0" "$t1" "$pg_start" "$pg_end" "$cores" "$log_lines" "$label" "$results" <<'PY'
+      "$start_ticks" "$end_ticks" "$hz" "$t0" "$t1" "$pg_start" "$pg_end" "$cores" "$log_lines" "$label" "$results" \
+      "$sim_total" "$busy0" "$busy1" <<'PY'
 import glob, json, sys
 (work, devices, secs, poll_ms, ppm, connection, instances, stored, peak_kb, t_start, t_end, hz, t0, t1,
- pg0, pg1, cores, log_lines, label, results) = sys.argv[1:]
+ pg0, pg1, cores, log_lines, label, results, sim_ticks, busy0, busy1) = sys.argv[1:]
 sims = []
 for f in sorted(glob.glob(f"{work}/sim-*.json")):
     text = open(f).read().strip()
@@ -121,6 +134,11 @@ row = {
     "server_rss_peak_mb": round(int(peak_kb) / 1024, 1),
     "server_cpu_pct": round(100 * (int(t_end) - int(t_start)) / int(hz) / wall, 1),
     "postgres_cpu_pct": round(100 * (float(pg1) - float(pg0)) / wall, 1),
+    # The load generator's share: on this box it runs on the same cores as the server.
+    "sim_cpu_pct": round(100 * int(sim_ticks) / int(hz) / wall, 1),
+    # Everything busy on the machine (100 % per core): near cores*100 means the box, not one
+    # process, is the limit.
+    "machine_cpu_pct": round(100 * (int(busy1) - int(busy0)) / int(hz) / wall, 1),
     "cores": int(cores), "wall_secs": round(wall, 1), "server_log_lines": int(log_lines),
 }
 row["polls_answered_pct"] = round(100 * row["polls_answered"] / max(row["polls_offered"], 1), 1)

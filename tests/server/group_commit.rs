@@ -124,3 +124,52 @@ async fn a_failing_upload_in_a_group_fails_alone() {
         assert_eq!(app.ctx.store.count_punches(Some(found[1].id)).await.unwrap(), 1);
     }
 }
+
+/// The group is written with one statement per table: each upload's punches, rejected lines and
+/// raw body still land under its own message, byte for byte, and a line re-sent within the
+/// group or after it counts as a duplicate of the upload that re-sent it.
+#[tokio::test]
+async fn each_upload_of_a_group_keeps_its_own_message_lines_and_counts() {
+    use ironclock::domain::RejectedLine;
+    for db in support::backends().await {
+        let app = support::spawn_app(db, true).await;
+        let b = app.backend;
+        let found = devices(&app, &["APART1", "APART2"]).await;
+        let mut first = upload(&found[0], 3);
+        // Not UTF-8 (a GBK name, say): the raw body must come back byte for byte.
+        first.message.body = vec![0x31, 0x09, 0xc4, 0xe3, 0x00, 0xff, 0x0a];
+        first.message.rejected = 25;
+        first.rejected = (0..25)
+            .map(|i| RejectedLine { line_no: i, raw: format!("bad {i}"), error: "no time".into(), raw_sealed: false })
+            .collect();
+        let second = upload(&found[1], 2);
+        // The same three lines again from the first device, in the same group: duplicates.
+        let again = upload(&found[0], 3);
+        let reports = app.ctx.store.ingest_punch_group(&[first, second, again]).await.unwrap();
+        let counts: Vec<_> = reports.iter().map(|r| (r.inserted, r.duplicates, r.rejected)).collect();
+        assert_eq!(counts, vec![(3, 0, 25), (2, 0, 0), (0, 3, 0)], "{b}");
+        let ids: Vec<i64> = reports.iter().map(|r| r.message_id).collect();
+        assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2], "{b}: {ids:?}");
+
+        let per_message: Vec<(i64, i64)> = app
+            .query_rows("select message_id, count(*) from attendance_logs group by message_id order by message_id")
+            .await;
+        assert_eq!(per_message, vec![(ids[0], 3), (ids[1], 2)], "{b}");
+        let devices_of_punches: Vec<(i64, i64)> =
+            app.query_rows("select distinct message_id, device_id from attendance_logs order by message_id").await;
+        assert_eq!(devices_of_punches, vec![(ids[0], found[0].id.0), (ids[1], found[1].id.0)], "{b}");
+        let body: Vec<u8> = app.query_one(&format!("select body from device_messages where id = {}", ids[0])).await;
+        assert_eq!(body, vec![0x31, 0x09, 0xc4, 0xe3, 0x00, 0xff, 0x0a], "{b}");
+        let kept: i64 =
+            app.query_one(&format!("select count(*) from rejected_lines where message_id = {}", ids[0])).await;
+        assert_eq!(kept, ironclock::store::REJECTED_SAMPLE as i64, "{b}: a sample of the rejected lines is kept");
+        let declared: i32 = app.query_one(&format!("select rejected from device_messages where id = {}", ids[0])).await;
+        assert_eq!(declared, 25, "{b}: the message keeps the full count");
+
+        // Ids are never handed out twice, even after the newest message is deleted.
+        let newest = *ids.iter().max().unwrap();
+        app.exec_sql(&format!("delete from device_messages where id = {newest}")).await;
+        let later = app.ctx.store.ingest_punch_group(&[upload(&found[1], 1), upload(&found[0], 1)]).await.unwrap();
+        assert!(later.iter().all(|r| r.message_id > newest), "{b}: {later:?} after {newest}");
+    }
+}

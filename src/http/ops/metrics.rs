@@ -1,12 +1,15 @@
 //! `GET /metrics`: the Prometheus text exposition. Gauges that describe the database (commands
 //! per state, queue depth, devices online, pool connections) are read here, once per scrape,
-//! never on a request path.
+//! never on a request path; so are the group committer's counts (atomics it keeps anyway).
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
+use std::sync::atomic::Ordering;
 
 use crate::http::State;
-use crate::metrics::{COMMANDS, DB_POOL, DEVICES_ONLINE, QUEUE_DEPTH};
+use crate::metrics::{
+    COMMANDS, DB_POOL, DEVICES_ONLINE, PUNCH_COMMITS, PUNCH_FALLBACKS, PUNCH_UPLOADS, QUEUE_DEPTH,
+};
 
 /// A device seen this recently counts as online (the dashboard's rule).
 const ONLINE_SECS: i64 = 300;
@@ -22,6 +25,10 @@ pub async fn metrics(ctx: web::Data<State>) -> HttpResponse {
 /// (`/readyz` reports the outage) and the scrape still succeeds.
 async fn refresh_gauges(ctx: &State) {
     let m = &ctx.metrics;
+    let stats = &ctx.punches.stats;
+    for (name, n) in [(PUNCH_UPLOADS, &stats.uploads), (PUNCH_COMMITS, &stats.commits), (PUNCH_FALLBACKS, &stats.fallbacks)] {
+        m.counter(name, &[]).absolute(n.load(Ordering::Relaxed));
+    }
     let pool = ctx.store.pool_stats();
     for (state, n) in [("idle", pool.idle), ("in_use", pool.in_use), ("max", pool.max)] {
         m.gauge(DB_POOL, &[("state", state)]).set(f64::from(n));

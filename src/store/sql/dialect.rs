@@ -65,6 +65,12 @@ pub trait Dialect: Database + Sized {
     fn greatest(a: &str, b: &str) -> String;
     /// `target` (a JSON object column) with the keys of the object bound at `$param` set.
     fn json_merge(target: &str, param: usize) -> String;
+    /// A query returning `$1` fresh ids for `table`'s `id` column, to insert rows with ids known
+    /// beforehand (a group of uploads and the rows that point at them, in one statement per
+    /// table). PostgreSQL draws them from the column's sequence; SQLite counts on from the
+    /// highest id ever used, which holds only inside the write transaction that inserts them
+    /// (its one writer). `table` is a name from the code, never input.
+    fn next_ids(table: &str) -> String;
 
     /// A head statement that returns one `id`, and statements that use it (written `{head}`),
     /// all sharing one parameter list, committed together: PostgreSQL runs them as ONE statement

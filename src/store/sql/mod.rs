@@ -32,6 +32,7 @@ mod students;
 mod sync;
 mod sync_evidence;
 mod sync_status;
+mod upload_group;
 mod uploads;
 
 use std::sync::Arc;

@@ -70,6 +70,7 @@ impl Dialect for Postgres {
                 Column::Text(v) => args.add(v.clone())?,
                 Column::Time(v) => args.add(v.clone())?,
                 Column::Flag(v) => args.add(v.clone())?,
+                Column::Bytes(v) => args.add(v.clone())?,
             }
         }
         Ok(())
@@ -104,6 +105,10 @@ impl Dialect for Postgres {
 
     fn greatest(a: &str, b: &str) -> String {
         format!("greatest({a}, {b})")
+    }
+
+    fn next_ids(table: &str) -> String {
+        format!("select nextval(pg_get_serial_sequence('{table}', 'id')) from generate_series(1, $1)")
     }
 
     fn json_merge(target: &str, param: usize) -> String {

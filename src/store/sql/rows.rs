@@ -18,6 +18,8 @@ pub enum Column {
     Text(Vec<Option<String>>),
     Time(Vec<Option<DateTime<Utc>>>),
     Flag(Vec<Option<bool>>),
+    /// Binary cells: `bytea[]` on PostgreSQL; hex text in SQLite's JSON, read back with `unhex`.
+    Bytes(Vec<Option<Vec<u8>>>),
 }
 
 impl Column {
@@ -29,6 +31,7 @@ impl Column {
             Column::Text(_) => "text[]",
             Column::Time(_) => "timestamptz[]",
             Column::Flag(_) => "bool[]",
+            Column::Bytes(_) => "bytea[]",
         }
     }
 
@@ -39,6 +42,7 @@ impl Column {
             Column::Text(v) => v.len(),
             Column::Time(v) => v.len(),
             Column::Flag(v) => v.len(),
+            Column::Bytes(v) => v.len(),
         }
     }
 
@@ -50,8 +54,20 @@ impl Column {
             Column::Text(v) => v[row].as_deref().map_or(Value::Null, Value::from),
             Column::Time(v) => v[row].as_ref().map_or(Value::Null, |t| Value::from(sqlite_time(t))),
             Column::Flag(v) => v[row].map_or(Value::Null, Value::from),
+            Column::Bytes(v) => v[row].as_deref().map_or(Value::Null, |b| Value::from(hex(b))),
         }
     }
+}
+
+/// Lower-case hex, as SQLite's `unhex` reads it.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 /// Text cells accept `&str`, `String` and their options.
@@ -119,6 +135,10 @@ impl Rows {
         self.push(name, Column::Flag(values.into_iter().map(Into::into).collect()))
     }
 
+    pub fn bytes<T: Into<Option<Vec<u8>>>>(self, name: &'static str, values: impl IntoIterator<Item = T>) -> Self {
+        self.push(name, Column::Bytes(values.into_iter().map(Into::into).collect()))
+    }
+
     /// Number of rows.
     fn len(&self) -> usize {
         self.columns.first().map_or(0, |(_, c)| c.len())
@@ -135,6 +155,11 @@ impl Rows {
             .map(|i| serde_json::Value::Array(self.columns.iter().map(|(_, c)| c.json_cell(i)).collect()))
             .collect();
         serde_json::Value::Array(rows).to_string()
+    }
+
+    /// Whether the column at `index` is binary (SQLite reads it with `unhex`).
+    pub(super) fn is_bytes(&self, index: usize) -> bool {
+        matches!(self.columns.get(index), Some((_, Column::Bytes(_))))
     }
 
     /// Column names in order.

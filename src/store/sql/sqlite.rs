@@ -110,13 +110,30 @@ impl Dialect for Sqlite {
     }
 
     fn rows(rows: &Rows, first: usize, alias: &str) -> String {
-        let cells: Vec<String> = rows.names().enumerate().map(|(i, name)| format!("value ->> {i} as {name}")).collect();
+        let cells: Vec<String> = rows
+            .names()
+            .enumerate()
+            .map(|(i, name)| match rows.is_bytes(i) {
+                true => format!("unhex(value ->> {i}) as {name}"),
+                false => format!("value ->> {i} as {name}"),
+            })
+            .collect();
         format!("(select {} from json_each(${first})) as {alias}", cells.join(", "))
     }
 
     fn greatest(a: &str, b: &str) -> String {
         // SQLite's two-argument max() is NULL when either is NULL; PostgreSQL's greatest() is not.
         format!("coalesce(max({a}, {b}), {a}, {b})")
+    }
+
+    fn next_ids(table: &str) -> String {
+        // AUTOINCREMENT keeps the highest id ever used in sqlite_sequence: counting on from it
+        // (not from max(id)) never hands out the id of a deleted row again.
+        format!(
+            "with recursive s(i) as (select 1 union all select i + 1 from s where i < $1)
+             select i + max(coalesce((select seq from sqlite_sequence where name = '{table}'), 0),
+                            coalesce((select max(id) from {table}), 0)) from s"
+        )
     }
 
     fn json_merge(target: &str, param: usize) -> String {

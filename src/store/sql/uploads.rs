@@ -161,12 +161,9 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
     }
 
     async fn ingest_punch_group(&self, uploads: &[PunchUpload]) -> StoreResult<Vec<IngestReport>> {
-        let now = Utc::now();
+        // One transaction (one fsync) and one statement per table for the whole group.
         let mut tx = self.write().await?;
-        let mut reports = Vec::with_capacity(uploads.len());
-        for u in uploads {
-            reports.push(insert_punch_upload::<D>(&mut tx, &u.device, &u.message, &u.rejected, &u.punches, now).await?);
-        }
+        let reports = super::upload_group::insert_punch_group::<D>(&mut tx, uploads, Utc::now()).await?;
         tx.commit().await?;
         Ok(reports)
     }

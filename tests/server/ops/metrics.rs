@@ -43,6 +43,10 @@ async fn metrics_count_requests_uploads_punches_commands_devices_jobs_and_pool_c
         assert_eq!(get(r#"ironclock_upload_lines_total{table="ATTLOG",result="inserted"}"#), 2.0);
         assert_eq!(get(r#"ironclock_upload_lines_total{table="ATTLOG",result="rejected"}"#), 1.0);
         assert_eq!(get("ironclock_punches_stored_total"), 2.0);
+        // One upload, alone in the committer: one upload, one transaction, no fallback.
+        assert_eq!(get("ironclock_punch_uploads_committed_total"), 1.0);
+        assert_eq!(get("ironclock_punch_commits_total"), 1.0);
+        assert_eq!(get("ironclock_punch_commit_fallbacks_total"), 0.0);
         assert_eq!(get(r#"ironclock_commands{state="queued"}"#), 0.0);
         assert_eq!(get("ironclock_queue_depth"), 0.0);
         assert_eq!(get(r#"ironclock_devices_online{mode="push"}"#), 1.0);
