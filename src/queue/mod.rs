@@ -11,6 +11,7 @@
 mod catchup;
 pub mod hints;
 mod learning;
+pub mod wrong_dialect;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
