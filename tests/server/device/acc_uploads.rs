@@ -8,6 +8,9 @@ use ironclock::domain::CommandState;
 use ironclock::push::command::Command;
 use ironclock::queue::EnqueueOptions;
 
+/// (pin, local time, source, verify, event index) of a stored punch.
+type StoredPunch = (String, String, String, Option<i32>, Option<i64>);
+
 /// An approved acc device of a UTC school.
 async fn acc_device(app: &TestApp, serial: &str) {
     register(app, serial).await;
@@ -30,7 +33,7 @@ async fn rtlog_punches_are_stored_once_as_attendance_and_device_events_are_not_p
             let resp = app.post("/iclock/cdata?SN=ACCLOG01&table=rtlog", RTLOG).await;
             assert_eq!((resp.status().as_u16(), resp.text().await.unwrap()), (200, "OK".into()), "{}", app.backend);
         }
-        let rows: Vec<(String, String, String, Option<i32>, Option<i64>)> = app
+        let rows: Vec<StoredPunch> = app
             .query_rows("select pin, local_time, source, verify, cast(event_index as bigint) from attendance_logs")
             .await;
         assert_eq!(
