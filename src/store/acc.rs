@@ -32,7 +32,8 @@ pub trait AccStore: Send + Sync {
     async fn forget_unsupported(&self, device: DeviceId) -> StoreResult<u64>;
     /// Keeps one packet (a re-sent packet replaces its copy) and returns the whole set's bodies
     /// in `packidx` order once all `packcnt` packets are in, deleting them; `None` while some
-    /// are missing.
+    /// are missing. The device's packets older than a day (answers never completed nor acked)
+    /// are dropped on the way.
     async fn add_query_packet(
         &self,
         device: DeviceId,

@@ -65,6 +65,13 @@ impl<D: Dialect> AccStore for SqlStore<D> {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Vec<Vec<u8>>>> {
         let mut tx = self.write().await?;
+        // Packets of answers that never completed and were never acked (the command failed on
+        // its ack timeout instead) go after a day: they can no longer complete anything.
+        Self::sql("delete from acc_query_packets where device_id = $1 and received_at < $2")
+            .bind(device.0)
+            .bind(now - chrono::Duration::days(1))
+            .run(&mut tx)
+            .await?;
         Self::sql(
             "insert into acc_query_packets (device_id, cmd_id, pack_idx, pack_cnt, tablename, body, received_at)
              values ($1, $2, $3, $4, $5, $6, $7)
