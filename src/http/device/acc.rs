@@ -108,7 +108,11 @@ fn config(ctx: &State, code: Option<&str>, session: &str) -> String {
     render_acc_push_config(&cfg)
 }
 
-/// `GET|POST /iclock/push`: the config block with the device's stable SessionID.
+/// `GET|POST /iclock/push`: the config block with the device's stable SessionID. The SEC spec's
+/// prose says GET, its example (capture 04) POSTs: the capture wins, both are answered.
+/// Values are capture 17's (ServerVersion 3.1.2, PushProtVer, ErrorDelay 30), not the SEC doc
+/// example's (3.0.1, ErrorDelay 60): live push 3.1.2 devices run on those; RequestDelay follows
+/// `--device-poll-delay` like the att `Delay`.
 pub async fn push(ctx: &State, request: &DeviceRequest) -> Result<HttpResponse, DeviceError> {
     let device = &request.known.device;
     note_dialect(ctx, device, Dialect::Acc).await?;
