@@ -2,6 +2,7 @@
 //! (which commands one reply carries: [`batch`]).
 
 pub mod batch;
+pub mod wire;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

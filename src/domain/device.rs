@@ -160,6 +160,14 @@ pub struct Device {
     /// come as `/<token>/iclock/…`.
     #[sqlx(default)]
     pub path_token_hash: Option<String>,
+    /// Acc dialect: the `RegistryCode` the device was given at `POST /iclock/registry` (stable).
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub registry_code: Option<String>,
+    /// Acc dialect: the `SessionID` of its `/iclock/push` config block (stable).
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub session_id: Option<String>,
 }
 
 /// A device seen for the first time.

@@ -19,7 +19,7 @@ pub use device::{
     Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, PullTransport, StampTable,
 };
 pub use ids::{DeviceMode, Pin, SchoolId};
-pub use punch::{ClockFlag, NewPunch, Punch};
+pub use punch::{ClockFlag, NewPunch, Punch, PunchSource};
 pub use report::{DeviceEventReport, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
 pub use roster_import::{ImportRow, RowError};
 pub use serial::DeviceSerial;

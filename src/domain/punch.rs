@@ -61,6 +61,34 @@ pub struct NewPunch {
     pub workcode: Option<String>,
     pub clock_flag: Option<ClockFlag>,
     pub raw: String,
+    /// Which upload it came from (`attendance_logs.source`).
+    pub source: PunchSource,
+    /// Acc `rtlog` event counter (`index=`): with the device and the local time, a second
+    /// idempotency key (the counter restarts, so never alone).
+    pub event_index: Option<i64>,
+}
+
+/// Where a punch came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PunchSource {
+    /// Att `table=ATTLOG`.
+    #[default]
+    AttLog,
+    /// Acc `table=rtlog`.
+    RtLog,
+    /// Read from a pull device.
+    Pull,
+}
+
+impl PunchSource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PunchSource::AttLog => "attlog",
+            PunchSource::RtLog => "rtlog",
+            PunchSource::Pull => "pull",
+        }
+    }
 }
 
 /// A stored punch.

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::punch::read_clock;
-use crate::domain::{NewPunch, Pin};
+use crate::domain::{NewPunch, Pin, PunchSource};
 use crate::pull::wire::attendance::AttendanceRecord;
 use crate::pull::wire::event::AttendanceEvent;
 
@@ -34,6 +34,8 @@ fn punch(
         verify: Some(i32::from(verify)),
         workcode: (workcode != 0).then(|| workcode.to_string()),
         clock_flag,
+        source: PunchSource::Pull,
+        event_index: None,
     }
 }
 

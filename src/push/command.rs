@@ -4,6 +4,7 @@
 //! No TAB, CR or LF can reach the wire from a value: free text is cleaned (control characters
 //! become spaces), identifiers (PINs, option keys) are validated and refused when malformed.
 
+pub mod acc;
 mod returns;
 mod values;
 

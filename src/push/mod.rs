@@ -4,6 +4,7 @@
 //! [`text`], and render replies with [`handshake`], [`registry`], [`upload`] and [`time`].
 //! Ground truth is `push.md` and the captures in the shared `protocol/push_captures/`.
 
+pub mod acc_token;
 pub mod ack;
 pub mod command;
 pub mod handshake;

@@ -77,3 +77,13 @@ fn result_json(ack: &CommandAck) -> Option<String> {
     }
     (!map.is_empty()).then(|| Value::Object(map).to_string())
 }
+
+/// After a device changed dialect (att ⇄ acc), what it refused in the old grammar says nothing
+/// about the new one (an acc device answers `DATA QUERY USERINFO` with -629): every verb learned
+/// as unsupported is forgotten, so the new dialect's commands are tried. Returns how many.
+pub async fn forget_unsupported(
+    store: &crate::store::DynStore,
+    device: crate::domain::DeviceId,
+) -> crate::store::StoreResult<u64> {
+    store.forget_unsupported(device).await
+}

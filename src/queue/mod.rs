@@ -11,6 +11,7 @@
 mod catchup;
 pub mod hints;
 mod learning;
+pub mod wrong_dialect;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -19,10 +20,12 @@ use chrono::{DateTime, Utc};
 
 pub use catchup::CatchUp;
 use hints::{PollDecision, QueueHints};
-pub use learning::Lesson;
+pub use learning::{forget_unsupported, Lesson};
 
+use crate::domain::command::wire::encode;
 use crate::domain::{Approval, BatchPolicy, CommandFilter, Device, DeviceId, NewCommand, QueuedCommand};
 use crate::push::ack::CommandAck;
+use crate::push::command::acc::EncodeError;
 use crate::push::command::{Command, CommandError};
 use crate::push::text::encode_for_device;
 use crate::store::{ChangeHook, DynStore, StoreChange, StoreError};
@@ -38,6 +41,9 @@ pub enum QueueError {
     Unsupported { serial: String, verb: String, code: i64 },
     #[error("{0} commands are not available to school admins")]
     NotAllowed(&'static str),
+    /// The command has no form in the device's dialect (an acc device is never sent an att command).
+    #[error("device {serial}: {reason}")]
+    NotForDevice { serial: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -103,7 +109,11 @@ impl CommandQueue {
         let unsupported = self.store.capabilities(device.id).await?;
         let mut rows = Vec::with_capacity(planned.len());
         for p in planned {
-            let verb = p.command.verb();
+            let encoded = encode(device.dialect, &p.command).map_err(|e| match e {
+                EncodeError::Invalid(e) => QueueError::Invalid(e),
+                other => QueueError::NotForDevice { serial: device.serial_number.clone(), reason: other.to_string() },
+            })?;
+            let verb = encoded.verb;
             if let Some(cap) = unsupported.iter().find(|c| !c.supported && c.capability == verb) {
                 return Err(QueueError::Unsupported {
                     serial: device.serial_number.clone(),
@@ -115,7 +125,7 @@ impl CommandQueue {
                 device_id: device.id,
                 kind: p.command.kind().to_string(),
                 verb: verb.to_string(),
-                payload: p.command.render()?,
+                payload: encoded.payload,
                 ends_batch: p.command.ends_batch(),
                 max_attempts: self.config.max_attempts,
                 student_id: p.options.student_id,

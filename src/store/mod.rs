@@ -8,6 +8,7 @@
 //! - timestamps are UTC (SQLite stores them in one fixed-width text form, so text order is time order);
 //! - every write another instance caches announces a [`StoreChange`] (see [`instances`]).
 
+pub mod acc;
 pub mod admin;
 pub mod commands;
 mod devices;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use acc::AccStore;
 pub use admin::{AccountStore, AdminStore, AttendanceStore, AuditStore, DeviceAdminStore, RosterStore, StudentStore};
 pub use commands::CommandStore;
 pub use devices::DeviceStore;
@@ -48,6 +50,7 @@ pub type DynStore = Arc<dyn Store>;
 pub trait Store:
     SettingStore
     + DeviceStore
+    + AccStore
     + UploadStore
     + AdminStore
     + CommandStore

@@ -198,6 +198,8 @@ pub struct VerifyDevice {
     pub last_seen_at: Option<DateTime<Utc>>,
     /// `UserCount` from the device's last INFO / options upload.
     pub user_count: Option<i64>,
+    /// The grammar its commands are written in.
+    pub dialect: crate::domain::Dialect,
 }
 
 /// What the verifier needs to know per device, read for all devices of a school at once.

@@ -9,6 +9,7 @@
 //!   records ([`after_upload`]) confirm rows or reveal drift;
 //! - [`verifier`] runs every two hours; [`full_sync`] and [`retry_student`] are the manual paths.
 
+mod acc;
 pub mod progress;
 pub mod quiet;
 pub mod verifier;
@@ -20,7 +21,7 @@ use crate::core::Core;
 use crate::domain::sync::SyncMode;
 use crate::domain::Pin;
 use crate::domain::SchoolId;
-use crate::domain::{CommandFilter, CommandState, Device, DeviceId, OperlogBatch, QueuedCommand};
+use crate::domain::{CommandFilter, CommandState, Device, DeviceId, Dialect, OperlogBatch, QueuedCommand};
 use crate::push::command::Command;
 use crate::queue::{EnqueueOptions, Planned, QueueError};
 use crate::store::sync::{ObservedUser, ReconcileOptions, SyncProgress, SyncScope};
@@ -29,6 +30,7 @@ use crate::store::StoreError;
 /// At most this many users are read back one PIN at a time; more get one full user-list query.
 const PER_PIN_READBACK_LIMIT: usize = 20;
 const QUERY_VERB: &str = "DATA QUERY USERINFO";
+const ACC_QUERY_VERB: &str = "DATA QUERY user";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -122,6 +124,7 @@ pub async fn retry_student(core: &Core, device: &Device, student_id: i64, by: &s
 /// After acks: once the device has no user write left in its queue, ask it for the users it
 /// was sent (one PIN at a time for a few, one full list for many) so that they can be confirmed.
 pub async fn after_acks(core: &Core, device: &Device, updated: &[QueuedCommand]) -> Result<(), SyncError> {
+    acc::authorize_doors(core, device, updated).await?;
     let wrote_users = updated.iter().any(|c| c.kind == "user_update" && c.state == CommandState::Acked);
     if !wrote_users || device.school_id.is_none() {
         return Ok(());
@@ -147,7 +150,8 @@ pub async fn read_back(core: &Core, device: &Device, now: DateTime<Utc>) -> Resu
         return Ok(());
     }
     let caps = core.store.capabilities(device.id).await?;
-    if caps.iter().any(|c| !c.supported && c.capability == QUERY_VERB) {
+    let query_verb = if device.dialect == Dialect::Acc { ACC_QUERY_VERB } else { QUERY_VERB };
+    if caps.iter().any(|c| !c.supported && c.capability == query_verb) {
         let n = core.store.confirm_by_ack(device.id, now).await?;
         tracing::debug!(serial = %device.serial_number, confirmed = n, "read-back unsupported: confirmed on ack");
         return Ok(());
@@ -156,7 +160,8 @@ pub async fn read_back(core: &Core, device: &Device, now: DateTime<Utc>) -> Resu
         return Ok(()); // Deferred: the verifier reads back outside quiet hours.
     }
     let open = open_queries(core, device.id).await?;
-    let planned: Vec<Planned> = if waiting.len() <= PER_PIN_READBACK_LIMIT {
+    // Acc devices are asked for the whole user table: the per-PIN `filter=` form is unverified.
+    let planned: Vec<Planned> = if waiting.len() <= PER_PIN_READBACK_LIMIT && device.dialect == Dialect::Att {
         waiting
             .into_iter()
             .filter(|(_, pin)| !open.iter().any(|q| q.pin.as_deref() == Some(pin.as_str())))

@@ -17,9 +17,10 @@ use serde::Serialize;
 
 use super::{quiet, SyncError};
 use crate::core::Core;
+use crate::domain::command::wire::encode;
 use crate::domain::sync::SyncMode;
 use crate::domain::SchoolId;
-use crate::domain::{DeviceId, NewCommand};
+use crate::domain::{DeviceId, Dialect, NewCommand};
 use crate::push::command::Command;
 use crate::store::admin::JobStatus;
 use crate::store::sync::{ReconcileOptions, SyncAlert, SyncScope};
@@ -211,12 +212,14 @@ async fn verify_school(
     // A command that cannot be rendered (a device user's PIN the grammar refuses) is skipped
     // with a warning, never sent empty.
     let mut commands: Vec<NewCommand> = Vec::new();
-    let command = |device: i64, c: Command, by: &str| match c.render() {
-        Ok(payload) => Some(NewCommand {
+    let dialects: Vec<(i64, Dialect)> = devices.iter().map(|d| (d.id, d.dialect)).collect();
+    let dialect_of = |id: i64| dialects.iter().find(|(d, _)| *d == id).map_or(Dialect::Att, |(_, dialect)| *dialect);
+    let command = |device: i64, c: Command, by: &str| match encode(dialect_of(device), &c) {
+        Ok(encoded) => Some(NewCommand {
             device_id: DeviceId(device),
             kind: c.kind().to_string(),
-            verb: c.verb().to_string(),
-            payload,
+            verb: encoded.verb.to_string(),
+            payload: encoded.payload,
             ends_batch: false,
             max_attempts: reconcile.max_attempts,
             student_id: None,

@@ -6,7 +6,11 @@
 //! The captures are copied into `tests/golden/captures/` so a fresh clone runs these
 //! tests; `copies_of_the_captures_match_the_shared_originals` catches drift.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod acc;
+mod acc_routes;
 mod att_official;
 mod capture;
 mod command_acks;

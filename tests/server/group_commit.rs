@@ -21,6 +21,8 @@ fn upload(device: &Device, lines: u32) -> PunchUpload {
             workcode: None,
             clock_flag: None,
             raw: format!("{}\t2026-03-02 08:00:{i:02}", 100 + i),
+            source: Default::default(),
+            event_index: None,
         })
         .collect();
     PunchUpload {

@@ -17,6 +17,7 @@ mod group_commit;
 mod multi_instance;
 mod ops;
 mod pull_service;
+mod sim_acc;
 mod sim_push;
 mod sync;
 mod websec;

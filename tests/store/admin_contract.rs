@@ -372,6 +372,8 @@ async fn device_changes_keep_area_and_school_consistent_and_deleting_punches_nee
             workcode: None,
             clock_flag: None,
             raw: "1\t2026-03-02 08:00:00".into(),
+            source: Default::default(),
+            event_index: None,
         };
         let message = NewMessage {
             device_id: Some(device.id),
@@ -418,6 +420,8 @@ async fn the_daily_summary_gives_first_in_and_last_out_per_student_and_local_day
             workcode: None,
             clock_flag: None,
             raw: local.into(),
+            source: Default::default(),
+            event_index: None,
         };
         let punches = [
             punch("1", "2026-03-02 07:55:00"),

@@ -62,6 +62,8 @@ fn punch(pin: &str, local: &str) -> NewPunch {
         workcode: None,
         clock_flag: None,
         raw: format!("{pin}\t{local}\t0\t1"),
+        source: Default::default(),
+        event_index: None,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct SyncTarget {
     /// The student should be on the device (live, active, device approved in the school).
     pub should_hold: bool,
     pub row: Option<RecordedRow>,
+    /// The device's push dialect: the command is written in its grammar.
+    pub dialect: crate::domain::Dialect,
 }
 
 /// The status row of a pair, with the state of its last command.
@@ -80,6 +82,8 @@ pub struct PlannedSync {
     pub pin: Pin,
     pub present: bool,
     pub command: Command,
+    /// The verb in the device's dialect (what a -1002/-629 marks unsupported).
+    pub verb: &'static str,
     /// The command as the device receives it (empty when `Refused`).
     pub payload: String,
     pub action: CommandAction,
@@ -162,9 +166,9 @@ fn plan_one(t: &SyncTarget, mode: SyncMode, now: DateTime<Utc>) -> Option<Planne
         Command::UserDelete { pin: t.pin.to_string() }
     };
     let retries = row.map_or(0, |r| r.sync_retries) + i32::from(failed);
-    let (payload, action) = match command.render() {
-        Ok(payload) => (payload, action),
-        Err(e) => (String::new(), CommandAction::Refused { reason: e.to_string() }),
+    let (verb, payload, action) = match crate::domain::command::wire::encode(t.dialect, &command) {
+        Ok(encoded) => (encoded.verb, encoded.payload, action),
+        Err(e) => (command.verb(), String::new(), CommandAction::Refused { reason: e.to_string() }),
     };
     Some(PlannedSync {
         device_id: t.device_id,
@@ -172,6 +176,7 @@ fn plan_one(t: &SyncTarget, mode: SyncMode, now: DateTime<Utc>) -> Option<Planne
         pin: t.pin.clone(),
         present: t.should_hold,
         command,
+        verb,
         payload,
         action,
         want_name: t.should_hold.then_some(name),
@@ -210,6 +215,7 @@ mod tests {
             rfid_card_id: Some("123".into()),
             should_hold: hold,
             row,
+            dialect: crate::domain::Dialect::Att,
         }
     }
 
@@ -316,5 +322,15 @@ mod tests {
         assert_eq!(delete_cap(2000), 200);
         assert_eq!(retry_backoff(0), chrono::Duration::minutes(10));
         assert_eq!(retry_backoff(30), chrono::Duration::hours(24));
+    }
+
+    #[test]
+    fn an_acc_device_is_planned_the_acc_user_row_never_userinfo() {
+        let acc = SyncTarget { dialect: crate::domain::Dialect::Acc, ..target(true, None) };
+        let p = plan(&[acc], SyncMode::StudentChanged, now());
+        assert_eq!(p[0].verb, "DATA UPDATE user");
+        assert!(p[0].payload.starts_with("DATA UPDATE user CardNo=123\tPin=1007\t"), "{}", p[0].payload);
+        let gone = SyncTarget { dialect: crate::domain::Dialect::Acc, ..target(false, Some(row("synced", None))) };
+        assert_eq!(plan(&[gone], SyncMode::StudentChanged, now())[0].payload, "DATA DELETE user Pin=1007");
     }
 }

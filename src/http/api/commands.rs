@@ -221,6 +221,7 @@ fn queue_error(e: QueueError) -> ApiError {
             format!("the device does not support {verb} (it answered {code}); it is not queued again"),
         )),
         QueueError::NotAllowed(kind) => ApiError::Forbidden(format!("{kind} commands are not available")),
+        QueueError::NotForDevice { reason, .. } => ApiError::Conflict(super::error::field("kind", reason)),
         QueueError::Store(e) => ApiError::Storage(e),
     }
 }

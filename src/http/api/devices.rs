@@ -39,6 +39,10 @@ pub struct DeviceView {
     pub area_id: Option<i64>,
     pub mode: DeviceMode,
     pub dialect: String,
+    /// Set (single-device reads) when the device's latest commands keep failing with -629/-1004:
+    /// it is set to the other push dialect than its commands are written in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_warning: Option<String>,
     pub push_version: Option<String>,
     pub firmware: Option<String>,
     pub platform: Option<String>,
@@ -88,6 +92,7 @@ fn view(ctx: &State, d: DeviceRecord) -> DeviceView {
         area_id: d.area_id,
         mode: d.mode,
         dialect: d.dialect,
+        dialect_warning: None,
         push_version: d.push_version,
         firmware: d.firmware,
         platform: d.platform,
@@ -307,7 +312,11 @@ pub async fn create(
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
 pub async fn get(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let device = current(&ctx, &caller, id.0).await?;
-    Ok(ok("device", view(&ctx, device)))
+    let mut shown = view(&ctx, device);
+    if let Some(d) = ctx.store.get_device(DeviceId(shown.id)).await? {
+        shown.dialect_warning = crate::queue::wrong_dialect::wrong_dialect_warning(&ctx.queue, &d).await?;
+    }
+    Ok(ok("device", shown))
 }
 
 /// Rename a device or change its school, area or time zone; for a pull device also its address,

@@ -134,6 +134,8 @@ pub(super) struct DevicePage {
     pub firmware: String,
     pub push_version: String,
     pub dialect: &'static str,
+    /// Commands keep failing with -629/-1004 (see `queue::wrong_dialect`).
+    pub dialect_warning: Option<String>,
     pub mode: &'static str,
     pub approval: &'static str,
     pub school: String,
@@ -319,6 +321,7 @@ async fn load(
         firmware: device.firmware.clone().unwrap_or_default(),
         push_version: device.push_version.clone().or_else(|| device.pushver.clone()).unwrap_or_default(),
         dialect: device.dialect.as_str(),
+        dialect_warning: crate::queue::wrong_dialect::wrong_dialect_warning(&ctx.queue, device).await?,
         mode: device.mode.as_str(),
         approval: device.approval.as_str(),
         pinning: school.as_ref().map(|s| s.device_pinning.clone()).unwrap_or_else(|| "off".into()),

@@ -24,11 +24,21 @@ pub async fn devicecmd(ctx: &State, request: DeviceRequest, body: web::Bytes) ->
     let mut message = message(ctx, &request, &body, "devicecmd", "processed", parsed.acks.len());
     message.rejected = total;
     ctx.store.store_message(&message, &rejected).await?;
-    let updated =
-        ctx.queue.acknowledge(&request.known.device, &parsed.acks, ctx.clock.now()).await.map_err(|e| match e {
+    // An acc query whose answer never arrived whole fails here; the rest are acknowledged.
+    let incomplete = super::acc::incomplete_queries(ctx, &request.known.device, &parsed.acks).await?;
+    let mut updated = Vec::new();
+    if !incomplete.is_empty() {
+        // Only then: an empty call would still cost every ack a write transaction.
+        updated = ctx.store.apply_acks(request.known.device.id, &incomplete, ctx.clock.now()).await?;
+    }
+    let acks: Vec<_> =
+        parsed.acks.iter().filter(|a| !incomplete.iter().any(|f| f.id.to_string() == a.id.trim())).cloned().collect();
+    updated.extend(ctx.queue.acknowledge(&request.known.device, &acks, ctx.clock.now()).await.map_err(
+        |e| match e {
             crate::queue::QueueError::Store(e) => DeviceError::Storage(e),
             other => DeviceError::BadRequest(other.to_string()),
-        })?;
+        },
+    )?);
     // Acks are stored; asking the device to show the users it was sent is follow-up work.
     if let Err(error) = crate::sync::after_acks(ctx, &request.known.device, &updated).await {
         tracing::error!(serial = %request.serial, %error, "could not queue the read-back of synced users");

@@ -14,20 +14,23 @@ use crate::push::time::{legacy_time_reply, timezone_option};
 pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::HttpResponse, DeviceError> {
     let q = &request.query;
     let dialect = q.device_type.as_deref().and_then(Dialect::parse);
+    // The dialect goes through `note_dialect`, which forgets what the other dialect taught.
     let facts = HandshakeFacts {
         pushver: q.pushver.clone(),
         language: q.language.clone(),
         device_type: q.device_type.clone(),
-        dialect,
+        dialect: None,
     };
     let id = request.known.device.id;
     ctx.store.record_handshake(id, &facts).await?;
+    if let Some(dialect) = dialect {
+        super::acc::note_dialect(ctx, &request.known.device, dialect).await?;
+    }
     // Stamps change with every upload: read them fresh rather than from the directory cache.
     let device = ctx.store.get_device(id).await?.ok_or(DeviceError::NotFound)?;
     let known = ctx.devices.refresh(device).await?;
-    if dialect == Some(Dialect::Acc) {
-        tracing::warn!(serial = %request.serial,
-            "device announced the access-control (acc) PUSH dialect; set Device Type = T&A PUSH on the device");
+    if let Some(reply) = super::acc::handshake(ctx, &known) {
+        return Ok(reply);
     }
     let mut cfg = HandshakeConfig::recommended(request.serial.as_str(), timezone_option(known.tz, Utc::now()));
     let d = &known.device;

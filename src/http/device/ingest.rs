@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use crate::crypto::DataCipher;
 use crate::domain::punch::read_clock;
-use crate::domain::Pin;
 use crate::domain::{DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
+use crate::domain::{Pin, PunchSource};
 use crate::push::records::attlog::AttLogRecord;
 use crate::push::records::operlog::{BioDataRecord, OperLogRecord, UserRecord};
 use crate::push::records::photo::AttPhoto;
@@ -57,6 +57,8 @@ pub fn punches(parsed: ParsedBody<AttLogRecord>, tz: Tz, now: DateTime<Utc>) -> 
                 workcode: r.workcode.filter(|w| !w.is_empty()),
                 clock_flag,
                 raw: r.raw,
+                source: PunchSource::AttLog,
+                event_index: None,
             }
         })
         .collect();

@@ -1,6 +1,8 @@
 //! `/iclock/*`: the device surface. Thin adapters: parse with `push`, convert to `domain`,
 //! call `store`, render with `push`. Never JWT: devices are identified by serial and approval.
 
+pub mod acc;
+mod acc_upload;
 mod ack;
 pub mod activity;
 pub mod directory;
@@ -58,7 +60,11 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
         ip: ip.clone(),
         pushver: query.pushver.clone(),
         language: query.language.clone(),
-        dialect: query.device_type.as_deref().and_then(Dialect::parse),
+        dialect: match endpoint {
+            // Only the access-control dialect registers (push.md 2.1, "Detecting the dialect").
+            Endpoint::Registry | Endpoint::Push => Some(Dialect::Acc),
+            _ => query.device_type.as_deref().and_then(Dialect::parse),
+        },
     };
     let known = ctx.devices.resolve(&serial, contact).await?;
     if known.device.mode == crate::domain::DeviceMode::Pull {
@@ -69,6 +75,10 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
     // Before anything is noted or stored: the secret path, then the pinned address.
     guard::check_path_token(&known, req.path()).inspect_err(|_| {
         tracing::warn!(serial = %serial, ip = ?ip, "refused: the device's secret path is missing or wrong");
+    })?;
+    let cookie = req.headers().get(actix_web::http::header::COOKIE).and_then(|v| v.to_str().ok());
+    acc::check_token(&known, cookie).inspect_err(|_| {
+        tracing::warn!(serial = %serial, ip = ?ip, "refused: the acc cookie token does not match the registration");
     })?;
     let off_pin = guard::off_pin(&known, ip.as_deref());
     if let Some(off) = &off_pin {
@@ -85,6 +95,10 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
     ctx.activity.note_seen(known.device.id, ip.clone());
     catch_up_after_gap(&ctx, &known, previous).await;
     if known.device.approval == Approval::Blocked {
+        if endpoint == Endpoint::Registry {
+            // Registration refused: 406 and no RegistryCode (capture 04, 17).
+            return Err(DeviceError::RegistryRefused(serial.to_string()));
+        }
         return Err(DeviceError::Blocked(serial.to_string()));
     }
     let request = DeviceRequest {
@@ -103,8 +117,13 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
         Endpoint::GetRequest => poll::getrequest(&ctx, request).await,
         Endpoint::DeviceCmd => ack::devicecmd(&ctx, request, body).await,
         Endpoint::Ping => Ok(ok_text("OK")),
-        Endpoint::Registry | Endpoint::Push | Endpoint::QueryData | Endpoint::RtData | Endpoint::Other => {
-            // The access-control (acc) dialect is not served yet: log what arrived so an admin can see it.
+        Endpoint::Registry => acc::registry(&ctx, &request, &body).await,
+        // Acc firmware may poll /iclock/push for commands too (push.md 2.7.2): a POST with a
+        // body is still a config request; commands are served on getrequest.
+        Endpoint::Push => acc::push(&ctx, &request).await,
+        Endpoint::QueryData => acc::querydata(&ctx, &request, &body).await,
+        Endpoint::RtData => Ok(acc::rtdata(&request)),
+        Endpoint::Other => {
             tracing::info!(serial = %request.serial, path = %request.path, bytes = body.len(), "unhandled device endpoint");
             Ok(ok_text("OK"))
         }

@@ -51,6 +51,12 @@ pub enum DeviceError {
     /// The device's school refuses requests from outside its pinned address.
     #[error("device {serial} is pinned to {pinned}; a request from {ip} is refused")]
     OffPin { serial: String, ip: String, pinned: String },
+    /// A blocked device asked to register (acc `POST /iclock/registry`): 406, empty body.
+    #[error("device {0} may not register")]
+    RegistryRefused(String),
+    /// An acc device's `Cookie: token=` does not match its registration.
+    #[error("device {0} sent a token that does not match its registration")]
+    BadToken(String),
     #[error("storage unavailable: {0}")]
     Storage(#[from] StoreError),
     #[error("not found")]
@@ -66,8 +72,10 @@ impl ResponseError for DeviceError {
             | DeviceError::PullDevice(_)
             | DeviceError::TooManyPending(_)
             | DeviceError::SecretPathRequired(_)
+            | DeviceError::BadToken(_)
             | DeviceError::OffPin { .. } => StatusCode::FORBIDDEN,
             DeviceError::PendingFull(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            DeviceError::RegistryRefused(_) => StatusCode::NOT_ACCEPTABLE,
             DeviceError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeviceError::NotFound => StatusCode::NOT_FOUND,
         }
@@ -80,6 +88,7 @@ impl ResponseError for DeviceError {
         // The message names no internals: devices show nothing, people reading logs see the error above.
         let body = match self {
             DeviceError::Storage(_) => "ERROR: storage unavailable, retry later".to_string(),
+            DeviceError::RegistryRefused(_) => String::new(),
             other => format!("ERROR: {other}"),
         };
         text(self.status_code(), body)

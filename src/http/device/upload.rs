@@ -7,7 +7,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::{handshake, ingest, ok_text, require_approved, DeviceError, DeviceRequest, Endpoint};
-use crate::domain::{OperlogBatch, StampTable};
+use crate::domain::{Dialect, OperlogBatch, StampTable};
 use crate::http::State;
 use crate::push::records::{attlog, operlog, options, photo};
 use crate::push::text::decode_body;
@@ -34,6 +34,13 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
     if matches!(&table, UploadTable::Other(name) if name.eq_ignore_ascii_case("RemoteAtt")) {
         // The device asks about an unknown PIN typed at the keypad: an empty body means "unknown".
         return Ok(ok_text(""));
+    }
+    match table {
+        UploadTable::RtLog => return super::acc_upload::rtlog(ctx, &request, &body).await,
+        UploadTable::RtState => return super::acc_upload::rtstate(ctx, &request, &body).await,
+        UploadTable::TableData => return super::acc_upload::tabledata(ctx, &request, &body).await,
+        UploadTable::AttLog => super::acc::note_dialect(ctx, &request.known.device, Dialect::Att).await?,
+        _ => {}
     }
     require_approved(&request)?;
     if request.query.content_type.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("tgz")) {
@@ -106,11 +113,6 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
                 store_unparsed(ctx, &request, &body, &table, &format!("unreadable photo: {error}")).await
             }
         },
-        UploadTable::TableData => {
-            let count = store_unparsed_count(ctx, &request, &body, &table).await?;
-            let name = request.query.tablename.clone().unwrap_or_else(|| "tabledata".into());
-            Ok(ok_text(format!("{name}={count}")))
-        }
         other => {
             tracing::warn!(serial = %request.serial, table = %other.as_str(), bytes = body.len(),
                 "upload of a table ironclock does not interpret: stored raw and acknowledged");
@@ -151,19 +153,6 @@ async fn store_unparsed(
     message.note = Some(note.to_string());
     ctx.store.store_message(&message, &[]).await?;
     Ok(ok_text("OK"))
-}
-
-async fn store_unparsed_count(
-    ctx: &State,
-    request: &DeviceRequest,
-    body: &[u8],
-    table: &UploadTable,
-) -> Result<usize, DeviceError> {
-    let lines = String::from_utf8_lossy(body).lines().filter(|l| !l.trim().is_empty()).count();
-    let mut message = message(ctx, request, body, table.as_str(), "unparsed", lines);
-    message.note = Some("acc table data kept raw".into());
-    ctx.store.store_message(&message, &[]).await?;
-    Ok(lines)
 }
 
 /// The raw message for an upload, its body sealed with the data cipher: any table may carry

@@ -47,6 +47,8 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
     let mut report = DeviceReport { serial: serial.clone(), ..Default::default() };
     let mut generator = PunchGenerator::new(args.run);
     let mut firmware = SimFirmware::default();
+    let mut acc_firmware = super::acc_firmware::AccFirmware::default();
+    let acc = args.dialect == super::SimDialect::Acc;
     let mut buffer: VecDeque<String> = VecDeque::new();
     let mut stamp: u64 = 0;
     let start = Instant::now();
@@ -85,7 +87,12 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
             continue;
         }
         if !handshaken {
-            match handshake(&client, &base, &serial).await {
+            let answered = if acc {
+                super::acc::register(&client, &base, &serial).await.ok().flatten()
+            } else {
+                handshake(&client, &base, &serial).await
+            };
+            match answered {
                 Some(options) => {
                     announced_delay = announced_error_delay(&options);
                     handshaken = true;
@@ -100,9 +107,20 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
             // In real time a few lines per request; a backlog goes out in bigger bursts.
             let limit = if buffer.len() > args.realtime_lines { args.batch_lines } else { args.realtime_lines };
             let take = buffer.len().min(limit.max(1));
-            let body: String = buffer.iter().take(take).map(|l| format!("{l}\n")).collect();
             stamp += 1;
-            let url = format!("{base}/iclock/cdata?SN={serial}&table=ATTLOG&Stamp={stamp}");
+            let (body, url): (String, String) = if acc {
+                // Acc terminals send rtlog rows; `index` is the device's event counter.
+                let rows = buffer.iter().take(take).enumerate();
+                let body = rows
+                    .map(|(i, l)| {
+                        format!("{}\r\n", super::acc_firmware::rtlog_row(l, report.acknowledged + i as u64 + 1))
+                    })
+                    .collect();
+                (body, format!("{base}/iclock/cdata?SN={serial}&table=rtlog"))
+            } else {
+                let body = buffer.iter().take(take).map(|l| format!("{l}\n")).collect();
+                (body, format!("{base}/iclock/cdata?SN={serial}&table=ATTLOG&Stamp={stamp}"))
+            };
             let sent = Instant::now();
             if upload_acknowledged(&client, &url, body).await {
                 report.upload_times.record(sent.elapsed());
@@ -124,7 +142,13 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
                 Ok((status, reply)) if status.is_success() => {
                     report.poll_times.record(sent.elapsed());
                     report.polls += 1;
-                    report.commands_acked += run_commands(&client, &base, &serial, &mut firmware, &reply).await;
+                    report.commands_acked += if acc {
+                        super::acc::execute_and_ack(&client, &base, &serial, &mut acc_firmware, &reply)
+                            .await
+                            .unwrap_or(0) as u64
+                    } else {
+                        run_commands(&client, &base, &serial, &mut firmware, &reply).await
+                    };
                 }
                 _ => {
                     report.poll_errors += 1;

@@ -8,6 +8,8 @@
 //! (push.md 2.2); it uploads punches in real time, 1–3 lines per request, and a backlog (after
 //! an outage or a slow server) in bursts of up to `--batch-lines`.
 
+pub mod acc;
+pub mod acc_firmware;
 pub mod client;
 mod device;
 pub mod firmware;
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use acc::SimAccDevice;
 pub use client::SimPushDevice;
 pub use device::{run_device, DeviceReport};
 pub use firmware::Faults;
@@ -83,6 +86,19 @@ pub struct SimPushArgs {
     /// Run number mixed into PINs so reruns against one database do not collide.
     #[arg(long, default_value_t = 0)]
     pub run: u32,
+    /// `att` (T&A PUSH: handshake, ATTLOG, USERINFO commands) or `acc` (Access Control PUSH:
+    /// registry, rtlog, acc commands and DATA QUERY answers on querydata).
+    #[arg(long, value_enum, default_value_t = SimDialect::Att)]
+    pub dialect: SimDialect,
+}
+
+/// Which push dialect the simulated devices speak.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimDialect {
+    #[default]
+    Att,
+    Acc,
 }
 
 /// How a simulated device uses TCP connections.

@@ -17,6 +17,7 @@ mod rows;
 mod sqlite;
 mod write;
 
+mod acc;
 mod accounts;
 mod attendance;
 mod audit;

@@ -36,6 +36,7 @@ struct TargetRow {
     command_state: Option<String>,
     sync_retries: Option<i32>,
     next_retry_at: Option<DateTime<Utc>>,
+    dialect: String,
 }
 
 impl TargetRow {
@@ -66,6 +67,7 @@ impl TargetRow {
             rfid_card_id: self.rfid_card_id,
             should_hold: self.live,
             row,
+            dialect: crate::domain::Dialect::parse(&self.dialect).unwrap_or(crate::domain::Dialect::Att),
         })
     }
 }
@@ -87,7 +89,7 @@ async fn load_targets<D: Dialect>(
     };
     let sql = format!(
         "with devs as (
-             select id from devices where school_id = $1 and approval = 'approved' and (mode = 'push' or enabled)
+             select id, dialect from devices where school_id = $1 and approval = 'approved' and (mode = 'push' or enabled)
                and ($2 is null or {})
          ), studs as (
              select id, pin, full_name, rfid_card_id, (deleted_at is null and is_active) as live
@@ -95,7 +97,7 @@ async fn load_targets<D: Dialect>(
          )
          select d.id as device_id, s.id as student_id, s.pin, s.full_name, s.rfid_card_id, s.live,
                 r.desired, r.sync_status, r.want_name, r.want_card, r.last_command_id, c.state as command_state,
-                r.sync_retries, r.next_retry_at
+                r.sync_retries, r.next_retry_at, d.dialect
          from devs d cross join studs s
          left join device_user_sync_status r on r.device_id = d.id and r.student_id = s.id
          left join device_commands c on c.id = r.last_command_id
@@ -181,7 +183,7 @@ async fn apply_plan<D: Dialect>(
         let rows = Rows::new()
             .bigint("command_id", rewrites.iter().map(|(id, _)| *id))
             .text("new_kind", rewrites.iter().map(|(_, p)| p.command.kind()))
-            .text("new_verb", rewrites.iter().map(|(_, p)| p.command.verb()))
+            .text("new_verb", rewrites.iter().map(|(_, p)| p.verb))
             .text("new_payload", rewrites.iter().map(|(_, p)| p.payload.as_str()));
         let sql = format!(
             "update device_commands as c set kind = u.new_kind, verb = u.new_verb, payload = u.new_payload,
@@ -206,7 +208,7 @@ async fn apply_plan<D: Dialect>(
             .bigint("device_id", inserts.iter().map(|p| p.device_id))
             .bigint("student_id", inserts.iter().map(|p| p.student_id))
             .text("kind", inserts.iter().map(|p| p.command.kind()))
-            .text("verb", inserts.iter().map(|p| p.command.verb()))
+            .text("verb", inserts.iter().map(|p| p.verb))
             .text("payload", inserts.iter().map(|p| p.payload.as_str()))
             .text("pin", inserts.iter().map(|p| p.pin.as_str()));
         let sql = format!(

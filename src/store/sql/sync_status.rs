@@ -146,7 +146,8 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         let sql = format!(
             "select d.id as device_id,
                     exists (select 1 from device_capabilities c where c.device_id = d.id
-                            and c.capability = 'DATA QUERY USERINFO' and not c.supported) as readback_unsupported,
+                            and c.capability in ('DATA QUERY USERINFO', 'DATA QUERY user') and not c.supported)
+                        as readback_unsupported,
                     exists (select 1 from device_commands q where q.device_id = d.id and q.state in ('queued', 'sent')
                             and q.kind = 'user_query' and q.pin is null) as readback_open,
                     cast(0 as bigint) as unknown_users
@@ -198,8 +199,9 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
     async fn online_devices(&self, school_id: SchoolId, seen_after: DateTime<Utc>) -> StoreResult<Vec<VerifyDevice>> {
         // `UserCount` is read raw and checked in Rust (`parse_user_count`): PostgreSQL has regexes,
         // SQLite globs.
-        let rows: Vec<(i64, String, Option<DateTime<Utc>>, Option<String>)> = Self::sql(
-            "select d.id, d.serial_number, d.last_seen_at, cast(d.options ->> 'UserCount' as text) as user_count
+        let rows: Vec<(i64, String, Option<DateTime<Utc>>, Option<String>, String)> = Self::sql(
+            "select d.id, d.serial_number, d.last_seen_at, cast(d.options ->> 'UserCount' as text) as user_count,
+                    d.dialect
              from devices d
              where d.school_id = $1 and d.approval = 'approved' and (d.mode = 'push' or d.enabled) and d.last_seen_at >= $2
              order by d.id",
@@ -208,12 +210,14 @@ impl<D: Dialect> SyncStatusStore for SqlStore<D> {
         .bind(seen_after)
         .fetch_all(&mut *self.read().await?)
         .await?;
-        let device = |(id, serial_number, last_seen_at, count): (_, _, _, Option<String>)| VerifyDevice {
-            id,
-            serial_number,
-            last_seen_at,
-            user_count: parse_user_count(count.as_deref()),
-        };
+        let device =
+            |(id, serial_number, last_seen_at, count, dialect): (_, _, _, Option<String>, String)| VerifyDevice {
+                id,
+                serial_number,
+                last_seen_at,
+                user_count: parse_user_count(count.as_deref()),
+                dialect: crate::domain::Dialect::parse(&dialect).unwrap_or(crate::domain::Dialect::Att),
+            };
         Ok(rows.into_iter().map(device).collect())
     }
 

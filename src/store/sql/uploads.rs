@@ -98,6 +98,8 @@ pub(super) fn punch_rows(punches: &[NewPunch]) -> Rows {
         .text("workcode", punches.iter().map(|p| p.workcode.as_deref()))
         .text("clock_flag", punches.iter().map(|p| p.clock_flag.map(|f| f.as_str())))
         .text("raw", punches.iter().map(|p| p.raw.as_str()))
+        .text("source", punches.iter().map(|p| p.source.as_str()))
+        .bigint("event_index", punches.iter().map(|p| p.event_index))
 }
 
 /// Stores one punch upload on `conn`: the raw message, its rejected lines and the punches as
@@ -116,17 +118,19 @@ async fn insert_punch_upload<D: Dialect>(
     let rejected_at = MESSAGE_PARAMS + 1;
     let punches_at = rejected_at + rejected_set.params();
     let school = punches_at + punch_set.params();
-    // Duplicates (a device re-sending lines) are skipped by the unique key, so the count the
+    // Duplicates (a device re-sending lines) are skipped by the unique keys ((device, PIN, local
+    // time), and (device, rtlog index, local time) for acc punches), so the count the
     // chain reports for this tail is the punches newly stored, on both backends. `where true`:
     // SQLite needs a WHERE before `on conflict` after a join (else `on` reads as a join constraint).
     let insert_punches = format!(
         "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
-                                      source, clock_flag, raw, message_id, received_at, school_id)
-         select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'attlog', p.clock_flag,
-                p.raw, {{head}}, $12, ${school}
+                                      source, clock_flag, raw, message_id, received_at, school_id,
+                                      event_index)
+         select $1, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, p.source, p.clock_flag,
+                p.raw, {{head}}, $12, ${school}, p.event_index
          from {} left join students s on ${school} is not null and s.school_id = ${school} and s.pin = p.pin
          where true
-         on conflict (device_id, pin, local_time) do nothing",
+         on conflict do nothing",
         D::rows(&punch_set, punches_at, "p")
     );
     let insert_rejected = rejected_tail::<D>(&rejected_set, rejected_at);

@@ -9,6 +9,7 @@ mod commands;
 mod csv;
 mod device_identity;
 mod devices;
+mod dialect;
 mod moved_device;
 mod openapi;
 mod schools;

@@ -3,6 +3,7 @@
 
 mod attendance;
 mod device;
+mod dialect;
 mod overview;
 mod pull;
 mod setup;

@@ -1,6 +1,8 @@
 //! Black-box tests of the device surface (`/iclock/*`) on every backend: spawn the app on
 //! 127.0.0.1:0 and talk HTTP to it like firmware does.
 
+mod acc_registry;
+mod acc_uploads;
 mod approval;
 mod commands;
 mod handshake;

@@ -1,6 +1,7 @@
 //! Student sync end to end, on every backend: a real server, simulated devices that keep a
 //! user table and answer queries, students changed through the store (the API's own path).
 
+mod acc;
 mod drift;
 mod lifecycle;
 mod rails;
