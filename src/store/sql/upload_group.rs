@@ -131,21 +131,25 @@ async fn insert_punches<D: Dialect>(
         .int("verify", all.iter().map(|(_, _, p)| p.verify))
         .text("workcode", all.iter().map(|(_, _, p)| p.workcode.as_deref()))
         .text("clock_flag", all.iter().map(|(_, _, p)| p.clock_flag.map(|f| f.as_str())))
-        .text("raw", all.iter().map(|(_, _, p)| p.raw.as_str()));
+        .text("raw", all.iter().map(|(_, _, p)| p.raw.as_str()))
+        .text("source", all.iter().map(|(_, _, p)| p.source.as_str()))
+        .bigint("event_index", all.iter().map(|(_, _, p)| p.event_index));
     let now_at = rows.params() + 1;
     // `where true`: SQLite needs a WHERE before `on conflict` after a join (else `on` reads as a
-    // join constraint). A line re-sent within the group is skipped like any duplicate, and the
+    // join constraint). Duplicates are skipped by either unique key ((device, PIN, local time), and
+    // (device, rtlog index, local time) for acc punches): a line re-sent within the group is
+    // skipped like any other, and the
     // `order by` (message ids rise with the group's order) makes the earlier upload the one that
     // stored it, whatever join the planner picks.
     let sql = format!(
         "insert into attendance_logs (device_id, pin, student_id, local_time, punched_at, status, verify, workcode,
-                                      source, clock_flag, raw, message_id, received_at, school_id)
-         select p.device_id, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, 'attlog',
-                p.clock_flag, p.raw, p.message_id, ${now_at}, p.school_id
+                                      source, clock_flag, raw, message_id, received_at, school_id, event_index)
+         select p.device_id, p.pin, s.id, p.local_time, p.punched_at, p.status, p.verify, p.workcode, p.source,
+                p.clock_flag, p.raw, p.message_id, ${now_at}, p.school_id, p.event_index
          from {} left join students s on p.school_id is not null and s.school_id = p.school_id and s.pin = p.pin
          where true
          order by p.message_id
-         on conflict (device_id, pin, local_time) do nothing
+         on conflict do nothing
          returning message_id",
         D::rows(&rows, 1, "p")
     );
