@@ -138,6 +138,8 @@ impl BatchPolicy {
 pub struct ClaimedCommand {
     pub id: i64,
     pub payload: String,
+    /// When it was queued (a time sync is advanced by the wait before it goes out).
+    pub queued_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Result of claiming a device's next batch.
@@ -178,7 +180,7 @@ pub struct CommandFilter {
 }
 
 /// What the device has shown it accepts or rejects.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Capability {
     pub capability: String,
     pub supported: bool,

@@ -23,6 +23,7 @@ pub use learning::Lesson;
 
 use crate::domain::{Approval, BatchPolicy, CommandFilter, Device, DeviceId, NewCommand, QueuedCommand};
 use crate::push::ack::CommandAck;
+use crate::push::command::options::advance_time_sync;
 use crate::push::command::{Command, CommandError};
 use crate::push::text::encode_for_device;
 use crate::store::{ChangeHook, DynStore, StoreChange, StoreError};
@@ -104,10 +105,12 @@ impl CommandQueue {
         let mut rows = Vec::with_capacity(planned.len());
         for p in planned {
             let verb = p.command.verb();
-            if let Some(cap) = unsupported.iter().find(|c| !c.supported && c.capability == verb) {
+            let payload = p.command.render()?;
+            let capability = learning::capability_of(verb, &payload);
+            if let Some(cap) = unsupported.iter().find(|c| !c.supported && c.capability == capability) {
                 return Err(QueueError::Unsupported {
                     serial: device.serial_number.clone(),
-                    verb: verb.to_string(),
+                    verb: capability,
                     code: cap.return_code.unwrap_or_default(),
                 });
             }
@@ -115,7 +118,7 @@ impl CommandQueue {
                 device_id: device.id,
                 kind: p.command.kind().to_string(),
                 verb: verb.to_string(),
-                payload: p.command.render()?,
+                payload,
                 ends_batch: p.command.ends_batch(),
                 max_attempts: self.config.max_attempts,
                 student_id: p.options.student_id,
@@ -146,7 +149,15 @@ impl CommandQueue {
         if batch.commands.is_empty() {
             return Ok(None);
         }
-        let text: String = batch.commands.iter().map(|c| format!("C:{}:{}\n", c.id, c.payload)).collect();
+        let text: String = batch
+            .commands
+            .iter()
+            .map(|c| {
+                // A clock set carries the time of delivery, not of queueing.
+                let advanced = advance_time_sync(&c.payload, now - c.queued_at);
+                format!("C:{}:{}\n", c.id, advanced.as_deref().unwrap_or(&c.payload))
+            })
+            .collect();
         tracing::debug!(serial = %device.serial_number, commands = batch.commands.len(), bytes = text.len(), "commands delivered");
         Ok(Some(encode_for_device(&text, device.language.as_deref())))
     }
@@ -234,6 +245,15 @@ impl CommandQueue {
         let ids = self.store.enqueue_commands(&[copy(&user, None), copy(template, Some(0))]).await?;
         tracing::info!(serial = %device.serial_number, pin, user = ids[0], template = ids[1], "user re-queued before its template");
         Ok(())
+    }
+
+    /// Forgets what the device taught (unsupported verbs and option keys, template-version
+    /// mismatches) so its commands are offered again; returns what was forgotten.
+    pub async fn forget_learned(&self, device: DeviceId) -> Result<Vec<crate::domain::Capability>, StoreError> {
+        if let Ok(mut known) = self.known_supported.lock() {
+            known.retain(|(id, _)| *id != device);
+        }
+        self.store.forget_capabilities(device).await
     }
 
     pub async fn list(&self, device: DeviceId, filter: &CommandFilter) -> Result<Vec<QueuedCommand>, StoreError> {

@@ -119,7 +119,7 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         }
         expire::<D>(&mut tx, device.0, now, cutoff, enroll_cutoff).await?;
         let open_sql = format!(
-            "select c.id, c.payload, c.ends_batch, c.depends_on, d.state as dependency_state
+            "select c.id, c.payload, c.ends_batch, c.depends_on, d.state as dependency_state, c.created_at as queued_at
              from device_commands c left join device_commands d on d.id = c.depends_on
              where c.device_id = $1
                and (c.state = 'queued'
@@ -310,6 +310,17 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         .bind(device.0)
         .fetch_all(&mut *self.read().await?)
         .await
+    }
+
+    async fn forget_capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>> {
+        let mut forgotten: Vec<Capability> = Self::sql(
+            "delete from device_capabilities where device_id = $1 returning capability, supported, return_code",
+        )
+        .bind(device.0)
+        .fetch_all(&mut *self.write_once().await?)
+        .await?;
+        forgotten.sort_by(|a, b| a.capability.cmp(&b.capability));
+        Ok(forgotten)
     }
 }
 
