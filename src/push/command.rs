@@ -11,7 +11,7 @@ mod values;
 use chrono::NaiveDateTime;
 
 pub use returns::{acc_return_meaning, att_return_meaning, marks_unsupported, return_is_success};
-pub use values::{clean, clean_name, format_time, NAME_LIMIT};
+pub use values::{card_number, clean, clean_name, format_time, NAME_LIMIT};
 use values::{digits_or, non_empty, option_key, pin, range};
 
 /// A USERINFO record to write to a device.
@@ -31,14 +31,15 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// A plain user: privilege 0, no password, group 1, default time zones, group verify mode.
+    /// A plain user: privilege 0, no password, group 1, default time zones, group verify mode;
+    /// the card in decimal ([`card_number`]).
     pub fn student(pin: &str, name: &str, card: Option<&str>) -> Self {
         UserInfo {
             pin: pin.into(),
             name: name.into(),
             privilege: 0,
             password: String::new(),
-            card: card.unwrap_or_default().into(),
+            card: card.and_then(card_number).unwrap_or_default(),
             group: 1,
             timezones: "0000000100000000".into(),
             verify: -1,
