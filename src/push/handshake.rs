@@ -94,6 +94,9 @@ pub struct HandshakeConfig {
     pub multi_bio_photo_support: Option<String>,
     /// `Encrypt`: `0` (recommended) or `None` (ZKTeco's server, captures 01 and 17).
     pub encrypt: String,
+    /// `MaxPostSize`: the largest upload body the server takes (thai_zkt sends it, capture 16);
+    /// written when `Some` (recommended style). Firmware that knows the key splits its uploads.
+    pub max_post_size: Option<usize>,
     /// Which lines to write.
     pub style: HandshakeStyle,
     /// Extra `key=value` lines appended last (e.g. `SupportPing=1`, `ATTPHOTOBase64=1`).
@@ -120,6 +123,7 @@ impl HandshakeConfig {
             multi_bio_data_support: Some(MULTI_BIO_DATA_SUPPORT.to_owned()),
             multi_bio_photo_support: Some(MULTI_BIO_PHOTO_SUPPORT.to_owned()),
             encrypt: "0".to_owned(),
+            max_post_size: None,
             style: HandshakeStyle::Recommended,
             extra: Vec::new(),
         }
@@ -191,6 +195,9 @@ pub fn render_att_handshake(cfg: &HandshakeConfig) -> String {
         }
         if let Some(support) = &cfg.multi_bio_photo_support {
             lines.push(("MultiBioPhotoSupport", support.clone()));
+        }
+        if let Some(max) = cfg.max_post_size {
+            lines.push(("MaxPostSize", max.to_string()));
         }
     }
     let mut block = format!("GET OPTION FROM: {}", single_line(&cfg.serial));

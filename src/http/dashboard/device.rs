@@ -315,6 +315,7 @@ async fn load(
     // address, code `ADDRESS`), newest first.
     let mut events = ctx.store.recent_device_events(device.id, "errorlog", RECENT_FAILURES).await?;
     events.extend(ctx.store.recent_device_events(device.id, "pinning", RECENT_FAILURES).await?);
+    events.extend(ctx.store.recent_device_events(device.id, "upload", RECENT_FAILURES).await?);
     events.sort_by_key(|e| std::cmp::Reverse(e.received_at));
     let device_errors = events.into_iter().map(DeviceErrorLine::new).collect();
     let learned = ctx.store.capabilities(device.id).await?;

@@ -41,6 +41,7 @@ pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::
         idcard: newest(StampTable::IdCard, &d.idcard_stamp),
     };
     cfg.delay = ctx.config.device_poll_delay;
+    cfg.max_post_size = Some(ctx.config.max_upload_bytes);
     if wants_digit_transflag(&known.device) {
         cfg.trans_flag = TransFlagStyle::Digits;
     }
