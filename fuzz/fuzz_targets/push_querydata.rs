@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let text = decode_body(body, (selector & 1 == 1).then_some("83"));
     let (query, rows) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     let query = DeviceQuery::parse(query);
-    drop((query.other_value("packcnt"), query.other_value("packidx"), &query.cmd_id, &query.tablename));
+    std::hint::black_box((query.other_value("packcnt"), query.other_value("packidx"), &query.cmd_id, &query.tablename));
     let lines = body_lines(rows).count();
     assert_eq!(parse_tabledata_body(rows).line_count(), lines);
     assert_eq!(parse_userinfo_body(rows).line_count(), lines);
