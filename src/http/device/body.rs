@@ -1,10 +1,12 @@
 //! Reading a device request body under the upload limit (`--max-upload-bytes`), and what an
 //! oversized upload gets. Firmware re-sends anything not answered 200 (push.md 2.2: "Any
 //! non-200 reply, or a timeout, means failed, resend"), so a 413 would make a device post the
-//! same oversized batch forever and never send anything after it. Such a body is read and
-//! discarded, the device gets `OK`, and the loss is recorded loudly (log and a device event on
-//! its page) so an admin can fetch the records again in smaller pieces. The handshake advertises
-//! the limit as `MaxPostSize` so firmware that knows the key splits its uploads first.
+//! same oversized batch forever and never send anything after it. An approved device's oversized
+//! body is read and discarded, the device gets `OK`, and the loss is recorded loudly (log and a
+//! device event on its page) so an admin can fetch the records again in smaller pieces; for any
+//! other device reading stops at the limit and it gets a 413. The body is read only after the
+//! device is resolved and allowed. The handshake advertises the limit as `MaxPostSize` so
+//! firmware that knows the key splits its uploads first.
 
 use actix_web::web;
 use futures::StreamExt;
@@ -25,8 +27,14 @@ pub enum Body {
     },
 }
 
-/// Reads the body up to `limit` bytes; a larger one is drained and reported as [`Body::Oversize`].
-pub async fn read(req: &actix_web::HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Body, DeviceError> {
+/// Reads the body up to `limit` bytes; a larger one is reported as [`Body::Oversize`], after
+/// being drained when `drain` (so the device reads its reply), else at once.
+pub async fn read(
+    req: &actix_web::HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    drain: bool,
+) -> Result<Body, DeviceError> {
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -35,7 +43,8 @@ pub async fn read(req: &actix_web::HttpRequest, mut payload: web::Payload, limit
     let mut kept = web::BytesMut::new();
     let mut read = 0usize;
     let mut over = declared.is_some_and(|d| d > limit);
-    while let Some(chunk) = payload.next().await {
+    while !(over && !drain) {
+        let Some(chunk) = payload.next().await else { break };
         let chunk = chunk.map_err(|e| DeviceError::BadRequest(format!("could not read the body: {e}")))?;
         read += chunk.len();
         if !over && read > limit {

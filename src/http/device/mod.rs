@@ -49,7 +49,6 @@ pub async fn dispatch(
     let Some(endpoint) = Endpoint::from_path(req.path()) else {
         return Err(DeviceError::NotFound);
     };
-    let body = body::read(&req, payload, ctx.config.max_upload_bytes).await?;
     let query = DeviceQuery::parse(req.query_string());
     let serial = match query.serial.as_deref() {
         Some(sn) => DeviceSerial::parse(sn).map_err(DeviceError::BadRequest)?,
@@ -93,9 +92,13 @@ pub async fn dispatch(
     if known.device.approval == Approval::Blocked {
         return Err(DeviceError::Blocked(serial.to_string()));
     }
-    let body = match body {
+    // Read only now, once the device is known and allowed: an unknown serial cannot make the
+    // server read a large body. Only an approved device's oversized upload is drained and acknowledged.
+    let approved = known.device.approval == Approval::Approved;
+    let body = match body::read(&req, payload, ctx.config.max_upload_bytes, approved).await? {
         body::Body::Complete(bytes) => bytes,
-        body::Body::Oversize { bytes } => return Ok(oversize(&ctx, &known, &req, bytes).await),
+        body::Body::Oversize { bytes } if approved => return Ok(oversize(&ctx, &known, &req, bytes).await),
+        body::Body::Oversize { .. } => return Err(DeviceError::PendingFull(serial.to_string())),
     };
     let request = DeviceRequest {
         endpoint,
