@@ -1,6 +1,7 @@
 //! Fuzz target: `ATTPHOTO` uploads (`/iclock/fdata`, `cdata?table=ATTPHOTO`): a text header,
-//! NUL, then the JPEG bytes (or base64 text after the header when there is no NUL). Invariants:
-//! no panic; a binary photo is exactly the bytes after the first NUL.
+//! NUL, then the JPEG bytes (or base64 text: after the header when there is no NUL, and after
+//! the NUL when it is all base64 alphabet, i.e. `ATTPHOTOBase64=1` firmware). Invariants: no
+//! panic; a binary JPEG (bytes after the first NUL starting `FF D8`) is kept byte for byte.
 #![no_main]
 
 use ironclock::push::records::parse_attphoto;
@@ -9,7 +10,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let [_selector, body @ ..] = data else { return };
     if let Ok(photo) = parse_attphoto(body) {
-        if let Some(nul) = body.iter().position(|&b| b == 0) {
+        let nul = body.iter().position(|&b| b == 0);
+        if let Some(nul) = nul.filter(|&n| body[n + 1..].starts_with(&[0xFF, 0xD8])) {
             assert_eq!(photo.jpeg, &body[nul + 1..], "photo bytes are not the body after the NUL");
         }
     }

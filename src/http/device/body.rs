@@ -43,7 +43,7 @@ pub async fn read(
     let mut kept = web::BytesMut::new();
     let mut read = 0usize;
     let mut over = declared.is_some_and(|d| d > limit);
-    while !(over && !drain) {
+    while !over || drain {
         let Some(chunk) = payload.next().await else { break };
         let chunk = chunk.map_err(|e| DeviceError::BadRequest(format!("could not read the body: {e}")))?;
         read += chunk.len();
