@@ -116,11 +116,31 @@ pub struct BatchPolicy {
     pub ack_timeout: chrono::Duration,
 }
 
+/// Command kinds that wait for a person at the device (ENROLL_FP, ENROLL_BIO): the device
+/// answers only once the finger or face was presented up to `RETRY` times, or the enrolment
+/// was cancelled or timed out (Return 4/5/6). Re-sending one earlier restarts the enrolment
+/// under the person's hand, so they wait [`BatchPolicy::enroll_timeout`] instead.
+pub const INTERACTIVE_KINDS: [&str; 2] = ["enroll_fp", "enroll_bio"];
+
+/// The least time an interactive enrolment gets before it is re-sent: five minutes, enough to
+/// walk to the terminal and present a finger or face three times.
+pub const ENROLL_WAIT: chrono::Duration = chrono::Duration::seconds(300);
+
+impl BatchPolicy {
+    /// How long a `sent` enrolment ([`INTERACTIVE_KINDS`]) waits for its ack before it is
+    /// re-sent: [`ENROLL_WAIT`], or the ordinary ack timeout when that is longer.
+    pub fn enroll_timeout(&self) -> chrono::Duration {
+        self.ack_timeout.max(ENROLL_WAIT)
+    }
+}
+
 /// A command picked for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedCommand {
     pub id: i64,
     pub payload: String,
+    /// When it was queued (a time sync is advanced by the wait before it goes out).
+    pub queued_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Result of claiming a device's next batch.
@@ -161,7 +181,7 @@ pub struct CommandFilter {
 }
 
 /// What the device has shown it accepts or rejects.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Capability {
     pub capability: String,
     pub supported: bool,

@@ -146,6 +146,10 @@ pub struct Device {
     pub operlog_stamp: Option<String>,
     pub attphoto_stamp: Option<String>,
     pub biodata_stamp: Option<String>,
+    /// `ERRORLOGStamp`: ERRORLOG uploads keep their own stamp, never the OPERLOG one.
+    pub errorlog_stamp: Option<String>,
+    /// `IDCARDStamp`: IDCARD uploads keep their own stamp, never the OPERLOG one.
+    pub idcard_stamp: Option<String>,
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub last_ip: Option<String>,
@@ -206,6 +210,8 @@ pub enum StampTable {
     OperLog,
     AttPhoto,
     BioData,
+    ErrorLog,
+    IdCard,
 }
 
 impl StampTable {
@@ -216,6 +222,8 @@ impl StampTable {
             StampTable::OperLog => "operlog_stamp",
             StampTable::AttPhoto => "attphoto_stamp",
             StampTable::BioData => "biodata_stamp",
+            StampTable::ErrorLog => "errorlog_stamp",
+            StampTable::IdCard => "idcard_stamp",
         }
     }
 }

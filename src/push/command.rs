@@ -5,13 +5,14 @@
 //! become spaces), identifiers (PINs, option keys) are validated and refused when malformed.
 
 pub mod acc;
+pub mod options;
 mod returns;
 mod values;
 
 use chrono::NaiveDateTime;
 
 pub use returns::{acc_return_meaning, att_return_meaning, marks_unsupported, return_is_success};
-pub use values::{clean, clean_name, format_time, NAME_LIMIT};
+pub use values::{card_number, clean, clean_name, format_time, NAME_LIMIT};
 use values::{digits_or, non_empty, option_key, pin, range};
 
 /// A USERINFO record to write to a device.
@@ -31,14 +32,15 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// A plain user: privilege 0, no password, group 1, default time zones, group verify mode.
+    /// A plain user: privilege 0, no password, group 1, default time zones, group verify mode;
+    /// the card in decimal ([`card_number`]).
     pub fn student(pin: &str, name: &str, card: Option<&str>) -> Self {
         UserInfo {
             pin: pin.into(),
             name: name.into(),
             privilege: 0,
             password: String::new(),
-            card: card.unwrap_or_default().into(),
+            card: card.and_then(card_number).unwrap_or_default(),
             group: 1,
             timezones: "0000000100000000".into(),
             verify: -1,
@@ -125,9 +127,15 @@ pub enum Command {
     Check,
     Log,
     Info,
+    /// One option of [`options::SETTABLE_OPTIONS`]; anything else is refused.
     SetOption {
         key: String,
         value: String,
+    },
+    /// Sets the device clock to `local` (device-local wall time): `SET OPTION DateTime=<n>`
+    /// with n the OldEncodeTime; the queue advances it to the moment of delivery.
+    SetTime {
+        local: NaiveDateTime,
     },
     ReloadOptions,
     ClearLog,
@@ -170,6 +178,10 @@ pub enum CommandError {
     Empty(&'static str),
     #[error("the time range ends before it starts")]
     BadRange,
+    #[error("option {0:?} cannot be set from ironclock (settable: Delay, ErrorDelay, TransInterval, TransTimes, Realtime, TimeZone; the clock through the time sync command)")]
+    OptionNotAllowed(String),
+    #[error("{key} must be {expected}")]
+    BadOptionValue { key: &'static str, expected: &'static str },
 }
 
 impl Command {
@@ -195,6 +207,7 @@ impl Command {
             Command::Log => "log",
             Command::Info => "info",
             Command::SetOption { .. } => "set_option",
+            Command::SetTime { .. } => "set_time",
             Command::ReloadOptions => "reload_options",
             Command::ClearLog => "clear_log",
             Command::ClearPhoto => "clear_photo",
@@ -230,7 +243,7 @@ impl Command {
             Command::Check => "CHECK",
             Command::Log => "LOG",
             Command::Info => "INFO",
-            Command::SetOption { .. } => "SET OPTION",
+            Command::SetOption { .. } | Command::SetTime { .. } => "SET OPTION",
             Command::ReloadOptions => "RELOAD OPTIONS",
             Command::ClearLog => "CLEAR LOG",
             Command::ClearPhoto => "CLEAR PHOTO",
@@ -349,7 +362,11 @@ impl Command {
             Command::Check => "CHECK".into(),
             Command::Log => "LOG".into(),
             Command::Info => "INFO".into(),
-            Command::SetOption { key, value } => format!("SET OPTION {}={}", option_key(key)?, clean(value)),
+            Command::SetOption { key, value } => {
+                let (key, value) = options::settable(option_key(key.trim())?, &clean(value))?;
+                format!("SET OPTION {key}={value}")
+            }
+            Command::SetTime { local } => options::time_sync_payload(*local),
             Command::ReloadOptions => "RELOAD OPTIONS".into(),
             Command::ClearLog => "CLEAR LOG".into(),
             Command::ClearPhoto => "CLEAR PHOTO".into(),
@@ -436,8 +453,8 @@ mod tests {
         assert_eq!(line.matches('\t').count(), 8, "only the field separators: {line:?}");
         assert!(!line.contains('\n') && !line.contains('\r'));
         assert!(line.contains("Name=Eve Pri=14  C:9:CLEAR"));
-        let opt = Command::SetOption { key: "Delay".into(), value: "5\nC:1:REBOOT".into() }.render().unwrap();
-        assert!(!opt.contains('\n'));
+        let opt = Command::SetOption { key: "Delay".into(), value: "5\nC:1:REBOOT".into() }.render();
+        assert!(opt.is_err(), "a value with a line break is no number: {opt:?}");
         assert!(Command::SetOption { key: "De lay".into(), value: "1".into() }.render().is_err());
         assert!(Command::UserDelete { pin: "1\t2".into() }.render().is_err());
         assert!(Command::UserDelete { pin: String::new() }.render().is_err());

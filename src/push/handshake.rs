@@ -30,6 +30,11 @@ pub struct TableStamps {
     pub attphoto: Option<String>,
     /// `BIODATAStamp` (recommended block only).
     pub biodata: Option<String>,
+    /// `ERRORLOGStamp` (recommended block, written only when known: ERRORLOG keeps its own
+    /// stamp and never moves `OPERLOGStamp`).
+    pub errorlog: Option<String>,
+    /// `IDCARDStamp` (recommended block, written only when known).
+    pub idcard: Option<String>,
 }
 
 /// How `TransFlag` is written.
@@ -89,6 +94,9 @@ pub struct HandshakeConfig {
     pub multi_bio_photo_support: Option<String>,
     /// `Encrypt`: `0` (recommended) or `None` (ZKTeco's server, captures 01 and 17).
     pub encrypt: String,
+    /// `MaxPostSize`: the largest upload body the server takes (thai_zkt sends it, capture 16);
+    /// written when `Some` (recommended style). Firmware that knows the key splits its uploads.
+    pub max_post_size: Option<usize>,
     /// Which lines to write.
     pub style: HandshakeStyle,
     /// Extra `key=value` lines appended last (e.g. `SupportPing=1`, `ATTPHOTOBase64=1`).
@@ -115,6 +123,7 @@ impl HandshakeConfig {
             multi_bio_data_support: Some(MULTI_BIO_DATA_SUPPORT.to_owned()),
             multi_bio_photo_support: Some(MULTI_BIO_PHOTO_SUPPORT.to_owned()),
             encrypt: "0".to_owned(),
+            max_post_size: None,
             style: HandshakeStyle::Recommended,
             extra: Vec::new(),
         }
@@ -156,6 +165,13 @@ pub fn render_att_handshake(cfg: &HandshakeConfig) -> String {
     ];
     if recommended {
         lines.push(("BIODATAStamp", stamp(&cfg.stamps.biodata)));
+        // Only devices that upload these tables have a stamp for them (ATT-EN §5 lists both keys).
+        if let Some(errorlog) = &cfg.stamps.errorlog {
+            lines.push(("ERRORLOGStamp", errorlog.clone()));
+        }
+        if let Some(idcard) = &cfg.stamps.idcard {
+            lines.push(("IDCARDStamp", idcard.clone()));
+        }
     }
     lines.extend([
         ("ErrorDelay", cfg.error_delay.to_string()),
@@ -179,6 +195,9 @@ pub fn render_att_handshake(cfg: &HandshakeConfig) -> String {
         }
         if let Some(support) = &cfg.multi_bio_photo_support {
             lines.push(("MultiBioPhotoSupport", support.clone()));
+        }
+        if let Some(max) = cfg.max_post_size {
+            lines.push(("MaxPostSize", max.to_string()));
         }
     }
     let mut block = format!("GET OPTION FROM: {}", single_line(&cfg.serial));
@@ -264,10 +283,27 @@ mod tests {
     #[test]
     fn stored_stamps_are_echoed_and_zero_forces_a_reupload() {
         let mut cfg = HandshakeConfig::recommended("X", "0".into());
-        cfg.stamps =
-            TableStamps { attlog: Some("0".into()), operlog: Some("123".into()), attphoto: None, biodata: None };
+        cfg.stamps = TableStamps { attlog: Some("0".into()), operlog: Some("123".into()), ..TableStamps::default() };
         let block = render_att_handshake(&cfg);
-        assert!(block.contains("\nATTLOGStamp=0\nOPERLOGStamp=123\nATTPHOTOStamp=9999\nBIODATAStamp=9999\n"));
+        assert!(block.contains("\nATTLOGStamp=0\nOPERLOGStamp=123\nATTPHOTOStamp=9999\nBIODATAStamp=9999\nErrorDelay"));
+    }
+
+    #[test]
+    fn errorlog_and_idcard_stamps_have_lines_of_their_own_when_known() {
+        let mut cfg = HandshakeConfig::recommended("X", "0".into());
+        cfg.stamps = TableStamps {
+            operlog: Some("5".into()),
+            errorlog: Some("6".into()),
+            idcard: Some("7".into()),
+            ..TableStamps::default()
+        };
+        let block = parse_handshake_block(&render_att_handshake(&cfg));
+        assert_eq!(block.get("OPERLOGStamp"), Some("5"));
+        assert_eq!(block.get("ERRORLOGStamp"), Some("6"));
+        assert_eq!(block.get("IDCARDStamp"), Some("7"));
+        let legacy =
+            render_att_handshake(&HandshakeConfig { stamps: cfg.stamps, ..HandshakeConfig::legacy("X", "0".into()) });
+        assert!(!legacy.contains("ERRORLOGStamp"), "the byte-exact legacy block stays as captured");
     }
 
     #[test]

@@ -7,10 +7,24 @@ use crate::domain::{AckUpdate, CommandState, Dialect, QueuedCommand};
 use crate::push::ack::CommandAck;
 use crate::push::command::{acc_return_meaning, att_return_meaning, marks_unsupported, return_is_success};
 
+/// The capability an ack teaches about: the verb, narrowed to the option for `SET OPTION`
+/// (`SET OPTION Delay`): a -1002/-1004 on one option key says nothing about another, and the
+/// data verbs already name their table (`DATA QUERY USERINFO`, `DATA UPDATE BIODATA`).
+pub fn capability_of(verb: &str, payload: &str) -> String {
+    if verb == "SET OPTION" {
+        let key = payload.strip_prefix("SET OPTION ").and_then(|rest| rest.split('=').next()).unwrap_or("");
+        if !key.is_empty() {
+            return format!("{verb} {key}");
+        }
+    }
+    verb.to_string()
+}
+
 /// Something to remember about the device after an ack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lesson {
-    /// The device rejects this verb as a whole (-1002, -1004, -629, -22): do not queue it again.
+    /// The device rejects this capability ([`capability_of`]: a verb, or one option key) with
+    /// -1002, -1004, -629 or -22: do not queue it again until an admin resets what was learned.
     Unsupported { verb: String, code: i64 },
     /// The device accepted the verb.
     Supported { verb: String },
@@ -30,9 +44,10 @@ pub fn interpret(command: &QueuedCommand, ack: &CommandAck, dialect: Dialect) ->
         (Some(c), Dialect::Att) => att_return_meaning(&command.kind, c).to_string(),
     };
     let mut lessons = Vec::new();
+    let capability = || capability_of(&command.verb, &command.payload);
     match code {
-        Some(_) if success => lessons.push(Lesson::Supported { verb: command.verb.clone() }),
-        Some(c) if marks_unsupported(c) => lessons.push(Lesson::Unsupported { verb: command.verb.clone(), code: c }),
+        Some(_) if success => lessons.push(Lesson::Supported { verb: capability() }),
+        Some(c) if marks_unsupported(c) => lessons.push(Lesson::Unsupported { verb: capability(), code: c }),
         Some(-30) => lessons.push(Lesson::TemplateVersionMismatch { bio_type: bio_type_of(command) }),
         Some(-10) if is_template_write(&command.kind) => {
             if let Some(pin) = &command.pin {
@@ -86,4 +101,17 @@ pub async fn forget_unsupported(
     device: crate::domain::DeviceId,
 ) -> crate::store::StoreResult<u64> {
     store.forget_unsupported(device).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capability_of;
+
+    #[test]
+    fn set_option_is_learned_per_key_and_data_verbs_per_table() {
+        assert_eq!(capability_of("SET OPTION", "SET OPTION Delay=5"), "SET OPTION Delay");
+        assert_eq!(capability_of("SET OPTION", "SET OPTION DateTime=834261234"), "SET OPTION DateTime");
+        assert_eq!(capability_of("DATA QUERY USERINFO", "DATA QUERY USERINFO PIN=1"), "DATA QUERY USERINFO");
+        assert_eq!(capability_of("SET OPTION", "garbage"), "SET OPTION");
+    }
 }

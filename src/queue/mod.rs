@@ -26,6 +26,7 @@ use crate::domain::command::wire::encode;
 use crate::domain::{Approval, BatchPolicy, CommandFilter, Device, DeviceId, NewCommand, QueuedCommand};
 use crate::push::ack::CommandAck;
 use crate::push::command::acc::EncodeError;
+use crate::push::command::options::advance_time_sync;
 use crate::push::command::{Command, CommandError};
 use crate::push::text::encode_for_device;
 use crate::store::{ChangeHook, DynStore, StoreChange, StoreError};
@@ -114,10 +115,12 @@ impl CommandQueue {
                 other => QueueError::NotForDevice { serial: device.serial_number.clone(), reason: other.to_string() },
             })?;
             let verb = encoded.verb;
-            if let Some(cap) = unsupported.iter().find(|c| !c.supported && c.capability == verb) {
+            let payload = encoded.payload;
+            let capability = learning::capability_of(&verb, &payload);
+            if let Some(cap) = unsupported.iter().find(|c| !c.supported && c.capability == capability) {
                 return Err(QueueError::Unsupported {
                     serial: device.serial_number.clone(),
-                    verb: verb.to_string(),
+                    verb: capability,
                     code: cap.return_code.unwrap_or_default(),
                 });
             }
@@ -125,7 +128,7 @@ impl CommandQueue {
                 device_id: device.id,
                 kind: p.command.kind().to_string(),
                 verb: verb.to_string(),
-                payload: encoded.payload,
+                payload,
                 ends_batch: p.command.ends_batch(),
                 max_attempts: self.config.max_attempts,
                 student_id: p.options.student_id,
@@ -156,7 +159,15 @@ impl CommandQueue {
         if batch.commands.is_empty() {
             return Ok(None);
         }
-        let text: String = batch.commands.iter().map(|c| format!("C:{}:{}\n", c.id, c.payload)).collect();
+        let text: String = batch
+            .commands
+            .iter()
+            .map(|c| {
+                // A clock set carries the time of delivery, not of queueing.
+                let advanced = advance_time_sync(&c.payload, now - c.queued_at);
+                format!("C:{}:{}\n", c.id, advanced.as_deref().unwrap_or(&c.payload))
+            })
+            .collect();
         tracing::debug!(serial = %device.serial_number, commands = batch.commands.len(), bytes = text.len(), "commands delivered");
         Ok(Some(encode_for_device(&text, device.language.as_deref())))
     }
@@ -244,6 +255,15 @@ impl CommandQueue {
         let ids = self.store.enqueue_commands(&[copy(&user, None), copy(template, Some(0))]).await?;
         tracing::info!(serial = %device.serial_number, pin, user = ids[0], template = ids[1], "user re-queued before its template");
         Ok(())
+    }
+
+    /// Forgets what the device taught (unsupported verbs and option keys, template-version
+    /// mismatches) so its commands are offered again; returns what was forgotten.
+    pub async fn forget_learned(&self, device: DeviceId) -> Result<Vec<crate::domain::Capability>, StoreError> {
+        if let Ok(mut known) = self.known_supported.lock() {
+            known.retain(|(id, _)| *id != device);
+        }
+        self.store.forget_capabilities(device).await
     }
 
     pub async fn list(&self, device: DeviceId, filter: &CommandFilter) -> Result<Vec<QueuedCommand>, StoreError> {

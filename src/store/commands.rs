@@ -60,4 +60,8 @@ pub trait CommandStore: Send + Sync {
         code: Option<i64>,
     ) -> StoreResult<()>;
     async fn capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>>;
+    /// Forgets everything learned about the device (unsupported verbs and option keys,
+    /// template-version mismatches); returns what was forgotten. An admin's reset: the next
+    /// commands are offered to the device again.
+    async fn forget_capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>>;
 }

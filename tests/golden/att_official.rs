@@ -44,6 +44,8 @@ fn capture_01_official_handshake_block_renders_byte_exact_from_its_config() {
             operlog: Some("9999".into()),
             attphoto: Some("None".into()),
             biodata: None,
+            errorlog: None,
+            idcard: None,
         },
         delay: 10,
         trans_flag: TransFlagStyle::Custom(

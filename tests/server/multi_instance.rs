@@ -83,7 +83,7 @@ async fn commands_are_delivered_and_acked_exactly_once_across_two_instances() {
     for (i, d) in devices.iter().enumerate() {
         for k in 0..COMMANDS_PER_DEVICE {
             let via = if (i + k) % 2 == 0 { &a } else { &b };
-            let c = Command::SetOption { key: format!("K{k}"), value: format!("{i}") };
+            let c = Command::SetOption { key: "Delay".into(), value: format!("{}", 1 + (i + k) % 60) };
             via.ctx.queue.enqueue(d, c, EnqueueOptions::default()).await.unwrap();
         }
     }

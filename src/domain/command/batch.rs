@@ -13,6 +13,8 @@ pub struct OpenCommand {
     pub depends_on: Option<i64>,
     /// State of the dependency, when there is one.
     pub dependency_state: Option<String>,
+    /// When it was queued.
+    pub queued_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Picks the deliverable prefix of a device's open commands, in id order. A command is
@@ -37,7 +39,7 @@ pub fn pick_batch(open: &[OpenCommand], policy: &BatchPolicy) -> (Vec<ClaimedCom
             return (picked, true);
         }
         bytes += line;
-        picked.push(ClaimedCommand { id: c.id, payload: c.payload.clone() });
+        picked.push(ClaimedCommand { id: c.id, payload: c.payload.clone(), queued_at: c.queued_at });
         if c.ends_batch {
             let more = open.len() > picked.len();
             return (picked, more);
@@ -61,6 +63,7 @@ mod tests {
             ends_batch: ends,
             depends_on: dep.map(|d| d.0),
             dependency_state: dep.map(|d| d.1.to_string()),
+            queued_at: chrono::DateTime::UNIX_EPOCH,
         }
     }
 

@@ -13,7 +13,7 @@
 use crate::domain::Pin;
 use chrono::{DateTime, Utc};
 
-use crate::push::command::{clean, clean_name, Command, UserInfo};
+use crate::push::command::{card_number, clean_name, Command, UserInfo};
 
 /// Why the plan runs; decides which rows beyond real changes are (re)sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +108,10 @@ impl PlannedSync {
     }
 }
 
-/// The card as the device shows it: empty and `0` mean no card.
+/// The card as the device shows it: in decimal ([`card_number`]: `0x…`/`00BC614E` hex
+/// converted, leading zeros dropped); empty and `0` mean no card.
 pub fn device_card(card: Option<&str>) -> Option<String> {
-    let c = clean(card.unwrap_or_default());
-    (!c.is_empty() && !c.trim_start_matches('0').is_empty()).then_some(c)
+    card.and_then(card_number)
 }
 
 /// The name as the device shows it (cleaned, cut to the device limit).
@@ -312,7 +312,8 @@ mod tests {
     fn names_and_cards_compare_as_the_device_shows_them() {
         assert_eq!(device_card(Some("0")), None);
         assert_eq!(device_card(Some("")), None);
-        assert_eq!(device_card(Some("0042")), Some("0042".into()));
+        assert_eq!(device_card(Some("0042")), Some("42".into()), "the device keeps a number");
+        assert_eq!(device_card(Some("00BC614E")), Some("12345678".into()), "hex goes out in decimal");
         assert_eq!(device_name("A\tvery long name that is longer than the limit"), "A very long name that is");
     }
 

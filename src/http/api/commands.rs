@@ -123,11 +123,15 @@ pub enum NewCommandRequest {
         start: String,
         end: String,
     },
-    /// Set one device option.
+    /// Set one device option: `Delay`, `ErrorDelay`, `TransInterval`, `TransTimes`, `Realtime`
+    /// or `TimeZone` (anything else is refused).
     SetOption {
         key: String,
         value: String,
     },
+    /// Set the device clock to the server's time in the device's zone (`SET OPTION DateTime`,
+    /// OldEncodeTime, advanced to the moment of delivery). Firmware without it answers -1002.
+    SyncTime,
     ClearLog,
     ClearPhoto,
     /// Erase users, templates and records on the device.
@@ -157,7 +161,8 @@ fn local_time(field: &str, raw: &str) -> Result<NaiveDateTime, ApiError> {
 }
 
 impl NewCommandRequest {
-    fn into_command(self) -> Result<Command, ApiError> {
+    /// The typed command; `device_now` is the device-local time for a time sync.
+    fn into_command(self, device_now: NaiveDateTime) -> Result<Command, ApiError> {
         Ok(match self {
             NewCommandRequest::Info => Command::Info,
             NewCommandRequest::Check => Command::Check,
@@ -172,6 +177,7 @@ impl NewCommandRequest {
                 Command::VerifySum { start: local_time("start", &start)?, end: local_time("end", &end)? }
             }
             NewCommandRequest::SetOption { key, value } => Command::SetOption { key, value },
+            NewCommandRequest::SyncTime => Command::SetTime { local: device_now },
             NewCommandRequest::ClearLog => Command::ClearLog,
             NewCommandRequest::ClearPhoto => Command::ClearPhoto,
             NewCommandRequest::ClearData => Command::ClearData,
@@ -274,7 +280,14 @@ pub async fn create(
     body: ApiJson<NewCommandRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let device = scoped_device(&ctx, &caller, id.0).await?;
-    let command = body.0.into_command()?;
+    let device_now = match body.0 {
+        NewCommandRequest::SyncTime => {
+            let tz = ctx.devices.refresh(device.clone()).await?.tz;
+            ctx.clock.now().with_timezone(&tz).naive_local()
+        }
+        _ => ctx.clock.now().naive_utc(),
+    };
+    let command = body.0.into_command(device_now)?;
     let destructive = matches!(
         command,
         Command::ClearData | Command::ClearLog | Command::ClearPhoto | Command::Reboot | Command::UserDelete { .. }

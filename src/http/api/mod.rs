@@ -9,6 +9,7 @@ mod areas;
 pub mod attendance;
 mod audit;
 pub mod auth;
+pub(crate) mod capabilities;
 mod classes;
 mod commands;
 mod device_pinning;

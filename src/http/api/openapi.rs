@@ -10,8 +10,8 @@ use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admins, areas, attendance, audit, classes, commands, device_pinning, devices, jobs, pull, schools, sections,
-    sessions, students, sync, sync_school,
+    admins, areas, attendance, audit, capabilities, classes, commands, device_pinning, devices, jobs, pull, schools,
+    sections, sessions, students, sync, sync_school,
 };
 
 #[derive(OpenApi)]
@@ -29,6 +29,7 @@ use super::{
         students::import, students::export,
         devices::list, devices::create, devices::get, devices::update, devices::delete, devices::approve, devices::block,
         commands::list, commands::create, commands::cancel, commands::retry,
+        capabilities::list, capabilities::reset,
         sync::sync_students, sync::sync_status, sync::retry_student,
         pull::test_connection, pull::sync_attendance, pull::sync_all,
         device_pinning::create_path_token, device_pinning::delete_path_token, device_pinning::address_alerts,

@@ -7,8 +7,8 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
 use super::{
-    admins, areas, attendance, audit, classes, commands, device_pinning, devices, jobs, openapi, pull, schools,
-    sections, sessions, students, sync, sync_school,
+    admins, areas, attendance, audit, capabilities, classes, commands, device_pinning, devices, jobs, openapi, pull,
+    schools, sections, sessions, students, sync, sync_school,
 };
 
 /// Prefix of every admin API path.
@@ -128,6 +128,8 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/commands"), Admin, commands::create);
         t.add(post.clone(), &format!("{base}/{{id}}/commands/{{command_id}}/cancel"), Admin, commands::cancel);
         t.add(post.clone(), &format!("{base}/{{id}}/commands/{{command_id}}/retry"), Admin, commands::retry);
+        t.add(get.clone(), &format!("{base}/{{id}}/capabilities"), Admin, capabilities::list);
+        t.add(delete.clone(), &format!("{base}/{{id}}/capabilities"), Admin, capabilities::reset);
         t.add(post.clone(), &format!("{base}/{{id}}/sync-students"), Admin, sync::sync_students);
         t.add(get.clone(), &format!("{base}/{{id}}/sync-status"), Admin, sync::sync_status);
         t.add(post.clone(), &format!("{base}/{{id}}/students/{{student_id}}/retry"), Admin, sync::retry_student);

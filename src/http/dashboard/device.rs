@@ -30,6 +30,9 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/devices/{id}/sync-all").route(web::post().to(device_actions::sync_all)))
         .service(web::resource("/devices/{id}/verify").route(web::post().to(device_actions::verify)))
         .service(web::resource("/devices/{id}/command").route(web::post().to(device_actions::command)))
+        .service(
+            web::resource("/devices/{id}/capabilities/reset").route(web::post().to(device_actions::reset_capabilities)),
+        )
         .service(web::resource("/devices/{id}/path-token").route(web::post().to(super::device_secret::create)))
         .service(web::resource("/devices/{id}/sync").route(web::get().to(sync_page::page)))
         .service(web::resource("/devices/{id}/students/{student_id}/retry").route(web::post().to(sync_page::retry)))
@@ -153,6 +156,11 @@ pub(super) struct DevicePage {
     pub failures: Vec<CommandLine>,
     /// The device's own error log (ERRORLOG uploads), newest first.
     pub device_errors: Vec<DeviceErrorLine>,
+    /// What the device refused (verbs, option keys, template versions) with its Return code;
+    /// the reset button forgets it (and what it accepted).
+    pub refused: Vec<(String, String)>,
+    /// Whether anything was learned at all (the reset button is shown then).
+    pub learned_any: bool,
     /// A refused command form (the reboot confirmation), shown next to the form.
     pub command_error: Option<String>,
     /// Pull devices: address, switches, polls and the realtime session.
@@ -309,8 +317,15 @@ async fn load(
     // address, code `ADDRESS`), newest first.
     let mut events = ctx.store.recent_device_events(device.id, "errorlog", RECENT_FAILURES).await?;
     events.extend(ctx.store.recent_device_events(device.id, "pinning", RECENT_FAILURES).await?);
+    events.extend(ctx.store.recent_device_events(device.id, "upload", RECENT_FAILURES).await?);
     events.sort_by_key(|e| std::cmp::Reverse(e.received_at));
     let device_errors = events.into_iter().map(DeviceErrorLine::new).collect();
+    let learned = ctx.store.capabilities(device.id).await?;
+    let refused = learned
+        .iter()
+        .filter(|c| !c.supported)
+        .map(|c| (c.capability.clone(), c.return_code.map(|r| r.to_string()).unwrap_or_default()))
+        .collect();
     Ok(DevicePage {
         layout: Layout::new(session, "overview", flash),
         id: device.id.0,
@@ -347,6 +362,8 @@ async fn load(
         commands,
         failures,
         device_errors,
+        refused,
+        learned_any: !learned.is_empty(),
         command_error,
         pull,
     })

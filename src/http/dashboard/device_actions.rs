@@ -189,6 +189,22 @@ pub async fn command(
     Ok(redirect(&session, &format!("/devices/{}", device.id.0), &message))
 }
 
+/// `POST /devices/{id}/capabilities/reset`: forgets what the device taught (the API's reset,
+/// same audit entry with `via: dashboard`), so refused commands can be queued again.
+pub async fn reset_capabilities(
+    req: HttpRequest,
+    ctx: web::Data<State>,
+    session: Session,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&req, &form.csrf)?;
+    let device = scoped_device(&ctx, &session, path.into_inner()).await?;
+    let forgotten = crate::http::api::capabilities::forget(&ctx, &session.caller, &device, "dashboard").await?;
+    let message = format!("Forgot {} learned capabilities; refused commands can be queued again.", forgotten.len());
+    Ok(redirect(&session, &format!("/devices/{}", device.id.0), &message))
+}
+
 /// Why the queue refused a command, for the admin.
 fn refusal(e: QueueError) -> String {
     match e {

@@ -40,8 +40,11 @@ pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::
         operlog: newest(StampTable::OperLog, &d.operlog_stamp),
         attphoto: newest(StampTable::AttPhoto, &d.attphoto_stamp),
         biodata: newest(StampTable::BioData, &d.biodata_stamp),
+        errorlog: newest(StampTable::ErrorLog, &d.errorlog_stamp),
+        idcard: newest(StampTable::IdCard, &d.idcard_stamp),
     };
     cfg.delay = ctx.config.device_poll_delay;
+    cfg.max_post_size = Some(ctx.config.max_upload_bytes);
     if wants_digit_transflag(&known.device) {
         cfg.trans_flag = TransFlagStyle::Digits;
     }
@@ -49,12 +52,18 @@ pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::
     Ok(ok_text(render_att_handshake(&cfg)))
 }
 
-/// Push 3.0.x "PushLite" firmware (LX35) reads `TransFlag` with `strspn`: digits only
-/// (sboxhrm engine profiles, capture 12).
+/// PushLite firmware (LX35 on Anyka AK37xx, FW `ZLM31-…`, push 3.0.1) reads `TransFlag` with
+/// `strspn`: digits only (sboxhrm engine profiles, capture 12). Recognised by its firmware or
+/// platform, never by the push version: other push 3.0.x firmware (SenseFace 2A ZAM70
+/// `Ver 3.0.4S`, capture 07) reads the text form like every other device.
 fn wants_digit_transflag(device: &Device) -> bool {
-    let push = device.push_version.as_deref().unwrap_or("");
-    let platform = device.platform.as_deref().unwrap_or("");
-    device.dialect == Dialect::Att && (push.contains(" 3.0.") || push.starts_with("3.0.") || platform.contains("ZLM31"))
+    let pushlite = |value: &Option<String>| {
+        value.as_deref().is_some_and(|v| {
+            let v = v.to_ascii_uppercase();
+            v.contains("ZLM31") || v.contains("AK37")
+        })
+    };
+    device.dialect == Dialect::Att && (pushlite(&device.firmware) || pushlite(&device.platform))
 }
 
 /// `GET /iclock/cdata?type=time`: `Time=<local ISO time with offset>` (PUSH SDK 3.2.0 §2.3).

@@ -5,6 +5,7 @@ pub mod acc;
 mod acc_upload;
 mod ack;
 pub mod activity;
+mod body;
 pub mod directory;
 mod endpoint;
 pub mod guard;
@@ -42,7 +43,11 @@ pub struct DeviceRequest {
 
 /// The device surface, installed as the app's default service: every path containing
 /// `/iclock/` (any case, any prefix), GET and POST alike; anything else is a 404.
-pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>) -> Result<HttpResponse, DeviceError> {
+pub async fn dispatch(
+    req: HttpRequest,
+    payload: web::Payload,
+    ctx: web::Data<State>,
+) -> Result<HttpResponse, DeviceError> {
     let Some(endpoint) = Endpoint::from_path(req.path()) else {
         return Err(DeviceError::NotFound);
     };
@@ -101,6 +106,14 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
         }
         return Err(DeviceError::Blocked(serial.to_string()));
     }
+    // Read only now, once the device is known and allowed: an unknown serial cannot make the
+    // server read a large body. Only an approved device's oversized upload is drained and acknowledged.
+    let approved = known.device.approval == Approval::Approved;
+    let body = match body::read(&req, payload, ctx.config.max_upload_bytes, approved).await? {
+        body::Body::Complete(bytes) => bytes,
+        body::Body::Oversize { bytes } if approved => return Ok(oversize(&ctx, &known, &req, bytes).await),
+        body::Body::Oversize { .. } => return Err(DeviceError::PendingFull(serial.to_string())),
+    };
     let request = DeviceRequest {
         endpoint,
         method: req.method().to_string(),
@@ -128,6 +141,28 @@ pub async fn dispatch(req: HttpRequest, body: web::Bytes, ctx: web::Data<State>)
             Ok(ok_text("OK"))
         }
     }
+}
+
+/// An upload over `--max-upload-bytes`: not stored, answered `OK` so the device does not post
+/// it forever (see `body`), and recorded as an `upload` device event on its page.
+async fn oversize(ctx: &State, known: &KnownDevice, req: &HttpRequest, bytes: usize) -> HttpResponse {
+    let device = &known.device;
+    let limit = ctx.config.max_upload_bytes;
+    let query = DeviceQuery::parse(req.query_string());
+    let table = query.table.as_deref().unwrap_or("-");
+    tracing::error!(serial = %device.serial_number, table, bytes, limit,
+        "device upload over the size limit NOT STORED; answered OK so the device does not re-send it forever");
+    let detail = serde_json::json!({
+        "message": format!(
+            "an upload of {bytes} bytes (table {table}) was over the limit of {limit} bytes and was not stored; \
+             fetch those records again in smaller pieces (e.g. DATA QUERY ATTLOG over a shorter time range)"
+        ),
+        "table": table, "bytes": bytes, "limit": limit,
+    });
+    if let Err(error) = ctx.store.record_device_event(device.id, "upload", "TOO_LARGE", &detail).await {
+        tracing::error!(serial = %device.serial_number, %error, "could not record the oversized upload");
+    }
+    ok_text("OK")
 }
 
 /// Records (at most every 10 minutes per device and address) that a device called from outside

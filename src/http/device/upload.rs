@@ -81,7 +81,13 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let (total, rejected) = ingest::quarantine(rejected, &ctx.cipher);
             let mut message = message(ctx, &request, &body, table.as_str(), "processed", batch.len());
             message.rejected = total;
-            let stamp_table = if table == UploadTable::BioData { StampTable::BioData } else { StampTable::OperLog };
+            // Each table keeps its own stamp: an ERRORLOG or IDCARD upload must not move OPERLOGStamp.
+            let stamp_table = match table {
+                UploadTable::BioData => StampTable::BioData,
+                UploadTable::ErrorLog => StampTable::ErrorLog,
+                UploadTable::IdCard => StampTable::IdCard,
+                _ => StampTable::OperLog,
+            };
             let report = ctx.store.ingest_operlog(&request.known.device, &message, &rejected, &batch).await?;
             ctx.metrics.upload(table.as_str(), &report);
             // The upload is stored: what it says about the device's users is evidence for student

@@ -27,6 +27,32 @@ pub fn clean(value: &str) -> String {
     value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
 }
 
+/// A card number as firmware takes it in `Card=`: decimal (push.md 2.6 USER: "decimal string,
+/// or `[15CD5B07]` hex bytes"; ironclock always sends decimal). Decimal input loses its leading
+/// zeros (the device keeps a number and shows `Card=12345`); hex input, written `0x…` or holding
+/// a letter A-F (`00BC614E`), becomes its decimal value. `None` for no card (empty or zero).
+/// Anything else (a legacy value that is neither) goes as cleaned, unchanged.
+pub fn card_number(card: &str) -> Option<String> {
+    let c = clean(card);
+    let hex = c.strip_prefix("0x").or_else(|| c.strip_prefix("0X"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let hex_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let value = match hex {
+        Some(h) if hex_digits(h) => u64::from_str_radix(h.trim_start_matches('0'), 16).ok().or(Some(0)),
+        None if digits(&c) => {
+            let trimmed = c.trim_start_matches('0');
+            return (!trimmed.is_empty()).then(|| trimmed.to_string());
+        }
+        None if hex_digits(&c) => u64::from_str_radix(c.trim_start_matches('0'), 16).ok(),
+        _ => None,
+    };
+    match value {
+        Some(0) => None,
+        Some(v) => Some(v.to_string()),
+        None => (!c.is_empty()).then_some(c),
+    }
+}
+
 /// A display name: cleaned and cut to [`NAME_LIMIT`] characters.
 pub fn clean_name(name: &str) -> String {
     clean(name).chars().take(NAME_LIMIT).collect::<String>().trim_end().to_string()
@@ -59,5 +85,22 @@ pub(super) fn digits_or(v: &str, default: &str) -> String {
         v.to_string()
     } else {
         default.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::card_number;
+
+    #[test]
+    fn cards_go_out_in_decimal() {
+        assert_eq!(card_number("0012345678").as_deref(), Some("12345678"));
+        assert_eq!(card_number("00BC614E").as_deref(), Some("12345678"), "hex with a letter");
+        assert_eq!(card_number("0xbc614e").as_deref(), Some("12345678"));
+        assert_eq!(card_number("196793").as_deref(), Some("196793"), "capture 08 USER line");
+        assert_eq!(card_number("0"), None);
+        assert_eq!(card_number(""), None);
+        assert_eq!(card_number("0x0"), None);
+        assert_eq!(card_number("CARD-X").as_deref(), Some("CARD-X"), "neither: unchanged");
     }
 }

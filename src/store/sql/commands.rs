@@ -17,6 +17,9 @@ use crate::domain::{
 use crate::store::commands::CommandStore;
 use crate::store::{StoreChange, StoreResult};
 
+/// [`crate::domain::command::INTERACTIVE_KINDS`] as an SQL list.
+const INTERACTIVE: &str = "('enroll_fp', 'enroll_bio')";
+
 const COLUMNS: &str =
     "id, device_id, kind, verb, payload, ends_batch, state, attempts, max_attempts, created_at, sent_at,
     acked_at, finished_at, return_code, return_message, result, error, student_id, pin, depends_on, created_by,
@@ -28,18 +31,15 @@ async fn expire<D: Dialect>(
     device: i64,
     now: DateTime<Utc>,
     cutoff: DateTime<Utc>,
+    enroll_cutoff: DateTime<Utc>,
 ) -> StoreResult<()> {
-    SqlStore::<D>::sql(
+    let sql = format!(
         "update device_commands set state = 'failed', finished_at = $2,
                 error = 'no acknowledgement after ' || attempts || ' deliveries'
          where device_id = $1 and state = 'sent' and attempts >= max_attempts
-           and sent_at < $3",
-    )
-    .bind(device)
-    .bind(now)
-    .bind(cutoff)
-    .execute(&mut *conn)
-    .await?;
+           and sent_at < $3 and (sent_at < $4 or kind not in {INTERACTIVE})"
+    );
+    SqlStore::<D>::sql(&sql).bind(device).bind(now).bind(cutoff).bind(enroll_cutoff).execute(&mut *conn).await?;
     SqlStore::<D>::sql(
         "update device_commands as c set state = 'failed', finished_at = $2,
                 error = 'depends on command ' || d.id || ', which ' || d.state
@@ -106,6 +106,8 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
     ) -> StoreResult<ClaimedBatch> {
         // A `sent` command older than this has waited out its ack timeout.
         let cutoff = now - policy.ack_timeout;
+        // An enrolment waits longer: the person may still be at the terminal.
+        let enroll_cutoff = now - policy.enroll_timeout();
         let fetch_limit = (policy.max_count * 4 + 16) as i64;
         let mut tx = self.write().await?;
         // Claim the device: on PostgreSQL another instance serving it holds the row and we see
@@ -115,22 +117,25 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         if claimed.is_none() {
             return Ok(ClaimedBatch { busy: true, ..Default::default() });
         }
-        expire::<D>(&mut tx, device.0, now, cutoff).await?;
-        let open: Vec<OpenCommand> = Self::sql(
-            "select c.id, c.payload, c.ends_batch, c.depends_on, d.state as dependency_state
+        expire::<D>(&mut tx, device.0, now, cutoff, enroll_cutoff).await?;
+        let open_sql = format!(
+            "select c.id, c.payload, c.ends_batch, c.depends_on, d.state as dependency_state, c.created_at as queued_at
              from device_commands c left join device_commands d on d.id = c.depends_on
              where c.device_id = $1
-               and (c.state = 'queued' or (c.state = 'sent' and c.sent_at < $2))
+               and (c.state = 'queued'
+                    or (c.state = 'sent' and c.sent_at < $2 and (c.sent_at < $5 or c.kind not in {INTERACTIVE})))
                and (c.not_before is null or c.not_before <= $4)
              order by c.id
-             limit $3",
-        )
-        .bind(device.0)
-        .bind(cutoff)
-        .bind(fetch_limit)
-        .bind(now)
-        .fetch_all(&mut tx)
-        .await?;
+             limit $3"
+        );
+        let open: Vec<OpenCommand> = Self::sql(&open_sql)
+            .bind(device.0)
+            .bind(cutoff)
+            .bind(fetch_limit)
+            .bind(now)
+            .bind(enroll_cutoff)
+            .fetch_all(&mut tx)
+            .await?;
         let fetched = open.len() as i64;
         let (commands, more_waiting) = pick_batch(&open, policy);
         let ids: Vec<i64> = commands.iter().map(|c| c.id).collect();
@@ -142,18 +147,25 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
             Self::sql(&sql).bind(List::of(&ids)).bind(now).execute(&mut tx).await?;
         }
         // Look again when the oldest delivery times out or a deferred (quiet hours) command is due.
-        let (oldest_sent, deferred): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = Self::sql(
-            "select min(sent_at) filter (where state = 'sent'),
+        let times_sql = format!(
+            "select min(sent_at) filter (where state = 'sent' and kind not in {INTERACTIVE}),
+                    min(sent_at) filter (where state = 'sent' and kind in {INTERACTIVE}),
                     min(not_before) filter (where state = 'queued' and not_before > $2)
-             from device_commands where device_id = $1 and state in ('queued', 'sent')",
-        )
-        .bind(device.0)
-        .bind(now)
-        .fetch_one(&mut tx)
-        .await?;
+             from device_commands where device_id = $1 and state in ('queued', 'sent')"
+        );
+        #[allow(clippy::type_complexity)]
+        let (oldest_sent, oldest_enroll, deferred): (
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        ) = Self::sql(&times_sql).bind(device.0).bind(now).fetch_one(&mut tx).await?;
         super::sync::refresh_rows::<D>(&mut tx, device.0, now).await?;
         tx.commit().await?;
-        let timeout = oldest_sent.map(|t| t + policy.ack_timeout);
+        let timeout =
+            match (oldest_sent.map(|t| t + policy.ack_timeout), oldest_enroll.map(|t| t + policy.enroll_timeout())) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         // The earliest deferral still ahead (a due command waiting on a dependency must not hide it).
         let recheck_at = match (timeout, deferred) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -298,5 +310,25 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         .bind(device.0)
         .fetch_all(&mut *self.read().await?)
         .await
+    }
+
+    async fn forget_capabilities(&self, device: DeviceId) -> StoreResult<Vec<Capability>> {
+        let mut forgotten: Vec<Capability> = Self::sql(
+            "delete from device_capabilities where device_id = $1 returning capability, supported, return_code",
+        )
+        .bind(device.0)
+        .fetch_all(&mut *self.write_once().await?)
+        .await?;
+        forgotten.sort_by(|a, b| a.capability.cmp(&b.capability));
+        Ok(forgotten)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sql_list_of_interactive_kinds_matches_the_domain_constant() {
+        let listed = crate::domain::command::INTERACTIVE_KINDS.map(|k| format!("'{k}'")).join(", ");
+        assert_eq!(super::INTERACTIVE, format!("({listed})"));
     }
 }

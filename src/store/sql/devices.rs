@@ -11,7 +11,8 @@ use crate::store::{DeviceStore, StoreResult};
 
 const DEVICE_COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approval, dialect, pushver,
     push_version, firmware, platform, language, timezone, attlog_stamp, operlog_stamp, attphoto_stamp, biodata_stamp,
-    first_seen_at, last_seen_at, last_ip, pinned_ip, pin_prefix, path_token_hash, registry_code, session_id";
+    errorlog_stamp, idcard_stamp, first_seen_at, last_seen_at, last_ip, pinned_ip, pin_prefix, path_token_hash,
+    registry_code, session_id";
 
 /// The device with this serial number.
 async fn by_serial<D: Dialect>(conn: &mut D::Connection, serial: &str) -> StoreResult<Option<Device>> {

@@ -116,3 +116,87 @@ async fn queued_commands_cancel_and_failed_ones_retry_and_reboot_is_audited() {
         assert!(audit.body.to_string().contains("device.command.reboot"), "{}: reboots are audited", app.backend);
     }
 }
+
+#[tokio::test]
+async fn set_option_takes_only_allowed_keys_and_the_clock_goes_through_the_typed_time_sync() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let fx = fixture(&app).await;
+        let id = approved(&app, "APIOPT01", fx.school_a).await;
+        let path = format!("/api/v1/devices/{id}/commands");
+        let set = |key: &str, value: &str| json!({"kind": "set_option", "key": key, "value": value});
+        for (key, value) in [("ICLOCKSVRURL", "http://evil.example"), ("IPAddress", "10.0.0.9"), ("DateTime", "1")] {
+            let r = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set(key, value))).await;
+            assert_eq!(r.status, 422, "{}: {key} refused: {}", app.backend, r.body);
+        }
+        let bad = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("Delay", "0"))).await;
+        assert_eq!(bad.status, 422, "{}: Delay must be 1..3600: {}", app.backend, bad.body);
+        let ok = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("delay", "10"))).await;
+        assert_eq!(ok.status, 201, "{}: {}", app.backend, ok.body);
+        assert_eq!(ok.body["data"]["command"], "SET OPTION Delay=10");
+        let delay = ok.body["data"]["id"].as_i64().unwrap();
+        app.post("/iclock/devicecmd?SN=APIOPT01", format!("ID={delay}&Return=0&CMD=SET OPTION")).await;
+
+        // The time sync: device-local time (the school is in Nairobi, UTC+3) in OldEncodeTime,
+        // taken when the command goes out, not when it was queued.
+        let sync = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(json!({"kind": "sync_time"}))).await;
+        assert_eq!(sync.status, 201, "{}: {}", app.backend, sync.body);
+        assert_eq!(sync.body["data"]["kind"], "set_time");
+        let cmd = sync.body["data"]["id"].as_i64().unwrap();
+        app.clock.advance(chrono::Duration::seconds(600));
+        let polled = app.poll("APIOPT01").await;
+        let sent_at = ironclock::core::Clock::now(&*app.clock);
+        let value: u32 = polled
+            .strip_prefix(&format!("C:{cmd}:SET OPTION DateTime="))
+            .and_then(|v| v.trim_end().parse().ok())
+            .unwrap_or_else(|| panic!("{}: {polled}", app.backend));
+        let nairobi = (sent_at + chrono::Duration::hours(3)).naive_utc();
+        let expected = ironclock::push::time::old_encode_time(nairobi);
+        assert!(value.abs_diff(expected) <= 2, "{}: {value} vs {expected} ({polled})", app.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_minus_1004_marks_only_its_option_and_an_admin_reset_forgets_it_with_an_audit_entry() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let fx = fixture(&app).await;
+        let id = approved(&app, "APILRN01", fx.school_a).await;
+        let path = format!("/api/v1/devices/{id}/commands");
+        let set = |key: &str, value: &str| json!({"kind": "set_option", "key": key, "value": value});
+        let first = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("Delay", "10"))).await;
+        let cmd = first.body["data"]["id"].as_i64().unwrap();
+        app.poll("APILRN01").await;
+        app.post("/iclock/devicecmd?SN=APILRN01", format!("ID={cmd}&Return=-1004&CMD=SET OPTION")).await;
+
+        let again = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("Delay", "20"))).await;
+        assert_eq!(again.status, 409, "{}: the refused key is not sent again: {}", app.backend, again.body);
+        assert!(again.body["message"].as_str().unwrap().contains("SET OPTION Delay"), "{}", again.body);
+        let other = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("TransInterval", "2"))).await;
+        assert_eq!(other.status, 201, "{}: another option is still offered: {}", app.backend, other.body);
+        let clock = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(json!({"kind": "sync_time"}))).await;
+        assert_eq!(clock.status, 201, "{}: the time sync too: {}", app.backend, clock.body);
+
+        let caps = format!("/api/v1/devices/{id}/capabilities");
+        let learned = call(&app, Method::GET, &caps, Some(&fx.admin_a), None).await;
+        assert_eq!(learned.status, 200, "{}", app.backend);
+        assert_eq!(learned.body["data"][0]["capability"], "SET OPTION Delay", "{}: {}", app.backend, learned.body);
+        assert_eq!(learned.body["data"][0]["supported"], false);
+        let foreign = call(&app, Method::DELETE, &caps, Some(&fx.admin_b), None).await;
+        assert_eq!(foreign.status, 404, "{}: another school's admin cannot reset it", app.backend);
+        let reset = call(&app, Method::DELETE, &caps, Some(&fx.admin_a), None).await;
+        assert_eq!(reset.status, 200, "{}: {}", app.backend, reset.body);
+        assert_eq!(reset.body["data"][0]["capability"], "SET OPTION Delay");
+        let after = call(&app, Method::GET, &caps, Some(&fx.admin_a), None).await;
+        assert_eq!(after.body["data"], json!([]), "{}", app.backend);
+        let retried = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("Delay", "20"))).await;
+        assert_eq!(retried.status, 201, "{}: offered again after the reset: {}", app.backend, retried.body);
+        let audit = call(&app, Method::GET, "/api/v1/audit-log", Some(&fx.root), None).await;
+        let text = audit.body.to_string();
+        assert!(
+            text.contains("device.capabilities_reset") && text.contains("SET OPTION Delay"),
+            "{}: {text}",
+            app.backend
+        );
+    }
+}

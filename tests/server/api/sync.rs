@@ -559,3 +559,39 @@ async fn a_verifier_run_queues_students_the_device_never_got() {
         assert_eq!(user_commands(&app, &fx.root, a, "user_update").await.len(), 2, "{}", app.backend);
     }
 }
+
+#[tokio::test]
+async fn cards_go_to_the_device_in_decimal_and_the_device_showing_them_confirms_the_student() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let fx = fixture(&app).await;
+        let add = |name: &str, card: &str| json!({"school_id": fx.school_a.0, "full_name": name, "rfid_card_id": card});
+        let hex =
+            call(&app, Method::POST, "/api/v1/students", Some(&fx.admin_a), Some(add("Hex Card", "00BC614E"))).await;
+        assert_eq!(hex.status, 201, "{}: {}", app.backend, hex.text);
+        let padded = add("Padded Card", "0000196793");
+        assert_eq!(call(&app, Method::POST, "/api/v1/students", Some(&fx.admin_a), Some(padded)).await.status, 201);
+        let id = approved(&app, "CARDDEC1", fx.school_a).await;
+        call(&app, Method::POST, &format!("/api/v1/devices/{id}/sync-students"), Some(&fx.admin_a), None).await;
+        let delivered = drain(&app, "CARDDEC1").await;
+        let cards: Vec<&str> =
+            delivered.iter().filter_map(|(_, text)| text.split('\t').find_map(|f| f.strip_prefix("Card="))).collect();
+        assert_eq!(cards.len(), 2, "{}: {delivered:?}", app.backend);
+        assert!(cards.contains(&"12345678") && cards.contains(&"196793"), "{}: {cards:?}", app.backend);
+        let acks: Vec<(i64, i64)> = delivered.iter().map(|(cmd, _)| (*cmd, 0)).collect();
+        ack(&app, "CARDDEC1", &acks).await;
+        // The device shows the hex student's card as the number it stored: that confirms it.
+        let hex_pin = hex.body["data"]["pin"].as_str().unwrap().to_string();
+        let shown = format!("USER PIN={hex_pin}\tName=Hex Card\tPri=0\tPasswd=\tCard=12345678\tGrp=1\n");
+        assert_eq!(app.post("/iclock/cdata?SN=CARDDEC1&table=OPERLOG&Stamp=1", shown).await.status(), 200);
+        let all = status(&app, &fx.admin_a, id, "").await;
+        let row = all.body["data"]["students"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["device_pin"] == hex_pin.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(row["sync_status"], "synced", "{}: {row}", app.backend);
+    }
+}

@@ -328,7 +328,9 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
         "/api/v1/devices/{id}/path-token"
         | "/api/v1/device/{id}/path-token"
         | "/api/v1/devices/{id}/address-alerts"
-        | "/api/v1/device/{id}/address-alerts" => {
+        | "/api/v1/device/{id}/address-alerts"
+        | "/api/v1/devices/{id}/capabilities"
+        | "/api/v1/device/{id}/capabilities" => {
             vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)]
         }
         "/api/v1/devices/{id}/commands" | "/api/v1/device/{id}/commands" => match method.as_str() {

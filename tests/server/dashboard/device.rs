@@ -331,6 +331,50 @@ async fn info_fills_the_counters_and_reboot_needs_its_confirmation_box() {
 }
 
 #[tokio::test]
+async fn the_device_page_lists_what_the_device_refused_and_its_reset_button_forgets_it() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let (a, _) = people(&app).await;
+        app.handshake("DASHCAP1").await;
+        let device = app.approve_into("DASHCAP1", a).await;
+        let known = app.device("DASHCAP1").await;
+        let query = ironclock::push::command::Command::UserQuery { pin: None };
+        let id = app.ctx.queue.enqueue(&known, query, Default::default()).await.unwrap();
+        app.poll("DASHCAP1").await;
+        app.post("/iclock/devicecmd?SN=DASHCAP1", format!("ID={id}&Return=-1002&CMD=DATA")).await;
+        let mut dash = Dash::new(&app);
+        dash.login("a@example.org", PASSWORD).await;
+        let page = dash.get(&format!("/devices/{device}")).await;
+        assert!(
+            page.body.contains("<tr><td>DATA QUERY USERINFO</td><td>-1002</td></tr>"),
+            "{}: {}",
+            app.backend,
+            page.body
+        );
+        assert!(page.body.contains("id=\"reset-capabilities\""), "{}", app.backend);
+        let reset = format!("/devices/{device}/capabilities/reset");
+        let forged = dash.post(&reset, &[("csrf", "forged-token-forged-token-forged-token")]).await;
+        assert_ne!(forged.status, 303, "{}: the form needs its CSRF token", app.backend);
+        let done = dash.post(&reset, &[("csrf", &page.csrf())]).await;
+        assert_eq!(done.status, 303, "{}: {}", app.backend, done.body);
+        assert!(app.ctx.store.capabilities(DeviceId(device)).await.unwrap().is_empty(), "{}", app.backend);
+        let shown = dash.get(done.location.as_deref().unwrap()).await;
+        assert!(shown.body.contains("id=\"no-refused\""), "{}", app.backend);
+        let again = ironclock::push::command::Command::UserQuery { pin: None };
+        assert!(app.ctx.queue.enqueue(&known, again, Default::default()).await.is_ok(), "{}", app.backend);
+        let filter = ironclock::store::admin::AuditFilter {
+            action: Some("device.capabilities_reset".into()),
+            actor_id: None,
+            school_id: Some(a),
+            from: None,
+            to: None,
+            page: ironclock::store::admin::Page { limit: 10, offset: 0 },
+        };
+        assert_eq!(app.ctx.store.list_audit(&filter).await.unwrap().total, 1, "{}: audited", app.backend);
+    }
+}
+
+#[tokio::test]
 async fn another_schools_device_is_404_everywhere_and_every_form_needs_the_csrf_token() {
     for db in backends().await {
         let app = spawn_app(db, false).await;

@@ -99,6 +99,30 @@ async fn an_unacknowledged_command_is_re_sent_after_the_timeout_then_fails() {
 }
 
 #[tokio::test]
+async fn an_enrolment_waits_for_the_person_before_it_is_re_sent() {
+    for db in backends().await {
+        let app = spawn_app_with(db, |a| a.command_ack_timeout = 60).await;
+        super::approved_device(&app, "ENRL001", "UTC").await;
+        let fp = Command::EnrollFingerprint { pin: "1001".into(), fid: 6, retry: 3, overwrite: true };
+        let enroll = enqueue(&app, "ENRL001", fp).await.unwrap();
+        let check = enqueue(&app, "ENRL001", Command::Check).await.unwrap();
+        let first = commands(&app.poll("ENRL001").await);
+        assert_eq!(first.iter().map(|c| c.0).collect::<Vec<_>>(), vec![enroll, check], "{}", app.backend);
+        // Past the ordinary ack timeout the CHECK goes again; the enrolment does not restart
+        // under the person's finger.
+        app.clock.advance(chrono::Duration::seconds(61));
+        assert_eq!(commands(&app.poll("ENRL001").await), vec![(check, "CHECK".into())], "{}", app.backend);
+        app.post("/iclock/devicecmd?SN=ENRL001", format!("ID={check}&Return=0&CMD=CHECK")).await;
+        app.clock.advance(chrono::Duration::seconds(120));
+        assert_eq!(app.poll("ENRL001").await, "OK", "{}: still enrolling", app.backend);
+        // Five minutes without an answer: the enrolment is offered again.
+        app.clock.advance(chrono::Duration::seconds(120));
+        let again = commands(&app.poll("ENRL001").await);
+        assert_eq!(again.iter().map(|c| c.0).collect::<Vec<_>>(), vec![enroll], "{}: re-sent", app.backend);
+    }
+}
+
+#[tokio::test]
 async fn a_verb_the_device_rejects_with_minus_1002_is_not_queued_again() {
     for db in backends().await {
         let app = spawn_app(db, false).await;

@@ -79,6 +79,43 @@ async fn the_handshake_echoes_the_last_accepted_stamp_per_table() {
 }
 
 #[tokio::test]
+async fn errorlog_and_idcard_uploads_keep_their_own_stamps_and_leave_operlog_alone() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        super::approved_device(&app, "STP0002", "UTC").await;
+        let oplog = "OPLOG 4\t0\t2026-03-02 08:17:48\t0\t0\t0\t0\n";
+        assert_eq!(app.post("/iclock/cdata?SN=STP0002&table=OPERLOG&Stamp=100", oplog).await.status(), 200);
+        let error = "ERRORLOG ErrCode=D01E0001\tErrMsg=face detection failed\tDataOrigin=cmd\tCmdId=1\tAdditional=\n";
+        assert_eq!(app.post("/iclock/cdata?SN=STP0002&table=ERRORLOG&Stamp=555", error).await.status(), 200);
+        let card = "IDCARD PIN=1\tSNNum=123\tIDNum=456\tDNNum=\tName=A\n";
+        assert_eq!(app.post("/iclock/cdata?SN=STP0002&table=IDCARD&Stamp=777", card).await.status(), 200);
+        let block = app.handshake("STP0002").await;
+        assert_eq!(option(&block, "OPERLOGStamp"), Some("100"), "{}: {block}", app.backend);
+        assert_eq!(option(&block, "ERRORLOGStamp"), Some("555"), "{}: {block}", app.backend);
+        assert_eq!(option(&block, "IDCARDStamp"), Some("777"), "{}: {block}", app.backend);
+    }
+}
+
+#[tokio::test]
+async fn digit_transflag_goes_to_pushlite_lx35_only_not_to_every_push_3_0_device() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        // SenseFace 2A (ZAM70, push 3.0.4S, capture 07) in att mode reads the text TransFlag.
+        super::approved_device(&app, "TFL0001", "UTC").await;
+        let senseface = "~DeviceName=SenseFace 2A,~Platform=ZAM70_TFT,FWVersion=ZAM70-NF24HA-Ver3.0.15,PushVersion=Ver 3.0.4S-20240809";
+        assert_eq!(app.post("/iclock/cdata?SN=TFL0001&table=options", senseface).await.status(), 200);
+        let block = app.handshake("TFL0001").await;
+        assert!(option(&block, "TransFlag").is_some_and(|f| f.starts_with("TransData ")), "{}: {block}", app.backend);
+        // PushLite LX35 (AK37xx, FW ZLM31, push 3.0.1, capture 12) reads it with strspn: digits only.
+        super::approved_device(&app, "TFL0002", "UTC").await;
+        let lx35 = "~DeviceName=LX35,FWVersion=ZLM31-FXO1-3.1.8,PushVersion=Ver 3.0.1-20230519";
+        assert_eq!(app.post("/iclock/cdata?SN=TFL0002&table=options", lx35).await.status(), 200);
+        let block = app.handshake("TFL0002").await;
+        assert_eq!(option(&block, "TransFlag"), Some("1111111111"), "{}: {block}", app.backend);
+    }
+}
+
+#[tokio::test]
 async fn the_legacy_time_query_answers_local_time_with_the_offset() {
     for db in backends().await {
         let app = spawn_app(db, false).await;

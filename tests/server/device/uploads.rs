@@ -143,3 +143,27 @@ pub async fn query_text(url: &str, sql: &str) -> String {
         sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
     }
 }
+
+#[tokio::test]
+async fn an_upload_over_the_size_limit_is_answered_ok_recorded_and_the_limit_is_advertised() {
+    for db in backends().await {
+        let app = crate::support::spawn_app_with(db, |a| a.max_upload_bytes = 64 * 1024).await;
+        super::approved_device(&app, "BIG0001", "UTC").await;
+        let block = app.handshake("BIG0001").await;
+        assert!(block.lines().any(|l| l == "MaxPostSize=65536"), "{}: {block}", app.backend);
+        // Answered 200: firmware re-sends any other reply forever (push.md 2.2).
+        let line = "1\t2026-03-02 08:00:00\t0\t1\t0\t0\t0\n";
+        let big = line.repeat(100 * 1024 / line.len());
+        let resp = app.post("/iclock/cdata?SN=BIG0001&table=ATTLOG&Stamp=1", big.clone()).await;
+        assert_eq!(resp.status(), 200, "{}", app.backend);
+        assert_eq!(resp.text().await.unwrap(), "OK", "{}", app.backend);
+        let device = app.device("BIG0001").await;
+        let events = app.ctx.store.recent_device_events(device.id, "upload", 10).await.unwrap();
+        assert_eq!(events.len(), 1, "{}: the loss is recorded", app.backend);
+        assert_eq!(events[0].code, "TOO_LARGE");
+        assert!(events[0].detail.contains(&big.len().to_string()), "{}: {}", app.backend, events[0].detail);
+        // The next, normal upload is stored as usual.
+        let resp = app.post("/iclock/cdata?SN=BIG0001&table=ATTLOG&Stamp=2", line).await;
+        assert_eq!(resp.text().await.unwrap(), "OK:1", "{}", app.backend);
+    }
+}
