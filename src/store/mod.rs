@@ -9,6 +9,7 @@
 //! - every write another instance caches announces a [`StoreChange`] (see [`instances`]).
 
 pub mod admin;
+pub mod biometrics;
 pub mod commands;
 mod devices;
 mod error;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use admin::{AccountStore, AdminStore, AttendanceStore, AuditStore, DeviceAdminStore, RosterStore, StudentStore};
+pub use biometrics::BiometricStore;
 pub use commands::CommandStore;
 pub use devices::DeviceStore;
 pub use error::{StoreError, StoreResult};
@@ -54,6 +56,7 @@ pub trait Store:
     + SyncStore
     + SyncStatusStore
     + PullStore
+    + BiometricStore
     + OpsStore
     + Send
     + Sync

@@ -9,6 +9,7 @@ mod areas;
 pub mod attendance;
 mod audit;
 pub mod auth;
+mod biometrics;
 mod classes;
 mod commands;
 mod device_pinning;

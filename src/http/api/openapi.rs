@@ -10,8 +10,8 @@ use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admins, areas, attendance, audit, classes, commands, device_pinning, devices, jobs, pull, schools, sections,
-    sessions, students, sync, sync_school,
+    admins, areas, attendance, audit, biometrics, classes, commands, device_pinning, devices, jobs, pull, schools,
+    sections, sessions, students, sync, sync_school,
 };
 
 #[derive(OpenApi)]
@@ -26,7 +26,7 @@ use super::{
         classes::list, classes::create, classes::get, classes::update, classes::delete,
         sections::list, sections::create, sections::get, sections::update, sections::delete,
         students::list, students::create, students::get, students::update, students::delete,
-        students::import, students::export,
+        students::import, students::export, biometrics::get,
         devices::list, devices::create, devices::get, devices::update, devices::delete, devices::approve, devices::block,
         commands::list, commands::create, commands::cancel, commands::retry,
         sync::sync_students, sync::sync_status, sync::retry_student,

@@ -7,8 +7,8 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
 use super::{
-    admins, areas, attendance, audit, classes, commands, device_pinning, devices, jobs, openapi, pull, schools,
-    sections, sessions, students, sync, sync_school,
+    admins, areas, attendance, audit, biometrics, classes, commands, device_pinning, devices, jobs, openapi, pull,
+    schools, sections, sessions, students, sync, sync_school,
 };
 
 /// Prefix of every admin API path.
@@ -112,6 +112,7 @@ fn table() -> RouteTable {
     t.add(get.clone(), "/students/export", Admin, students::export);
     t.add(post.clone(), "/students/import", Admin, students::import);
     t.add(get.clone(), "/students/{id}", Admin, students::get);
+    t.add(get.clone(), "/students/{id}/biometrics", Admin, biometrics::get);
     t.add(patch.clone(), "/students/{id}", Admin, students::update);
     t.add(delete.clone(), "/students/{id}", Admin, students::delete);
 

@@ -20,6 +20,7 @@ mod write;
 mod accounts;
 mod attendance;
 mod audit;
+mod biometrics;
 mod commands;
 mod device_admin;
 mod devices;

@@ -274,6 +274,7 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 Body::Csv("full_name\nOwn import\n".into()),
             )),
         }],
+        "/api/v1/students/{id}/biometrics" => vec![nf(other.student, Some(own.student), Body::None)],
         "/api/v1/students/{id}" => match *m {
             Method::GET => vec![nf(other.student, Some(own.student), Body::None)],
             Method::PATCH => {
