@@ -5,6 +5,7 @@
 mod actor;
 mod clock;
 pub mod group_commit;
+pub mod sessions;
 pub mod students;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub metrics: Arc<Metrics>,
+    /// Pull sessions lent by their owner (area sync borrows them; see [`sessions`]).
+    pub sessions: sessions::SessionDesk,
 }
 
 impl Core {
@@ -82,7 +85,11 @@ impl Core {
         // Loaded after subscribing, so no change falls between the two.
         queue.warm().await?;
         let punches = PunchCommitter::start(store.clone(), settings.punch_committers);
-        Ok((Arc::new(Self { store, queue, punches, cipher, clock, settings, metrics: Metrics::new() }), hears_others))
+        let sessions = sessions::SessionDesk::default();
+        Ok((
+            Arc::new(Self { store, queue, punches, cipher, clock, settings, metrics: Metrics::new(), sessions }),
+            hears_others,
+        ))
     }
 
     /// Attempts a sync command gets before it fails.

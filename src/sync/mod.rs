@@ -9,6 +9,7 @@
 //!   records ([`after_upload`]) confirm rows or reveal drift;
 //! - [`verifier`] runs every two hours; [`full_sync`] and [`retry_student`] are the manual paths.
 
+pub mod area;
 pub mod progress;
 pub mod quiet;
 pub mod verifier;

@@ -5,6 +5,7 @@
 //! `error`/`envelope`/`extract` give every reply, good or bad, the same envelope.
 
 mod admins;
+mod area_sync;
 mod areas;
 pub mod attendance;
 mod audit;

@@ -1,0 +1,450 @@
+//! The area sync itself, a plain async function: reach every device, read counts, choose the
+//! primary, read users, fingerprints, faces and photos, teach the biometric store, plan (pure),
+//! write what each device lacks or holds differently, read back, report; the run is recorded in
+//! `job_executions`. A device failing at any step is reported and left out; the others converge.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+
+use super::device::{AccessError, AreaDevice, AreaFinger, DeviceCounts};
+use super::plan::{self, Holdings, RosterView, Writes};
+use super::report::{AreaSyncResult, DeviceFailure, DeviceLine, NotTaken, PrimaryDevice};
+use crate::core::Core;
+use crate::domain::biometric::{face_records, normalise_faces, BiometricCopy, BiometricKind, BiometricSource};
+use crate::domain::SchoolId;
+use crate::store::admin::JobStatus;
+use crate::store::pull::PullDevice;
+use crate::store::StoreError;
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct AreaSyncOptions {
+    /// Devices read or written at once (`IRONCLOCK_AREA_SYNC_CONCURRENCY`, default 2).
+    pub concurrency: usize,
+    /// How long each device reply is waited for.
+    pub reply_timeout: Duration,
+    /// Who asked (recorded with the run).
+    pub started_by: String,
+}
+
+impl Default for AreaSyncOptions {
+    fn default() -> Self {
+        Self { concurrency: 2, reply_timeout: Duration::from_secs(5), started_by: "schedule".into() }
+    }
+}
+
+/// Fingerprints per batch upload.
+const FINGER_BATCH: usize = 500;
+
+struct Member {
+    dev: Box<dyn AreaDevice>,
+    line: DeviceLine,
+    holdings: Holdings,
+    failed: Option<String>,
+    not_taken: Vec<NotTaken>,
+}
+
+impl Member {
+    fn fail(&mut self, step: &str, e: AccessError) {
+        self.failed = Some(format!("{step}: {e}"));
+    }
+}
+
+/// Syncs the pull devices of `area` in `school` that are in service.
+pub async fn sync_area(
+    core: &Core,
+    school: SchoolId,
+    area: i64,
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
+    let devices: Vec<PullDevice> = core
+        .store
+        .pull_devices()
+        .await?
+        .into_iter()
+        .filter(|d| d.area_id == Some(area) && d.school_id == Some(school) && d.in_service())
+        .collect();
+    sync_devices(core, school, &devices, opts).await
+}
+
+/// Syncs `devices` (pull devices of `school`) with each other; records the run.
+pub async fn sync_devices(
+    core: &Core,
+    school: SchoolId,
+    devices: &[PullDevice],
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
+    let started = Instant::now();
+    let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by)).await?;
+    let mut result = run(core, school, devices, opts).await;
+    result.job_id = Some(job);
+    result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let summary = serde_json::to_value(&result).unwrap_or_default();
+    let status = if result.success { JobStatus::Succeeded } else { JobStatus::Failed };
+    core.store.finish_job(job, status, &summary, result.error.as_deref()).await?;
+    Ok(result)
+}
+
+async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaSyncOptions) -> AreaSyncResult {
+    let n = opts.concurrency.max(1);
+    let mut result = AreaSyncResult::default();
+    // Reach every device and read its counts (cheap).
+    let opened: Vec<Result<Member, DeviceFailure>> = stream::iter(devices)
+        .map(|d| async move {
+            let label = d.name.clone().unwrap_or_else(|| format!("{}:{}", d.host, d.port));
+            let failure = |error: String| DeviceFailure { device_id: d.id.0, device: label.clone(), error };
+            let mut dev = super::pull::open(core, d, opts.reply_timeout).await.map_err(failure)?;
+            match dev.counts().await {
+                Ok(counts) => {
+                    let line = DeviceLine {
+                        device_id: d.id.0,
+                        device: label.clone(),
+                        users_before: counts.users,
+                        fingerprints_before: counts.fingerprints,
+                        faces_before: counts.faces,
+                        ..Default::default()
+                    };
+                    let holdings = Holdings::new(d.id, label.clone(), counts);
+                    Ok(Member { dev, line, holdings, failed: None, not_taken: Vec::new() })
+                }
+                Err(e) => {
+                    dev.finish(false).await;
+                    Err(failure(format!("reading its counts: {e}")))
+                }
+            }
+        })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    let mut members = Vec::new();
+    for o in opened {
+        match o {
+            Ok(m) => members.push(m),
+            Err(f) => result.errors.push(f),
+        }
+    }
+    members.sort_by_key(|m| m.holdings.id);
+    if members.len() < 2 {
+        result.error = Some(format!(
+            "an area sync needs at least two reachable devices; {} of {} answered",
+            members.len(),
+            devices.len()
+        ));
+        finish_all(members, &mut result).await;
+        return result;
+    }
+    // Read everything.
+    members = stream::iter(members)
+        .map(|mut m| async move {
+            if let Err(e) = read(&mut m).await {
+                m.fail("reading", e);
+            }
+            m
+        })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    members.sort_by_key(|m| m.holdings.id);
+    let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
+    finish_all(failed, &mut result).await;
+    if live.len() < 2 {
+        result.error = Some("fewer than two devices could be read; nothing was written".into());
+        finish_all(live, &mut result).await;
+        return result;
+    }
+    let counts: Vec<(crate::domain::DeviceId, &DeviceCounts)> =
+        live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
+    let primary = plan::primary(&counts).unwrap_or(0);
+    let p = &live[primary].holdings;
+    result.primary_device = Some(PrimaryDevice {
+        id: p.id.0,
+        name: p.label.clone(),
+        users: p.counts.users,
+        templates: p.counts.fingerprints,
+    });
+    let roster = match roster(core, school).await {
+        Ok(r) => r,
+        Err(e) => {
+            result.error = Some(format!("reading the roster: {e}"));
+            finish_all(live, &mut result).await;
+            return result;
+        }
+    };
+    let holdings: Vec<Holdings> = live.iter().map(|m| m.holdings.clone()).collect();
+    let planned = plan::plan(&holdings, primary, &roster);
+    result.biometrics_stored = learn(core, school, &holdings, primary, &roster).await;
+    result.skipped = planned.skipped.clone();
+    result.conflicts = planned.conflicts.clone();
+    result.adoptable = planned.adoptable.clone();
+    // Write, then read back.
+    let writes = planned.writes;
+    live = stream::iter(live.into_iter().zip(writes))
+        .map(|(mut m, w)| async move {
+            write(&mut m, &w).await;
+            if m.failed.is_none() {
+                if let Err(e) = read_back(&mut m, &w).await {
+                    m.fail("reading back", e);
+                }
+            }
+            m
+        })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    live.sort_by_key(|m| m.holdings.id);
+    finish_all(live, &mut result).await;
+    if result.error.is_none() && !result.errors.is_empty() {
+        result.error = Some(format!(
+            "{} device(s) failed; they are retried on the next run, the others converged",
+            result.errors.len()
+        ));
+    }
+    result.success = result.error.is_none();
+    result
+}
+
+/// Ends every member's use of its device and adds its figures to the result.
+async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
+    for m in members {
+        let Member { dev, line, failed, not_taken, .. } = m;
+        dev.finish(failed.is_none()).await;
+        result.total_users_synced += line.users_written;
+        result.users_removed += line.users_removed;
+        result.total_templates_synced += line.fingerprints_written;
+        result.face_templates_synced += line.faces_written;
+        result.photos_synced += line.photos_written;
+        result.not_taken.extend(not_taken);
+        match failed {
+            Some(error) => {
+                result.errors.push(DeviceFailure { device_id: line.device_id, device: line.device.clone(), error })
+            }
+            None => result.synced_devices += 1,
+        }
+        result.devices.push(line);
+    }
+}
+
+async fn roster(core: &Core, school: SchoolId) -> Result<RosterView, StoreError> {
+    let mut view = RosterView::default();
+    for s in core.store.roster_standing(school).await? {
+        if s.deleted || !s.active {
+            view.removed.insert(s.pin);
+        } else {
+            view.students.insert(s.pin);
+        }
+    }
+    // A PIN deleted once and given again is not possible (PINs are never reused), but be sure.
+    view.removed.retain(|pin| !view.students.contains(pin));
+    Ok(view)
+}
+
+/// Reads users, fingerprints, faces (face-capable devices) and photos (where kept).
+async fn read(m: &mut Member) -> Result<(), AccessError> {
+    let h = &mut m.holdings;
+    let dev = &mut m.dev;
+    h.users = dev.users().await?.into_iter().map(|u| (u.pin.clone(), u)).collect();
+    if h.counts.fingerprints > 0 {
+        h.fingers = dev.fingers().await?.into_iter().map(|f| ((f.pin.clone(), f.finger), f)).collect();
+    }
+    if h.counts.face_version.is_some() && h.counts.faces > 0 {
+        for pin in h.users.keys() {
+            match dev.faces(pin).await {
+                Ok(Some(blob)) => {
+                    if let Some(normal) = normalise_faces(&blob) {
+                        h.faces.insert(pin.clone(), normal);
+                    }
+                }
+                Ok(None) | Err(AccessError::Item(_)) => {}
+                Err(AccessError::Unsupported) => {
+                    h.counts.face_version = None;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let mut photos = BTreeMap::new();
+    let probe = vec!["0".to_string()];
+    let pins: Vec<String> = if h.users.is_empty() { probe } else { h.users.keys().cloned().collect() };
+    let mut supported = true;
+    for pin in &pins {
+        match dev.photo(pin).await {
+            Ok(Some(jpeg)) => {
+                photos.insert(pin.clone(), jpeg);
+            }
+            Ok(None) | Err(AccessError::Item(_)) => {}
+            Err(AccessError::Unsupported) => {
+                supported = false;
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    h.photos = supported.then_some(photos);
+    Ok(())
+}
+
+/// Keeps the students' copies in the biometric store (the preferred holder's copy of each).
+async fn learn(core: &Core, school: SchoolId, devices: &[Holdings], primary: usize, roster: &RosterView) -> usize {
+    let mut order: Vec<usize> = (0..devices.len()).collect();
+    order.sort_by_key(|&i| (i != primary, devices[i].id.0));
+    let mut seen = std::collections::HashSet::new();
+    let mut stored = 0;
+    for i in order {
+        let d = &devices[i];
+        let mut copies = Vec::new();
+        let mut add = |copy: BiometricCopy| {
+            let key = (copy.pin.clone(), copy.kind, copy.slot, copy.version.clone());
+            if roster.students.contains(&copy.pin) && seen.insert(key) {
+                copies.push(copy.seal(&core.cipher));
+            }
+        };
+        if let Some(v) = &d.counts.fp_version {
+            for f in d.fingers.values() {
+                let (kind, slot, version, flag) = (BiometricKind::Finger, f.finger, Some(v.clone()), f.flag);
+                add(BiometricCopy { pin: f.pin.clone(), kind, slot, version, flag, records: 1, data: f.data.clone() });
+            }
+        }
+        if let Some(v) = &d.counts.face_version {
+            for (pin, blob) in &d.faces {
+                let (kind, version, records) = (BiometricKind::Face, Some(v.clone()), face_records(blob));
+                add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records, data: blob.clone() });
+            }
+        }
+        for (pin, jpeg) in d.photos.iter().flatten() {
+            let (kind, version) = (BiometricKind::Photo, Some(String::new()));
+            add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records: 1, data: jpeg.clone() });
+        }
+        let source = BiometricSource { device: Some(d.id), via: "area_sync" };
+        match core.store.save_biometrics(school, source, &copies, core.clock.now()).await {
+            Ok(n) => stored += n,
+            Err(e) => tracing::warn!(device = d.id.0, error = %e, "area sync: biometric store not updated"),
+        }
+    }
+    stored
+}
+
+/// Writes the device's share of the plan with the keypad locked: removals, users, fingerprints
+/// (of users on the device), faces, photos.
+async fn write(m: &mut Member, w: &Writes) {
+    if w.is_empty() {
+        return;
+    }
+    if let Err(e) = m.dev.lock().await {
+        return m.fail("locking the keypad", e);
+    }
+    let outcome = write_locked(m, w).await;
+    let unlocked = m.dev.unlock().await;
+    if let Err(e) = outcome.and(unlocked) {
+        m.fail("writing", e);
+    }
+}
+
+async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
+    let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
+    let not_taken = |what: &str, pin: &str, reason: String| NotTaken {
+        device_id: id,
+        device: label.clone(),
+        what: what.into(),
+        pin: pin.into(),
+        reason,
+    };
+    for pin in &w.delete {
+        match m.dev.delete_user(pin).await {
+            Ok(_) => m.line.users_removed += 1,
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m.not_taken.push(not_taken("delete", pin, e.to_string())),
+        }
+    }
+    let mut refused = std::collections::HashSet::new();
+    if !w.users.is_empty() {
+        let outcome = m.dev.write_users(&w.users).await?;
+        for (u, error) in w.users.iter().zip(outcome) {
+            match error {
+                None => m.line.users_written += 1,
+                Some(reason) => {
+                    refused.insert(u.pin.clone());
+                    m.not_taken.push(not_taken("user", &u.pin, reason));
+                }
+            }
+        }
+    }
+    let fingers: Vec<AreaFinger> = w.fingers.iter().filter(|f| !refused.contains(&f.pin)).cloned().collect();
+    for chunk in fingers.chunks(FINGER_BATCH) {
+        match m.dev.write_fingers(chunk).await {
+            Ok(()) => m.line.fingerprints_written += chunk.len(),
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m
+                .not_taken
+                .extend(chunk.iter().map(|f| not_taken(&format!("fingerprint {}", f.finger), &f.pin, e.to_string()))),
+        }
+    }
+    for (pin, blob) in w.faces.iter().filter(|(pin, _)| !refused.contains(pin)) {
+        match m.dev.write_faces(pin, blob).await {
+            Ok(()) => m.line.faces_written += 1,
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m.not_taken.push(not_taken("face", pin, e.to_string())),
+        }
+    }
+    for (pin, jpeg) in w.photos.iter().filter(|(pin, _)| !refused.contains(pin)) {
+        match m.dev.write_photo(pin, jpeg).await {
+            Ok(()) => m.line.photos_written += 1,
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m.not_taken.push(not_taken("photo", pin, e.to_string())),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the device back (counts, users, fingerprints, and the faces and photos written) and
+/// reports every written item it does not show.
+async fn read_back(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
+    let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
+    let mut missing = Vec::new();
+    if !w.is_empty() {
+        let users: std::collections::HashSet<String> = m.dev.users().await?.into_iter().map(|u| u.pin).collect();
+        for pin in &w.delete {
+            if users.contains(pin) {
+                missing.push(("delete".to_string(), pin.clone()));
+            }
+        }
+        for u in w.users.iter().filter(|u| !users.contains(&u.pin)) {
+            missing.push(("user".into(), u.pin.clone()));
+        }
+        if !w.fingers.is_empty() {
+            let held: BTreeMap<(String, u8), Vec<u8>> =
+                m.dev.fingers().await?.into_iter().map(|f| ((f.pin, f.finger), f.data)).collect();
+            for f in &w.fingers {
+                if held.get(&(f.pin.clone(), f.finger)) != Some(&f.data) {
+                    missing.push((format!("fingerprint {}", f.finger), f.pin.clone()));
+                }
+            }
+        }
+        for (pin, blob) in &w.faces {
+            let back = m.dev.faces(pin).await?.and_then(|b| normalise_faces(&b));
+            if back.as_ref() != Some(blob) {
+                missing.push(("face".into(), pin.clone()));
+            }
+        }
+        for (pin, jpeg) in &w.photos {
+            if m.dev.photo(pin).await?.as_ref() != Some(jpeg) {
+                missing.push(("photo".into(), pin.clone()));
+            }
+        }
+    }
+    let already: std::collections::HashSet<(String, String)> =
+        m.not_taken.iter().map(|n| (n.what.clone(), n.pin.clone())).collect();
+    for (what, pin) in missing {
+        if !already.contains(&(what.clone(), pin.clone())) {
+            let reason = "written, but the device's read-back does not show it".to_string();
+            m.not_taken.push(NotTaken { device_id: id, device: label.clone(), what, pin, reason });
+        }
+    }
+    let after = m.dev.counts().await?;
+    m.line.users_after = after.users;
+    m.line.fingerprints_after = after.fingerprints;
+    m.line.faces_after = after.faces;
+    Ok(())
+}
