@@ -303,3 +303,62 @@ fn plan_photos(devices: &[Holdings], order: &[usize], p: &mut Plan) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(users: i64, fingerprints: i64) -> DeviceCounts {
+        DeviceCounts { users, fingerprints, fp_version: Some("10".into()), ..Default::default() }
+    }
+
+    fn device(id: i64, pins: &[&str], finger_bytes: &[(&str, &[u8])]) -> Holdings {
+        let mut h = Holdings::new(DeviceId(id), format!("D{id}"), counts(pins.len() as i64, finger_bytes.len() as i64));
+        for pin in pins {
+            let u = AreaUser {
+                pin: pin.to_string(),
+                name: format!("U{pin}"),
+                privilege: 0,
+                password: String::new(),
+                card: 0,
+                group: 1,
+            };
+            h.users.insert(pin.to_string(), u);
+        }
+        for (pin, data) in finger_bytes {
+            let f = AreaFinger { pin: pin.to_string(), finger: 0, flag: 1, data: data.to_vec() };
+            h.fingers.insert((pin.to_string(), 0), f);
+        }
+        h
+    }
+
+    #[test]
+    fn the_primary_has_the_most_users_and_templates_and_a_tie_goes_to_the_lowest_id() {
+        let (a, b, c) = (counts(100, 80), counts(20, 15), counts(100, 80));
+        assert_eq!(primary(&[(DeviceId(7), &b), (DeviceId(5), &a), (DeviceId(3), &c)]), Some(2));
+        assert_eq!(primary(&[(DeviceId(1), &b), (DeviceId(2), &a)]), Some(1));
+        assert_eq!(primary(&[]), None);
+    }
+
+    #[test]
+    fn the_primary_wins_a_conflicting_finger_and_the_conflict_is_reported() {
+        let a = device(1, &["1"], &[("1", b"primary")]);
+        let b = device(2, &["1"], &[("1", b"other")]);
+        let p = plan(&[a, b], 0, &RosterView::default());
+        assert!(p.writes[0].fingers.is_empty(), "the primary keeps its own");
+        assert_eq!(p.writes[1].fingers[0].data, b"primary");
+        assert_eq!(p.conflicts.len(), 1);
+        assert_eq!((p.conflicts[0].kept_from, p.conflicts[0].overridden_on), (1, 2));
+    }
+
+    #[test]
+    fn a_removed_student_is_deleted_where_held_and_never_written_and_absence_deletes_nobody() {
+        let a = device(1, &["1", "2"], &[("2", b"t")]);
+        let b = device(2, &["1"], &[]);
+        let roster = RosterView { students: ["1".to_string()].into(), removed: ["2".to_string()].into() };
+        let p = plan(&[a, b], 0, &roster);
+        assert_eq!(p.writes[0].delete, ["2"]);
+        assert!(p.writes[1].delete.is_empty() && p.writes[1].users.is_empty() && p.writes[1].fingers.is_empty());
+        assert!(p.writes[0].users.is_empty(), "A lacks nobody");
+    }
+}

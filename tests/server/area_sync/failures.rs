@@ -22,8 +22,9 @@ async fn a_device_dropping_mid_sync_is_reported_the_others_converge_and_the_next
         area.add(&a, "A", false).await;
         area.add(&b, "B", false).await;
         let idc = area.add(&c, "C", false).await;
-        // C's session ends without a reply a few requests into the sync.
-        c.set_faults(Faults { cut_at_request: 6, ..Faults::default() });
+        // C's session ends without a reply in the middle of the user writes (request 40 of its
+        // session: after the counts, the reads and a few of the 30 user writes).
+        c.set_faults(Faults { cut_at_request: 40, ..Faults::default() });
         let first = area.sync().await;
         let backend = area.app.backend;
         assert_eq!(first["success"], false, "{backend}: {first}");
@@ -31,6 +32,9 @@ async fn a_device_dropping_mid_sync_is_reported_the_others_converge_and_the_next
         assert_eq!(errors.len(), 1, "{backend}: {first}");
         assert_eq!(errors[0]["device_id"], idc, "{backend}: C is reported");
         assert!(first["error"].as_str().unwrap().contains("next run"), "{backend}: {first}");
+        let c_line = first["devices"].as_array().unwrap().iter().find(|d| d["device_id"] == idc).unwrap().clone();
+        assert!(c_line["users_written"].as_u64().unwrap() < 30, "{backend}: cut while writing: {c_line}");
+        assert!(!pins(&c).is_empty(), "{backend}: some users reached C before the cut");
         assert_eq!(pins(&b), set(1..=30), "{backend}: B converged anyway");
         assert_eq!(fingers(&b).len(), 30, "{backend}");
 
@@ -62,17 +66,23 @@ async fn live_punches_made_during_a_sync_are_stored_once() {
         let sync = area.call(Method::POST, &path, None);
         let punching = async {
             for n in 0..20u32 {
-                a.inject_punch(&(1 + n % 5).to_string(), 1, 0);
-                b.inject_punch("7", 1, 0);
+                // Distinct people: punches are unique on (device, person, second).
+                a.inject_punch(&(1 + n).to_string(), 1, 0);
+                b.inject_punch(&(101 + n).to_string(), 1, 0);
                 tokio::time::sleep(Duration::from_millis(40)).await;
             }
         };
         let (reply, ()) = tokio::join!(sync, punching);
         assert_eq!(reply.status, 200, "{backend}: {}", reply.text);
         assert_eq!(reply.body["data"]["success"], true, "{backend}: {}", reply.text);
-        let recorded_a = a.attendance().len() as i64;
-        let recorded_b = b.attendance().len() as i64;
-        assert_eq!(recorded_a, 20, "{backend}");
+        let distinct = |sim: &ironclock::sim::pull::SimDevice| {
+            let keys: std::collections::BTreeSet<_> =
+                sim.attendance().into_iter().map(|r| (r.user_id, r.timestamp)).collect();
+            keys.len() as i64
+        };
+        let (recorded_a, recorded_b) = (distinct(&a), distinct(&b));
+        assert_eq!(recorded_a, 20, "{backend}: A took every punch");
+        assert!(recorded_b > 0, "{backend}: B took punches once the people reached it");
         for (id, want) in [(ida, recorded_a), (idb, recorded_b)] {
             let mut stored = 0;
             for _ in 0..100 {

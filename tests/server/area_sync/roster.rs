@@ -31,6 +31,7 @@ async fn a_deleted_or_deactivated_student_is_removed_everywhere_and_not_re_added
 
         let first = area.sync().await;
         assert_eq!(first["success"], true, "{backend}: {first}");
+        assert_eq!(first["users_removed"], 4, "{backend}: 2 and 3 from A and from B, by the area sync: {first}");
         let expected = set([1, 4, 5, 6]);
         assert_eq!(pins(&a), expected, "{backend}: A");
         assert_eq!(pins(&b), expected, "{backend}: B gains 4, 5, 6 and loses 2 and 3");

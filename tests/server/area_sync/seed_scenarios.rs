@@ -53,7 +53,9 @@ async fn the_empty_device_scenario_leaves_120_users_and_95_templates_on_every_de
         assert_eq!(runs, 2, "{backend}: each run is recorded");
         let summary: String = area
             .app
-            .query_one("select summary from job_executions where job = 'area_sync' order by id desc limit 1")
+            .query_one(
+                "select cast(summary as text) from job_executions where job = 'area_sync' order by id desc limit 1",
+            )
             .await;
         let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
         assert_eq!(summary["synced_devices"], 3, "{backend}: the result is kept with the run");
