@@ -39,6 +39,25 @@ async fn a_deleted_or_deactivated_student_is_removed_everywhere_and_not_re_added
             first["adoptable"].as_array().unwrap().iter().map(|u| u["pin"].as_str().unwrap()).collect();
         assert_eq!(adoptable, ["5", "6"], "{backend}: device users who are no student: {first}");
 
+        // The biometric store learned the students' fingerprints from the pull reads.
+        let kept = area.call(Method::GET, &format!("/api/v1/students/{}/biometrics", ids[0]), None).await;
+        assert_eq!(kept.status, 200, "{backend}: {}", kept.text);
+        let item = &kept.body["data"]["items"][0];
+        assert_eq!(
+            (item["kind"].as_str(), item["version"].as_str()),
+            (Some("finger"), Some("10")),
+            "{backend}: {item}"
+        );
+        assert_eq!(item["source"], "area_sync", "{backend}");
+        let removed = area
+            .app
+            .query_one::<i64>(&format!(
+                "select count(*) from student_biometrics where student_id in ({}, {})",
+                ids[1], ids[2]
+            ))
+            .await;
+        assert_eq!(removed, 0, "{backend}: nothing kept for removed students");
+
         let second = area.sync().await;
         assert_eq!(second["success"], true, "{backend}: {second}");
         assert_eq!(second["total_users_synced"], 0, "{backend}: {second}");
@@ -58,5 +77,27 @@ async fn an_area_with_fewer_than_two_reachable_devices_answers_success_false_wit
         assert_eq!(result["success"], false, "{backend}: {result}");
         assert!(result["error"].as_str().unwrap().contains("at least two reachable devices"), "{backend}: {result}");
         assert_eq!(pins(&a), set(1..=3), "{backend}: nothing touched");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registered_devices_named_by_address_are_synced_with_each_other() {
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let a = sim(1..=5, 1, plain()).await;
+        let b = sim(6..=8, 1, plain()).await;
+        area.add(&a, "A", false).await;
+        area.add(&b, "B", false).await;
+        let backend = area.app.backend;
+        let ips = json!({"ips": [a.addr().to_string(), b.addr().to_string()]});
+        let reply = area.call(Method::POST, "/api/v1/devices/sync", Some(ips)).await;
+        assert_eq!(reply.status, 200, "{backend}: {}", reply.text);
+        assert_eq!(reply.body["data"]["success"], true, "{backend}: {}", reply.text);
+        assert_eq!(pins(&a), set(1..=8), "{backend}");
+        assert_eq!(pins(&b), set(1..=8), "{backend}");
+        let unknown = json!({"ips": [a.addr().to_string(), "10.9.9.9"]});
+        let refused = area.call(Method::POST, "/api/v1/devices/sync", Some(unknown)).await;
+        assert_eq!(refused.status, 422, "{backend}: {}", refused.text);
+        assert!(refused.text.contains("10.9.9.9"), "{backend}: the unknown address is named: {}", refused.text);
     }
 }
