@@ -186,9 +186,12 @@ pub fn plan(devices: &[Holdings], primary: usize, roster: &RosterView) -> Plan {
     p
 }
 
+/// A version's fingerprints: (PIN, finger) → (winning device, copy).
+type FingerUnion = BTreeMap<(String, u8), (usize, AreaFinger)>;
+
 fn plan_fingers(devices: &[Holdings], order: &[usize], p: &mut Plan) {
     let versions: BTreeSet<Option<String>> = devices.iter().map(|d| d.counts.fp_version.clone()).collect();
-    let mut desired: BTreeMap<Option<String>, BTreeMap<(String, u8), (usize, AreaFinger)>> = BTreeMap::new();
+    let mut desired: BTreeMap<Option<String>, FingerUnion> = BTreeMap::new();
     for v in versions {
         let group: Vec<usize> = order.iter().copied().filter(|&i| devices[i].counts.fp_version == v).collect();
         let held = |d: &Holdings| {
