@@ -29,6 +29,10 @@ pub struct Settings {
     pub verify_online: chrono::Duration,
     /// Cron of the pull devices' attendance collection (`off` disables it).
     pub pull_poll_cron: String,
+    /// Cron of the area sync (`off` disables it).
+    pub area_sync_cron: String,
+    /// Devices an area sync reads or writes at once.
+    pub area_sync_concurrency: usize,
     /// Tasks committing punch uploads in groups (1 on SQLite, whose writes are serial anyway).
     pub punch_committers: usize,
     /// How long old rows are kept, and when they are purged.
@@ -51,6 +55,8 @@ impl Default for Settings {
             verify_cron: "0 0 */2 * * *".into(),
             verify_online: chrono::Duration::minutes(15),
             pull_poll_cron: "0 */5 * * * *".into(),
+            area_sync_cron: "0 0 * * * *".into(),
+            area_sync_concurrency: 2,
             punch_committers: 1,
             retention: crate::retention::RetentionPolicy::default(),
         }

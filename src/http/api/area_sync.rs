@@ -18,8 +18,12 @@ use crate::store::admin::{DeviceFilter, GroupKind, Page, Sort};
 use crate::store::pull::PullDevice;
 use crate::sync::area::{self, AreaSyncOptions, AreaSyncResult};
 
-fn options(caller: &Caller) -> AreaSyncOptions {
-    AreaSyncOptions { started_by: caller.user.email.clone(), ..AreaSyncOptions::default() }
+fn options(ctx: &State, caller: &Caller) -> AreaSyncOptions {
+    AreaSyncOptions {
+        started_by: caller.user.email.clone(),
+        concurrency: ctx.settings.area_sync_concurrency,
+        ..AreaSyncOptions::default()
+    }
 }
 
 async fn audited(ctx: &State, caller: &Caller, target: Option<i64>, school: SchoolId, r: &AreaSyncResult) {
@@ -38,7 +42,7 @@ async fn audited(ctx: &State, caller: &Caller, target: Option<i64>, school: Scho
               (status = 404, description = "No such area in your scope", body = ErrorEnvelope)))]
 pub async fn sync_area(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let area = groups::get(&ctx, &caller, GroupKind::Area, id.0).await?;
-    let result = area::sync_area(&ctx.core, area.school_id, area.id, &options(&caller)).await?;
+    let result = area::sync_area(&ctx.core, area.school_id, area.id, &options(&ctx, &caller)).await?;
     audited(&ctx, &caller, Some(area.id), area.school_id, &result).await;
     Ok(ok("area sync finished", result))
 }
@@ -100,7 +104,7 @@ pub async fn sync_by_address(
         [Some(s)] => *s,
         _ => return Err(ApiError::invalid("ips", "the devices must all belong to one school")),
     };
-    let result = area::sync_devices(&ctx.core, school, &devices, &options(&caller)).await?;
+    let result = area::sync_devices(&ctx.core, school, &devices, &options(&ctx, &caller)).await?;
     audited(&ctx, &caller, None, school, &result).await;
     Ok(ok("device sync finished", result))
 }

@@ -6,6 +6,7 @@
 //! - [`pull`]: pull devices behind it, over the session their actor lends (never a second one);
 //! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
+//! - [`schedule`]: every area, hourly by default, one instance at a time;
 //! - [`report`]: the result.
 
 pub mod device;
@@ -13,7 +14,9 @@ pub mod plan;
 pub mod pull;
 pub mod report;
 pub mod run;
+pub mod schedule;
 
 pub use device::AreaDevice;
 pub use report::AreaSyncResult;
 pub use run::{sync_area, sync_devices, AreaSyncOptions};
+pub use schedule::{sync_all_areas, ScheduledRun, AREA_SYNC_LOCK_KEY};

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
+use futures::FutureExt;
 
 use super::device::{AccessError, AreaDevice, AreaFinger, DeviceCounts};
 use super::plan::{self, Holdings, RosterView, Writes};
@@ -91,33 +92,8 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
     let n = opts.concurrency.max(1);
     let mut result = AreaSyncResult::default();
     // Reach every device and read its counts (cheap).
-    let opened: Vec<Result<Member, DeviceFailure>> = stream::iter(devices)
-        .map(|d| async move {
-            let label = d.name.clone().unwrap_or_else(|| format!("{}:{}", d.host, d.port));
-            let failure = |error: String| DeviceFailure { device_id: d.id.0, device: label.clone(), error };
-            let mut dev = super::pull::open(core, d, opts.reply_timeout).await.map_err(failure)?;
-            match dev.counts().await {
-                Ok(counts) => {
-                    let line = DeviceLine {
-                        device_id: d.id.0,
-                        device: label.clone(),
-                        users_before: counts.users,
-                        fingerprints_before: counts.fingerprints,
-                        faces_before: counts.faces,
-                        ..Default::default()
-                    };
-                    let holdings = Holdings::new(d.id, label.clone(), counts);
-                    Ok(Member { dev, line, holdings, failed: None, not_taken: Vec::new() })
-                }
-                Err(e) => {
-                    dev.finish(false).await;
-                    Err(failure(format!("reading its counts: {e}")))
-                }
-            }
-        })
-        .buffer_unordered(n)
-        .collect()
-        .await;
+    let opened: Vec<Result<Member, DeviceFailure>> =
+        stream::iter(devices.to_vec()).map(|d| open_member(core, d, opts).boxed()).buffer_unordered(n).collect().await;
     let mut members = Vec::new();
     for o in opened {
         match o {
@@ -136,16 +112,7 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
         return result;
     }
     // Read everything.
-    members = stream::iter(members)
-        .map(|mut m| async move {
-            if let Err(e) = read(&mut m).await {
-                m.fail("reading", e);
-            }
-            m
-        })
-        .buffer_unordered(n)
-        .collect()
-        .await;
+    members = stream::iter(members).map(|m| read_member(m).boxed()).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
     let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
     finish_all(failed, &mut result).await;
@@ -181,15 +148,7 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
     // Write, then read back.
     let writes = planned.writes;
     live = stream::iter(live.into_iter().zip(writes))
-        .map(|(mut m, w)| async move {
-            write(&mut m, &w).await;
-            if m.failed.is_none() {
-                if let Err(e) = read_back(&mut m, &w).await {
-                    m.fail("reading back", e);
-                }
-            }
-            m
-        })
+        .map(|(m, w)| write_member(m, w).boxed())
         .buffer_unordered(n)
         .collect()
         .await;
@@ -203,6 +162,48 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
     }
     result.success = result.error.is_none();
     result
+}
+
+/// Reaches the device and reads its counts.
+async fn open_member(core: &Core, d: PullDevice, opts: &AreaSyncOptions) -> Result<Member, DeviceFailure> {
+    let label = d.name.clone().unwrap_or_else(|| format!("{}:{}", d.host, d.port));
+    let failure = |error: String| DeviceFailure { device_id: d.id.0, device: label.clone(), error };
+    let mut dev = super::pull::open(core, &d, opts.reply_timeout).await.map_err(failure)?;
+    match dev.counts().await {
+        Ok(counts) => {
+            let line = DeviceLine {
+                device_id: d.id.0,
+                device: label.clone(),
+                users_before: counts.users,
+                fingerprints_before: counts.fingerprints,
+                faces_before: counts.faces,
+                ..Default::default()
+            };
+            let holdings = Holdings::new(d.id, label.clone(), counts);
+            Ok(Member { dev, line, holdings, failed: None, not_taken: Vec::new() })
+        }
+        Err(e) => {
+            dev.finish(false).await;
+            Err(failure(format!("reading its counts: {e}")))
+        }
+    }
+}
+
+async fn read_member(mut m: Member) -> Member {
+    if let Err(e) = read(&mut m).await {
+        m.fail("reading", e);
+    }
+    m
+}
+
+async fn write_member(mut m: Member, w: Writes) -> Member {
+    write(&mut m, &w).await;
+    if m.failed.is_none() {
+        if let Err(e) = read_back(&mut m, &w).await {
+            m.fail("reading back", e);
+        }
+    }
+    m
 }
 
 /// Ends every member's use of its device and adds its figures to the result.

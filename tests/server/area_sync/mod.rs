@@ -7,6 +7,7 @@ mod biometric_store;
 mod faces_and_versions;
 mod failures;
 mod roster;
+mod schedule;
 mod seed_scenarios;
 
 use std::collections::BTreeSet;
