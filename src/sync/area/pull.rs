@@ -23,6 +23,7 @@ const SYNC_LEASE: Duration = Duration::from_secs(30 * 60);
 
 enum Session {
     Borrowed(Loan),
+    Direct(Client),
     Leased { client: Client, holder: String, store: DynStore },
 }
 
@@ -70,9 +71,16 @@ pub async fn open(core: &Core, device: &PullDevice, reply_timeout: Duration) -> 
 }
 
 impl PullAreaDevice {
+    /// A device reached directly, without a server (`ironclock pull sync`): `id` numbers it in
+    /// the report.
+    pub fn direct(id: DeviceId, addr: String, client: Client) -> Self {
+        Self { id, label: addr.clone(), addr, session: Some(Session::Direct(client)) }
+    }
+
     fn client(&mut self) -> Access<&mut Client> {
         match self.session.as_mut() {
             Some(Session::Borrowed(loan)) => Ok(&mut loan.client),
+            Some(Session::Direct(client)) => Ok(client),
             Some(Session::Leased { client, .. }) => Ok(client),
             None => Err(AccessError::Device("the session is closed".into())),
         }
@@ -204,6 +212,9 @@ impl AreaDevice for PullAreaDevice {
     async fn finish(mut self: Box<Self>, healthy: bool) {
         match self.session.take() {
             Some(Session::Borrowed(loan)) => loan.give_back(healthy),
+            Some(Session::Direct(client)) => {
+                let _ = client.close().await;
+            }
             Some(Session::Leased { client, holder, store }) => {
                 let _ = client.close().await;
                 if let Err(e) = store.release_lease(self.id, &holder).await {

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 use futures::FutureExt;
 
@@ -89,14 +90,52 @@ pub async fn sync_devices(
 }
 
 async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaSyncOptions) -> AreaSyncResult {
+    let roster = match roster(core, school).await {
+        Ok(r) => r,
+        Err(e) => {
+            return AreaSyncResult { error: Some(format!("reading the roster: {e}")), ..Default::default() };
+        }
+    };
+    let opening: Vec<BoxFuture<'_, _>> = devices.iter().cloned().map(|d| open_pull(core, d, opts).boxed()).collect();
+    let opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>> =
+        stream::iter(opening).buffer_unordered(opts.concurrency.max(1)).collect().await;
+    converge(opened, &roster, Some((core, school)), opts).await
+}
+
+/// Reaches a pull device of the server.
+async fn open_pull(core: &Core, d: PullDevice, opts: &AreaSyncOptions) -> Result<Box<dyn AreaDevice>, DeviceFailure> {
+    let label = d.name.clone().unwrap_or_else(|| format!("{}:{}", d.host, d.port));
+    super::pull::open(core, &d, opts.reply_timeout).await.map_err(|error| DeviceFailure {
+        device_id: d.id.0,
+        device: label,
+        error,
+    })
+}
+
+/// The sync over devices already reached (`opened`; those that could not be are reported):
+/// counts, primary, reads, plan, writes, read-back. With `store` (the server) the biometric
+/// store learns the students' copies; without (the shell tool) nothing is stored.
+pub async fn converge(
+    opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>>,
+    roster: &RosterView,
+    store: Option<(&Core, SchoolId)>,
+    opts: &AreaSyncOptions,
+) -> AreaSyncResult {
     let n = opts.concurrency.max(1);
+    let expected = opened.len();
     let mut result = AreaSyncResult::default();
-    // Reach every device and read its counts (cheap).
-    let opened: Vec<Result<Member, DeviceFailure>> =
-        stream::iter(devices.to_vec()).map(|d| open_member(core, d, opts).boxed()).buffer_unordered(n).collect().await;
-    let mut members = Vec::new();
+    let mut reached = Vec::new();
     for o in opened {
         match o {
+            Ok(dev) => reached.push(dev),
+            Err(f) => result.errors.push(f),
+        }
+    }
+    let counting: Vec<BoxFuture<'_, _>> = reached.into_iter().map(|dev| count_member(dev).boxed()).collect();
+    let counted: Vec<Result<Member, DeviceFailure>> = stream::iter(counting).buffer_unordered(n).collect().await;
+    let mut members = Vec::new();
+    for c in counted {
+        match c {
             Ok(m) => members.push(m),
             Err(f) => result.errors.push(f),
         }
@@ -106,13 +145,14 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
         result.error = Some(format!(
             "an area sync needs at least two reachable devices; {} of {} answered",
             members.len(),
-            devices.len()
+            expected
         ));
         finish_all(members, &mut result).await;
         return result;
     }
     // Read everything.
-    members = stream::iter(members).map(|m| read_member(m).boxed()).buffer_unordered(n).collect().await;
+    let reading: Vec<BoxFuture<'_, Member>> = members.into_iter().map(|m| read_member(m).boxed()).collect();
+    members = stream::iter(reading).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
     let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
     finish_all(failed, &mut result).await;
@@ -131,27 +171,19 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
         users: p.counts.users,
         templates: p.counts.fingerprints,
     });
-    let roster = match roster(core, school).await {
-        Ok(r) => r,
-        Err(e) => {
-            result.error = Some(format!("reading the roster: {e}"));
-            finish_all(live, &mut result).await;
-            return result;
-        }
-    };
     let holdings: Vec<Holdings> = live.iter().map(|m| m.holdings.clone()).collect();
-    let planned = plan::plan(&holdings, primary, &roster);
-    result.biometrics_stored = learn(core, school, &holdings, primary, &roster).await;
+    let planned = plan::plan(&holdings, primary, roster);
+    if let Some((core, school)) = store {
+        result.biometrics_stored = learn(core, school, &holdings, primary, roster).await;
+    }
     result.skipped = planned.skipped.clone();
     result.conflicts = planned.conflicts.clone();
     result.adoptable = planned.adoptable.clone();
     // Write, then read back.
     let writes = planned.writes;
-    live = stream::iter(live.into_iter().zip(writes))
-        .map(|(m, w)| write_member(m, w).boxed())
-        .buffer_unordered(n)
-        .collect()
-        .await;
+    let writing: Vec<BoxFuture<'_, Member>> =
+        live.into_iter().zip(writes).map(|(m, w)| write_member(m, w).boxed()).collect();
+    live = stream::iter(writing).buffer_unordered(n).collect().await;
     live.sort_by_key(|m| m.holdings.id);
     finish_all(live, &mut result).await;
     if result.error.is_none() && !result.errors.is_empty() {
@@ -164,27 +196,25 @@ async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaS
     result
 }
 
-/// Reaches the device and reads its counts.
-async fn open_member(core: &Core, d: PullDevice, opts: &AreaSyncOptions) -> Result<Member, DeviceFailure> {
-    let label = d.name.clone().unwrap_or_else(|| format!("{}:{}", d.host, d.port));
-    let failure = |error: String| DeviceFailure { device_id: d.id.0, device: label.clone(), error };
-    let mut dev = super::pull::open(core, &d, opts.reply_timeout).await.map_err(failure)?;
+/// Reads the counts of a reached device.
+async fn count_member(mut dev: Box<dyn AreaDevice>) -> Result<Member, DeviceFailure> {
+    let (id, label) = (dev.id(), dev.label());
     match dev.counts().await {
         Ok(counts) => {
             let line = DeviceLine {
-                device_id: d.id.0,
+                device_id: id.0,
                 device: label.clone(),
                 users_before: counts.users,
                 fingerprints_before: counts.fingerprints,
                 faces_before: counts.faces,
                 ..Default::default()
             };
-            let holdings = Holdings::new(d.id, label.clone(), counts);
+            let holdings = Holdings::new(id, label, counts);
             Ok(Member { dev, line, holdings, failed: None, not_taken: Vec::new() })
         }
         Err(e) => {
             dev.finish(false).await;
-            Err(failure(format!("reading its counts: {e}")))
+            Err(DeviceFailure { device_id: id.0, device: label, error: format!("reading its counts: {e}") })
         }
     }
 }

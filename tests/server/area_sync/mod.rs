@@ -4,6 +4,7 @@
 //! own view and, where it matters, with pyzk-new (an independent client, its own process).
 
 mod biometric_store;
+mod cli;
 mod faces_and_versions;
 mod failures;
 mod roster;
