@@ -6,6 +6,7 @@
 //! - [`pull`]: pull devices behind it, over the session their actor lends (never a second one);
 //! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
+//!   `steps`: what it does on each device (counts, read, write, read back);
 //! - [`schedule`]: every area, hourly by default, one instance at a time;
 //! - [`report`]: the result.
 
@@ -15,6 +16,7 @@ pub mod pull;
 pub mod report;
 pub mod run;
 pub mod schedule;
+mod steps;
 
 pub use device::AreaDevice;
 pub use report::AreaSyncResult;

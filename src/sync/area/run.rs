@@ -3,18 +3,18 @@
 //! write what each device lacks or holds differently, read back, report; the run is recorded in
 //! `job_executions`. A device failing at any step is reported and left out; the others converge.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 use futures::FutureExt;
 
-use super::device::{AccessError, AreaDevice, AreaFinger, DeviceCounts};
-use super::plan::{self, Holdings, RosterView, Writes};
-use super::report::{AreaSyncResult, DeviceFailure, DeviceLine, NotTaken, PrimaryDevice};
+use super::device::{AreaDevice, DeviceCounts};
+use super::plan::{self, Holdings, RosterView};
+use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
+use super::steps::{count_member, read_member, write_member, Member};
 use crate::core::Core;
-use crate::domain::biometric::{face_records, normalise_faces, BiometricCopy, BiometricKind, BiometricSource};
+use crate::domain::biometric::{face_records, BiometricCopy, BiometricKind, BiometricSource};
 use crate::domain::SchoolId;
 use crate::store::admin::JobStatus;
 use crate::store::pull::PullDevice;
@@ -34,23 +34,6 @@ pub struct AreaSyncOptions {
 impl Default for AreaSyncOptions {
     fn default() -> Self {
         Self { concurrency: 2, reply_timeout: Duration::from_secs(5), started_by: "schedule".into() }
-    }
-}
-
-/// Fingerprints per batch upload.
-const FINGER_BATCH: usize = 500;
-
-struct Member {
-    dev: Box<dyn AreaDevice>,
-    line: DeviceLine,
-    holdings: Holdings,
-    failed: Option<String>,
-    not_taken: Vec<NotTaken>,
-}
-
-impl Member {
-    fn fail(&mut self, step: &str, e: AccessError) {
-        self.failed = Some(format!("{step}: {e}"));
     }
 }
 
@@ -196,46 +179,6 @@ pub async fn converge(
     result
 }
 
-/// Reads the counts of a reached device.
-async fn count_member(mut dev: Box<dyn AreaDevice>) -> Result<Member, DeviceFailure> {
-    let (id, label) = (dev.id(), dev.label());
-    match dev.counts().await {
-        Ok(counts) => {
-            let line = DeviceLine {
-                device_id: id.0,
-                device: label.clone(),
-                users_before: counts.users,
-                fingerprints_before: counts.fingerprints,
-                faces_before: counts.faces,
-                ..Default::default()
-            };
-            let holdings = Holdings::new(id, label, counts);
-            Ok(Member { dev, line, holdings, failed: None, not_taken: Vec::new() })
-        }
-        Err(e) => {
-            dev.finish(false).await;
-            Err(DeviceFailure { device_id: id.0, device: label, error: format!("reading its counts: {e}") })
-        }
-    }
-}
-
-async fn read_member(mut m: Member) -> Member {
-    if let Err(e) = read(&mut m).await {
-        m.fail("reading", e);
-    }
-    m
-}
-
-async fn write_member(mut m: Member, w: Writes) -> Member {
-    write(&mut m, &w).await;
-    if m.failed.is_none() {
-        if let Err(e) = read_back(&mut m, &w).await {
-            m.fail("reading back", e);
-        }
-    }
-    m
-}
-
 /// Ends every member's use of its device and adds its figures to the result.
 async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
     for m in members {
@@ -269,52 +212,6 @@ async fn roster(core: &Core, school: SchoolId) -> Result<RosterView, StoreError>
     // A PIN deleted once and given again is not possible (PINs are never reused), but be sure.
     view.removed.retain(|pin| !view.students.contains(pin));
     Ok(view)
-}
-
-/// Reads users, fingerprints, faces (face-capable devices) and photos (where kept).
-async fn read(m: &mut Member) -> Result<(), AccessError> {
-    let h = &mut m.holdings;
-    let dev = &mut m.dev;
-    h.users = dev.users().await?.into_iter().map(|u| (u.pin.clone(), u)).collect();
-    if h.counts.fingerprints > 0 {
-        h.fingers = dev.fingers().await?.into_iter().map(|f| ((f.pin.clone(), f.finger), f)).collect();
-    }
-    if h.counts.face_version.is_some() && h.counts.faces > 0 {
-        for pin in h.users.keys() {
-            match dev.faces(pin).await {
-                Ok(Some(blob)) => {
-                    if let Some(normal) = normalise_faces(&blob) {
-                        h.faces.insert(pin.clone(), normal);
-                    }
-                }
-                Ok(None) | Err(AccessError::Item(_)) => {}
-                Err(AccessError::Unsupported) => {
-                    h.counts.face_version = None;
-                    break;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    let mut photos = BTreeMap::new();
-    let probe = vec!["0".to_string()];
-    let pins: Vec<String> = if h.users.is_empty() { probe } else { h.users.keys().cloned().collect() };
-    let mut supported = true;
-    for pin in &pins {
-        match dev.photo(pin).await {
-            Ok(Some(jpeg)) => {
-                photos.insert(pin.clone(), jpeg);
-            }
-            Ok(None) | Err(AccessError::Item(_)) => {}
-            Err(AccessError::Unsupported) => {
-                supported = false;
-                break;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    h.photos = supported.then_some(photos);
-    Ok(())
 }
 
 /// Keeps the students' copies in the biometric store (the preferred holder's copy of each).
@@ -355,127 +252,4 @@ async fn learn(core: &Core, school: SchoolId, devices: &[Holdings], primary: usi
         }
     }
     stored
-}
-
-/// Writes the device's share of the plan with the keypad locked: removals, users, fingerprints
-/// (of users on the device), faces, photos.
-async fn write(m: &mut Member, w: &Writes) {
-    if w.is_empty() {
-        return;
-    }
-    if let Err(e) = m.dev.lock().await {
-        return m.fail("locking the keypad", e);
-    }
-    let outcome = write_locked(m, w).await;
-    let unlocked = m.dev.unlock().await;
-    if let Err(e) = outcome.and(unlocked) {
-        m.fail("writing", e);
-    }
-}
-
-async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
-    let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
-    let not_taken = |what: &str, pin: &str, reason: String| NotTaken {
-        device_id: id,
-        device: label.clone(),
-        what: what.into(),
-        pin: pin.into(),
-        reason,
-    };
-    for pin in &w.delete {
-        match m.dev.delete_user(pin).await {
-            Ok(_) => m.line.users_removed += 1,
-            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
-            Err(e) => m.not_taken.push(not_taken("delete", pin, e.to_string())),
-        }
-    }
-    let mut refused = std::collections::HashSet::new();
-    if !w.users.is_empty() {
-        let outcome = m.dev.write_users(&w.users).await?;
-        for (u, error) in w.users.iter().zip(outcome) {
-            match error {
-                None => m.line.users_written += 1,
-                Some(reason) => {
-                    refused.insert(u.pin.clone());
-                    m.not_taken.push(not_taken("user", &u.pin, reason));
-                }
-            }
-        }
-    }
-    let fingers: Vec<AreaFinger> = w.fingers.iter().filter(|f| !refused.contains(&f.pin)).cloned().collect();
-    for chunk in fingers.chunks(FINGER_BATCH) {
-        match m.dev.write_fingers(chunk).await {
-            Ok(()) => m.line.fingerprints_written += chunk.len(),
-            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
-            Err(e) => m
-                .not_taken
-                .extend(chunk.iter().map(|f| not_taken(&format!("fingerprint {}", f.finger), &f.pin, e.to_string()))),
-        }
-    }
-    for (pin, blob) in w.faces.iter().filter(|(pin, _)| !refused.contains(pin)) {
-        match m.dev.write_faces(pin, blob).await {
-            Ok(()) => m.line.faces_written += 1,
-            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
-            Err(e) => m.not_taken.push(not_taken("face", pin, e.to_string())),
-        }
-    }
-    for (pin, jpeg) in w.photos.iter().filter(|(pin, _)| !refused.contains(pin)) {
-        match m.dev.write_photo(pin, jpeg).await {
-            Ok(()) => m.line.photos_written += 1,
-            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
-            Err(e) => m.not_taken.push(not_taken("photo", pin, e.to_string())),
-        }
-    }
-    Ok(())
-}
-
-/// Reads the device back (counts, users, fingerprints, and the faces and photos written) and
-/// reports every written item it does not show.
-async fn read_back(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
-    let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
-    let mut missing = Vec::new();
-    if !w.is_empty() {
-        let users: std::collections::HashSet<String> = m.dev.users().await?.into_iter().map(|u| u.pin).collect();
-        for pin in &w.delete {
-            if users.contains(pin) {
-                missing.push(("delete".to_string(), pin.clone()));
-            }
-        }
-        for u in w.users.iter().filter(|u| !users.contains(&u.pin)) {
-            missing.push(("user".into(), u.pin.clone()));
-        }
-        if !w.fingers.is_empty() {
-            let held: BTreeMap<(String, u8), Vec<u8>> =
-                m.dev.fingers().await?.into_iter().map(|f| ((f.pin, f.finger), f.data)).collect();
-            for f in &w.fingers {
-                if held.get(&(f.pin.clone(), f.finger)) != Some(&f.data) {
-                    missing.push((format!("fingerprint {}", f.finger), f.pin.clone()));
-                }
-            }
-        }
-        for (pin, blob) in &w.faces {
-            let back = m.dev.faces(pin).await?.and_then(|b| normalise_faces(&b));
-            if back.as_ref() != Some(blob) {
-                missing.push(("face".into(), pin.clone()));
-            }
-        }
-        for (pin, jpeg) in &w.photos {
-            if m.dev.photo(pin).await?.as_ref() != Some(jpeg) {
-                missing.push(("photo".into(), pin.clone()));
-            }
-        }
-    }
-    let already: std::collections::HashSet<(String, String)> =
-        m.not_taken.iter().map(|n| (n.what.clone(), n.pin.clone())).collect();
-    for (what, pin) in missing {
-        if !already.contains(&(what.clone(), pin.clone())) {
-            let reason = "written, but the device's read-back does not show it".to_string();
-            m.not_taken.push(NotTaken { device_id: id, device: label.clone(), what, pin, reason });
-        }
-    }
-    let after = m.dev.counts().await?;
-    m.line.users_after = after.users;
-    m.line.fingerprints_after = after.fingerprints;
-    m.line.faces_after = after.faces;
-    Ok(())
 }
