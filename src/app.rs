@@ -79,6 +79,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_VERIFY_CRON: {e}"))?;
         crate::scheduler::normalise_cron(&args.pull.pull_poll_cron)
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_PULL_POLL_CRON: {e}"))?;
+        crate::scheduler::normalise_cron(&args.pull.area_sync_cron)
+            .map_err(|e| anyhow::anyhow!("IRONCLOCK_AREA_SYNC_CRON: {e}"))?;
         crate::scheduler::normalise_cron(&args.retention.retention_cron)
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_RETENTION_CRON: {e}"))?;
         let cipher = data_cipher(args.data_key.as_deref(), &args.data_key_file)?;
@@ -95,6 +97,8 @@ impl Application {
             verify_cron: args.verify_cron.clone(),
             verify_online: chrono::Duration::minutes(i64::from(args.verify_online_minutes)),
             pull_poll_cron: args.pull.pull_poll_cron.clone(),
+            area_sync_cron: args.pull.area_sync_cron.clone(),
+            area_sync_concurrency: args.pull.area_sync_concurrency.max(1),
             punch_committers: punch_committers(args.punch_committers, store.backend()),
             retention: args.retention.policy(),
         };
@@ -319,11 +323,15 @@ pub async fn pull_service(args: PullServiceArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("--default-timezone {:?} is not an IANA zone", args.default_timezone))?;
     crate::scheduler::normalise_cron(&args.pull.pull_poll_cron)
         .map_err(|e| anyhow::anyhow!("IRONCLOCK_PULL_POLL_CRON: {e}"))?;
+    crate::scheduler::normalise_cron(&args.pull.area_sync_cron)
+        .map_err(|e| anyhow::anyhow!("IRONCLOCK_AREA_SYNC_CRON: {e}"))?;
     let cipher = data_cipher(args.data_key.as_deref(), &args.data_key_file)?;
     let store = open_store(&args.database_url, args.db_max_connections).await?;
     let settings = Settings {
         verify_cron: "off".into(),
         pull_poll_cron: args.pull.pull_poll_cron.clone(),
+        area_sync_cron: args.pull.area_sync_cron.clone(),
+        area_sync_concurrency: args.pull.area_sync_concurrency.max(1),
         // The web server's scheduler purges old rows; this process only talks to devices.
         retention: crate::retention::RetentionPolicy { cron: "off".into(), ..Default::default() },
         ..Settings::default()

@@ -236,11 +236,23 @@ pub struct PullArgs {
     /// Pull devices collected (or written to) at once, per instance.
     #[arg(long, env = "IRONCLOCK_PULL_CONCURRENCY", default_value_t = 4)]
     pub pull_concurrency: usize,
+    /// When every area's devices are synced (users, fingerprints, faces, photos): cron or `off`.
+    /// Default: every 60 minutes, on the hour.
+    #[arg(long, env = "IRONCLOCK_AREA_SYNC_CRON", default_value = "0 0 * * * *")]
+    pub area_sync_cron: String,
+    /// Devices an area sync reads or writes at once.
+    #[arg(long, env = "IRONCLOCK_AREA_SYNC_CONCURRENCY", default_value_t = 2)]
+    pub area_sync_concurrency: usize,
 }
 
 impl Default for PullArgs {
     fn default() -> Self {
-        Self { pull_poll_cron: "0 */5 * * * *".into(), pull_concurrency: 4 }
+        Self {
+            pull_poll_cron: "0 */5 * * * *".into(),
+            pull_concurrency: 4,
+            area_sync_cron: "0 0 * * * *".into(),
+            area_sync_concurrency: 2,
+        }
     }
 }
 
@@ -292,6 +304,7 @@ impl ServeArgs {
         // Tests run the verifier and collections themselves (a test of a schedule sets its cron).
         args.verify_cron = "off".into();
         args.pull.pull_poll_cron = "off".into();
+        args.pull.area_sync_cron = "off".into();
         args.retention.retention_cron = "off".into();
         args
     }

@@ -40,6 +40,10 @@ fn main() -> anyhow::Result<()> {
                 ironclock::telemetry::init_cli();
                 ironclock::cli::backup::run(args).await
             }
+            Command::Pull(args) if matches!(args.command, ironclock::pull::shell::PullCommand::Sync { .. }) => {
+                ironclock::telemetry::init_cli();
+                ironclock::cli::area_sync::run(args).await
+            }
             Command::Pull(args) => {
                 ironclock::telemetry::init_cli();
                 ironclock::pull::shell::run(args).await

@@ -11,6 +11,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::core::Core;
 use crate::pull_service::PullService;
+use crate::sync::area::{self as area_sync, AreaSyncOptions};
 use crate::sync::verifier::{self, VerifyOptions};
 
 /// Normalises a cron string: 5 fields (minute first) get a leading `0` seconds field; empty or
@@ -46,7 +47,12 @@ impl Scheduler {
             Some(_) => normalise_cron(&core.settings.pull_poll_cron).map_err(anyhow::Error::msg)?,
             None => None,
         };
-        if verify.is_none() && poll.is_none() && retention.is_none() {
+        // Area sync borrows device sessions: it runs where the pull service runs.
+        let area = match &pull {
+            Some(_) => normalise_cron(&core.settings.area_sync_cron).map_err(anyhow::Error::msg)?,
+            None => None,
+        };
+        if verify.is_none() && poll.is_none() && retention.is_none() && area.is_none() {
             tracing::info!(
                 "no scheduled jobs (IRONCLOCK_VERIFY_CRON, IRONCLOCK_PULL_POLL_CRON and IRONCLOCK_RETENTION_CRON off)"
             );
@@ -80,6 +86,24 @@ impl Scheduler {
             })?;
             scheduler.add(job).await?;
             tracing::info!(%cron, "retention purge scheduled");
+        }
+        if let Some(cron) = area {
+            let job_core = core.clone();
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let core = job_core.clone();
+                Box::pin(async move {
+                    let opts = AreaSyncOptions {
+                        concurrency: core.settings.area_sync_concurrency,
+                        ..AreaSyncOptions::default()
+                    };
+                    match area_sync::sync_all_areas(&core, &opts).await {
+                        Ok(run) => tracing::info!(areas = run.areas.len(), skipped = run.skipped, "area sync run"),
+                        Err(error) => tracing::error!(%error, "scheduled area sync failed"),
+                    }
+                })
+            })?;
+            scheduler.add(job).await?;
+            tracing::info!(%cron, "area sync scheduled");
         }
         if let (Some(cron), Some(service)) = (poll, pull) {
             let metrics = core.metrics.clone();

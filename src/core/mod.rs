@@ -5,6 +5,7 @@
 mod actor;
 mod clock;
 pub mod group_commit;
+pub mod sessions;
 pub mod students;
 
 use std::sync::Arc;
@@ -28,6 +29,10 @@ pub struct Settings {
     pub verify_online: chrono::Duration,
     /// Cron of the pull devices' attendance collection (`off` disables it).
     pub pull_poll_cron: String,
+    /// Cron of the area sync (`off` disables it).
+    pub area_sync_cron: String,
+    /// Devices an area sync reads or writes at once.
+    pub area_sync_concurrency: usize,
     /// Tasks committing punch uploads in groups (1 on SQLite, whose writes are serial anyway).
     pub punch_committers: usize,
     /// How long old rows are kept, and when they are purged.
@@ -50,6 +55,8 @@ impl Default for Settings {
             verify_cron: "0 0 */2 * * *".into(),
             verify_online: chrono::Duration::minutes(15),
             pull_poll_cron: "0 */5 * * * *".into(),
+            area_sync_cron: "0 0 * * * *".into(),
+            area_sync_concurrency: 2,
             punch_committers: 1,
             retention: crate::retention::RetentionPolicy::default(),
         }
@@ -66,6 +73,8 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub metrics: Arc<Metrics>,
+    /// Pull sessions lent by their owner (area sync borrows them; see [`sessions`]).
+    pub sessions: sessions::SessionDesk,
 }
 
 impl Core {
@@ -82,7 +91,11 @@ impl Core {
         // Loaded after subscribing, so no change falls between the two.
         queue.warm().await?;
         let punches = PunchCommitter::start(store.clone(), settings.punch_committers);
-        Ok((Arc::new(Self { store, queue, punches, cipher, clock, settings, metrics: Metrics::new() }), hears_others))
+        let sessions = sessions::SessionDesk::default();
+        Ok((
+            Arc::new(Self { store, queue, punches, cipher, clock, settings, metrics: Metrics::new(), sessions }),
+            hears_others,
+        ))
     }
 
     /// Attempts a sync command gets before it fails.

@@ -73,6 +73,9 @@ pub struct OperlogBatch {
     pub templates: Vec<TemplateReport>,
     pub photos: Vec<PhotoReport>,
     pub events: Vec<DeviceEventReport>,
+    /// Fingerprints and photos the upload carried, as master copies for the biometric store
+    /// (linked by PIN to the device's school's student; nothing when no student has the PIN).
+    pub masters: Vec<crate::domain::biometric::SealedBiometric>,
 }
 
 impl OperlogBatch {

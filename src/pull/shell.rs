@@ -17,7 +17,9 @@ use super::client::{Client, ConnectOptions, TransportMode};
 /// Arguments of `ironclock pull`.
 #[derive(clap::Args, Debug)]
 pub struct PullArgs {
-    /// Device address, `HOST[:PORT]` (port 4370 by default).
+    /// Device address, `HOST[:PORT]` (port 4370 by default). `ironclock pull sync ADDR ADDR …`
+    /// takes its addresses after `sync` instead.
+    #[arg(default_value = "")]
     pub addr: String,
     /// What to do.
     #[command(subcommand)]
@@ -113,22 +115,22 @@ pub enum PullCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Area sync without a server: every device ends with the union of users, fingerprints,
+    /// faces and photos (`ironclock pull sync ADDR ADDR …`); prints the result as JSON.
+    Sync {
+        /// Device addresses, `HOST[:PORT]`.
+        addrs: Vec<String>,
+        /// Devices read or written at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+    },
 }
 
 /// Runs the shell command.
 pub async fn run(args: PullArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(!args.addr.is_empty(), "give the device address: ironclock pull HOST[:PORT] <command>");
     let addr = resolve(&args.addr).await?;
-    let mut opts = ConnectOptions::new(addr);
-    opts.comm_key = args.commkey;
-    opts.timeout = Duration::from_secs_f64(args.timeout.max(0.05));
-    opts.transport = if args.udp {
-        TransportMode::Udp
-    } else if args.tcp {
-        TransportMode::Tcp
-    } else {
-        TransportMode::Auto
-    };
-    let mut client = Client::connect(opts).await.with_context(|| format!("connecting to {addr}"))?;
+    let mut client = Client::connect(options(&args, addr)).await.with_context(|| format!("connecting to {addr}"))?;
     let bar = progress::attach(&mut client, args.quiet);
     let result = commands::execute(&mut client, &args).await;
     bar.finish();
@@ -143,8 +145,23 @@ pub async fn run(args: PullArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The connection options the flags ask for (comm key, reply timeout, transport).
+pub fn options(args: &PullArgs, addr: SocketAddr) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(addr);
+    opts.comm_key = args.commkey;
+    opts.timeout = Duration::from_secs_f64(args.timeout.max(0.05));
+    opts.transport = if args.udp {
+        TransportMode::Udp
+    } else if args.tcp {
+        TransportMode::Tcp
+    } else {
+        TransportMode::Auto
+    };
+    opts
+}
+
 /// Resolves `HOST[:PORT]`, port 4370 by default.
-async fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
+pub async fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
     let with_port = if addr.parse::<SocketAddr>().is_ok()
         || addr.rsplit_once(':').is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
     {

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::connect::{self, Unreachable};
 use super::work::{self, Collected, WorkError};
 use super::{punches, Shared};
+use crate::core::sessions::Loan;
 use crate::domain::DeviceId;
 use crate::pull::client::DEFAULT_EVENT_MASK;
 use crate::pull::wire::event::LiveEvent;
@@ -41,6 +42,8 @@ pub enum Wake {
     Reload,
     /// The schedule's collection; the answer goes back on the channel.
     Collect(oneshot::Sender<Result<Collected, String>>),
+    /// Lend the session (area sync) until it comes back.
+    Lend(oneshot::Sender<Result<Loan, String>>),
 }
 
 struct State {
@@ -189,6 +192,45 @@ async fn on_wake(shared: &Shared, st: &mut State, w: Wake) {
             let result = collect(shared, st).await;
             let _ = reply.send(result);
         }
+        Wake::Lend(reply) => lend(shared, st, reply).await,
+    }
+}
+
+/// Lends the session (opened for the loan when none is open) and waits for it to come back,
+/// renewing the lease meanwhile: the device keeps ONE session, now used by the borrower. Live
+/// events that arrive during the loan are queued by the client and stored after it returns.
+async fn lend(shared: &Shared, st: &mut State, reply: oneshot::Sender<Result<Loan, String>>) {
+    let fresh = match open_for_work(shared, st).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return;
+        }
+    };
+    let Some(client) = st.session.take() else { return };
+    let (loan, mut back) = Loan::new(client);
+    if let Err(Ok(unsent)) = reply.send(Ok(loan)) {
+        // The borrower gave up before the loan arrived.
+        st.session = Some(unsent.client);
+        return;
+    }
+    let returned = loop {
+        tokio::select! {
+            r = &mut back => break r.ok().flatten(),
+            _ = tokio::time::sleep(shared.settings.lease_renew) => {
+                if !renew(shared, st.device.id).await {
+                    tracing::warn!(device = st.device.id.0, "pull: lease not renewed during a loan");
+                }
+                st.next_lease = Instant::now() + shared.settings.lease_renew;
+            }
+        }
+    };
+    match returned {
+        Some(client) if st.listening || !fresh => st.session = Some(client),
+        Some(client) => {
+            let _ = client.close().await;
+        }
+        None => drop_session(st, "the lent session failed"),
     }
 }
 

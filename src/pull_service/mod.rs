@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use actor::{Wake, REALTIME_ALERT};
 pub use settings::PullSettings;
 
+use crate::core::sessions::{Loan, SessionLender};
 use crate::core::Core;
 use crate::domain::DeviceId;
 use crate::store::admin::JobStatus;
@@ -89,11 +90,15 @@ impl PullService {
             rand::random::<u32>()
         );
         let busy = Semaphore::new(settings.concurrency.max(1));
-        Arc::new(Self {
-            shared: Arc::new(Shared { core, settings, holder, busy }),
+        let service = Arc::new(Self {
+            shared: Arc::new(Shared { core: core.clone(), settings, holder, busy }),
             actors: Mutex::new(HashMap::new()),
             rescan: tokio::sync::Notify::new(),
-        })
+        });
+        let weak = Arc::downgrade(&service);
+        let lender: std::sync::Weak<dyn SessionLender> = weak;
+        core.sessions.install(lender);
+        service
     }
 
     /// This instance's lease holder name.
@@ -240,8 +245,23 @@ impl PullService {
         out
     }
 
+    /// Whether this instance's actor holds the device's session.
+    pub fn holds(&self, id: DeviceId) -> bool {
+        self.actors.lock().map(|a| a.get(&id).is_some_and(|h| !h.task.is_finished())).unwrap_or(false)
+    }
+
     /// How long the supervisor waits between scans (tests wait for a pick-up with it).
     pub fn scan_every(&self) -> Duration {
         self.shared.settings.scan_every
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionLender for PullService {
+    async fn lend(&self, device: DeviceId) -> Option<Result<Loan, String>> {
+        let wake = self.actors.lock().ok()?.get(&device).filter(|h| !h.task.is_finished())?.wake.clone();
+        let (reply, answer) = oneshot::channel();
+        wake.send(Wake::Lend(reply)).await.ok()?;
+        Some(answer.await.unwrap_or_else(|_| Err("the device's session owner stopped".into())))
     }
 }

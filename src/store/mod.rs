@@ -10,6 +10,7 @@
 
 pub mod acc;
 pub mod admin;
+pub mod biometrics;
 pub mod commands;
 mod devices;
 mod error;
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 
 pub use acc::AccStore;
 pub use admin::{AccountStore, AdminStore, AttendanceStore, AuditStore, DeviceAdminStore, RosterStore, StudentStore};
+pub use biometrics::BiometricStore;
 pub use commands::CommandStore;
 pub use devices::DeviceStore;
 pub use error::{StoreError, StoreResult};
@@ -57,6 +59,7 @@ pub trait Store:
     + SyncStore
     + SyncStatusStore
     + PullStore
+    + BiometricStore
     + OpsStore
     + Send
     + Sync

@@ -10,6 +10,7 @@
 //! - [`verifier`] runs every two hours; [`full_sync`] and [`retry_student`] are the manual paths.
 
 mod acc;
+pub mod area;
 pub mod progress;
 pub mod quiet;
 pub mod verifier;

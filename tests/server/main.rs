@@ -8,6 +8,7 @@
 mod support;
 
 mod api;
+mod area_sync;
 mod cli_devices;
 mod dashboard;
 mod device;

@@ -5,10 +5,12 @@
 //! `error`/`envelope`/`extract` give every reply, good or bad, the same envelope.
 
 mod admins;
+mod area_sync;
 mod areas;
 pub mod attendance;
 mod audit;
 pub mod auth;
+mod biometrics;
 pub(crate) mod capabilities;
 mod classes;
 mod commands;

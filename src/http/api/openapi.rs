@@ -10,8 +10,8 @@ use utoipa::openapi::{self, PathItem};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admins, areas, attendance, audit, capabilities, classes, commands, device_pinning, devices, jobs, pull, schools,
-    sections, sessions, students, sync, sync_school,
+    admins, area_sync, areas, attendance, audit, biometrics, capabilities, classes, commands, device_pinning, devices,
+    jobs, pull, schools, sections, sessions, students, sync, sync_school,
 };
 
 #[derive(OpenApi)]
@@ -23,10 +23,11 @@ use super::{
         document_json, docs_page,
         schools::list, schools::create, schools::get, schools::update, schools::delete,
         areas::list, areas::create, areas::get, areas::update, areas::delete,
+        area_sync::sync_area, area_sync::sync_by_address,
         classes::list, classes::create, classes::get, classes::update, classes::delete,
         sections::list, sections::create, sections::get, sections::update, sections::delete,
         students::list, students::create, students::get, students::update, students::delete,
-        students::import, students::export,
+        students::import, students::export, biometrics::get,
         devices::list, devices::create, devices::get, devices::update, devices::delete, devices::approve, devices::block,
         commands::list, commands::create, commands::cancel, commands::retry,
         capabilities::list, capabilities::reset,

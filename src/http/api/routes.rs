@@ -7,8 +7,8 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
 
 use super::error::ApiError;
 use super::{
-    admins, areas, attendance, audit, capabilities, classes, commands, device_pinning, devices, jobs, openapi, pull,
-    schools, sections, sessions, students, sync, sync_school,
+    admins, area_sync, areas, attendance, audit, biometrics, capabilities, classes, commands, device_pinning, devices,
+    jobs, openapi, pull, schools, sections, sessions, students, sync, sync_school,
 };
 
 /// Prefix of every admin API path.
@@ -94,6 +94,7 @@ fn table() -> RouteTable {
     t.add(get.clone(), "/areas/{id}", Admin, areas::get);
     t.add(patch.clone(), "/areas/{id}", Admin, areas::update);
     t.add(delete.clone(), "/areas/{id}", Admin, areas::delete);
+    t.add(post.clone(), "/areas/{id}/sync", Admin, area_sync::sync_area);
 
     t.add(get.clone(), "/classes", Admin, classes::list);
     t.add(post.clone(), "/classes", Admin, classes::create);
@@ -112,11 +113,13 @@ fn table() -> RouteTable {
     t.add(get.clone(), "/students/export", Admin, students::export);
     t.add(post.clone(), "/students/import", Admin, students::import);
     t.add(get.clone(), "/students/{id}", Admin, students::get);
+    t.add(get.clone(), "/students/{id}/biometrics", Admin, biometrics::get);
     t.add(patch.clone(), "/students/{id}", Admin, students::update);
     t.add(delete.clone(), "/students/{id}", Admin, students::delete);
 
     t.add(get.clone(), "/devices", Admin, devices::list);
     t.add(post.clone(), "/devices", Admin, devices::create);
+    t.add(post.clone(), "/devices/sync", Admin, area_sync::sync_by_address);
     // Existing school front-ends call the device routes under /device/{id} (singular) too.
     for base in ["/devices", "/device"] {
         t.add(get.clone(), &format!("{base}/{{id}}"), Admin, devices::get);

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::crypto::DataCipher;
+use crate::domain::biometric::{BiometricCopy, BiometricKind, SealedBiometric};
 use crate::domain::punch::read_clock;
 use crate::domain::{DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
 use crate::domain::{Pin, PunchSource};
@@ -99,6 +100,24 @@ fn template(
     }
 }
 
+/// A fingerprint upload as a master copy for the biometric store: the template decoded from
+/// base64 (a template that does not decode, or a finger outside 0–9, is not a master copy; the
+/// upload's own row keeps it as sent). `version` `None`: the device's known ZKFinger version.
+fn master_finger(
+    pin: &str,
+    finger: i32,
+    version: Option<String>,
+    flag: u8,
+    tmpl: &str,
+    cipher: &DataCipher,
+) -> Option<SealedBiometric> {
+    let slot = u8::try_from(finger).ok().filter(|f| *f <= 9)?;
+    let data = B64.decode(tmpl.trim()).ok().filter(|d| !d.is_empty())?;
+    let copy =
+        BiometricCopy { pin: pin.to_string(), kind: BiometricKind::Finger, slot, version, flag, records: 1, data };
+    Some(copy.seal(cipher))
+}
+
 /// Photo bytes: the decoded JPEG when the content is valid base64, else the text as sent.
 fn photo_bytes(content: &str) -> Vec<u8> {
     B64.decode(content.trim()).unwrap_or_else(|_| content.as_bytes().to_vec())
@@ -111,6 +130,8 @@ pub fn operlog_batch(parsed: ParsedBody<OperLogRecord>, cipher: &DataCipher) -> 
         match record {
             OperLogRecord::User(u) => batch.users.push(user_report(u)),
             OperLogRecord::Fingerprint(f) => {
+                let flag = if f.valid == Some(3) { 3 } else { 1 };
+                batch.masters.extend(master_finger(&f.pin, f.fid, None, flag, &f.template, cipher));
                 let mut t = template(f.pin, "fp", 1, f.fid, 0, &f.template, cipher);
                 t.valid = f.valid;
                 batch.templates.push(t);
@@ -126,6 +147,11 @@ pub fn operlog_batch(parsed: ParsedBody<OperLogRecord>, cipher: &DataCipher) -> 
                 batch.templates.push(t);
             }
             OperLogRecord::BioData(b) => {
+                if b.bio_type == 1 {
+                    let flag = if b.duress == Some(1) { 3 } else { 1 };
+                    let version = b.major_ver.clone();
+                    batch.masters.extend(master_finger(&b.pin, b.no, version, flag, &b.template, cipher));
+                }
                 let mut t = template(b.pin, "biodata", b.bio_type, b.no, b.index, &b.template, cipher);
                 t.major_ver = b.major_ver;
                 t.minor_ver = b.minor_ver;
@@ -134,12 +160,26 @@ pub fn operlog_batch(parsed: ParsedBody<OperLogRecord>, cipher: &DataCipher) -> 
                 t.duress = b.duress;
                 batch.templates.push(t);
             }
-            OperLogRecord::UserPic(p) => batch.photos.push(PhotoReport {
-                file_name: p.file_name.unwrap_or_else(|| format!("{}.jpg", p.pin)),
-                pin: Some(p.pin),
-                kind: "userpic",
-                bio_type: None,
-                sealed: cipher.seal(&photo_bytes(&p.content)),
+            OperLogRecord::UserPic(p) => batch.photos.push({
+                if let Ok(jpeg) = B64.decode(p.content.trim()) {
+                    let copy = BiometricCopy {
+                        pin: p.pin.clone(),
+                        kind: BiometricKind::Photo,
+                        slot: 0,
+                        version: Some(String::new()),
+                        flag: 1,
+                        records: 1,
+                        data: jpeg,
+                    };
+                    batch.masters.push(copy.seal(cipher));
+                }
+                PhotoReport {
+                    file_name: p.file_name.unwrap_or_else(|| format!("{}.jpg", p.pin)),
+                    pin: Some(p.pin),
+                    kind: "userpic",
+                    bio_type: None,
+                    sealed: cipher.seal(&photo_bytes(&p.content)),
+                }
             }),
             OperLogRecord::BioPhoto(p) => batch.photos.push(PhotoReport {
                 file_name: p.file_name.unwrap_or_else(|| format!("{}.jpg", p.pin)),

@@ -154,6 +154,8 @@ pub async fn execute(client: &mut Client, args: &PullArgs) -> anyhow::Result<()>
             client.clear_attendance().await?;
             eprintln!("attendance log cleared");
         }
+        // Several devices: `cli::area_sync` runs it (the dispatcher never sends it here).
+        PullCommand::Sync { .. } => anyhow::bail!("`ironclock pull sync ADDR ADDR …` syncs several devices"),
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ mod acc;
 mod accounts;
 mod attendance;
 mod audit;
+mod biometrics;
 mod commands;
 mod device_admin;
 mod devices;

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Dialect, Json, Rows, Sql, SqlStore};
+use crate::domain::biometric::BiometricSource;
 use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::{
     DeviceTable, IngestReport, NewMessage, PunchUpload, StoreResult, StoredDeviceEvent, StoredRejectedLine,
@@ -249,6 +250,10 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
             .bind(now)
             .execute(&mut tx)
             .await?;
+        }
+        let source = BiometricSource { device: Some(device.id), via: "push" };
+        for copy in &batch.masters {
+            super::biometrics::upsert_copy::<D>(&mut tx, None, source, copy, now).await?;
         }
         for e in &batch.events {
             Self::sql(

@@ -221,6 +221,12 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 control: Some(req(m, p.into(), json_(json!({"name": "Own class", "class_id": own.class})))),
             },
         ],
+        "/api/v1/areas/{id}/sync" => vec![nf(other.area, Some(own.area), Body::None)],
+        "/api/v1/devices/sync" => vec![Case {
+            attack: req(m, p.into(), json_(json!({"ips": ["10.0.0.9", "10.0.0.10"]}))),
+            expect: Expect::Invalid,
+            control: None,
+        }],
         "/api/v1/areas/{id}" | "/api/v1/classes/{id}" | "/api/v1/sections/{id}" => {
             let (theirs, mine, spare) = match p.split('/').nth(3) {
                 Some("areas") => (other.area, own.area, own.spare_area),
@@ -274,6 +280,7 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
                 Body::Csv("full_name\nOwn import\n".into()),
             )),
         }],
+        "/api/v1/students/{id}/biometrics" => vec![nf(other.student, Some(own.student), Body::None)],
         "/api/v1/students/{id}" => match *m {
             Method::GET => vec![nf(other.student, Some(own.student), Body::None)],
             Method::PATCH => {

@@ -1,0 +1,24 @@
+//! Area sync: every device of an area ends with the same users, fingerprints, faces and photos
+//! (the union by PIN, the roster deciding removals), the biometric store learning the
+//! students' copies on the way. Service code: no `http`, no `app`.
+//!
+//! - [`device`]: the seam devices are reached through ([`AreaDevice`]);
+//! - [`pull`]: pull devices behind it, over the session their actor lends (never a second one);
+//! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
+//! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
+//!   `steps`: what it does on each device (counts, read, write, read back);
+//! - [`schedule`]: every area, hourly by default, one instance at a time;
+//! - [`report`]: the result.
+
+pub mod device;
+pub mod plan;
+pub mod pull;
+pub mod report;
+pub mod run;
+pub mod schedule;
+mod steps;
+
+pub use device::AreaDevice;
+pub use report::AreaSyncResult;
+pub use run::{sync_area, sync_devices, AreaSyncOptions};
+pub use schedule::{sync_all_areas, ScheduledRun, AREA_SYNC_LOCK_KEY};

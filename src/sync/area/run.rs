@@ -1,0 +1,255 @@
+//! The area sync itself, a plain async function: reach every device, read counts, choose the
+//! primary, read users, fingerprints, faces and photos, teach the biometric store, plan (pure),
+//! write what each device lacks or holds differently, read back, report; the run is recorded in
+//! `job_executions`. A device failing at any step is reported and left out; the others converge.
+
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use futures::stream::{self, StreamExt};
+use futures::FutureExt;
+
+use super::device::{AreaDevice, DeviceCounts};
+use super::plan::{self, Holdings, RosterView};
+use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
+use super::steps::{count_member, read_member, write_member, Member};
+use crate::core::Core;
+use crate::domain::biometric::{face_records, BiometricCopy, BiometricKind, BiometricSource};
+use crate::domain::SchoolId;
+use crate::store::admin::JobStatus;
+use crate::store::pull::PullDevice;
+use crate::store::StoreError;
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct AreaSyncOptions {
+    /// Devices read or written at once (`IRONCLOCK_AREA_SYNC_CONCURRENCY`, default 2).
+    pub concurrency: usize,
+    /// How long each device reply is waited for.
+    pub reply_timeout: Duration,
+    /// Who asked (recorded with the run).
+    pub started_by: String,
+}
+
+impl Default for AreaSyncOptions {
+    fn default() -> Self {
+        Self { concurrency: 2, reply_timeout: Duration::from_secs(5), started_by: "schedule".into() }
+    }
+}
+
+/// Syncs the pull devices of `area` in `school` that are in service.
+pub async fn sync_area(
+    core: &Core,
+    school: SchoolId,
+    area: i64,
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
+    let devices: Vec<PullDevice> = core
+        .store
+        .pull_devices()
+        .await?
+        .into_iter()
+        .filter(|d| d.area_id == Some(area) && d.school_id == Some(school) && d.in_service())
+        .collect();
+    sync_devices(core, school, &devices, opts).await
+}
+
+/// Syncs `devices` (pull devices of `school`) with each other; records the run.
+pub async fn sync_devices(
+    core: &Core,
+    school: SchoolId,
+    devices: &[PullDevice],
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
+    let started = Instant::now();
+    let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by)).await?;
+    let mut result = run(core, school, devices, opts).await;
+    result.job_id = Some(job);
+    result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let summary = serde_json::to_value(&result).unwrap_or_default();
+    let status = if result.success { JobStatus::Succeeded } else { JobStatus::Failed };
+    core.store.finish_job(job, status, &summary, result.error.as_deref()).await?;
+    Ok(result)
+}
+
+async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaSyncOptions) -> AreaSyncResult {
+    let roster = match roster(core, school).await {
+        Ok(r) => r,
+        Err(e) => {
+            return AreaSyncResult { error: Some(format!("reading the roster: {e}")), ..Default::default() };
+        }
+    };
+    let opening: Vec<BoxFuture<'_, _>> = devices.iter().cloned().map(|d| open_pull(core, d, opts).boxed()).collect();
+    let opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>> =
+        stream::iter(opening).buffer_unordered(opts.concurrency.max(1)).collect().await;
+    converge(opened, &roster, Some((core, school)), opts).await
+}
+
+/// Reaches a pull device of the server.
+async fn open_pull(core: &Core, d: PullDevice, opts: &AreaSyncOptions) -> Result<Box<dyn AreaDevice>, DeviceFailure> {
+    let label = d.name.clone().unwrap_or_else(|| format!("{}:{}", d.host, d.port));
+    super::pull::open(core, &d, opts.reply_timeout).await.map_err(|error| DeviceFailure {
+        device_id: d.id.0,
+        device: label,
+        error,
+    })
+}
+
+/// The sync over devices already reached (`opened`; those that could not be are reported):
+/// counts, primary, reads, plan, writes, read-back. With `store` (the server) the biometric
+/// store learns the students' copies; without (the shell tool) nothing is stored.
+pub async fn converge(
+    opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>>,
+    roster: &RosterView,
+    store: Option<(&Core, SchoolId)>,
+    opts: &AreaSyncOptions,
+) -> AreaSyncResult {
+    let n = opts.concurrency.max(1);
+    let expected = opened.len();
+    let mut result = AreaSyncResult::default();
+    let mut reached = Vec::new();
+    for o in opened {
+        match o {
+            Ok(dev) => reached.push(dev),
+            Err(f) => result.errors.push(f),
+        }
+    }
+    let counting: Vec<BoxFuture<'_, _>> = reached.into_iter().map(|dev| count_member(dev).boxed()).collect();
+    let counted: Vec<Result<Member, DeviceFailure>> = stream::iter(counting).buffer_unordered(n).collect().await;
+    let mut members = Vec::new();
+    for c in counted {
+        match c {
+            Ok(m) => members.push(m),
+            Err(f) => result.errors.push(f),
+        }
+    }
+    members.sort_by_key(|m| m.holdings.id);
+    if members.len() < 2 {
+        result.error = Some(format!(
+            "an area sync needs at least two reachable devices; {} of {} answered",
+            members.len(),
+            expected
+        ));
+        finish_all(members, &mut result).await;
+        return result;
+    }
+    // Read everything.
+    let reading: Vec<BoxFuture<'_, Member>> = members.into_iter().map(|m| read_member(m).boxed()).collect();
+    members = stream::iter(reading).buffer_unordered(n).collect().await;
+    members.sort_by_key(|m| m.holdings.id);
+    let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
+    finish_all(failed, &mut result).await;
+    if live.len() < 2 {
+        result.error = Some("fewer than two devices could be read; nothing was written".into());
+        finish_all(live, &mut result).await;
+        return result;
+    }
+    let counts: Vec<(crate::domain::DeviceId, &DeviceCounts)> =
+        live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
+    let primary = plan::primary(&counts).unwrap_or(0);
+    let p = &live[primary].holdings;
+    result.primary_device = Some(PrimaryDevice {
+        id: p.id.0,
+        name: p.label.clone(),
+        users: p.counts.users,
+        templates: p.counts.fingerprints,
+    });
+    let holdings: Vec<Holdings> = live.iter().map(|m| m.holdings.clone()).collect();
+    let planned = plan::plan(&holdings, primary, roster);
+    if let Some((core, school)) = store {
+        result.biometrics_stored = learn(core, school, &holdings, primary, roster).await;
+    }
+    result.skipped = planned.skipped.clone();
+    result.conflicts = planned.conflicts.clone();
+    result.adoptable = planned.adoptable.clone();
+    // Write, then read back.
+    let writes = planned.writes;
+    let writing: Vec<BoxFuture<'_, Member>> =
+        live.into_iter().zip(writes).map(|(m, w)| write_member(m, w).boxed()).collect();
+    live = stream::iter(writing).buffer_unordered(n).collect().await;
+    live.sort_by_key(|m| m.holdings.id);
+    finish_all(live, &mut result).await;
+    if result.error.is_none() && !result.errors.is_empty() {
+        result.error = Some(format!(
+            "{} device(s) failed; they are retried on the next run, the others converged",
+            result.errors.len()
+        ));
+    }
+    result.success = result.error.is_none();
+    result
+}
+
+/// Ends every member's use of its device and adds its figures to the result.
+async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
+    for m in members {
+        let Member { dev, line, failed, not_taken, .. } = m;
+        dev.finish(failed.is_none()).await;
+        result.total_users_synced += line.users_written;
+        result.users_removed += line.users_removed;
+        result.total_templates_synced += line.fingerprints_written;
+        result.face_templates_synced += line.faces_written;
+        result.photos_synced += line.photos_written;
+        result.not_taken.extend(not_taken);
+        match failed {
+            Some(error) => {
+                result.errors.push(DeviceFailure { device_id: line.device_id, device: line.device.clone(), error })
+            }
+            None => result.synced_devices += 1,
+        }
+        result.devices.push(line);
+    }
+}
+
+async fn roster(core: &Core, school: SchoolId) -> Result<RosterView, StoreError> {
+    let mut view = RosterView::default();
+    for s in core.store.roster_standing(school).await? {
+        if s.deleted || !s.active {
+            view.removed.insert(s.pin);
+        } else {
+            view.students.insert(s.pin);
+        }
+    }
+    // A PIN deleted once and given again is not possible (PINs are never reused), but be sure.
+    view.removed.retain(|pin| !view.students.contains(pin));
+    Ok(view)
+}
+
+/// Keeps the students' copies in the biometric store (the preferred holder's copy of each).
+async fn learn(core: &Core, school: SchoolId, devices: &[Holdings], primary: usize, roster: &RosterView) -> usize {
+    let mut order: Vec<usize> = (0..devices.len()).collect();
+    order.sort_by_key(|&i| (i != primary, devices[i].id.0));
+    let mut seen = std::collections::HashSet::new();
+    let mut stored = 0;
+    for i in order {
+        let d = &devices[i];
+        let mut copies = Vec::new();
+        let mut add = |copy: BiometricCopy| {
+            let key = (copy.pin.clone(), copy.kind, copy.slot, copy.version.clone());
+            if roster.students.contains(&copy.pin) && seen.insert(key) {
+                copies.push(copy.seal(&core.cipher));
+            }
+        };
+        if let Some(v) = &d.counts.fp_version {
+            for f in d.fingers.values() {
+                let (kind, slot, version, flag) = (BiometricKind::Finger, f.finger, Some(v.clone()), f.flag);
+                add(BiometricCopy { pin: f.pin.clone(), kind, slot, version, flag, records: 1, data: f.data.clone() });
+            }
+        }
+        if let Some(v) = &d.counts.face_version {
+            for (pin, blob) in &d.faces {
+                let (kind, version, records) = (BiometricKind::Face, Some(v.clone()), face_records(blob));
+                add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records, data: blob.clone() });
+            }
+        }
+        for (pin, jpeg) in d.photos.iter().flatten() {
+            let (kind, version) = (BiometricKind::Photo, Some(String::new()));
+            add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records: 1, data: jpeg.clone() });
+        }
+        let source = BiometricSource { device: Some(d.id), via: "area_sync" };
+        match core.store.save_biometrics(school, source, &copies, core.clock.now()).await {
+            Ok(n) => stored += n,
+            Err(e) => tracing::warn!(device = d.id.0, error = %e, "area sync: biometric store not updated"),
+        }
+    }
+    stored
+}

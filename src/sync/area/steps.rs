@@ -1,0 +1,237 @@
+//! The steps a sync takes on one device ([`Member`]): read its counts, read what it holds,
+//! write its share of the plan with the keypad locked, read it back. A device failure marks
+//! the member failed (reported, left out of the rest); an item the device refuses or does not
+//! show afterwards is a [`NotTaken`].
+
+use std::collections::BTreeMap;
+
+use super::device::{AccessError, AreaDevice, AreaFinger};
+use super::plan::{Holdings, Writes};
+use super::report::{DeviceFailure, DeviceLine, NotTaken};
+use crate::domain::biometric::normalise_faces;
+
+/// Fingerprints per batch upload.
+const FINGER_BATCH: usize = 500;
+
+pub(super) struct Member {
+    pub dev: Box<dyn AreaDevice>,
+    pub line: DeviceLine,
+    pub holdings: Holdings,
+    pub failed: Option<String>,
+    pub not_taken: Vec<NotTaken>,
+}
+
+impl Member {
+    pub fn fail(&mut self, step: &str, e: AccessError) {
+        self.failed = Some(format!("{step}: {e}"));
+    }
+}
+
+/// Reads the counts of a reached device.
+pub(super) async fn count_member(mut dev: Box<dyn AreaDevice>) -> Result<Member, DeviceFailure> {
+    let (id, label) = (dev.id(), dev.label());
+    match dev.counts().await {
+        Ok(counts) => {
+            let line = DeviceLine {
+                device_id: id.0,
+                device: label.clone(),
+                users_before: counts.users,
+                fingerprints_before: counts.fingerprints,
+                faces_before: counts.faces,
+                ..Default::default()
+            };
+            let holdings = Holdings::new(id, label, counts);
+            Ok(Member { dev, line, holdings, failed: None, not_taken: Vec::new() })
+        }
+        Err(e) => {
+            dev.finish(false).await;
+            Err(DeviceFailure { device_id: id.0, device: label, error: format!("reading its counts: {e}") })
+        }
+    }
+}
+
+pub(super) async fn read_member(mut m: Member) -> Member {
+    if let Err(e) = read(&mut m).await {
+        m.fail("reading", e);
+    }
+    m
+}
+
+pub(super) async fn write_member(mut m: Member, w: Writes) -> Member {
+    write(&mut m, &w).await;
+    if m.failed.is_none() {
+        if let Err(e) = read_back(&mut m, &w).await {
+            m.fail("reading back", e);
+        }
+    }
+    m
+}
+
+/// Reads users, fingerprints, faces (face-capable devices) and photos (where kept).
+async fn read(m: &mut Member) -> Result<(), AccessError> {
+    let h = &mut m.holdings;
+    let dev = &mut m.dev;
+    h.users = dev.users().await?.into_iter().map(|u| (u.pin.clone(), u)).collect();
+    if h.counts.fingerprints > 0 {
+        h.fingers = dev.fingers().await?.into_iter().map(|f| ((f.pin.clone(), f.finger), f)).collect();
+    }
+    if h.counts.face_version.is_some() && h.counts.faces > 0 {
+        for pin in h.users.keys() {
+            match dev.faces(pin).await {
+                Ok(Some(blob)) => {
+                    if let Some(normal) = normalise_faces(&blob) {
+                        h.faces.insert(pin.clone(), normal);
+                    }
+                }
+                Ok(None) | Err(AccessError::Item(_)) => {}
+                Err(AccessError::Unsupported) => {
+                    h.counts.face_version = None;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let mut photos = BTreeMap::new();
+    let probe = vec!["0".to_string()];
+    let pins: Vec<String> = if h.users.is_empty() { probe } else { h.users.keys().cloned().collect() };
+    let mut supported = true;
+    for pin in &pins {
+        match dev.photo(pin).await {
+            Ok(Some(jpeg)) => {
+                photos.insert(pin.clone(), jpeg);
+            }
+            Ok(None) | Err(AccessError::Item(_)) => {}
+            Err(AccessError::Unsupported) => {
+                supported = false;
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    h.photos = supported.then_some(photos);
+    Ok(())
+}
+
+/// Writes the device's share of the plan with the keypad locked: removals, users, fingerprints
+/// (of users on the device), faces, photos.
+async fn write(m: &mut Member, w: &Writes) {
+    if w.is_empty() {
+        return;
+    }
+    if let Err(e) = m.dev.lock().await {
+        return m.fail("locking the keypad", e);
+    }
+    let outcome = write_locked(m, w).await;
+    let unlocked = m.dev.unlock().await;
+    if let Err(e) = outcome.and(unlocked) {
+        m.fail("writing", e);
+    }
+}
+
+async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
+    let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
+    let not_taken = |what: &str, pin: &str, reason: String| NotTaken {
+        device_id: id,
+        device: label.clone(),
+        what: what.into(),
+        pin: pin.into(),
+        reason,
+    };
+    for pin in &w.delete {
+        match m.dev.delete_user(pin).await {
+            Ok(_) => m.line.users_removed += 1,
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m.not_taken.push(not_taken("delete", pin, e.to_string())),
+        }
+    }
+    let mut refused = std::collections::HashSet::new();
+    if !w.users.is_empty() {
+        let outcome = m.dev.write_users(&w.users).await?;
+        for (u, error) in w.users.iter().zip(outcome) {
+            match error {
+                None => m.line.users_written += 1,
+                Some(reason) => {
+                    refused.insert(u.pin.clone());
+                    m.not_taken.push(not_taken("user", &u.pin, reason));
+                }
+            }
+        }
+    }
+    let fingers: Vec<AreaFinger> = w.fingers.iter().filter(|f| !refused.contains(&f.pin)).cloned().collect();
+    for chunk in fingers.chunks(FINGER_BATCH) {
+        match m.dev.write_fingers(chunk).await {
+            Ok(()) => m.line.fingerprints_written += chunk.len(),
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m
+                .not_taken
+                .extend(chunk.iter().map(|f| not_taken(&format!("fingerprint {}", f.finger), &f.pin, e.to_string()))),
+        }
+    }
+    for (pin, blob) in w.faces.iter().filter(|(pin, _)| !refused.contains(pin)) {
+        match m.dev.write_faces(pin, blob).await {
+            Ok(()) => m.line.faces_written += 1,
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m.not_taken.push(not_taken("face", pin, e.to_string())),
+        }
+    }
+    for (pin, jpeg) in w.photos.iter().filter(|(pin, _)| !refused.contains(pin)) {
+        match m.dev.write_photo(pin, jpeg).await {
+            Ok(()) => m.line.photos_written += 1,
+            Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
+            Err(e) => m.not_taken.push(not_taken("photo", pin, e.to_string())),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the device back (counts, users, fingerprints, and the faces and photos written) and
+/// reports every written item it does not show.
+async fn read_back(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
+    let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
+    let mut missing = Vec::new();
+    if !w.is_empty() {
+        let users: std::collections::HashSet<String> = m.dev.users().await?.into_iter().map(|u| u.pin).collect();
+        for pin in &w.delete {
+            if users.contains(pin) {
+                missing.push(("delete".to_string(), pin.clone()));
+            }
+        }
+        for u in w.users.iter().filter(|u| !users.contains(&u.pin)) {
+            missing.push(("user".into(), u.pin.clone()));
+        }
+        if !w.fingers.is_empty() {
+            let held: BTreeMap<(String, u8), Vec<u8>> =
+                m.dev.fingers().await?.into_iter().map(|f| ((f.pin, f.finger), f.data)).collect();
+            for f in &w.fingers {
+                if held.get(&(f.pin.clone(), f.finger)) != Some(&f.data) {
+                    missing.push((format!("fingerprint {}", f.finger), f.pin.clone()));
+                }
+            }
+        }
+        for (pin, blob) in &w.faces {
+            let back = m.dev.faces(pin).await?.and_then(|b| normalise_faces(&b));
+            if back.as_ref() != Some(blob) {
+                missing.push(("face".into(), pin.clone()));
+            }
+        }
+        for (pin, jpeg) in &w.photos {
+            if m.dev.photo(pin).await?.as_ref() != Some(jpeg) {
+                missing.push(("photo".into(), pin.clone()));
+            }
+        }
+    }
+    let already: std::collections::HashSet<(String, String)> =
+        m.not_taken.iter().map(|n| (n.what.clone(), n.pin.clone())).collect();
+    for (what, pin) in missing {
+        if !already.contains(&(what.clone(), pin.clone())) {
+            let reason = "written, but the device's read-back does not show it".to_string();
+            m.not_taken.push(NotTaken { device_id: id, device: label.clone(), what, pin, reason });
+        }
+    }
+    let after = m.dev.counts().await?;
+    m.line.users_after = after.users;
+    m.line.fingerprints_after = after.fingerprints;
+    m.line.faces_after = after.faces;
+    Ok(())
+}
