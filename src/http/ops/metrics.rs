@@ -7,9 +7,7 @@ use chrono::Utc;
 use std::sync::atomic::Ordering;
 
 use crate::http::State;
-use crate::metrics::{
-    COMMANDS, DB_POOL, DEVICES_ONLINE, PUNCH_COMMITS, PUNCH_FALLBACKS, PUNCH_UPLOADS, QUEUE_DEPTH,
-};
+use crate::metrics::{COMMANDS, DB_POOL, DEVICES_ONLINE, PUNCH_COMMITS, PUNCH_FALLBACKS, PUNCH_UPLOADS, QUEUE_DEPTH};
 
 /// A device seen this recently counts as online (the dashboard's rule).
 const ONLINE_SECS: i64 = 300;
@@ -26,7 +24,9 @@ pub async fn metrics(ctx: web::Data<State>) -> HttpResponse {
 async fn refresh_gauges(ctx: &State) {
     let m = &ctx.metrics;
     let stats = &ctx.punches.stats;
-    for (name, n) in [(PUNCH_UPLOADS, &stats.uploads), (PUNCH_COMMITS, &stats.commits), (PUNCH_FALLBACKS, &stats.fallbacks)] {
+    for (name, n) in
+        [(PUNCH_UPLOADS, &stats.uploads), (PUNCH_COMMITS, &stats.commits), (PUNCH_FALLBACKS, &stats.fallbacks)]
+    {
         m.counter(name, &[]).absolute(n.load(Ordering::Relaxed));
     }
     let pool = ctx.store.pool_stats();

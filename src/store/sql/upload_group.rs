@@ -20,7 +20,8 @@ pub(super) async fn insert_punch_group<D: Dialect>(
     uploads: &[PunchUpload],
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<IngestReport>> {
-    let ids: Vec<i64> = SqlStore::<D>::sql(&D::next_ids("device_messages")).bind(uploads.len() as i64).scalars(conn).await?;
+    let ids: Vec<i64> =
+        SqlStore::<D>::sql(&D::next_ids("device_messages")).bind(uploads.len() as i64).scalars(conn).await?;
     debug_assert_eq!(ids.len(), uploads.len());
     insert_messages::<D>(conn, uploads, &ids, now).await?;
     insert_rejected::<D>(conn, uploads, &ids, now).await?;
