@@ -116,7 +116,7 @@ impl CommandQueue {
             })?;
             let verb = encoded.verb;
             let payload = encoded.payload;
-            let capability = learning::capability_of(&verb, &payload);
+            let capability = learning::capability_of(verb, &payload);
             if let Some(cap) = unsupported.iter().find(|c| !c.supported && c.capability == capability) {
                 return Err(QueueError::Unsupported {
                     serial: device.serial_number.clone(),
