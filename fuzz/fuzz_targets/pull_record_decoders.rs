@@ -1,34 +1,5 @@
-//! Fuzz target: every record decoder of the pull wire layer on arbitrary bytes; the first byte
-//! picks the decoder and the second an expected count. Invariant: no panic, ever.
+//! libFuzzer entry for [`ironclock_fuzz::pull_record_decoders`] (the check and its invariants live there,
+//! shared with the corpus replay test `tests/golden/fuzz_replay.rs`).
 #![no_main]
 
-use ironclock::pull::wire::attendance::decode_attendance_table;
-use ironclock::pull::wire::batch::decode_batch;
-use ironclock::pull::wire::buffer::{unframe_buffer, QueryData, QueryReply, ReadChunk};
-use ironclock::pull::wire::event::decode_events;
-use ironclock::pull::wire::face::{decode_faces, FaceRequest};
-use ironclock::pull::wire::options::decode_option_pair;
-use ironclock::pull::wire::photo::decode_photo_name;
-use ironclock::pull::wire::sizes::FreeSizes;
-use ironclock::pull::wire::template::{decode_single_template, decode_template_table};
-use ironclock::pull::wire::user::{decode_user_table, UserRecordSize};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let [which, count, body @ ..] = data else { return };
-    let count = (*count != 0xff).then_some(usize::from(*count));
-    match which % 12 {
-        0 => drop(decode_user_table(body, count)),
-        1 => drop(decode_attendance_table(body, count)),
-        2 => drop(decode_template_table(body)),
-        3 => drop(decode_single_template(body)),
-        4 => drop(decode_batch(body, UserRecordSize::Long72)),
-        5 => drop(decode_faces(body)),
-        6 => drop(FaceRequest::decode(body)),
-        7 => drop(FreeSizes::decode(body)),
-        8 => drop(decode_events(u16::from(*which >> 4), body)),
-        9 => drop((decode_option_pair(body), decode_photo_name(body))),
-        10 => drop((QueryData::decode(body), QueryReply::decode(body), ReadChunk::decode(body))),
-        _ => drop(unframe_buffer(body)),
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ironclock_fuzz::pull_record_decoders::check(data));

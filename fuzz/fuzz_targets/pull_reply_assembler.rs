@@ -1,20 +1,5 @@
-//! Fuzz target: the client's reply assembler fed a sequence of packets cut from arbitrary
-//! bytes (the device's side of a conversation). Invariant: no panic, no allocation beyond the
-//! stream limit.
+//! libFuzzer entry for [`ironclock_fuzz::pull_reply_assembler`] (the check and its invariants live there,
+//! shared with the corpus replay test `tests/golden/fuzz_replay.rs`).
 #![no_main]
 
-use ironclock::pull::session::{Feed, ReplyAssembler};
-use ironclock::pull::wire::Packet;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let mut assembler = ReplyAssembler::new(1, 1 << 16);
-    for chunk in data.chunks(24) {
-        let Ok(packet) = Packet::decode_unchecked(chunk) else { continue };
-        match assembler.feed(packet) {
-            Ok(Feed::Done(r)) => assert!(r.data.len() <= 1 << 16 || !r.streamed),
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ironclock_fuzz::pull_reply_assembler::check(data));

@@ -1,15 +1,5 @@
-//! Fuzz target: `table=ATTLOG` bodies, UTF-8 or GB2312 by the first byte. Invariants: no
-//! panic; every non-blank line is either a record or a rejected line (none lost).
+//! libFuzzer entry for [`ironclock_fuzz::push_attlog`] (the check and its invariants live there,
+//! shared with the corpus replay test `tests/golden/fuzz_replay.rs`).
 #![no_main]
 
-use ironclock::push::records::parse_attlog_body;
-use ironclock::push::text::decode_body;
-use ironclock::push::body_lines;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let [selector, body @ ..] = data else { return };
-    let text = decode_body(body, (selector & 1 == 1).then_some("83"));
-    let parsed = parse_attlog_body(&text);
-    assert_eq!(parsed.line_count(), body_lines(&text).count());
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ironclock_fuzz::push_attlog::check(data));

@@ -1,23 +1,5 @@
-//! Fuzz target: `POST /iclock/querydata` (results of an acc `DATA QUERY`): the first line is
-//! the query string (`type=tabledata&cmdid=…&tablename=…&count=…&packcnt=…&packidx=…`), the
-//! rest a fragment of rows, read as generic table rows and as the user and biodata rows they
-//! feed. Invariants: no panic; no line lost.
+//! libFuzzer entry for [`ironclock_fuzz::push_querydata`] (the check and its invariants live there,
+//! shared with the corpus replay test `tests/golden/fuzz_replay.rs`).
 #![no_main]
 
-use ironclock::push::body_lines;
-use ironclock::push::records::{parse_biodata_body, parse_tabledata_body, parse_userinfo_body};
-use ironclock::push::text::decode_body;
-use ironclock::push::DeviceQuery;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let [selector, body @ ..] = data else { return };
-    let text = decode_body(body, (selector & 1 == 1).then_some("83"));
-    let (query, rows) = text.split_once('\n').unwrap_or((text.as_str(), ""));
-    let query = DeviceQuery::parse(query);
-    std::hint::black_box((query.other_value("packcnt"), query.other_value("packidx"), &query.cmd_id, &query.tablename));
-    let lines = body_lines(rows).count();
-    assert_eq!(parse_tabledata_body(rows).line_count(), lines);
-    assert_eq!(parse_userinfo_body(rows).line_count(), lines);
-    assert_eq!(parse_biodata_body(rows).line_count(), lines);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ironclock_fuzz::push_querydata::check(data));

@@ -1,22 +1,5 @@
-//! Fuzz target: the acc registration exchange. The `POST /iclock/registry` body (comma
-//! separated capabilities, read with the options parser), and the `RegistryCode` and
-//! `/iclock/push` replies rendered with the input as code and session. Invariants: no panic;
-//! parsed keys are never empty; a hostile code or session never adds a line to the replies.
+//! libFuzzer entry for [`ironclock_fuzz::push_registry`] (the check and its invariants live there,
+//! shared with the corpus replay test `tests/golden/fuzz_replay.rs`).
 #![no_main]
 
-use ironclock::push::records::parse_options;
-use ironclock::push::registry::{registry_code_reply, render_acc_push_config, AccPushConfig};
-use ironclock::push::text::decode_body;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let [selector, body @ ..] = data else { return };
-    let text = decode_body(body, (selector & 1 == 1).then_some("83"));
-    let pairs = parse_options(&text);
-    assert!(pairs.iter().all(|(k, _)| !k.is_empty()), "empty key");
-    let code = registry_code_reply(&text);
-    assert!(!code.contains(['\r', '\n']), "line break in the RegistryCode reply");
-    let baseline = render_acc_push_config(&AccPushConfig::new(Some("c"), "s")).lines().count();
-    let config = render_acc_push_config(&AccPushConfig::new(Some(&text), &text));
-    assert_eq!(config.lines().count(), baseline, "code/session added a config line");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ironclock_fuzz::push_registry::check(data));

@@ -1,16 +1,5 @@
-//! Fuzz target: acc `table=tabledata&tablename=<t>` bodies (user, biodata, biophoto, userpic
-//! rows). Invariants: no panic; no line lost; every parsed row has a field.
+//! libFuzzer entry for [`ironclock_fuzz::push_tabledata`] (the check and its invariants live there,
+//! shared with the corpus replay test `tests/golden/fuzz_replay.rs`).
 #![no_main]
 
-use ironclock::push::body_lines;
-use ironclock::push::records::parse_tabledata_body;
-use ironclock::push::text::decode_body;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let [selector, body @ ..] = data else { return };
-    let text = decode_body(body, (selector & 1 == 1).then_some("83"));
-    let parsed = parse_tabledata_body(&text);
-    assert_eq!(parsed.line_count(), body_lines(&text).count());
-    assert!(parsed.records.iter().all(|row| !row.fields.is_empty()), "row without fields");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ironclock_fuzz::push_tabledata::check(data));

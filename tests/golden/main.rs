@@ -15,6 +15,7 @@ mod att_official;
 mod capture;
 mod command_acks;
 mod face_terminals;
+mod fuzz_replay;
 mod legacy_servers;
 
 #[test]
