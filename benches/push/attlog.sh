@@ -38,6 +38,18 @@ backends=${BACKENDS:-postgres sqlite}
 (cd "$repo" && cargo build --release --quiet)
 bin="$repo/target/release/ironclock"
 on() { case " $backends " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+# summarise BACKEND STORED BARE_ROWS_PER_S: the backend's acked rate against its bare reference,
+# and how many acknowledged punches are missing from the database.
+summarise() {
+  local rate acked
+  rate=$(sed -n 's/.*acked_punches_per_s=\([0-9.]*\).*/\1/p' "$work/wrk-$1.txt")
+  acked=$(sed -n 's/.*acked_punches=\([0-9]*\).*/\1/p' "$work/wrk-$1.txt")
+  echo "RESULT $1 stored_punches=$2"
+  awk -v n="$1" -v p="$rate" -v b="$3" -v st="$2" -v a="$acked" 'BEGIN {
+    printf "SUMMARY %s=%.0f punches/s bare=%.0f rows/s ratio=%.2f stored=%d acked=%d lost=%d\n",
+      n, p, b, p / b, st, a, (a > st ? a - st : 0) }'
+}
+
 if on postgres; then
   eval "$("$repo/scripts/test-postgres.sh" start)"
   admin=$IRONCLOCK_TEST_POSTGRES_URL
@@ -112,12 +124,7 @@ if on postgres; then
   measure postgres 1
   stop_server
   stored_pg=$(psql -qtAc "select count(*) from attendance_logs" "$base/bench_ironclock")
-  echo "RESULT postgres stored_punches=$stored_pg"
-  pg_rate=$(sed -n 's/.*acked_punches_per_s=\([0-9.]*\).*/\1/p' "$work/wrk-postgres.txt")
-  pg_acked=$(sed -n 's/.*acked_punches=\([0-9]*\).*/\1/p' "$work/wrk-postgres.txt")
-  awk -v p="$pg_rate" -v b="$bare_rows" -v st="$stored_pg" -v a="$pg_acked" 'BEGIN {
-    printf "SUMMARY postgres=%.0f punches/s bare=%.0f rows/s ratio=%.2f stored=%d acked=%d lost=%d\n",
-      p, b, p / b, st, a, (a > st ? a - st : 0) }'
+  summarise postgres "$stored_pg" "$bare_rows"
 fi
 
 if on sqlite; then
@@ -135,10 +142,5 @@ if on sqlite; then
   measure sqlite 2
   stop_server
   stored_lite=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from attendance_logs").fetchone()[0])' "$work/bench.db")
-  echo "RESULT sqlite stored_punches=$stored_lite"
-  lite_rate=$(sed -n 's/.*acked_punches_per_s=\([0-9.]*\).*/\1/p' "$work/wrk-sqlite.txt")
-  lite_acked=$(sed -n 's/.*acked_punches=\([0-9]*\).*/\1/p' "$work/wrk-sqlite.txt")
-  awk -v s="$lite_rate" -v b="$bare_lite" -v st="$stored_lite" -v a="$lite_acked" 'BEGIN {
-    printf "SUMMARY sqlite=%.0f punches/s bare=%.0f rows/s ratio=%.2f stored=%d acked=%d lost=%d\n",
-      s, b, s / b, st, a, (a > st ? a - st : 0) }'
+  summarise sqlite "$stored_lite" "$bare_lite"
 fi

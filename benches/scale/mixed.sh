@@ -12,7 +12,9 @@
 # Env: SECS (90) generation time; PPM (1) punches per device per minute; POLL_MS (5000);
 #      CONNECTION (close | keep-alive); INSTANCES (1; 2 = two servers on one database, devices
 #      split between them); LABEL (free text stored with the result); KEEP_LOGS (a directory:
-#      the server and simulator logs of each count are copied there).
+#      the server and simulator logs of each count are copied there); SERVER (ironclock | bare:
+#      benches/push/bare-actix's `bare-push`, which answers a device's requests without storing
+#      anything: the ceiling HTTP alone allows on this box, same simulators, same cores).
 # The fd limit here is 20,000 per process and cannot be raised: the simulator runs as one
 # process per 15,000 devices; a server with more open connections than that refuses them.
 set -euo pipefail
@@ -24,6 +26,7 @@ poll_ms=${POLL_MS:-5000}
 connection=${CONNECTION:-close}
 instances=${INSTANCES:-1}
 label=${LABEL:-}
+server_kind=${SERVER:-ironclock}
 port=${BENCH_PORT:-18180}
 export PGTEST_DIR=${PGTEST_DIR:-/tmp/ironclock-bench-scale} PGTEST_PORT=${PGTEST_PORT:-55451}
 results="$repo/benchmarks/scale-results.jsonl"
@@ -40,6 +43,9 @@ counts=("$@")
 
 (cd "$repo" && cargo build --release --quiet)
 bin="$repo/target/release/ironclock"
+if [ "$server_kind" = bare ]; then
+  (cd "$repo/benches/push/bare-actix" && cargo build --release --quiet --bin bare-push --target-dir "$repo/target/bare-actix")
+fi
 eval "$("$repo/scripts/test-postgres.sh" start)"
 admin=$IRONCLOCK_TEST_POSTGRES_URL
 base=${admin%/*}
@@ -63,10 +69,15 @@ for devices in "${counts[@]}"; do
   servers=()
   for i in $(seq 0 $((instances - 1))); do
     p=$((port + i))
-    RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$p" --database-url "$db" --auto-approve-devices \
-      --data-key-file "$work/data.key" --log-format json > "$work/server-$i.log" 2>&1 &
+    if [ "$server_kind" = bare ]; then
+      "$repo/target/bare-actix/release/bare-push" "127.0.0.1:$p" > "$work/server-$i.log" 2>&1 &
+    else
+      RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$p" --database-url "$db" --auto-approve-devices \
+        --data-key-file "$work/data.key" --log-format json > "$work/server-$i.log" 2>&1 &
+    fi
     servers+=($!); pids+=($!)
     for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.1; done
+    [ "$server_kind" = bare ] && sleep 0.5 # answers OK to anything; healthz proves it listens
   done
   # One simulator process per 15,000 devices, each pointed at one instance in turn.
   per_sim=15000
@@ -98,7 +109,7 @@ for devices in "${counts[@]}"; do
   end_ticks=0; for sp in "${servers[@]}"; do end_ticks=$((end_ticks + $(cpu_ticks "$sp"))); done
   pg_end=$(pg_cpu_secs)
   for sp in "${sim_pids[@]}"; do wait "$sp" || true; done
-  stored=$(psql -qtAc "select count(*) from attendance_logs" "$db")
+  stored=$(psql -qtAc "select count(*) from attendance_logs" "$db") # 0 for the bare server: it stores nothing
   log_lines=$(cat "$work"/server-*.log | wc -l)
   if [ -n "${KEEP_LOGS:-}" ]; then
     mkdir -p "$KEEP_LOGS/$devices"; cp "$work"/server-*.log "$work"/sim-* "$KEEP_LOGS/$devices/"
@@ -106,10 +117,10 @@ for devices in "${counts[@]}"; do
   for sp in "${servers[@]}"; do kill "$sp" 2>/dev/null || true; wait "$sp" 2>/dev/null || true; done
   python3 - "$work" "$devices" "$secs" "$poll_ms" "$ppm" "$connection" "$instances" "$stored" "$peak" \
       "$start_ticks" "$end_ticks" "$hz" "$t0" "$t1" "$pg_start" "$pg_end" "$cores" "$log_lines" "$label" "$results" \
-      "$sim_total" "$busy0" "$busy1" <<'PY'
+      "$sim_total" "$busy0" "$busy1" "$server_kind" <<'PY'
 import glob, json, sys
 (work, devices, secs, poll_ms, ppm, connection, instances, stored, peak_kb, t_start, t_end, hz, t0, t1,
- pg0, pg1, cores, log_lines, label, results, sim_ticks, busy0, busy1) = sys.argv[1:]
+ pg0, pg1, cores, log_lines, label, results, sim_ticks, busy0, busy1, server_kind) = sys.argv[1:]
 sims = []
 for f in sorted(glob.glob(f"{work}/sim-*.json")):
     text = open(f).read().strip()
@@ -120,7 +131,7 @@ for f in sorted(glob.glob(f"{work}/sim-*.json")):
 add = lambda k: sum(s.get(k, 0) for s in sims)
 wall = float(t1) - float(t0)
 row = {
-    "label": label, "devices": int(devices), "instances": int(instances), "connection": connection,
+    "label": label, "server": server_kind, "devices": int(devices), "instances": int(instances), "connection": connection,
     "secs": int(secs), "poll_ms": int(poll_ms), "punches_per_minute": float(ppm),
     "polls_offered": int(int(devices) * int(secs) * 1000 / int(poll_ms)),
     "polls_answered": add("polls"), "poll_errors": add("poll_errors"),

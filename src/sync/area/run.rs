@@ -12,7 +12,7 @@ use futures::FutureExt;
 use super::device::{AreaDevice, DeviceCounts};
 use super::plan::{self, Holdings, RosterView};
 use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
-use super::steps::{count_member, read_member, write_member, Member};
+use super::steps::{count_member, read_member, write_member, Interner, Member};
 use crate::core::Core;
 use crate::domain::biometric::{face_records, BiometricCopy, BiometricKind, BiometricSource};
 use crate::domain::SchoolId;
@@ -134,7 +134,9 @@ pub async fn converge(
         return result;
     }
     // Read everything.
-    let reading: Vec<BoxFuture<'_, Member>> = members.into_iter().map(|m| read_member(m).boxed()).collect();
+    let blobs = Interner::default();
+    let reading: Vec<BoxFuture<'_, Member>> =
+        members.into_iter().map(|m| read_member(m, blobs.clone()).boxed()).collect();
     members = stream::iter(reading).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
     let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
@@ -238,12 +240,12 @@ async fn learn(core: &Core, school: SchoolId, devices: &[Holdings], primary: usi
         if let Some(v) = &d.counts.face_version {
             for (pin, blob) in &d.faces {
                 let (kind, version, records) = (BiometricKind::Face, Some(v.clone()), face_records(blob));
-                add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records, data: blob.clone() });
+                add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records, data: blob.to_vec() });
             }
         }
         for (pin, jpeg) in d.photos.iter().flatten() {
             let (kind, version) = (BiometricKind::Photo, Some(String::new()));
-            add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records: 1, data: jpeg.clone() });
+            add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records: 1, data: jpeg.to_vec() });
         }
         let source = BiometricSource { device: Some(d.id), via: "area_sync" };
         match core.store.save_biometrics(school, source, &copies, core.clock.now()).await {

@@ -3,15 +3,43 @@
 //! the member failed (reported, left out of the rest); an item the device refuses or does not
 //! show afterwards is a [`NotTaken`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use super::device::{AccessError, AreaDevice, AreaFinger};
-use super::plan::{Holdings, Writes};
+use super::plan::{Blob, Holdings, Writes};
 use super::report::{DeviceFailure, DeviceLine, NotTaken};
 use crate::domain::biometric::normalise_faces;
 
 /// Fingerprints per batch upload.
 const FINGER_BATCH: usize = 500;
+
+/// One allocation per distinct face blob or photo among all the devices of a sync: the same
+/// student's face read from three gates is held once (the sync's memory is then about one
+/// copy of the area's biometrics, not one per device).
+#[derive(Clone, Default)]
+pub(super) struct Interner(Arc<Mutex<HashMap<(usize, u64), Vec<Blob>>>>);
+
+impl Interner {
+    pub fn intern(&self, bytes: Vec<u8>) -> Blob {
+        let key = (bytes.len(), sample_hash(&bytes));
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = seen.entry(key).or_default();
+        if let Some(same) = bucket.iter().find(|b| ***b == *bytes) {
+            return same.clone();
+        }
+        let blob: Blob = bytes.into();
+        bucket.push(blob.clone());
+        blob
+    }
+}
+
+/// A cheap hash of up to 64 evenly spaced bytes (the bucket; equality is then checked in full):
+/// hashing every byte of ~140 MB of faces per device would cost more than it saves.
+fn sample_hash(bytes: &[u8]) -> u64 {
+    let step = (bytes.len() / 64).max(1);
+    bytes.iter().step_by(step).fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
 
 pub(super) struct Member {
     pub dev: Box<dyn AreaDevice>,
@@ -50,8 +78,8 @@ pub(super) async fn count_member(mut dev: Box<dyn AreaDevice>) -> Result<Member,
     }
 }
 
-pub(super) async fn read_member(mut m: Member) -> Member {
-    if let Err(e) = read(&mut m).await {
+pub(super) async fn read_member(mut m: Member, blobs: Interner) -> Member {
+    if let Err(e) = read(&mut m, &blobs).await {
         m.fail("reading", e);
     }
     m
@@ -68,7 +96,7 @@ pub(super) async fn write_member(mut m: Member, w: Writes) -> Member {
 }
 
 /// Reads users, fingerprints, faces (face-capable devices) and photos (where kept).
-async fn read(m: &mut Member) -> Result<(), AccessError> {
+async fn read(m: &mut Member, blobs: &Interner) -> Result<(), AccessError> {
     let h = &mut m.holdings;
     let dev = &mut m.dev;
     h.users = dev.users().await?.into_iter().map(|u| (u.pin.clone(), u)).collect();
@@ -80,7 +108,7 @@ async fn read(m: &mut Member) -> Result<(), AccessError> {
             match dev.faces(pin).await {
                 Ok(Some(blob)) => {
                     if let Some(normal) = normalise_faces(&blob) {
-                        h.faces.insert(pin.clone(), normal);
+                        h.faces.insert(pin.clone(), blobs.intern(normal));
                     }
                 }
                 Ok(None) | Err(AccessError::Item(_)) => {}
@@ -99,7 +127,7 @@ async fn read(m: &mut Member) -> Result<(), AccessError> {
     for pin in &pins {
         match dev.photo(pin).await {
             Ok(Some(jpeg)) => {
-                photos.insert(pin.clone(), jpeg);
+                photos.insert(pin.clone(), blobs.intern(jpeg));
             }
             Ok(None) | Err(AccessError::Item(_)) => {}
             Err(AccessError::Unsupported) => {
@@ -211,12 +239,12 @@ async fn read_back(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
         }
         for (pin, blob) in &w.faces {
             let back = m.dev.faces(pin).await?.and_then(|b| normalise_faces(&b));
-            if back.as_ref() != Some(blob) {
+            if back.as_deref() != Some(&**blob) {
                 missing.push(("face".into(), pin.clone()));
             }
         }
         for (pin, jpeg) in &w.photos {
-            if m.dev.photo(pin).await?.as_ref() != Some(jpeg) {
+            if m.dev.photo(pin).await?.as_deref() != Some(&**jpeg) {
                 missing.push(("photo".into(), pin.clone()));
             }
         }
@@ -234,4 +262,24 @@ async fn read_back(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
     m.line.fingerprints_after = after.fingerprints;
     m.line.faces_after = after.faces;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_bytes_read_from_two_devices_are_held_once() {
+        let blobs = Interner::default();
+        let face = vec![7u8; 37_000];
+        let a = blobs.intern(face.clone());
+        let b = blobs.intern(face.clone());
+        assert!(Arc::ptr_eq(&a, &b));
+        let mut other = face;
+        other[36_999] = 8; // same length, same sampled bytes but one: still told apart
+        let c = blobs.intern(other);
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c[36_999], 8);
+        assert_eq!(&*blobs.intern(vec![1, 2, 3]), &[1, 2, 3]);
+    }
 }
