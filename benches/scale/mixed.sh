@@ -109,7 +109,8 @@ for devices in "${counts[@]}"; do
   end_ticks=0; for sp in "${servers[@]}"; do end_ticks=$((end_ticks + $(cpu_ticks "$sp"))); done
   pg_end=$(pg_cpu_secs)
   for sp in "${sim_pids[@]}"; do wait "$sp" || true; done
-  stored=$(psql -qtAc "select count(*) from attendance_logs" "$db") # 0 for the bare server: it stores nothing
+  stored=0 # the bare server stores nothing
+  [ "$server_kind" = bare ] || stored=$(psql -qtAc "select count(*) from attendance_logs" "$db")
   log_lines=$(cat "$work"/server-*.log | wc -l)
   if [ -n "${KEEP_LOGS:-}" ]; then
     mkdir -p "$KEEP_LOGS/$devices"; cp "$work"/server-*.log "$work"/sim-* "$KEEP_LOGS/$devices/"

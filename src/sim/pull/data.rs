@@ -48,7 +48,6 @@ impl DeviceData {
     /// Builds the seed data; template sizes follow `fp_version` (9: ≤ 600 B, 10: 1–1.6 KB).
     pub fn seeded(seed: &Seed, fp_version: u8) -> DeviceData {
         let mut d = DeviceData::default();
-        let face_blob = seed.faces.then(|| Arc::new(face_records(0, "seed")));
         for (i, id) in seed.user_ids.iter().enumerate() {
             let Ok(uid) = u16::try_from(i + 1) else { break };
             let mut u = User::new(uid, id.to_string(), format!("User {id}"));
@@ -60,8 +59,10 @@ impl DeviceData {
             for finger in 0..seed.fingers_per_user.min(10) {
                 d.templates.insert((uid, finger), (1, template_bytes(uid, finger, fp_version)));
             }
-            if let Some(blob) = &face_blob {
-                d.faces.insert(uid, Arc::clone(blob));
+            if seed.faces {
+                // Each person's own face (as on a real device): a benchmark holding 3,000 copies
+                // of one blob would measure nothing about memory.
+                d.faces.insert(uid, Arc::new(face_records(uid, &id.to_string())));
             }
             if seed.photos {
                 d.photos.insert(u.user_id.clone(), jpeg(&u.user_id));
@@ -149,13 +150,19 @@ pub fn face_records(uid: u16, salt: &str) -> Vec<u8> {
     out
 }
 
-/// A small valid baseline JPEG (8×8 grey) carrying the user id in a comment segment.
+/// A valid baseline JPEG (8×8 grey) carrying the user id in a comment segment, 8–15 KB like a
+/// real user photo (the rest of the size is a second comment segment of the person's own bytes).
 pub fn jpeg(user_id: &str) -> Vec<u8> {
     let comment = format!("ironclock simulated photo of user {user_id}");
+    let seed = user_id.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let filler = pseudo_bytes(seed, 8_000 + (seed % 7_000) as usize);
     let mut j = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
     j.extend_from_slice(&[0xff, 0xfe]);
     j.extend_from_slice(&((comment.len() + 2) as u16).to_be_bytes());
     j.extend_from_slice(comment.as_bytes());
+    j.extend_from_slice(&[0xff, 0xfe]);
+    j.extend_from_slice(&((filler.len() + 2) as u16).to_be_bytes());
+    j.extend_from_slice(&filler);
     j.extend_from_slice(&[0xff, 0xdb, 0, 0x43, 0]);
     j.extend_from_slice(&[1; 64]);
     j.extend_from_slice(&[0xff, 0xc0, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
