@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Dialect, SqlStore};
 use crate::domain::biometric::{BiometricSource, BiometricSummary, SealedBiometric, StoredBiometric};
-use crate::domain::SchoolId;
+use crate::domain::{DeviceId, SchoolId};
 use crate::store::admin::SchoolScope;
-use crate::store::biometrics::{BiometricStore, RosterStanding};
+use crate::store::biometrics::{BiometricStore, PushHoldings, RosterStanding};
 use crate::store::StoreResult;
 
 const SUMMARY: &str = "kind, slot, version, flag, records, size, hash, source_device_id, source, updated_at";
@@ -137,5 +137,9 @@ impl<D: Dialect> BiometricStore for SqlStore<D> {
         .bind(school)
         .fetch_all(&mut *self.read().await?)
         .await
+    }
+
+    async fn push_holdings(&self, device: DeviceId) -> StoreResult<PushHoldings> {
+        super::push_holdings::read::<D>(&mut *self.read().await?, device).await
     }
 }
