@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::admin::SchoolScope;
 use super::StoreResult;
 use crate::domain::biometric::{BiometricSource, BiometricSummary, SealedBiometric, StoredBiometric};
+use crate::domain::media::{MediaToken, NewMediaToken};
 use crate::domain::{DeviceId, SchoolId};
 
 /// A student as area sync sees the roster: present and active, deactivated, or deleted.
@@ -50,6 +51,12 @@ pub trait BiometricStore: Send + Sync {
     async fn roster_standing(&self, school: SchoolId) -> StoreResult<Vec<RosterStanding>>;
     /// What ironclock knows a push device holds, for area sync (see [`PushHoldings`]).
     async fn push_holdings(&self, device: DeviceId) -> StoreResult<PushHoldings>;
+    /// Keeps a photo download token (its hash).
+    async fn issue_media_token(&self, token: &NewMediaToken, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Records the command that carries the token's URL.
+    async fn attach_media_token(&self, token_hash: &str, command: i64) -> StoreResult<()>;
+    /// The photo behind a token hash, while it has not expired (`None` otherwise).
+    async fn media_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<MediaToken>>;
 }
 
 /// What ironclock knows a push device holds: its profile, the users it reported and the
@@ -64,6 +71,8 @@ pub struct PushHoldings {
     pub users: Vec<HeldUser>,
     pub templates: Vec<HeldTemplate>,
     pub photos: Vec<HeldPhoto>,
+    /// Photos sent by URL (BIOPHOTO) whose command is queued, sent or acknowledged.
+    pub sent_photos: Vec<HeldPhoto>,
     /// Template, photo and user writes queued, sent or acknowledged (not failed or cancelled).
     pub writes: Vec<HeldWrite>,
 }

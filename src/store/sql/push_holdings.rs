@@ -63,6 +63,13 @@ pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId)
     .bind(id)
     .fetch_all(conn)
     .await?;
+    let sent_photos: Vec<HeldPhoto> = SqlStore::<D>::sql(
+        "select t.pin, t.image_enc from media_tokens t join device_commands c on c.id = t.command_id
+         where t.device_id = $1 and c.state in ('queued', 'sent', 'acked') order by t.pin, t.created_at desc",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
     let writes: Vec<HeldWrite> = SqlStore::<D>::sql(
         "select id, kind, pin, payload from device_commands
          where device_id = $1 and state in ('queued', 'sent', 'acked')
@@ -78,6 +85,7 @@ pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId)
         users,
         templates,
         photos,
+        sent_photos,
         writes,
     })
 }

@@ -16,6 +16,7 @@ use super::device::{Access, AccessError, AreaDevice, AreaFinger, AreaUser, Devic
 use super::push_profile::{fields, profile, FingerPath, PushProfile};
 use crate::core::Core;
 use crate::crypto::DataCipher;
+use crate::domain::media::NewMediaToken;
 use crate::domain::{Approval, CommandFilter, CommandState, Device, DeviceId, DeviceMode, SchoolId};
 use crate::push::command::{BioTemplate, Command, UserInfo};
 use crate::queue::{EnqueueOptions, Enqueuer, Planned};
@@ -30,6 +31,8 @@ pub struct PushAreaDevice {
     profile: PushProfile,
     queue: Enqueuer,
     store: crate::store::DynStore,
+    cipher: DataCipher,
+    clock: std::sync::Arc<dyn crate::core::Clock>,
     users: BTreeMap<String, AreaUser>,
     fingers: BTreeMap<(String, u8), AreaFinger>,
     photos: BTreeMap<String, Vec<u8>>,
@@ -63,6 +66,8 @@ pub async fn open(core: &Core, device: &Device) -> Result<Box<dyn AreaDevice>, S
         profile,
         queue: core.queue.enqueuer(),
         store: store.clone(),
+        cipher: core.cipher.clone(),
+        clock: core.clock.clone(),
         users: BTreeMap::new(),
         fingers: BTreeMap::new(),
         photos: BTreeMap::new(),
@@ -86,9 +91,9 @@ pub async fn open(core: &Core, device: &Device) -> Result<Box<dyn AreaDevice>, S
         let flag = if t.duress == Some(1) || t.valid == Some(3) { 3 } else { 1 };
         dev.fingers.insert((t.pin.clone(), finger), AreaFinger { pin: t.pin.clone(), finger, flag, data });
     }
-    for p in held.photos {
+    for p in held.photos.into_iter().chain(held.sent_photos) {
         if let Ok(jpeg) = core.cipher.open(&p.image_enc) {
-            dev.photos.insert(p.pin, jpeg);
+            dev.photos.entry(p.pin).or_insert(jpeg);
         }
     }
     for w in held.writes {
@@ -161,6 +166,14 @@ impl PushAreaDevice {
                 template,
             })),
             FingerPath::None(reason) => Err(reason.clone()),
+        }
+    }
+
+    async fn enqueue(&self, command: Command, after: Option<i64>) -> Access<i64> {
+        match self.queue.enqueue_all(&self.device, vec![Self::planned(command, after)]).await {
+            Ok(ids) => Ok(ids[0]),
+            Err(crate::queue::QueueError::Store(e)) => Err(AccessError::Device(format!("storage: {e}"))),
+            Err(e) => Err(AccessError::Item(e.to_string())),
         }
     }
 
@@ -260,14 +273,24 @@ impl AreaDevice for PushAreaDevice {
         Err(AccessError::Item(self.profile.faceless_reason.clone()))
     }
 
+    /// `USERPIC` inline where the device keeps photos; `BIOPHOTO` by a token URL with
+    /// `PostBackTmpFlag=1` on a visible-light face device (it enrols the face from the photo).
     async fn write_photo(&mut self, pin: &str, jpeg: &[u8]) -> Access<()> {
-        let command = Command::UserPicUpdate { pin: pin.to_string(), content_base64: B64.encode(jpeg) };
+        let storage = |e: StoreError| AccessError::Device(format!("storage: {e}"));
         let after = self.user_commands.get(pin).copied();
-        match self.queue.enqueue_all(&self.device, vec![Self::planned(command, after)]).await {
-            Ok(_) => Ok(()),
-            Err(crate::queue::QueueError::Store(e)) => Err(AccessError::Device(format!("storage: {e}"))),
-            Err(e) => Err(AccessError::Item(e.to_string())),
+        if self.profile.userpic {
+            let command = Command::UserPicUpdate { pin: pin.to_string(), content_base64: B64.encode(jpeg) };
+            self.enqueue(command, after).await?;
         }
+        if self.profile.biophoto {
+            let now = self.clock.now();
+            let token = NewMediaToken::issue(self.device.id, "biophoto", pin, self.cipher.seal(jpeg), now);
+            self.store.issue_media_token(&token, now).await.map_err(storage)?;
+            let command = Command::BioPhotoUrl { pin: pin.to_string(), bio_type: 9, url: token.url(), post_back: true };
+            let id = self.enqueue(command, after).await?;
+            self.store.attach_media_token(&token.token_hash, id).await.map_err(storage)?;
+        }
+        Ok(())
     }
 
     async fn delete_user(&mut self, pin: &str) -> Access<bool> {

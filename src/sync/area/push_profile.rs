@@ -5,7 +5,9 @@
 //!   push.md 2.13; else the heartbeat's); written as `FINGERTMP` on att devices, as `BIODATA`
 //!   (same major version only, which the plan's version gating guarantees) on acc devices and
 //!   on att devices that refused FINGERTMP;
-//! - faces: not written to push devices yet; the skip says why (no support, NIR or visible light);
+//! - faces: face templates are not written to push devices yet (the skip says why); a
+//!   visible-light device (`MultiBioVersion` type 9, `BioPhotoFun`) enrols the face itself from
+//!   the person's photo, sent as `BIOPHOTO` by URL with `PostBackTmpFlag=1`;
 //! - photos: `USERPIC` where the device keeps user photos (`PhotoFunOn`, heartbeat bit 3).
 
 use std::collections::BTreeMap;
@@ -30,7 +32,11 @@ pub enum FingerPath {
 pub struct PushProfile {
     pub fp_version: Option<String>,
     pub finger_path: FingerPath,
+    /// Takes photos at all (as `USERPIC`, `BIOPHOTO` or both).
     pub photos: bool,
+    pub userpic: bool,
+    /// Visible-light face device: the photo goes as `BIOPHOTO` (Type 9) by URL too.
+    pub biophoto: bool,
     /// Why faces are not written to it (always set: push face writes are not built yet).
     pub faceless_reason: String,
 }
@@ -74,18 +80,18 @@ pub fn profile(label: &str, dialect: Dialect, options: &Value, poll: &Value, fin
         }
         (Some(_), Dialect::Att) => FingerPath::FingerTmp,
     };
-    let photos = text(options, "PhotoFunOn").as_deref() == Some("1") || bit(2);
+    let userpic = text(options, "PhotoFunOn").as_deref() == Some("1") || bit(2);
     let nir = text(options, "FaceFunOn").as_deref() == Some("1") || text(poll, "face_version").is_some() || bit(1);
     let visible = bio_entry(options, "MultiBioVersion", 9).and_then(|v| major(&v)).is_some()
         || text(options, "BioPhotoFun").as_deref() == Some("1");
     let faceless_reason = if visible {
-        format!("{label}: visible-light faces go by BIOPHOTO URL, which area sync does not send yet")
+        format!("{label}: visible-light face templates do not copy; it enrols faces from the photo (BIOPHOTO)")
     } else if nir {
         format!("{label}: faces are not yet written to push devices (FACE)")
     } else {
         format!("{label}: no face support")
     };
-    PushProfile { fp_version, finger_path, photos, faceless_reason }
+    PushProfile { fp_version, finger_path, photos: userpic || visible, userpic, biophoto: visible, faceless_reason }
 }
 
 /// The `key=value` fields of a command payload as ironclock rendered it (`DATA UPDATE FINGERTMP
@@ -126,6 +132,7 @@ mod tests {
         assert!(p.faceless_reason.contains("FACE"), "{}", p.faceless_reason);
         let vl = profile("Y", Dialect::Att, &json!({"MultiBioVersion": "0:10:0:0:0:0:0:0:0:58"}), &Value::Null, false);
         assert!(vl.faceless_reason.contains("BIOPHOTO"));
+        assert!(vl.photos && vl.biophoto && !vl.userpic);
         assert_eq!(profile("Y", Dialect::Att, &json!({}), &Value::Null, false).faceless_reason, "Y: no face support");
     }
 

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::Value;
 
+use ironclock::domain::media::token_hash;
 use ironclock::domain::DeviceId;
 use ironclock::sim::pull::SimConfig;
 use ironclock::store::admin::SchoolScope;
@@ -166,5 +167,50 @@ async fn biodata_goes_only_to_a_device_of_the_same_version_and_a_mismatch_is_ski
         let skip = skips(&result, other, "fingerprint");
         assert_eq!(skip.len(), 1, "{backend}: {result}");
         assert_eq!(skip[0]["reason"], "BIOOTHER: ZKFinger 10 templates cannot go to a ZKFinger 12 device", "{backend}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_visible_light_device_gets_the_photo_as_biophoto_by_a_token_url_served_only_to_it_until_it_expires() {
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        let a = sim([5], 1, SimConfig::default()).await; // photos
+        area.add(&a, "A", false).await;
+        let vl = push_device(&area, "VLFACE1", "FPVersion=10\nMultiBioVersion=0:10:0:0:0:0:0:0:0:58\n").await;
+        push_device(&area, "VLOTHER", "FPVersion=10\n").await;
+
+        let result = area.sync().await;
+        assert_eq!(result["success"], true, "{backend}: {result}");
+        assert_eq!(result["photos_queued"], 1, "{backend}: {result}");
+        let face = skips(&result, vl, "face");
+        assert!(face[0]["reason"].as_str().unwrap().contains("enrols faces from the photo (BIOPHOTO)"), "{face:?}");
+        let lines = fetch(&area, "VLFACE1").await;
+        let prefix = "DATA UPDATE BIOPHOTO PIN=5\tType=9\tFormat=1\tPostBackTmpFlag=1\tUrl=iclock/doc/biophoto/";
+        let bio = &lines[position(&lines, prefix)];
+        let url = bio.split_once("Url=").unwrap().1.to_string();
+        let token = url.split('/').nth(3).unwrap().to_string();
+        assert_eq!(token.len(), 32, "{backend}: 128 random bits in hex: {url}");
+        assert!(url.ends_with("/5.jpg"), "{backend}: {url}");
+        assert!(!lines.iter().any(|l| l.starts_with("DATA UPDATE USERPIC")), "{backend}: no PhotoFunOn, no USERPIC");
+        let stored: i64 =
+            area.app.query_one(&format!("select count(*) from media_tokens where token_hash = '{token}'")).await;
+        assert_eq!(stored, 0, "{backend}: the token is not stored in clear");
+        let hashed = format!("select count(*) from media_tokens where token_hash = '{}'", token_hash(&token));
+        assert_eq!(area.app.query_one::<i64>(&hashed).await, 1, "{backend}: only its hash");
+
+        let jpeg = a.photo("5").unwrap();
+        let served = area.app.get(&format!("/{url}?SN=VLFACE1")).await;
+        assert_eq!(served.status(), 200, "{backend}");
+        assert_eq!(served.headers()["content-type"], "image/jpeg", "{backend}");
+        assert_eq!(served.bytes().await.unwrap().to_vec(), jpeg, "{backend}: the person's photo");
+        assert_eq!(area.app.get(&format!("/{url}")).await.status(), 200, "{backend}: a device that sends no SN");
+        assert_eq!(area.app.get(&format!("/{url}?SN=VLOTHER")).await.status(), 404, "{backend}: another device");
+        let wrong = url.replace(&token, &"0".repeat(32));
+        assert_eq!(area.app.get(&format!("/{wrong}?SN=VLFACE1")).await.status(), 404, "{backend}: unknown token");
+        let other_pin = url.replace("/5.jpg", "/6.jpg");
+        assert_eq!(area.app.get(&format!("/{other_pin}?SN=VLFACE1")).await.status(), 404, "{backend}: another file");
+        area.app.clock.advance(chrono::Duration::hours(49));
+        assert_eq!(area.app.get(&format!("/{url}?SN=VLFACE1")).await.status(), 404, "{backend}: expired");
     }
 }
