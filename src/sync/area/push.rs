@@ -17,9 +17,11 @@ use super::push_profile::{fields, profile, FingerPath, PushProfile};
 use crate::core::Core;
 use crate::crypto::DataCipher;
 use crate::domain::media::NewMediaToken;
+use crate::domain::sync::SyncMode;
 use crate::domain::{Approval, CommandFilter, CommandState, Device, DeviceId, DeviceMode, SchoolId};
 use crate::push::command::{BioTemplate, Command, UserInfo};
 use crate::queue::{EnqueueOptions, Enqueuer, Planned};
+use crate::store::sync::{ReconcileOptions, SyncScope};
 use crate::store::StoreError;
 
 const BY: &str = "area sync";
@@ -38,6 +40,9 @@ pub struct PushAreaDevice {
     photos: BTreeMap<String, Vec<u8>>,
     /// The latest user write queued to it per PIN (templates wait for it).
     user_commands: HashMap<String, i64>,
+    /// The school's current students by PIN: their user writes go through student sync.
+    students: HashMap<String, i64>,
+    max_attempts: i32,
 }
 
 /// The approved push devices of `area` in `school`.
@@ -72,7 +77,13 @@ pub async fn open(core: &Core, device: &Device) -> Result<Box<dyn AreaDevice>, S
         fingers: BTreeMap::new(),
         photos: BTreeMap::new(),
         user_commands: HashMap::new(),
+        students: HashMap::new(),
+        max_attempts: core.max_attempts(),
     };
+    if let Some(school) = device.school_id {
+        let roster = store.roster_standing(school).await.map_err(|e| format!("storage: {e}"))?;
+        dev.students = roster.into_iter().filter(|s| s.active && !s.deleted).map(|s| (s.pin, s.student_id)).collect();
+    }
     for u in held.users {
         let user = AreaUser {
             name: u.name.unwrap_or_default(),
@@ -235,9 +246,28 @@ impl AreaDevice for PushAreaDevice {
         Ok(())
     }
 
+    /// Students go through student sync (their sync rows on the device then carry the evidence);
+    /// other people (staff, visitors) are queued as plain user writes.
     async fn write_users(&mut self, users: &[AreaUser]) -> Access<Vec<Option<String>>> {
+        let storage = |e: StoreError| AccessError::Device(format!("storage: {e}"));
+        let students: Vec<i64> = users.iter().filter_map(|u| self.students.get(&u.pin).copied()).collect();
+        if let (false, Some(school)) = (students.is_empty(), self.device.school_id) {
+            let scope =
+                SyncScope { school_id: school, device_ids: Some(vec![self.device.id.0]), student_ids: Some(students) };
+            let opts = ReconcileOptions { max_attempts: self.max_attempts, ..ReconcileOptions::new(BY) };
+            self.store.reconcile(&scope, SyncMode::Force, &opts).await.map_err(storage)?;
+            for w in self.store.push_holdings(self.device.id).await.map_err(storage)?.writes {
+                if w.kind == "user_update" {
+                    self.learn_write(&w.kind, w.id, &w.payload);
+                }
+            }
+        }
         let mut out = Vec::with_capacity(users.len());
         for u in users {
+            if self.students.contains_key(&u.pin) {
+                out.push(None);
+                continue;
+            }
             let card = (u.card != 0).then(|| u.card.to_string());
             let info = UserInfo {
                 privilege: u.privilege,

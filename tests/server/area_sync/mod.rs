@@ -8,6 +8,7 @@ mod biometric_store;
 mod cli;
 mod faces_and_versions;
 mod failures;
+mod push_errorlog;
 mod push_members;
 mod roster;
 mod schedule;
