@@ -2,7 +2,7 @@
 //! `options` upload and `INFO=` heartbeat), and the fields of the writes already queued to it.
 //!
 //! - fingerprints: the ZKFinger major version (`MultiBioVersion` type 1 overrides `FPVersion`,
-//!   push.md 2.13; else the heartbeat's); written as `FINGERTMP` on att devices, as `BIODATA`
+//!   push.md 2.13; then an acc registry's `~ZKFPVersion`; else the heartbeat's); written as `FINGERTMP` on att devices, as `BIODATA`
 //!   (same major version only, which the plan's version gating guarantees) on acc devices and
 //!   on att devices that refused FINGERTMP;
 //! - faces: face templates are not written to push devices yet (the skip says why); a
@@ -65,6 +65,7 @@ pub fn profile(label: &str, dialect: Dialect, options: &Value, poll: &Value, fin
     let fp_version = bio_entry(options, "MultiBioVersion", 1)
         .and_then(|v| major(&v))
         .or_else(|| text(options, "FPVersion").and_then(|v| major(&v)))
+        .or_else(|| text(options, "~ZKFPVersion").and_then(|v| major(&v)))
         .or_else(|| text(poll, "fp_version").and_then(|v| major(&v)));
     let functions = text(poll, "functions").unwrap_or_default();
     let bit = |i: usize| functions.chars().nth(i) == Some('1');
@@ -116,7 +117,7 @@ mod tests {
         let opts = json!({"FPVersion": "10", "MultiBioVersion": "0:12.0:0:0:0:0:0:0:0:0"});
         let p = profile("Y", Dialect::Att, &opts, &Value::Null, false);
         assert_eq!((p.fp_version.as_deref(), &p.finger_path), (Some("12"), &FingerPath::FingerTmp));
-        let acc = profile("Y", Dialect::Acc, &json!({"FPVersion": "10"}), &Value::Null, false);
+        let acc = profile("Y", Dialect::Acc, &json!({"~ZKFPVersion": "10"}), &Value::Null, false);
         assert_eq!(acc.finger_path, FingerPath::BioData("10".into()));
         let refused = profile("Y", Dialect::Att, &json!({"FPVersion": "10", "BioDataFun": "1"}), &Value::Null, true);
         assert_eq!(refused.finger_path, FingerPath::BioData("10".into()));

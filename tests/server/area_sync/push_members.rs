@@ -214,3 +214,37 @@ async fn a_visible_light_device_gets_the_photo_as_biophoto_by_a_token_url_served
         assert_eq!(area.app.get(&format!("/{url}?SN=VLFACE1")).await.status(), 404, "{backend}: expired");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_acc_device_gets_the_users_and_templates_in_its_own_grammar_and_never_an_att_command() {
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        let a = sim([5], 1, plain()).await; // ZKFinger 10
+        area.add(&a, "A", false).await;
+        let sn = "ACCAREA1";
+        let registry = "DeviceType=acc,~DeviceName=SenseFace 2A,FirmVer=ZAM70-NF24HA-Ver3.0.15,~ZKFPVersion=10";
+        let reply = area.app.post(&format!("/iclock/registry?SN={sn}"), registry).await.text().await.unwrap();
+        assert!(reply.starts_with("RegistryCode="), "{backend}: {reply}");
+        let id = area.app.approve_into(sn, area.school).await;
+        let update = DeviceUpdate { area_id: Some(Some(area.area)), ..Default::default() };
+        area.app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
+
+        let result = area.sync().await;
+        assert_eq!(result["success"], true, "{backend}: {result}");
+        assert_eq!(result["templates_queued"], 1, "{backend}: {result}");
+        let tmp = B64.encode(fingers(&a).into_values().next().unwrap());
+        let lines = fetch(&area, sn).await;
+        let user = position(&lines, "DATA UPDATE user CardNo=");
+        let bio = format!(
+            "DATA UPDATE biodata Pin=5\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=1\tMajorVer=10\tMinorVer=0\tFormat=0\tTmp={tmp}"
+        );
+        assert!(user < position(&lines, &bio), "{backend}: the user before its template: {lines:#?}");
+        for att in ["USERINFO", "FINGERTMP", "BIODATA", "USERPIC"] {
+            assert!(
+                lines.iter().all(|l| !l.contains(att)),
+                "{backend}: no att command ({att}) on an acc device: {lines:#?}"
+            );
+        }
+    }
+}
