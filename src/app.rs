@@ -157,6 +157,7 @@ impl Application {
                 .configure(|cfg| ops::mount(cfg, metrics_here))
                 .configure(crate::http::api::mount)
                 .configure(crate::http::dashboard::mount)
+                .route("/iclock/doc/{kind}/{token}/{file}", web::get().to(device::media::serve))
                 .default_service(web::to(device::dispatch))
         })
         .workers(workers)

@@ -6,6 +6,7 @@ pub mod biometric;
 pub mod command;
 pub mod device;
 pub mod ids;
+pub mod media;
 pub mod punch;
 pub mod report;
 pub mod roster_import;

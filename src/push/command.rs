@@ -112,6 +112,9 @@ pub enum Command {
         pin: String,
         bio_type: u8,
         url: String,
+        /// `PostBackTmpFlag=1`: the device uploads the template it extracted (BIODATA), the
+        /// evidence that the face took; without, the field is left out (the proven form).
+        post_back: bool,
     },
     BioPhotoDelete {
         pin: String,
@@ -347,8 +350,9 @@ impl Command {
                 format!("DATA UPDATE USERPIC PIN={}\tSize={}\tContent={content}", pin(p)?, content.len())
             }
             Command::UserPicDelete { pin: p } => format!("DATA DELETE USERPIC PIN={}", pin(p)?),
-            Command::BioPhotoUrl { pin: p, bio_type, url } => {
-                format!("DATA UPDATE BIOPHOTO PIN={}\tType={bio_type}\tFormat=1\tUrl={}", pin(p)?, non_empty(url, "url")?)
+            Command::BioPhotoUrl { pin: p, bio_type, url, post_back } => {
+                let flag = if *post_back { "\tPostBackTmpFlag=1" } else { "" };
+                format!("DATA UPDATE BIOPHOTO PIN={}\tType={bio_type}\tFormat=1{flag}\tUrl={}", pin(p)?, non_empty(url, "url")?)
             }
             Command::BioPhotoDelete { pin: p } => format!("DATA DELETE BIOPHOTO PIN={}", pin(p)?),
             Command::AttLogQuery { start, end } => {
@@ -413,8 +417,12 @@ mod tests {
         assert_eq!(Command::UserDelete { pin: "9999".into() }.render().unwrap(), "DATA DELETE USERINFO PIN=9999");
         let enroll = Command::EnrollFingerprint { pin: "9995".into(), fid: 7, retry: 3, overwrite: true };
         assert_eq!(enroll.render().unwrap(), "ENROLL_FP PIN=9995\tFID=7\tRETRY=3\tOVERWRITE=1");
-        let photo =
-            Command::BioPhotoUrl { pin: "9995".into(), bio_type: 9, url: "iclock/doc/biophoto/abc123/9995.jpg".into() };
+        let photo = Command::BioPhotoUrl {
+            pin: "9995".into(),
+            bio_type: 9,
+            url: "iclock/doc/biophoto/abc123/9995.jpg".into(),
+            post_back: false,
+        };
         assert_eq!(
             photo.render().unwrap(),
             "DATA UPDATE BIOPHOTO PIN=9995\tType=9\tFormat=1\tUrl=iclock/doc/biophoto/abc123/9995.jpg"

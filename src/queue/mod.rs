@@ -73,36 +73,17 @@ pub struct QueueConfig {
     pub max_attempts: i32,
 }
 
-pub struct CommandQueue {
+/// The enqueue path of the [`CommandQueue`] as a cheap cloneable handle.
+#[derive(Clone)]
+pub struct Enqueuer {
     store: DynStore,
-    hints: std::sync::Arc<QueueHints>,
     config: QueueConfig,
-    pub catchup: CatchUp,
-    known_supported: Mutex<HashSet<(DeviceId, String)>>,
 }
 
-impl CommandQueue {
-    pub fn new(store: DynStore, config: QueueConfig) -> Self {
-        Self {
-            store,
-            hints: std::sync::Arc::default(),
-            config,
-            catchup: CatchUp::default(),
-            known_supported: Mutex::default(),
-        }
-    }
-
-    pub fn config(&self) -> QueueConfig {
-        self.config
-    }
-
-    /// Queues one command for an approved device; returns its CmdID.
-    pub async fn enqueue(&self, device: &Device, command: Command, options: EnqueueOptions) -> Result<i64, QueueError> {
-        let planned = Planned { command, options, after: None };
-        Ok(self.enqueue_all(device, vec![planned]).await?[0])
-    }
-
-    /// Queues several commands for one device in one transaction, in order.
+impl Enqueuer {
+    /// Validates, encodes in the device's dialect and stores `planned` for one device in one
+    /// transaction, in order (`after` indexes an earlier item); refuses verbs the device has
+    /// shown it does not support. The store announces the commands, which wakes the device.
     pub async fn enqueue_all(&self, device: &Device, planned: Vec<Planned>) -> Result<Vec<i64>, QueueError> {
         if device.approval != Approval::Approved {
             return Err(QueueError::NotApproved(device.serial_number.clone()));
@@ -140,6 +121,47 @@ impl CommandQueue {
         }
         // The store announces the device's new commands at commit, which wakes its hint.
         Ok(self.store.enqueue_commands(&rows).await?)
+    }
+}
+
+pub struct CommandQueue {
+    store: DynStore,
+    hints: std::sync::Arc<QueueHints>,
+    config: QueueConfig,
+    pub catchup: CatchUp,
+    known_supported: Mutex<HashSet<(DeviceId, String)>>,
+}
+
+impl CommandQueue {
+    pub fn new(store: DynStore, config: QueueConfig) -> Self {
+        Self {
+            store,
+            hints: std::sync::Arc::default(),
+            config,
+            catchup: CatchUp::default(),
+            known_supported: Mutex::default(),
+        }
+    }
+
+    pub fn config(&self) -> QueueConfig {
+        self.config
+    }
+
+    /// Queues one command for an approved device; returns its CmdID.
+    pub async fn enqueue(&self, device: &Device, command: Command, options: EnqueueOptions) -> Result<i64, QueueError> {
+        let planned = Planned { command, options, after: None };
+        Ok(self.enqueue_all(device, vec![planned]).await?[0])
+    }
+
+    /// Queues several commands for one device in one transaction, in order.
+    pub async fn enqueue_all(&self, device: &Device, planned: Vec<Planned>) -> Result<Vec<i64>, QueueError> {
+        self.enqueuer().enqueue_all(device, planned).await
+    }
+
+    /// A handle that queues commands exactly as [`CommandQueue::enqueue_all`] does, for a service
+    /// that outlives a borrow of the queue (an area sync's push devices).
+    pub fn enqueuer(&self) -> Enqueuer {
+        Enqueuer { store: self.store.clone(), config: self.config }
     }
 
     /// The reply body for a command poll, or `None` for the plain idle `OK`.

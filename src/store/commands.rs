@@ -39,6 +39,17 @@ pub trait CommandStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<QueuedCommand>>;
     async fn get_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>>;
+    /// The device reported (ERRORLOG `CmdId`) that its command `id` failed, even after it was
+    /// acknowledged (a BIOPHOTO is acked, then the face cannot be extracted): the command becomes
+    /// `failed` with `error`, and, when it concerns a user (`pin`), the user's sync row on the
+    /// device carries `error` too. Returns the command (`None`: not this device's, or cancelled).
+    async fn fail_reported(
+        &self,
+        device: DeviceId,
+        id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<QueuedCommand>>;
     async fn list_commands(&self, device: DeviceId, filter: &CommandFilter) -> StoreResult<Vec<QueuedCommand>>;
     /// `queued` → `cancelled`; returns the command when it changed.
     async fn cancel_command(

@@ -11,6 +11,7 @@
 
 mod acc;
 pub mod area;
+pub mod errorlog;
 pub mod progress;
 pub mod quiet;
 pub mod verifier;
@@ -197,8 +198,10 @@ pub async fn open_queries(core: &Core, device: DeviceId) -> Result<Vec<QueuedCom
     Ok(open)
 }
 
-/// Evidence in an upload: user records confirm or reveal drift; OPLOG 9 is a keypad delete.
+/// Evidence in an upload: user records confirm or reveal drift; OPLOG 9 is a keypad delete;
+/// ERRORLOG lines fail the commands they name ([`errorlog`]).
 pub async fn after_upload(core: &Core, device: &Device, batch: &OperlogBatch) -> Result<(), SyncError> {
+    errorlog::correlate(core, device, batch).await?;
     if device.school_id.is_none() {
         return Ok(());
     }

@@ -1,5 +1,5 @@
-//! Area sync on demand: `POST /areas/{id}/sync` (the area's pull devices in service) and
-//! `POST /devices/sync {"ips": […]}` (registered pull devices named by address). Thin: the work
+//! Area sync on demand: `POST /areas/{id}/sync` (the area's pull devices in service and approved push
+//! devices) and `POST /devices/sync {"ips": […]}` (registered pull devices named by address). Thin: the work
 //! is `sync::area`; another school's area or device is a 404; each run is audit-logged and kept
 //! in `job_executions`.
 
@@ -34,7 +34,7 @@ async fn audited(ctx: &State, caller: &Caller, target: Option<i64>, school: Scho
     }
 }
 
-/// Sync the users, fingerprints, faces and photos of an area's pull devices.
+/// Sync the users, fingerprints, faces and photos of an area's devices (pull: written and read back; push: queued as commands).
 #[utoipa::path(post, path = "/api/v1/areas/{id}/sync", tag = "areas", params(("id" = i64, Path,
     description = "Area id")), security(("bearer" = [])),
     responses((status = 200, description = "The run's result (`success` false with `error` when it could not \

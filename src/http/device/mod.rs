@@ -11,6 +11,7 @@ mod endpoint;
 pub mod guard;
 mod handshake;
 mod ingest;
+pub mod media;
 mod poll;
 mod reply;
 mod upload;

@@ -88,11 +88,12 @@ pub fn encode(command: &Command) -> Result<AccCommand, EncodeError> {
             ("DATA UPDATE userpic", format!("DATA UPDATE userpic pin={}\tsize={}\tcontent={content}", pin(p)?, content.len()))
         }
         Command::UserPicDelete { pin: p } => ("DATA DELETE userpic", format!("DATA DELETE userpic pin={}", pin(p)?)),
-        Command::BioPhotoUrl { pin: p, bio_type, url } => (
+        Command::BioPhotoUrl { pin: p, bio_type, url, post_back } => (
             "DATA UPDATE biophoto",
             format!(
-                "DATA UPDATE biophoto PIN={}\tType={bio_type}\tFormat=1\tPostBackTmpFlag=0\tUrl={}",
+                "DATA UPDATE biophoto PIN={}\tType={bio_type}\tFormat=1\tPostBackTmpFlag={}\tUrl={}",
                 pin(p)?,
+                u8::from(*post_back),
                 non_empty(url, "url")?
             ),
         ),
@@ -179,8 +180,12 @@ mod tests {
             c.payload,
             "DATA UPDATE biodata Pin=2\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9\tMajorVer=5\tMinorVer=8\tFormat=0\tTmp=AAAA"
         );
-        let photo = Command::BioPhotoUrl { pin: "2".into(), bio_type: 9, url: "iclock/doc/x/2.jpg".into() };
-        assert!(encode(&photo).unwrap().payload.starts_with("DATA UPDATE biophoto PIN=2\tType=9\t"));
+        let photo =
+            Command::BioPhotoUrl { pin: "2".into(), bio_type: 9, url: "iclock/doc/x/2.jpg".into(), post_back: true };
+        assert_eq!(
+            encode(&photo).unwrap().payload,
+            "DATA UPDATE biophoto PIN=2\tType=9\tFormat=1\tPostBackTmpFlag=1\tUrl=iclock/doc/x/2.jpg"
+        );
     }
 
     #[test]

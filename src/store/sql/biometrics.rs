@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::{Dialect, SqlStore};
 use crate::domain::biometric::{BiometricSource, BiometricSummary, SealedBiometric, StoredBiometric};
-use crate::domain::SchoolId;
+use crate::domain::media::{MediaToken, NewMediaToken};
+use crate::domain::{DeviceId, SchoolId};
 use crate::store::admin::SchoolScope;
-use crate::store::biometrics::{BiometricStore, RosterStanding};
+use crate::store::biometrics::{BiometricStore, PushHoldings, RosterStanding};
 use crate::store::StoreResult;
 
 const SUMMARY: &str = "kind, slot, version, flag, records, size, hash, source_device_id, source, updated_at";
@@ -137,5 +138,41 @@ impl<D: Dialect> BiometricStore for SqlStore<D> {
         .bind(school)
         .fetch_all(&mut *self.read().await?)
         .await
+    }
+
+    async fn push_holdings(&self, device: DeviceId) -> StoreResult<PushHoldings> {
+        super::push_holdings::read::<D>(&mut *self.read().await?, device).await
+    }
+
+    async fn issue_media_token(&self, token: &NewMediaToken, now: DateTime<Utc>) -> StoreResult<()> {
+        Self::sql(
+            "insert into media_tokens (token_hash, device_id, kind, pin, image_enc, created_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&token.token_hash)
+        .bind(token.device.0)
+        .bind(token.kind)
+        .bind(&token.pin)
+        .bind(&token.image_enc)
+        .bind(now)
+        .bind(token.expires_at)
+        .run(&mut *self.write_once().await?)
+        .await
+    }
+
+    async fn attach_media_token(&self, token_hash: &str, command: i64) -> StoreResult<()> {
+        Self::sql("update media_tokens set command_id = $2 where token_hash = $1")
+            .bind(token_hash)
+            .bind(command)
+            .run(&mut *self.write_once().await?)
+            .await
+    }
+
+    async fn media_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<MediaToken>> {
+        Self::sql("select device_id, kind, pin, image_enc from media_tokens where token_hash = $1 and expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&mut *self.read().await?)
+            .await
     }
 }

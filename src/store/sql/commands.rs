@@ -213,6 +213,41 @@ impl<D: Dialect> CommandStore for SqlStore<D> {
         Ok(updated)
     }
 
+    async fn fail_reported(
+        &self,
+        device: DeviceId,
+        id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<QueuedCommand>> {
+        let sql = format!(
+            "update device_commands set state = 'failed', error = $3, finished_at = $4
+             where id = $1 and device_id = $2 and state <> 'cancelled'
+             returning {COLUMNS}"
+        );
+        let mut tx = self.write().await?;
+        let row: Option<QueuedCommand> =
+            Self::sql(&sql).bind(id).bind(device.0).bind(error).bind(now).fetch_optional(&mut tx).await?;
+        if let Some(pin) = row.as_ref().and_then(|c| c.pin.as_deref()) {
+            Self::sql(
+                "update device_user_sync_status set error_message = $3, updated_at = $4
+                 where device_id = $1 and device_pin = $2",
+            )
+            .bind(device.0)
+            .bind(pin)
+            .bind(error)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
+        }
+        if row.is_some() {
+            // Dependents of a failed command are cancelled on the next claim, on any instance.
+            tx.changed(StoreChange::Commands(device));
+        }
+        tx.commit().await?;
+        Ok(row)
+    }
+
     async fn get_command(&self, device: DeviceId, id: i64) -> StoreResult<Option<QueuedCommand>> {
         let sql = format!("select {COLUMNS} from device_commands where id = $1 and device_id = $2");
         Self::sql(&sql).bind(id).bind(device.0).fetch_optional(&mut *self.read().await?).await

@@ -27,6 +27,7 @@ mod device_admin;
 mod devices;
 mod ops;
 mod pull;
+mod push_holdings;
 mod retention;
 mod roster;
 mod settings;

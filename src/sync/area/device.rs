@@ -1,7 +1,7 @@
 //! The seam area sync talks to devices through: read counts, users, fingerprints, faces and
 //! photos; write a user, fingerprints, faces, a photo; delete a user. Pull devices implement it
-//! over their session ([`super::pull`]); push devices can join later behind the same trait
-//! through the command queue.
+//! over their session ([`super::pull`]); push devices through the command queue
+//! ([`super::push`]: their writes are queued, confirmed later by evidence).
 
 use async_trait::async_trait;
 
@@ -17,6 +17,8 @@ pub struct DeviceCounts {
     pub fp_version: Option<String>,
     /// ZKFace version when faces are supported and on.
     pub face_version: Option<String>,
+    /// Without a face version: why faces are not written to it (default: "no face support").
+    pub faceless_reason: Option<String>,
 }
 
 /// A person on a device, by user id (PIN); the device-local uid is the device's business.
@@ -59,6 +61,11 @@ pub trait AreaDevice: Send {
     fn id(&self) -> DeviceId;
     /// The name reports use.
     fn label(&self) -> String;
+    /// Whether writes are commands queued for the device (a push device): they are reported as
+    /// queued, not read back at sync time (evidence confirms them later).
+    fn queues_writes(&self) -> bool {
+        false
+    }
     async fn counts(&mut self) -> Access<DeviceCounts>;
     async fn users(&mut self) -> Access<Vec<AreaUser>>;
     async fn fingers(&mut self) -> Access<Vec<AreaFinger>>;

@@ -4,6 +4,8 @@
 //!
 //! - [`device`]: the seam devices are reached through ([`AreaDevice`]);
 //! - [`pull`]: pull devices behind it, over the session their actor lends (never a second one);
+//! - [`push`]: push devices behind it, read from what ironclock knows they hold, written through
+//!   the command queue ([`push_profile`]: the write path each firmware takes);
 //! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
 //!   `steps`: what it does on each device (counts, read, write, read back);
@@ -13,6 +15,8 @@
 pub mod device;
 pub mod plan;
 pub mod pull;
+pub mod push;
+pub mod push_profile;
 pub mod report;
 pub mod run;
 pub mod schedule;

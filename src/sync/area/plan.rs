@@ -272,7 +272,8 @@ fn plan_faces(devices: &[Holdings], order: &[usize], p: &mut Plan) {
                 }
             }
             None => {
-                let reason = format!("{}: no face support", d.label);
+                let reason =
+                    d.counts.faceless_reason.clone().unwrap_or_else(|| format!("{}: no face support", d.label));
                 p.skipped.extend(skip(d, "face", all.len(), reason));
             }
         }

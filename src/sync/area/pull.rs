@@ -126,6 +126,7 @@ impl AreaDevice for PullAreaDevice {
             faces: i64::from(info.sizes.faces.unwrap_or(0)),
             fp_version: info.fp_version.map(|v| v.to_string()),
             face_version: info.face_enabled.then_some(info.face_version).flatten().map(|v| v.to_string()),
+            faceless_reason: None,
         })
     }
 

@@ -48,6 +48,10 @@ pub struct DeviceLine {
     pub users_after: i64,
     pub fingerprints_after: i64,
     pub faces_after: i64,
+    /// A push device: its `*_written` were QUEUED as commands (not confirmed at sync time;
+    /// evidence confirms them later) and its `*_after` are what ironclock then knows of it,
+    /// writes on their way included.
+    pub queued: bool,
 }
 
 /// `POST /api/v1/areas/{id}/sync`, `POST /api/v1/devices/sync`, and the run's summary.
@@ -65,6 +69,12 @@ pub struct AreaSyncResult {
     pub photos_synced: usize,
     /// Deleted or deactivated students removed from devices.
     pub users_removed: usize,
+    /// Writes queued as commands for push devices (not in the `total_*` figures, which count
+    /// writes read back): users, fingerprints, photos, removals.
+    pub users_queued: usize,
+    pub templates_queued: usize,
+    pub photos_queued: usize,
+    pub removals_queued: usize,
     pub primary_device: Option<PrimaryDevice>,
     pub skipped: Vec<Skip>,
     pub errors: Vec<DeviceFailure>,

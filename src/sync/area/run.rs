@@ -15,7 +15,7 @@ use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
 use super::steps::{count_member, read_member, write_member, Interner, Member};
 use crate::core::Core;
 use crate::domain::biometric::{face_records, BiometricCopy, BiometricKind, BiometricSource};
-use crate::domain::SchoolId;
+use crate::domain::{Device, SchoolId};
 use crate::store::admin::JobStatus;
 use crate::store::pull::PullDevice;
 use crate::store::StoreError;
@@ -37,7 +37,8 @@ impl Default for AreaSyncOptions {
     }
 }
 
-/// Syncs the pull devices of `area` in `school` that are in service.
+/// Syncs the devices of `area` in `school`: its pull devices in service and its approved push
+/// devices (whose writes are queued commands).
 pub async fn sync_area(
     core: &Core,
     school: SchoolId,
@@ -51,7 +52,8 @@ pub async fn sync_area(
         .into_iter()
         .filter(|d| d.area_id == Some(area) && d.school_id == Some(school) && d.in_service())
         .collect();
-    sync_devices(core, school, &devices, opts).await
+    let push = super::push::members(core, school, area).await?;
+    sync_members(core, school, &devices, &push, opts).await
 }
 
 /// Syncs `devices` (pull devices of `school`) with each other; records the run.
@@ -61,9 +63,19 @@ pub async fn sync_devices(
     devices: &[PullDevice],
     opts: &AreaSyncOptions,
 ) -> Result<AreaSyncResult, StoreError> {
+    sync_members(core, school, devices, &[], opts).await
+}
+
+async fn sync_members(
+    core: &Core,
+    school: SchoolId,
+    devices: &[PullDevice],
+    push: &[Device],
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
     let started = Instant::now();
     let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by)).await?;
-    let mut result = run(core, school, devices, opts).await;
+    let mut result = run(core, school, devices, push, opts).await;
     result.job_id = Some(job);
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let summary = serde_json::to_value(&result).unwrap_or_default();
@@ -72,17 +84,34 @@ pub async fn sync_devices(
     Ok(result)
 }
 
-async fn run(core: &Core, school: SchoolId, devices: &[PullDevice], opts: &AreaSyncOptions) -> AreaSyncResult {
+async fn run(
+    core: &Core,
+    school: SchoolId,
+    devices: &[PullDevice],
+    push: &[Device],
+    opts: &AreaSyncOptions,
+) -> AreaSyncResult {
     let roster = match roster(core, school).await {
         Ok(r) => r,
         Err(e) => {
             return AreaSyncResult { error: Some(format!("reading the roster: {e}")), ..Default::default() };
         }
     };
-    let opening: Vec<BoxFuture<'_, _>> = devices.iter().cloned().map(|d| open_pull(core, d, opts).boxed()).collect();
+    let mut opening: Vec<BoxFuture<'_, _>> =
+        devices.iter().cloned().map(|d| open_pull(core, d, opts).boxed()).collect();
+    opening.extend(push.iter().map(|d| open_push(core, d).boxed()));
     let opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>> =
         stream::iter(opening).buffer_unordered(opts.concurrency.max(1)).collect().await;
     converge(opened, &roster, Some((core, school)), opts).await
+}
+
+/// Loads what ironclock knows a push device holds.
+async fn open_push<'a>(core: &'a Core, d: &'a Device) -> Result<Box<dyn AreaDevice>, DeviceFailure> {
+    super::push::open(core, d).await.map_err(|error| DeviceFailure {
+        device_id: d.id.0,
+        device: d.name.clone().unwrap_or_else(|| d.serial_number.clone()),
+        error,
+    })
 }
 
 /// Reaches a pull device of the server.
@@ -186,11 +215,18 @@ async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
     for m in members {
         let Member { dev, line, failed, not_taken, .. } = m;
         dev.finish(failed.is_none()).await;
-        result.total_users_synced += line.users_written;
-        result.users_removed += line.users_removed;
-        result.total_templates_synced += line.fingerprints_written;
-        result.face_templates_synced += line.faces_written;
-        result.photos_synced += line.photos_written;
+        if line.queued {
+            result.users_queued += line.users_written;
+            result.removals_queued += line.users_removed;
+            result.templates_queued += line.fingerprints_written;
+            result.photos_queued += line.photos_written;
+        } else {
+            result.total_users_synced += line.users_written;
+            result.users_removed += line.users_removed;
+            result.total_templates_synced += line.fingerprints_written;
+            result.face_templates_synced += line.faces_written;
+            result.photos_synced += line.photos_written;
+        }
         result.not_taken.extend(not_taken);
         match failed {
             Some(error) => {

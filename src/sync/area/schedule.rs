@@ -20,7 +20,7 @@ pub struct ScheduledRun {
     pub areas: Vec<(i64, AreaSyncResult)>,
 }
 
-/// Syncs every area holding at least two pull devices in service (each area recorded in
+/// Syncs every area holding at least two devices (pull devices in service, approved push devices) (each area recorded in
 /// `job_executions` as its own run).
 pub async fn sync_all_areas(core: &Core, opts: &AreaSyncOptions) -> Result<ScheduledRun, StoreError> {
     let Some(lock) = core.store.try_job_lock(AREA_SYNC_LOCK_KEY).await? else {
@@ -30,6 +30,12 @@ pub async fn sync_all_areas(core: &Core, opts: &AreaSyncOptions) -> Result<Sched
     let mut areas: BTreeMap<(i64, SchoolId), usize> = BTreeMap::new();
     for d in core.store.pull_devices().await? {
         if let (true, Some(area), Some(school)) = (d.in_service(), d.area_id, d.school_id) {
+            *areas.entry((area, school)).or_default() += 1;
+        }
+    }
+    for d in core.store.list_devices().await? {
+        let push = d.mode == crate::domain::DeviceMode::Push && d.approval == crate::domain::Approval::Approved;
+        if let (true, Some(area), Some(school)) = (push, d.area_id, d.school_id) {
             *areas.entry((area, school)).or_default() += 1;
         }
     }

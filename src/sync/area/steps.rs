@@ -87,7 +87,13 @@ pub(super) async fn read_member(mut m: Member, blobs: Interner) -> Member {
 
 pub(super) async fn write_member(mut m: Member, w: Writes) -> Member {
     write(&mut m, &w).await;
-    if m.failed.is_none() {
+    if m.failed.is_none() && m.dev.queues_writes() {
+        m.line.queued = true;
+        match m.dev.counts().await {
+            Ok(after) => (m.line.users_after, m.line.fingerprints_after) = (after.users, after.fingerprints),
+            Err(e) => m.fail("counting", e),
+        }
+    } else if m.failed.is_none() {
         if let Err(e) = read_back(&mut m, &w).await {
             m.fail("reading back", e);
         }

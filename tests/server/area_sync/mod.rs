@@ -1,12 +1,15 @@
 //! The biometric store per student and area sync: every pull device of an area ends with the
 //! same users, fingerprints, faces and photos, the roster deciding who is removed. Devices are
-//! `ironclock sim pull` devices on loopback; what they hold is read back with the simulator's
-//! own view and, where it matters, with pyzk-new (an independent client, its own process).
+//! `ironclock sim pull` devices on loopback and push devices posting over HTTP (`push_members`);
+//! what they hold is read back with the simulator's own view and, where it matters, with
+//! pyzk-new (an independent client, its own process).
 
 mod biometric_store;
 mod cli;
 mod faces_and_versions;
 mod failures;
+mod push_errorlog;
+mod push_members;
 mod roster;
 mod schedule;
 mod seed_scenarios;
