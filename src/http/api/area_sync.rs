@@ -47,6 +47,19 @@ pub async fn sync_area(ctx: web::Data<State>, caller: Caller, id: PathId) -> Res
     Ok(ok("area sync finished", result))
 }
 
+/// The area's latest sync: its live progress (phase, devices, items, ETA) while it runs, its
+/// result once finished; read from the run's job row, so any instance answers it.
+#[utoipa::path(get, path = "/api/v1/areas/{id}/sync", tag = "areas", params(("id" = i64, Path,
+    description = "Area id")), security(("bearer" = [])),
+    responses((status = 200, description = "The latest run (`data` null when the area never ran)",
+                body = Envelope<Option<area::AreaRun>>),
+              (status = 404, description = "No such area in your scope", body = ErrorEnvelope)))]
+pub async fn sync_status(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let area = groups::get(&ctx, &caller, GroupKind::Area, id.0).await?;
+    let run = area::latest_run(&ctx.store, area.school_id, area.id).await?;
+    Ok(ok("latest area sync", run))
+}
+
 /// Registered pull devices to sync with each other, by address.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

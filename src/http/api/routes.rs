@@ -95,6 +95,7 @@ fn table() -> RouteTable {
     t.add(patch.clone(), "/areas/{id}", Admin, areas::update);
     t.add(delete.clone(), "/areas/{id}", Admin, areas::delete);
     t.add(post.clone(), "/areas/{id}/sync", Admin, area_sync::sync_area);
+    t.add(get.clone(), "/areas/{id}/sync", Admin, area_sync::sync_status);
 
     t.add(get.clone(), "/classes", Admin, classes::list);
     t.add(post.clone(), "/classes", Admin, classes::create);

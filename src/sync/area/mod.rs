@@ -8,10 +8,14 @@
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
 //!   `steps`: what it does on each device (counts, read, write, read back);
 //! - [`schedule`]: every area, hourly by default, one instance at a time;
-//! - [`report`]: the result.
+//! - [`report`]: the result;
+//! - [`progress`]: live progress with an ETA (phase, devices, items), kept in the run's job row
+//!   by `live` while it runs.
 
 pub mod device;
+pub mod live;
 pub mod plan;
+pub mod progress;
 pub mod pull;
 pub mod report;
 pub mod run;
@@ -19,6 +23,8 @@ pub mod schedule;
 mod steps;
 
 pub use device::AreaDevice;
+pub use live::{latest_run, AreaRun};
+pub use progress::{AreaProgress, Phase, ProgressSink};
 pub use report::AreaSyncResult;
 pub use run::{sync_area, sync_devices, AreaSyncOptions};
 pub use schedule::{sync_all_areas, ScheduledRun, AREA_SYNC_LOCK_KEY};

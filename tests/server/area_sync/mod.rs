@@ -7,6 +7,7 @@ mod biometric_store;
 mod cli;
 mod faces_and_versions;
 mod failures;
+mod progress;
 mod roster;
 mod schedule;
 mod seed_scenarios;
