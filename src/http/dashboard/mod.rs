@@ -18,6 +18,7 @@ mod overview;
 mod page;
 mod pull_devices;
 mod session;
+mod settings;
 mod setup;
 mod student_form;
 mod student_import;
@@ -41,5 +42,6 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .configure(students::mount)
         .configure(student_import::mount)
         .configure(attendance::mount)
+        .configure(settings::mount)
         .configure(setup::mount);
 }

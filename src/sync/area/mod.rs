@@ -7,12 +7,14 @@
 //! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
 //!   `steps`: what it does on each device (counts, read, write, read back);
-//! - [`schedule`]: every area, hourly by default, one instance at a time;
+//! - [`schedule`]: every area, hourly by default, one instance at a time; [`interval`]: the
+//!   interval set on the settings page (stored; replaces the cron without a restart);
 //! - [`report`]: the result;
 //! - [`progress`]: live progress with an ETA (phase, devices, items), kept in the run's job row
 //!   by `live` while it runs.
 
 pub mod device;
+pub mod interval;
 pub mod live;
 pub mod plan;
 pub mod progress;
@@ -27,4 +29,4 @@ pub use live::{latest_run, AreaRun};
 pub use progress::{AreaProgress, Phase, ProgressSink};
 pub use report::AreaSyncResult;
 pub use run::{sync_area, sync_devices, AreaSyncOptions};
-pub use schedule::{sync_all_areas, ScheduledRun, AREA_SYNC_LOCK_KEY};
+pub use schedule::{sync_all_areas, sync_by_cron, ScheduledRun, AREA_SYNC_LOCK_KEY};
