@@ -52,7 +52,7 @@ impl Scheduler {
             Some(_) => normalise_cron(&core.settings.area_sync_cron).map_err(anyhow::Error::msg)?,
             None => None,
         };
-        if verify.is_none() && poll.is_none() && retention.is_none() && area.is_none() {
+        if verify.is_none() && poll.is_none() && retention.is_none() && area.is_none() && pull.is_none() {
             tracing::info!(
                 "no scheduled jobs (IRONCLOCK_VERIFY_CRON, IRONCLOCK_PULL_POLL_CRON and IRONCLOCK_RETENTION_CRON off)"
             );
@@ -125,6 +125,25 @@ impl Scheduler {
             })?;
             scheduler.add(tick).await?;
             tracing::info!(%cron, "area sync scheduled (unless the settings page stores an interval)");
+        }
+        if pull.is_some() {
+            // Area syncs asked for on an instance without the pull service are run here.
+            let job_core = core.clone();
+            let job = Job::new_async("30 * * * * *", move |_, _| {
+                let core = job_core.clone();
+                Box::pin(async move {
+                    let opts = AreaSyncOptions {
+                        concurrency: core.settings.area_sync_concurrency,
+                        ..AreaSyncOptions::default()
+                    };
+                    match area_sync::requests::run_requested(&core, &opts).await {
+                        Ok(runs) if !runs.is_empty() => tracing::info!(areas = runs.len(), "requested area syncs run"),
+                        Ok(_) => {}
+                        Err(error) => tracing::error!(%error, "requested area sync failed"),
+                    }
+                })
+            })?;
+            scheduler.add(job).await?;
         }
         if let (Some(cron), Some(service)) = (poll, pull) {
             let metrics = core.metrics.clone();

@@ -139,6 +139,7 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/students/{{student_id}}/retry"), Admin, sync::retry_student);
         t.add(post.clone(), &format!("{base}/{{id}}/test-connection"), Admin, pull::test_connection);
         t.add(post.clone(), &format!("{base}/{{id}}/sync-attendance"), Admin, pull::sync_attendance);
+        t.add(post.clone(), &format!("{base}/{{id}}/area-sync"), Admin, area_sync::sync_device);
         t.add(post.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::create_path_token);
         t.add(delete.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::delete_path_token);
         t.add(get.clone(), &format!("{base}/{{id}}/address-alerts"), Admin, device_pinning::address_alerts);

@@ -9,7 +9,8 @@
 //!   `steps`: what it does on each device (counts, read, write, read back);
 //! - [`schedule`]: every area, hourly by default, one instance at a time; [`interval`]: the
 //!   interval set on the settings page (stored; replaces the cron without a restart);
-//! - [`report`]: the result;
+//! - [`report`]: the result; [`requests`]: on-demand runs handed to the instance running the
+//!   pull service (from one running `--pull-service off`);
 //! - [`progress`]: live progress with an ETA (phase, devices, items), kept in the run's job row
 //!   by `live` while it runs.
 
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod progress;
 pub mod pull;
 pub mod report;
+pub mod requests;
 pub mod run;
 pub mod schedule;
 mod steps;

@@ -11,6 +11,7 @@ mod progress;
 mod roster;
 mod schedule;
 mod seed_scenarios;
+mod triggers;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
