@@ -6,6 +6,7 @@
 //! form carries a CSRF token (double submit, checked on every POST). Pages are thin: they call
 //! the same store, queue and sync functions as the API.
 
+mod areas;
 mod assets;
 mod attendance;
 mod csrf;
@@ -37,6 +38,7 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/logout").route(web::post().to(login::logout)))
         .service(web::resource("/").route(web::get().to(overview::page)))
         .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)))
+        .configure(areas::mount)
         .configure(device::mount)
         .configure(pull_devices::mount)
         .configure(students::mount)

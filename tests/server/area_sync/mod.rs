@@ -5,6 +5,7 @@
 
 mod biometric_store;
 mod cli;
+mod dashboard;
 mod faces_and_versions;
 mod failures;
 mod progress;
