@@ -48,9 +48,11 @@ pub struct AreaProgress {
     pub eta_seconds: Option<u64>,
 }
 
+type SinkFn = dyn Fn(&AreaProgress) + Send + Sync;
+
 /// Receives every change of a run's progress (called on the run's task; keep it quick).
 #[derive(Clone, Default)]
-pub struct ProgressSink(Option<Arc<dyn Fn(&AreaProgress) + Send + Sync>>);
+pub struct ProgressSink(Option<Arc<SinkFn>>);
 
 impl ProgressSink {
     pub fn new(f: impl Fn(&AreaProgress) + Send + Sync + 'static) -> Self {
