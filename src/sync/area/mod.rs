@@ -9,12 +9,14 @@
 //!   `steps`: what it does on each device (counts, read, write, read back);
 //! - [`schedule`]: every area, hourly by default, one instance at a time; [`interval`]: the
 //!   interval set on the settings page (stored; replaces the cron without a restart);
+//! - [`holders`]: which gates hold a student's fingerprints and face (store + last runs);
 //! - [`report`]: the result; [`requests`]: on-demand runs handed to the instance running the
 //!   pull service (from one running `--pull-service off`);
 //! - [`progress`]: live progress with an ETA (phase, devices, items), kept in the run's job row
 //!   by `live` while it runs.
 
 pub mod device;
+pub mod holders;
 pub mod interval;
 pub mod live;
 pub mod plan;

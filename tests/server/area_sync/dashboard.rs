@@ -94,3 +94,31 @@ async fn the_areas_page_shows_devices_and_runs_and_starts_syncs_in_scope() {
         assert_eq!(after.body["data"]["job_id"], third["job_id"], "{backend}: the outsider started nothing");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_student_page_says_which_gates_hold_their_fingerprints_and_face() {
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        let student = area.student("1").await;
+        let a = sim(1..=3, 1, SimConfig::default()).await;
+        let b = sim([], 0, plain()).await;
+        area.add(&a, "Gate A", false).await;
+        area.add(&b, "Gate B", false).await;
+        let mut dash = Dash::new(&area.app);
+        dash.login("root@area.example", PASSWORD).await;
+        let before = dash.get(&format!("/students/{student}/edit")).await;
+        assert!(before.body.contains("No fingerprint or face of this student is kept yet"), "{backend}");
+
+        let result = area.sync().await;
+        assert_eq!(result["success"], true, "{backend}: {result}");
+        let page = dash.get(&format!("/students/{student}/edit")).await;
+        assert_eq!(page.status, 200, "{backend}");
+        let table = &page.body[page.body.find("id=\"student-gates\"").expect("the gates table")..];
+        let finger = "(ZKFinger 10)</td><td class=\"holds\">Gate A, Gate B</td><td class=\"not-on\"></td>";
+        assert!(table.contains(finger), "{backend}: the fingerprint reached B: {table}");
+        let face =
+            "<td>face (ZKFace 7)</td><td class=\"holds\">Gate A</td><td class=\"not-on\">Gate B: no face support</td>";
+        assert!(table.contains(face), "{backend}: the face did not, and why: {table}");
+    }
+}
