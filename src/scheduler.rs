@@ -52,7 +52,7 @@ impl Scheduler {
             Some(_) => normalise_cron(&core.settings.area_sync_cron).map_err(anyhow::Error::msg)?,
             None => None,
         };
-        if verify.is_none() && poll.is_none() && retention.is_none() && area.is_none() {
+        if verify.is_none() && poll.is_none() && retention.is_none() && area.is_none() && pull.is_none() {
             tracing::info!(
                 "no scheduled jobs (IRONCLOCK_VERIFY_CRON, IRONCLOCK_PULL_POLL_CRON and IRONCLOCK_RETENTION_CRON off)"
             );
@@ -96,14 +96,54 @@ impl Scheduler {
                         concurrency: core.settings.area_sync_concurrency,
                         ..AreaSyncOptions::default()
                     };
-                    match area_sync::sync_all_areas(&core, &opts).await {
-                        Ok(run) => tracing::info!(areas = run.areas.len(), skipped = run.skipped, "area sync run"),
+                    match area_sync::sync_by_cron(&core, &opts).await {
+                        Ok(Some(run)) => {
+                            tracing::info!(areas = run.areas.len(), skipped = run.skipped, "area sync run")
+                        }
+                        Ok(None) => {}
                         Err(error) => tracing::error!(%error, "scheduled area sync failed"),
                     }
                 })
             })?;
             scheduler.add(job).await?;
-            tracing::info!(%cron, "area sync scheduled");
+            // The interval set on the settings page (stored) is read every minute: it replaces
+            // the cron without a restart.
+            let job_core = core.clone();
+            let tick = Job::new_async("0 * * * * *", move |_, _| {
+                let core = job_core.clone();
+                Box::pin(async move {
+                    let opts = AreaSyncOptions {
+                        concurrency: core.settings.area_sync_concurrency,
+                        ..AreaSyncOptions::default()
+                    };
+                    match area_sync::interval::tick(&core, &opts).await {
+                        Ok(Some(run)) => tracing::info!(areas = run.areas.len(), "area sync run (stored interval)"),
+                        Ok(None) => {}
+                        Err(error) => tracing::error!(%error, "scheduled area sync failed"),
+                    }
+                })
+            })?;
+            scheduler.add(tick).await?;
+            tracing::info!(%cron, "area sync scheduled (unless the settings page stores an interval)");
+        }
+        if pull.is_some() {
+            // Area syncs asked for on an instance without the pull service are run here.
+            let job_core = core.clone();
+            let job = Job::new_async("30 * * * * *", move |_, _| {
+                let core = job_core.clone();
+                Box::pin(async move {
+                    let opts = AreaSyncOptions {
+                        concurrency: core.settings.area_sync_concurrency,
+                        ..AreaSyncOptions::default()
+                    };
+                    match area_sync::requests::run_requested(&core, &opts).await {
+                        Ok(runs) if !runs.is_empty() => tracing::info!(areas = runs.len(), "requested area syncs run"),
+                        Ok(_) => {}
+                        Err(error) => tracing::error!(%error, "requested area sync failed"),
+                    }
+                })
+            })?;
+            scheduler.add(job).await?;
         }
         if let (Some(cron), Some(service)) = (poll, pull) {
             let metrics = core.metrics.clone();

@@ -1,6 +1,7 @@
 //! `ironclock pull sync ADDR ADDR …`: an area sync for installers without a server. Every device
 //! is reached directly (numbered 1, 2, … in the order given), synced as the server would (no
-//! roster, so nobody is removed; no biometric store), and the result is printed as JSON.
+//! roster, so nobody is removed; no biometric store), and the result is printed as JSON on stdout,
+//! the progress on stderr (`sync_bars`).
 
 use anyhow::Context as _;
 
@@ -35,13 +36,16 @@ pub async fn run(args: PullArgs) -> anyhow::Result<()> {
             Err(e) => Err(DeviceFailure { device_id: id.0, device: addr.clone(), error: format!("{e:#}") }),
         });
     }
+    let bars = super::sync_bars::Bars::new(args.quiet);
     let opts = AreaSyncOptions {
         concurrency: (*concurrency).max(1),
         started_by: "ironclock pull sync".into(),
+        progress: bars.sink.clone(),
         ..Default::default()
     };
     let started = std::time::Instant::now();
     let mut result = converge(opened, &RosterView::default(), None, &opts).await;
+    bars.finish();
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     println!("{}", serde_json::to_string_pretty(&result)?);
     anyhow::ensure!(result.success, "{}", result.error.unwrap_or_else(|| "the sync did not converge".into()));

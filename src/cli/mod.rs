@@ -4,3 +4,4 @@ pub mod admin;
 pub mod area_sync;
 pub mod backup;
 pub mod devices;
+mod sync_bars;

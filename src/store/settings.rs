@@ -14,4 +14,6 @@ pub trait SettingStore: Send + Sync {
     async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
     /// Removes `key`; whether it was there.
     async fn delete_setting(&self, key: &str) -> StoreResult<bool>;
+    /// Every (key, value) whose key starts with `prefix` (no `%` or `_` in it), by key.
+    async fn settings_with_prefix(&self, prefix: &str) -> StoreResult<Vec<(String, String)>>;
 }

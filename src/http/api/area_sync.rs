@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::envelope::{ok, Envelope, ErrorEnvelope};
+use super::envelope::{accepted, ok, Envelope, ErrorEnvelope};
 use super::error::ApiError;
 use super::extract::{ApiJson, PathId};
 use super::groups;
@@ -39,12 +39,66 @@ async fn audited(ctx: &State, caller: &Caller, target: Option<i64>, school: Scho
     description = "Area id")), security(("bearer" = [])),
     responses((status = 200, description = "The run's result (`success` false with `error` when it could not \
                 converge, e.g. fewer than two reachable devices)", body = Envelope<AreaSyncResult>),
+              (status = 202, description = "Handed to the instance running the pull service (this one runs \
+                with `--pull-service off`): `{handed_off: true, area_id}`; follow `GET /api/v1/areas/{id}/sync`"),
               (status = 404, description = "No such area in your scope", body = ErrorEnvelope)))]
 pub async fn sync_area(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let area = groups::get(&ctx, &caller, GroupKind::Area, id.0).await?;
-    let result = area::sync_area(&ctx.core, area.school_id, area.id, &options(&ctx, &caller)).await?;
-    audited(&ctx, &caller, Some(area.id), area.school_id, &result).await;
+    run_area(&ctx, &caller, area.school_id, area.id).await
+}
+
+/// Runs an area's sync here, or hands it to the instance running the pull service when this one
+/// runs without (202: `GET /api/v1/areas/{id}/sync` follows it).
+async fn run_area(ctx: &State, caller: &Caller, school: SchoolId, area_id: i64) -> Result<HttpResponse, ApiError> {
+    if ctx.config.pull_service == "off" {
+        area::requests::hand_off(&ctx.core, school, area_id, &caller.user.email).await?;
+        let mut entry = caller.audit("area.sync_requested", "area", Some(area_id), Some(school));
+        entry.detail = serde_json::json!({ "handed_off": true });
+        ctx.store.record_audit(&entry).await?;
+        let message = "area sync handed to the instance running the pull service (this one runs without); \
+                       it starts within a minute: follow GET /api/v1/areas/{id}/sync";
+        return Ok(accepted(message, serde_json::json!({ "handed_off": true, "area_id": area_id })));
+    }
+    let result = area::sync_area(&ctx.core, school, area_id, &options(ctx, caller)).await?;
+    audited(ctx, caller, Some(area_id), school, &result).await;
     Ok(ok("area sync finished", result))
+}
+
+/// A device's "Sync": its area's sync (as `POST /areas/{id}/sync`); a device in no area is a 422
+/// (a single-device sync from the biometric store is not done yet: assign it to an area).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/area-sync", tag = "devices", params(("id" = i64, Path,
+    description = "Device id")), security(("bearer" = [])),
+    responses((status = 200, description = "The area's run", body = Envelope<AreaSyncResult>),
+              (status = 202, description = "Handed to the instance running the pull service"),
+              (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
+              (status = 422, description = "The device belongs to no area", body = ErrorEnvelope)))]
+pub async fn sync_device(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let record = ctx
+        .store
+        .get_device_record(caller.scope(), id.0)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("device not found".into()))?;
+    match (record.area_id, record.school_id) {
+        (Some(area), Some(school)) => run_area(&ctx, &caller, school, area).await,
+        _ => Err(ApiError::invalid(
+            "area_id",
+            "the device belongs to no area: assign it to one to sync it with the area's other devices \
+             (a single-device sync from the biometric store is not available yet)",
+        )),
+    }
+}
+
+/// The area's latest sync: its live progress (phase, devices, items, ETA) while it runs, its
+/// result once finished; read from the run's job row, so any instance answers it.
+#[utoipa::path(get, path = "/api/v1/areas/{id}/sync", tag = "areas", params(("id" = i64, Path,
+    description = "Area id")), security(("bearer" = [])),
+    responses((status = 200, description = "The latest run (`data` null when the area never ran)",
+                body = Envelope<Option<area::AreaRun>>),
+              (status = 404, description = "No such area in your scope", body = ErrorEnvelope)))]
+pub async fn sync_status(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let area = groups::get(&ctx, &caller, GroupKind::Area, id.0).await?;
+    let run = area::latest_run(&ctx.store, area.school_id, area.id).await?;
+    Ok(ok("latest area sync", run))
 }
 
 /// Registered pull devices to sync with each other, by address.

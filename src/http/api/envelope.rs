@@ -57,6 +57,11 @@ pub fn ok<T: Serialize>(message: impl Into<String>, data: T) -> HttpResponse {
     reply(StatusCode::OK, message, data)
 }
 
+/// 202 with `data`: accepted, carried out elsewhere or later.
+pub fn accepted<T: Serialize>(message: impl Into<String>, data: T) -> HttpResponse {
+    reply(StatusCode::ACCEPTED, message, data)
+}
+
 /// 201 with the created `data`.
 pub fn created<T: Serialize>(message: impl Into<String>, data: T) -> HttpResponse {
     reply(StatusCode::CREATED, message, data)

@@ -95,6 +95,7 @@ fn table() -> RouteTable {
     t.add(patch.clone(), "/areas/{id}", Admin, areas::update);
     t.add(delete.clone(), "/areas/{id}", Admin, areas::delete);
     t.add(post.clone(), "/areas/{id}/sync", Admin, area_sync::sync_area);
+    t.add(get.clone(), "/areas/{id}/sync", Admin, area_sync::sync_status);
 
     t.add(get.clone(), "/classes", Admin, classes::list);
     t.add(post.clone(), "/classes", Admin, classes::create);
@@ -138,6 +139,7 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/students/{{student_id}}/retry"), Admin, sync::retry_student);
         t.add(post.clone(), &format!("{base}/{{id}}/test-connection"), Admin, pull::test_connection);
         t.add(post.clone(), &format!("{base}/{{id}}/sync-attendance"), Admin, pull::sync_attendance);
+        t.add(post.clone(), &format!("{base}/{{id}}/area-sync"), Admin, area_sync::sync_device);
         t.add(post.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::create_path_token);
         t.add(delete.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::delete_path_token);
         t.add(get.clone(), &format!("{base}/{{id}}/address-alerts"), Admin, device_pinning::address_alerts);

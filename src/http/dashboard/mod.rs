@@ -6,6 +6,7 @@
 //! form carries a CSRF token (double submit, checked on every POST). Pages are thin: they call
 //! the same store, queue and sync functions as the API.
 
+mod areas;
 mod assets;
 mod attendance;
 mod csrf;
@@ -18,6 +19,7 @@ mod overview;
 mod page;
 mod pull_devices;
 mod session;
+mod settings;
 mod setup;
 mod student_form;
 mod student_import;
@@ -36,10 +38,12 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/logout").route(web::post().to(login::logout)))
         .service(web::resource("/").route(web::get().to(overview::page)))
         .service(web::resource("/devices/{id}/approve").route(web::post().to(overview::approve)))
+        .configure(areas::mount)
         .configure(device::mount)
         .configure(pull_devices::mount)
         .configure(students::mount)
         .configure(student_import::mount)
         .configure(attendance::mount)
+        .configure(settings::mount)
         .configure(setup::mount);
 }

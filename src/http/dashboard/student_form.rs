@@ -284,6 +284,8 @@ struct FormPage<'a> {
     errors: Errors,
     choices: Choices,
     sync: Vec<SyncLine>,
+    /// Which gates hold the student's fingerprints and face.
+    gates: Vec<crate::sync::area::holders::GateHolding>,
 }
 
 /// Renders the add form (`student: None`) or the edit page with `status`.
@@ -302,7 +304,14 @@ pub async fn show(
         Some(s) => sync_lines(ctx, caller, s).await?,
         None => Vec::new(),
     };
-    let mut res = render(session, &FormPage { layout, student, values, errors, choices, sync })?;
+    let gates = match student {
+        Some(s) => {
+            let copies = ctx.store.student_biometrics(caller.scope(), s.id).await?.unwrap_or_default();
+            crate::sync::area::holders::holders(&ctx.store, s.school_id, s.pin.as_str(), &copies).await?
+        }
+        None => Vec::new(),
+    };
+    let mut res = render(session, &FormPage { layout, student, values, errors, choices, sync, gates })?;
     *res.status_mut() = status;
     Ok(res)
 }

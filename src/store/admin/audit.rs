@@ -122,6 +122,9 @@ pub trait AuditStore: Send + Sync {
     async fn start_job(&self, job: &str, school_id: Option<SchoolId>, instance: Option<&str>) -> StoreResult<i64>;
     /// Records how a job run ended.
     async fn finish_job(&self, id: i64, status: JobStatus, summary: &Value, error: Option<&str>) -> StoreResult<()>;
+    /// Replaces the summary of a run still `running` (its live progress, readable by every
+    /// instance); a finished run is left as it is.
+    async fn job_progress(&self, id: i64, summary: &Value) -> StoreResult<()>;
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Paged<JobRecord>>;
     async fn get_job(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<JobRecord>>;
 }

@@ -79,6 +79,14 @@ impl<D: Dialect> AuditStore for SqlStore<D> {
             .await
     }
 
+    async fn job_progress(&self, id: i64, summary: &Value) -> StoreResult<()> {
+        Self::sql("update job_executions set summary = $2 where id = $1 and status = 'running'")
+            .bind(id)
+            .bind(Json(summary))
+            .run(&mut *self.write_once().await?)
+            .await
+    }
+
     async fn list_jobs(&self, f: &JobFilter) -> StoreResult<Paged<JobRecord>> {
         let sql = format!(
             "select {JOB_COLUMNS} from job_executions {JOB_WHERE} order by started_at desc, id desc limit $4 offset $5"

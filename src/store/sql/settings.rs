@@ -42,4 +42,13 @@ impl<D: Dialect> SettingStore for SqlStore<D> {
             Self::sql("delete from settings where key = $1").bind(key).execute(&mut *self.write_once().await?).await?;
         Ok(deleted > 0)
     }
+
+    async fn settings_with_prefix(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        let pattern = format!("{prefix}%");
+        let rows: Vec<(String, String)> = Self::sql("select key, value from settings where key like $1 order by key")
+            .bind(pattern)
+            .fetch_all(&mut *self.read().await?)
+            .await?;
+        Ok(rows)
+    }
 }

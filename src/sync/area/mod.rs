@@ -9,20 +9,32 @@
 //! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`]) and its `job_executions` row;
 //!   `steps`: what it does on each device (counts, read, write, read back);
-//! - [`schedule`]: every area, hourly by default, one instance at a time;
-//! - [`report`]: the result.
+//! - [`schedule`]: every area, hourly by default, one instance at a time; [`interval`]: the
+//!   interval set on the settings page (stored; replaces the cron without a restart);
+//! - [`holders`]: which gates hold a student's fingerprints and face (store + last runs);
+//! - [`report`]: the result; [`requests`]: on-demand runs handed to the instance running the
+//!   pull service (from one running `--pull-service off`);
+//! - [`progress`]: live progress with an ETA (phase, devices, items), kept in the run's job row
+//!   by `live` while it runs.
 
 pub mod device;
+pub mod holders;
+pub mod interval;
+pub mod live;
 pub mod plan;
+pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod push_profile;
 pub mod report;
+pub mod requests;
 pub mod run;
 pub mod schedule;
 mod steps;
 
 pub use device::AreaDevice;
+pub use live::{latest_run, AreaRun};
+pub use progress::{AreaProgress, Phase, ProgressSink};
 pub use report::AreaSyncResult;
 pub use run::{sync_area, sync_devices, AreaSyncOptions};
-pub use schedule::{sync_all_areas, ScheduledRun, AREA_SYNC_LOCK_KEY};
+pub use schedule::{sync_all_areas, sync_by_cron, ScheduledRun, AREA_SYNC_LOCK_KEY};

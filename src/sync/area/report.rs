@@ -87,5 +87,7 @@ pub struct AreaSyncResult {
     pub biometrics_stored: usize,
     /// The `job_executions` row of this run.
     pub job_id: Option<i64>,
+    /// The area synced (`None` for devices named by address).
+    pub area_id: Option<i64>,
     pub duration_ms: u64,
 }

@@ -11,6 +11,7 @@ use futures::FutureExt;
 
 use super::device::{AreaDevice, DeviceCounts};
 use super::plan::{self, Holdings, RosterView};
+use super::progress::{self, Phase, ProgressSink, Tracker};
 use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
 use super::steps::{count_member, read_member, write_member, Interner, Member};
 use crate::core::Core;
@@ -29,11 +30,21 @@ pub struct AreaSyncOptions {
     pub reply_timeout: Duration,
     /// Who asked (recorded with the run).
     pub started_by: String,
+    /// Receives the run's live progress (the server also keeps it in the run's job row).
+    pub progress: ProgressSink,
+    /// The area synced (set by [`sync_area`]; recorded with the run).
+    pub area_id: Option<i64>,
 }
 
 impl Default for AreaSyncOptions {
     fn default() -> Self {
-        Self { concurrency: 2, reply_timeout: Duration::from_secs(5), started_by: "schedule".into() }
+        Self {
+            concurrency: 2,
+            reply_timeout: Duration::from_secs(5),
+            started_by: "schedule".into(),
+            progress: ProgressSink::default(),
+            area_id: None,
+        }
     }
 }
 
@@ -53,7 +64,7 @@ pub async fn sync_area(
         .filter(|d| d.area_id == Some(area) && d.school_id == Some(school) && d.in_service())
         .collect();
     let push = super::push::members(core, school, area).await?;
-    sync_members(core, school, &devices, &push, opts).await
+    sync_members(core, school, &devices, &push, &AreaSyncOptions { area_id: Some(area), ..opts.clone() }).await
 }
 
 /// Syncs `devices` (pull devices of `school`) with each other; records the run.
@@ -75,8 +86,11 @@ async fn sync_members(
 ) -> Result<AreaSyncResult, StoreError> {
     let started = Instant::now();
     let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by)).await?;
-    let mut result = run(core, school, devices, push, opts).await;
+    let (mut result, ()) =
+        super::live::recorded(core, job, opts, |opts| async move { run(core, school, devices, push, &opts).await })
+            .await;
     result.job_id = Some(job);
+    result.area_id = opts.area_id;
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let summary = serde_json::to_value(&result).unwrap_or_default();
     let status = if result.success { JobStatus::Succeeded } else { JobStatus::Failed };
@@ -135,6 +149,7 @@ pub async fn converge(
 ) -> AreaSyncResult {
     let n = opts.concurrency.max(1);
     let expected = opened.len();
+    let tracker = Tracker::new(opts.progress.clone());
     let mut result = AreaSyncResult::default();
     let mut reached = Vec::new();
     for o in opened {
@@ -143,7 +158,9 @@ pub async fn converge(
             Err(f) => result.errors.push(f),
         }
     }
-    let counting: Vec<BoxFuture<'_, _>> = reached.into_iter().map(|dev| count_member(dev).boxed()).collect();
+    tracker.phase(Phase::Counting, reached.len(), 0);
+    let counting: Vec<BoxFuture<'_, _>> =
+        reached.into_iter().map(|dev| count_member(dev).inspect(|_| tracker.device_done()).boxed()).collect();
     let counted: Vec<Result<Member, DeviceFailure>> = stream::iter(counting).buffer_unordered(n).collect().await;
     let mut members = Vec::new();
     for c in counted {
@@ -160,12 +177,14 @@ pub async fn converge(
             expected
         ));
         finish_all(members, &mut result).await;
+        tracker.done();
         return result;
     }
     // Read everything.
+    tracker.phase(Phase::Reading, members.len(), 0);
     let blobs = Interner::default();
     let reading: Vec<BoxFuture<'_, Member>> =
-        members.into_iter().map(|m| read_member(m, blobs.clone()).boxed()).collect();
+        members.into_iter().map(|m| read_member(m, blobs.clone()).inspect(|_| tracker.device_done()).boxed()).collect();
     members = stream::iter(reading).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
     let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
@@ -173,6 +192,7 @@ pub async fn converge(
     if live.len() < 2 {
         result.error = Some("fewer than two devices could be read; nothing was written".into());
         finish_all(live, &mut result).await;
+        tracker.done();
         return result;
     }
     let counts: Vec<(crate::domain::DeviceId, &DeviceCounts)> =
@@ -195,8 +215,9 @@ pub async fn converge(
     result.adoptable = planned.adoptable.clone();
     // Write, then read back.
     let writes = planned.writes;
+    tracker.phase(Phase::Writing, live.len(), writes.iter().map(progress::items).sum());
     let writing: Vec<BoxFuture<'_, Member>> =
-        live.into_iter().zip(writes).map(|(m, w)| write_member(m, w).boxed()).collect();
+        live.into_iter().zip(writes).map(|(m, w)| write_member(m, w, &tracker).boxed()).collect();
     live = stream::iter(writing).buffer_unordered(n).collect().await;
     live.sort_by_key(|m| m.holdings.id);
     finish_all(live, &mut result).await;
@@ -207,6 +228,7 @@ pub async fn converge(
         ));
     }
     result.success = result.error.is_none();
+    tracker.done();
     result
 }
 

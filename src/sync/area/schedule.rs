@@ -27,6 +27,22 @@ pub async fn sync_all_areas(core: &Core, opts: &AreaSyncOptions) -> Result<Sched
         tracing::info!("area sync already running on another instance; skipped");
         return Ok(ScheduledRun { skipped: true, areas: Vec::new() });
     };
+    let run = sync_every_area(core, opts).await;
+    lock.release().await;
+    run
+}
+
+/// The cron's run (`IRONCLOCK_AREA_SYNC_CRON`): skipped while a stored interval (the settings
+/// page) decides instead, see [`super::interval`].
+pub async fn sync_by_cron(core: &Core, opts: &AreaSyncOptions) -> Result<Option<ScheduledRun>, StoreError> {
+    if super::interval::stored(core).await?.is_some() {
+        return Ok(None);
+    }
+    sync_all_areas(core, opts).await.map(Some)
+}
+
+/// [`sync_all_areas`] without the lock (the caller holds it).
+pub(super) async fn sync_every_area(core: &Core, opts: &AreaSyncOptions) -> Result<ScheduledRun, StoreError> {
     let mut areas: BTreeMap<(i64, SchoolId), usize> = BTreeMap::new();
     for d in core.store.pull_devices().await? {
         if let (true, Some(area), Some(school)) = (d.in_service(), d.area_id, d.school_id) {
@@ -57,7 +73,6 @@ pub async fn sync_all_areas(core: &Core, opts: &AreaSyncOptions) -> Result<Sched
             }
         }
     }
-    lock.release().await;
     match failure {
         Some(e) if out.areas.is_empty() => Err(e),
         _ => Ok(out),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::device::{AccessError, AreaDevice, AreaFinger};
 use super::plan::{Blob, Holdings, Writes};
+use super::progress::{self, Tracker};
 use super::report::{DeviceFailure, DeviceLine, NotTaken};
 use crate::domain::biometric::normalise_faces;
 
@@ -85,8 +86,9 @@ pub(super) async fn read_member(mut m: Member, blobs: Interner) -> Member {
     m
 }
 
-pub(super) async fn write_member(mut m: Member, w: Writes) -> Member {
-    write(&mut m, &w).await;
+pub(super) async fn write_member(mut m: Member, w: Writes, t: &Tracker) -> Member {
+    write(&mut m, &w, t).await;
+    t.writes_sent();
     if m.failed.is_none() && m.dev.queues_writes() {
         m.line.queued = true;
         match m.dev.counts().await {
@@ -98,6 +100,7 @@ pub(super) async fn write_member(mut m: Member, w: Writes) -> Member {
             m.fail("reading back", e);
         }
     }
+    t.device_done();
     m
 }
 
@@ -149,21 +152,32 @@ async fn read(m: &mut Member, blobs: &Interner) -> Result<(), AccessError> {
 
 /// Writes the device's share of the plan with the keypad locked: removals, users, fingerprints
 /// (of users on the device), faces, photos.
-async fn write(m: &mut Member, w: &Writes) {
+async fn write(m: &mut Member, w: &Writes, t: &Tracker) {
     if w.is_empty() {
         return;
     }
-    if let Err(e) = m.dev.lock().await {
-        return m.fail("locking the keypad", e);
-    }
-    let outcome = write_locked(m, w).await;
-    let unlocked = m.dev.unlock().await;
-    if let Err(e) = outcome.and(unlocked) {
-        m.fail("writing", e);
+    let mut sent = 0;
+    let outcome = match m.dev.lock().await {
+        Ok(()) => {
+            let outcome = write_locked(m, w, &mut |n| {
+                sent += n;
+                t.wrote(n);
+            })
+            .await;
+            let unlocked = m.dev.unlock().await;
+            outcome.and(unlocked).map_err(|e| ("writing", e))
+        }
+        Err(e) => Err(("locking the keypad", e)),
+    };
+    // What a failed device did not get is through the writing all the same (the total holds).
+    t.wrote(progress::items(w).saturating_sub(sent));
+    if let Err((step, e)) = outcome {
+        m.fail(step, e);
     }
 }
 
-async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
+/// Writes with the keypad locked; `tick(n)` after every `n` items through (written or refused).
+async fn write_locked(m: &mut Member, w: &Writes, tick: &mut (dyn FnMut(usize) + Send)) -> Result<(), AccessError> {
     let (id, label) = (m.holdings.id.0, m.holdings.label.clone());
     let not_taken = |what: &str, pin: &str, reason: String| NotTaken {
         device_id: id,
@@ -178,6 +192,7 @@ async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
             Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
             Err(e) => m.not_taken.push(not_taken("delete", pin, e.to_string())),
         }
+        tick(1);
     }
     let mut refused = std::collections::HashSet::new();
     if !w.users.is_empty() {
@@ -191,6 +206,7 @@ async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
                 }
             }
         }
+        tick(w.users.len());
     }
     let fingers: Vec<AreaFinger> = w.fingers.iter().filter(|f| !refused.contains(&f.pin)).cloned().collect();
     for chunk in fingers.chunks(FINGER_BATCH) {
@@ -201,6 +217,7 @@ async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
                 .not_taken
                 .extend(chunk.iter().map(|f| not_taken(&format!("fingerprint {}", f.finger), &f.pin, e.to_string()))),
         }
+        tick(chunk.len());
     }
     for (pin, blob) in w.faces.iter().filter(|(pin, _)| !refused.contains(pin)) {
         match m.dev.write_faces(pin, blob).await {
@@ -208,6 +225,7 @@ async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
             Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
             Err(e) => m.not_taken.push(not_taken("face", pin, e.to_string())),
         }
+        tick(1);
     }
     for (pin, jpeg) in w.photos.iter().filter(|(pin, _)| !refused.contains(pin)) {
         match m.dev.write_photo(pin, jpeg).await {
@@ -215,6 +233,7 @@ async fn write_locked(m: &mut Member, w: &Writes) -> Result<(), AccessError> {
             Err(AccessError::Device(e)) => return Err(AccessError::Device(e)),
             Err(e) => m.not_taken.push(not_taken("photo", pin, e.to_string())),
         }
+        tick(1);
     }
     Ok(())
 }

@@ -374,11 +374,14 @@ fn cases(route: &ApiRoute, own: &Rows, other: &Rows, pending: i64, global_job: i
             vec![nf(other.device, Some(own.device), Body::None), nf(pending, None, Body::None)]
         }
         // Pull device actions: another school's device (or a pending one) is missing. The fixture's
-        // own device is a push device, which these routes refuse (409), so there is no control.
+        // own device is a push device, which these routes refuse (409; area-sync: 422, it is in no
+        // area), so there is no control.
         "/api/v1/devices/{id}/test-connection"
         | "/api/v1/device/{id}/test-connection"
         | "/api/v1/devices/{id}/sync-attendance"
-        | "/api/v1/device/{id}/sync-attendance" => {
+        | "/api/v1/device/{id}/sync-attendance"
+        | "/api/v1/devices/{id}/area-sync"
+        | "/api/v1/device/{id}/area-sync" => {
             vec![nf(other.device, None, Body::None), nf(pending, None, Body::None)]
         }
         "/api/v1/attendance/sync-all" => vec![Case {

@@ -1,5 +1,5 @@
 //! `ironclock pull sync ADDR ADDR …`: the same sync from the shell, without a server; the result
-//! printed as JSON.
+//! printed as JSON on stdout, the progress on stderr.
 
 use super::{fingers, pins, plain, set, sim};
 
@@ -14,8 +14,18 @@ async fn pull_sync_from_the_shell_gives_every_device_the_union_and_prints_the_re
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let result: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let result: serde_json::Value = serde_json::from_str(&stdout).expect("only JSON on stdout");
     assert_eq!(result["success"], true, "{result}");
+    // The progress goes to stderr (plain lines when it is no terminal), one per phase step.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for step in ["area sync: counting, 0/2 devices", "area sync: reading, 2/2 devices", "area sync: done, 2/2 devices"]
+    {
+        assert!(stderr.contains(step), "no {step:?} in stderr:\n{stderr}");
+    }
+    assert!(
+        stderr.contains("area sync: writing, 1/2 devices") || stderr.contains("area sync: reading back"),
+        "{stderr}"
+    );
     assert_eq!(result["primary_device"]["id"], 1, "{result}: A (6 users + 6 templates) beats B (3 + 6)");
     assert_eq!(result["total_users_synced"], 9, "{result}");
     for device in [&a, &b] {

@@ -6,13 +6,16 @@
 
 mod biometric_store;
 mod cli;
+mod dashboard;
 mod faces_and_versions;
 mod failures;
+mod progress;
 mod push_errorlog;
 mod push_members;
 mod roster;
 mod schedule;
 mod seed_scenarios;
+mod triggers;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

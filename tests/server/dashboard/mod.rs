@@ -6,6 +6,7 @@ mod device;
 mod dialect;
 mod overview;
 mod pull;
+mod settings;
 mod setup;
 mod students;
 

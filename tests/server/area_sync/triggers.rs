@@ -1,0 +1,66 @@
+//! On-demand triggers: a device's "Sync" runs its area's sync (a device in no area is a 422 that
+//! says why); an instance running `--pull-service off` hands the run to the instance running
+//! the pull service (202), which claims it once and runs it; any instance then reads the result.
+
+use reqwest::Method;
+use serde_json::json;
+
+use ironclock::sync::area::requests::run_requested;
+use ironclock::sync::area::AreaSyncOptions;
+
+use super::{empty, pins, plain, put_users, set, sim, Area};
+use crate::support::api::{call, login};
+use crate::support::{backends, spawn_app_with};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_sync_runs_its_area_and_a_web_only_instance_hands_the_run_to_the_pull_service() {
+    for db in backends().await {
+        let twin = db.shared();
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        let a = sim(1..=5, 1, plain()).await;
+        let b = empty(plain()).await;
+        let ida = area.add(&a, "A", false).await;
+        area.add(&b, "B", false).await;
+
+        let by_device = area.call(Method::POST, &format!("/api/v1/devices/{ida}/area-sync"), None).await;
+        assert_eq!(by_device.status, 200, "{backend}: {}", by_device.text);
+        assert_eq!(by_device.body["data"]["success"], true, "{backend}: {}", by_device.text);
+        assert_eq!(by_device.body["data"]["area_id"], area.area, "{backend}: the device's area ran");
+        assert_eq!(pins(&b), set(1..=5), "{backend}");
+
+        let body = json!({"school_id": area.school, "mode": "pull", "host": "127.0.0.1", "port": 9, "name": "Lone"});
+        let lone = area.call(Method::POST, "/api/v1/devices", Some(body)).await;
+        assert_eq!(lone.status, 201, "{backend}: {}", lone.text);
+        let lone = lone.body["data"]["id"].as_i64().unwrap();
+        let refused = area.call(Method::POST, &format!("/api/v1/devices/{lone}/area-sync"), None).await;
+        assert_eq!(refused.status, 422, "{backend}: {}", refused.text);
+        assert!(refused.text.contains("belongs to no area"), "{backend}: {}", refused.text);
+
+        // A web-only instance on the same database.
+        put_users(&a, 6..=8);
+        let web = spawn_app_with(twin, |args| args.pull_service = "off".into()).await;
+        let token = login(&web, "root@area.example").await;
+        let path = format!("/api/v1/areas/{}/sync", area.area);
+        let handed = call(&web, Method::POST, &path, Some(&token), None).await;
+        assert_eq!(handed.status, 202, "{backend}: {}", handed.text);
+        assert_eq!(handed.body["data"]["handed_off"], true, "{backend}: {}", handed.text);
+        assert!(handed.text.contains("pull service"), "{backend}: the reply says where it runs: {}", handed.text);
+        let again = call(&web, Method::POST, &format!("/api/v1/devices/{ida}/area-sync"), Some(&token), None).await;
+        assert_eq!(again.status, 202, "{backend}: a device's Sync is handed off too: {}", again.text);
+        assert_eq!(pins(&b), set(1..=5), "{backend}: nothing ran on the web-only instance");
+
+        // The pull-service instance's minute tick claims the request (once) and runs it.
+        let core = &area.app.ctx.core;
+        let runs = run_requested(core, &AreaSyncOptions::default()).await.unwrap();
+        assert_eq!(runs.len(), 1, "{backend}: asked twice before it ran: one run");
+        assert!(runs[0].1.success, "{backend}: {:?}", runs[0].1);
+        assert_eq!(pins(&b), set(1..=8), "{backend}");
+        assert!(run_requested(core, &AreaSyncOptions::default()).await.unwrap().is_empty(), "{backend}: claimed once");
+
+        let status = call(&web, Method::GET, &path, Some(&token), None).await;
+        assert_eq!(status.body["data"]["status"], "succeeded", "{backend}: {}", status.text);
+        assert_eq!(status.body["data"]["started_by"], "root@area.example", "{backend}: {}", status.text);
+        assert_eq!(status.body["data"]["job_id"], runs[0].1.job_id.unwrap(), "{backend}");
+    }
+}
