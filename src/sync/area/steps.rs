@@ -19,7 +19,10 @@ const FINGER_BATCH: usize = 500;
 /// student's face read from three gates is held once (the sync's memory is then about one
 /// copy of the area's biometrics, not one per device).
 #[derive(Clone, Default)]
-pub(super) struct Interner(Arc<Mutex<HashMap<(usize, u64), Vec<Blob>>>>);
+pub(super) struct Interner(Arc<Mutex<Buckets>>);
+
+/// Blobs by (length, sampled hash).
+type Buckets = HashMap<(usize, u64), Vec<Blob>>;
 
 impl Interner {
     pub fn intern(&self, bytes: Vec<u8>) -> Blob {
