@@ -193,12 +193,12 @@ async fn a_day_of_realtime_failures_switches_realtime_off_and_a_successful_poll_
         .await;
         device.stop().await; // the gate loses power
         until("failures counted", Duration::from_secs(10), || async { row().await.realtime_failures >= 5 }).await;
-        let alerts = p.app.ctx.store.list_alerts(Some(p.school), true).await.unwrap();
-        assert!(
-            alerts.iter().any(|a| a.device_id == id && a.kind == ironclock::pull_service::REALTIME_ALERT),
-            "{}: an alert after 5 failures: {alerts:?}",
-            p.app.backend
-        );
+        // The alert is written right after the count that reaches 5 (a second write: wait for it).
+        until("an alert after 5 failures", Duration::from_secs(10), || async {
+            let alerts = p.app.ctx.store.list_alerts(Some(p.school), true).await.unwrap();
+            alerts.iter().any(|a| a.device_id == id && a.kind == ironclock::pull_service::REALTIME_ALERT)
+        })
+        .await;
         assert!(row().await.realtime_disabled_at.is_none(), "{}: not switched off before a day", p.app.backend);
         p.app.clock.advance(chrono::Duration::hours(24));
         until("realtime switched off", Duration::from_secs(10), || async {
