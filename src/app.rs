@@ -129,7 +129,7 @@ impl Application {
         let proxy_trust = crate::http::client_addr::ProxyTrust::from_config(&args)
             .map_err(|e| anyhow::anyhow!("IRONCLOCK_TRUSTED_PROXIES: {e}"))?;
         let api = crate::http::api::ApiState::build(&args, &store, &core.cipher).await?;
-        let listener = std::net::TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
+        let listener = crate::http::listener::bind(&args.bind, args.listen_backlog)?;
         let listener_addr = listener.local_addr()?;
         let port = listener_addr.port();
         let ctx = web::Data::new(State {
@@ -233,7 +233,7 @@ impl Application {
 
 /// `/metrics` alone on its own address, e.g. loopback or a monitoring network.
 fn metrics_server(bind: &str, ctx: web::Data<State>) -> anyhow::Result<(Server, u16)> {
-    let listener = std::net::TcpListener::bind(bind).with_context(|| format!("binding --metrics-bind {bind}"))?;
+    let listener = crate::http::listener::bind(bind, 1024).context("--metrics-bind")?;
     let port = listener.local_addr()?.port();
     let server =
         HttpServer::new(move || App::new().app_data(ctx.clone()).route("/metrics", web::get().to(ops::metrics)))

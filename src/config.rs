@@ -116,6 +116,11 @@ pub struct ServeArgs {
     /// (devices retry). Bounds memory under a burst, e.g. every device reconnecting at once.
     #[arg(long, env = "IRONCLOCK_MAX_CONNECTIONS", default_value_t = 2048)]
     pub max_connections: usize,
+    /// Connections the kernel completes and queues before the server accepts them (capped by
+    /// `net.core.somaxconn`). Firmware reconnects for most requests: a short queue drops SYNs
+    /// under a burst and devices wait out TCP's 1/3/7 s retransmissions.
+    #[arg(long, env = "IRONCLOCK_LISTEN_BACKLOG", default_value_t = 4096)]
+    pub listen_backlog: u32,
     /// Maximum PostgreSQL connections in the pool; 0 = 4 per core, at least 8, at most 64
     /// (SQLite always uses 8: one writer and readers beside it).
     #[arg(long, env = "IRONCLOCK_DB_MAX_CONNECTIONS", default_value_t = 0)]
@@ -328,6 +333,7 @@ impl ServeArgs {
             default_timezone: "UTC".into(),
             workers: 0,
             max_connections: 2048,
+            listen_backlog: 4096,
             db_max_connections: 0,
             punch_committers: 0,
             data_key_file: "ironclock-data.key".into(),

@@ -14,7 +14,9 @@
 #      split between them); LABEL (free text stored with the result); KEEP_LOGS (a directory:
 #      the server and simulator logs of each count are copied there); SERVER (ironclock | bare:
 #      benches/push/bare-actix's `bare-push`, which answers a device's requests without storing
-#      anything: the ceiling HTTP alone allows on this box, same simulators, same cores).
+#      anything: the ceiling HTTP alone allows on this box, same simulators, same cores);
+#      TRACE (a directory: each second, what PostgreSQL's sessions are doing (state, wait event,
+#      statement) and the server's request counters are appended to TRACE/<devices>.txt).
 # The fd limit here is 20,000 per process and cannot be raised: the simulator runs as one
 # process per 15,000 devices; a server with more open connections than that refuses them.
 set -euo pipefail
@@ -102,6 +104,16 @@ for devices in "${counts[@]}"; do
     rss=0; for sp in "${servers[@]}"; do r=$(awk '/VmRSS/ {print $2}' "/proc/$sp/status" 2>/dev/null || echo 0); rss=$((rss + ${r:-0})); done
     [ "$rss" -gt "$peak" ] && peak=$rss
     for sp in "${sim_pids[@]}"; do t=$(cpu_ticks "$sp"); [ "$t" -gt 0 ] && sim_ticks[$sp]=$t; done
+    if [ -n "${TRACE:-}" ]; then
+      mkdir -p "$TRACE"
+      { echo "== t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')s rss=${rss}kB"
+        psql -qtAF' | ' "$db" -c "select state, coalesce(wait_event, '-'), left(regexp_replace(query, '\s+', ' ', 'g'), 70), count(*)
+          from pg_stat_activity where datname = 'bench_scale' and pid <> pg_backend_pid() group by 1, 2, 3 order by 4 desc" 2>/dev/null
+        psql -qtAc "select 'xact_commit=' || xact_commit from pg_stat_database where datname = 'bench_scale'" "$db" 2>/dev/null
+        [ "$server_kind" = bare ] || curl -fs "http://127.0.0.1:$port/metrics" 2>/dev/null \
+          | grep -E '^ironclock_(http_requests_total|punch_commits_total|db_pool_connections)' | awk '{a[$1]+=$NF} END {for (k in a) print k, a[k]}' | sort
+      } >> "$TRACE/$devices.txt"
+    fi
     sleep 1
   done
   t1=$(date +%s.%N); busy1=$(machine_busy_ticks)

@@ -5,6 +5,7 @@ pub mod client_addr;
 pub mod dashboard;
 pub mod device;
 pub mod headers;
+pub mod listener;
 pub mod ops;
 mod state;
 

@@ -19,7 +19,9 @@ pub trait DeviceStore: Send + Sync {
     async fn count_pending_devices(&self) -> StoreResult<i64>;
     /// Bytes kept for a device: its raw messages and its options (capped for pending devices).
     async fn bytes_kept(&self, id: DeviceId) -> StoreResult<i64>;
-    async fn record_handshake(&self, id: DeviceId, facts: &HandshakeFacts) -> StoreResult<()>;
+    /// Notes what a handshake's query told (pushver, language, DeviceType); returns the device as
+    /// it now is (`None` when it was deleted meanwhile), so the handshake reads nothing more.
+    async fn record_handshake(&self, id: DeviceId, facts: &HandshakeFacts) -> StoreResult<Option<Device>>;
     /// Merges `options` (key/value facts from `table=options`, INFO dumps) into the device's
     /// options and lifts identity fields (firmware, platform, push version) into their columns.
     /// The self-reported `~DeviceName` becomes the device's name only once it is approved (and

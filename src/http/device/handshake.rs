@@ -22,12 +22,13 @@ pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::
         dialect: None,
     };
     let id = request.known.device.id;
-    ctx.store.record_handshake(id, &facts).await?;
-    if let Some(dialect) = dialect {
-        super::acc::note_dialect(ctx, &request.known.device, dialect).await?;
+    // Stamps change with every upload: the device comes back fresh from this write rather than
+    // from the directory cache (and again from the store if its dialect changes).
+    let mut device = ctx.store.record_handshake(id, &facts).await?.ok_or(DeviceError::NotFound)?;
+    if let Some(dialect) = dialect.filter(|d| *d != device.dialect) {
+        super::acc::note_dialect(ctx, &device, dialect).await?;
+        device = ctx.store.get_device(id).await?.ok_or(DeviceError::NotFound)?;
     }
-    // Stamps change with every upload: read them fresh rather than from the directory cache.
-    let device = ctx.store.get_device(id).await?.ok_or(DeviceError::NotFound)?;
     let known = ctx.devices.refresh(device).await?;
     if let Some(reply) = super::acc::handshake(ctx, &known) {
         return Ok(reply);

@@ -1,6 +1,13 @@
 //! Devices as the device side meets them: registration, handshake facts, options, coalesced
 //! last-seen. None of these writes changes what other instances cache (approval, school, zone…),
 //! so none announces a change; admin changes are in `device_admin.rs`.
+//!
+//! Each is ONE statement, and each commits without waiting for its own flush (`Dialect::RELAX`):
+//! the device tells these facts again on its next contact, and the WAL is written in order, so
+//! any later ordinary commit (the punches that need the device row) flushes them too; nothing
+//! acknowledged can depend on a fact a crash lost. Under a burst of first contacts (every
+//! device of a district reconnecting) each handshake thus costs a few round trips and no fsync
+//! wait, and the pool stays free for the uploads.
 
 use async_trait::async_trait;
 
@@ -37,25 +44,26 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
     }
 
     async fn register_device(&self, d: &NewDevice) -> StoreResult<Device> {
-        let mut tx = self.write().await?;
-        Self::sql(
-            "insert into devices (serial_number, approval, dialect, pushver, language, last_ip, first_seen_at,
+        // One statement; a row that exists already (two first contacts at once) comes back as
+        // it is: the no-op update only makes `returning` return it.
+        let sql = format!(
+            "with {} insert into devices (serial_number, approval, dialect, pushver, language, last_ip, first_seen_at,
                                   last_seen_at, approved_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $7, case when $2 = 'approved' then $7 end)
-             on conflict (serial_number) do nothing",
-        )
-        .bind(&d.serial_number)
-        .bind(d.approval.as_str())
-        .bind(d.dialect.as_str())
-        .bind(&d.pushver)
-        .bind(&d.language)
-        .bind(&d.last_ip)
-        .bind(d.seen_at)
-        .execute(&mut tx)
-        .await?;
-        let device = by_serial::<D>(&mut tx, &d.serial_number).await?.ok_or(sqlx::Error::RowNotFound)?;
-        tx.commit().await?;
-        Ok(device)
+             select $1, $2, $3, $4, $5, $6, $7, $7, case when $2 = 'approved' then $7 end from relax where true
+             on conflict (serial_number) do update set serial_number = excluded.serial_number
+             returning {DEVICE_COLUMNS}",
+            D::RELAX
+        );
+        Self::sql(&sql)
+            .bind(&d.serial_number)
+            .bind(d.approval.as_str())
+            .bind(d.dialect.as_str())
+            .bind(&d.pushver)
+            .bind(&d.language)
+            .bind(&d.last_ip)
+            .bind(d.seen_at)
+            .fetch_one(&mut *self.write_once().await?)
+            .await
     }
 
     async fn count_pending_devices(&self) -> StoreResult<i64> {
@@ -73,30 +81,33 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         .await
     }
 
-    async fn record_handshake(&self, id: DeviceId, f: &HandshakeFacts) -> StoreResult<()> {
-        let mut db = self.write_once().await?;
-        Self::sql(
-            "update devices set pushver = coalesce($2, pushver), language = coalesce($3, language),
+    async fn record_handshake(&self, id: DeviceId, f: &HandshakeFacts) -> StoreResult<Option<Device>> {
+        let sql = format!(
+            "with {} update devices set pushver = coalesce($2, pushver), language = coalesce($3, language),
                     device_type = coalesce($4, device_type), dialect = coalesce($5, dialect)
-             where id = $1",
-        )
-        .bind(id.0)
-        .bind(&f.pushver)
-        .bind(&f.language)
-        .bind(&f.device_type)
-        .bind(f.dialect.map(PushDialect::as_str))
-        .run(&mut db)
-        .await
+             from relax where id = $1
+             returning {DEVICE_COLUMNS}",
+            D::RELAX
+        );
+        Self::sql(&sql)
+            .bind(id.0)
+            .bind(&f.pushver)
+            .bind(&f.language)
+            .bind(&f.device_type)
+            .bind(f.dialect.map(PushDialect::as_str))
+            .fetch_optional(&mut *self.write_once().await?)
+            .await
     }
 
     async fn merge_device_options(&self, id: DeviceId, options: &[(String, String)]) -> StoreResult<()> {
         let lifted = LiftedOptions::from_pairs(options);
         let sql = format!(
-            "update devices set options = {},
+            "with {} update devices set options = {},
                     firmware = coalesce($3, firmware), platform = coalesce($4, platform),
                     push_version = coalesce($5, push_version),
                     name = case when approval = 'approved' then coalesce(name, $6) else name end
-             where id = $1",
+             from relax where id = $1",
+            D::RELAX,
             D::json_merge("options", 2)
         );
         Self::sql(&sql)
@@ -111,11 +122,8 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
     }
 
     async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()> {
-        Self::sql("update devices set poll_info = $2 where id = $1")
-            .bind(id.0)
-            .bind(Json(info))
-            .run(&mut *self.write_once().await?)
-            .await
+        let sql = format!("with {} update devices set poll_info = $2 from relax where id = $1", D::RELAX);
+        Self::sql(&sql).bind(id.0).bind(Json(info)).run(&mut *self.write_once().await?).await
     }
 
     async fn touch_devices(&self, seen: &[DeviceSeen]) -> StoreResult<()> {
@@ -130,8 +138,9 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
             .time("at", seen.iter().map(|s| s.at))
             .text("ip", seen.iter().map(|s| s.ip.as_deref()));
         let sql = format!(
-            "update devices as d set last_seen_at = {}, last_ip = coalesce(v.ip, d.last_ip)
-             from {} where d.id = v.id",
+            "with {} update devices as d set last_seen_at = {}, last_ip = coalesce(v.ip, d.last_ip)
+             from relax, {} where d.id = v.id",
+            D::RELAX,
             D::greatest("d.last_seen_at", "v.at"),
             D::rows(&rows, 1, "v")
         );

@@ -31,6 +31,11 @@ pub trait Dialect: Database + Sized {
     /// Appended to a `select` that claims a row another instance may be serving: `for update
     /// skip locked` on PostgreSQL (the loser sees no row); nothing on SQLite.
     const SKIP_LOCKED: &'static str;
+    /// A `with` item named `relax` (one row) that a one-statement write joins to commit without
+    /// waiting for its own flush to disk: PostgreSQL sets `synchronous_commit = off` for the
+    /// statement's transaction (`set_config(…, true)`, read at its commit); SQLite has no such
+    /// setting and selects a constant. For facts a device tells again (see `devices.rs`).
+    const RELAX: &'static str;
 
     /// A statement writing a consistent copy of the live database to the file named by `$1`
     /// (SQLite: `VACUUM INTO`); where the server cannot, the tool to use instead.

@@ -29,6 +29,7 @@ impl Dialect for Postgres {
     const BACKEND: &'static str = "postgres";
     const FOR_UPDATE: &'static str = "for update";
     const SKIP_LOCKED: &'static str = "for update skip locked";
+    const RELAX: &'static str = "relax as (select set_config('synchronous_commit', 'off', true) as relaxed)";
     const BACKUP_INTO: Result<&'static str, &'static str> =
         Err("PostgreSQL is backed up with its own tools, from a machine that can reach the database: \
          pg_dump --format=custom --file=ironclock.dump \"$IRONCLOCK_DATABASE_URL\" \

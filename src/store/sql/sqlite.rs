@@ -40,6 +40,7 @@ impl Dialect for Sqlite {
     const BACKEND: &'static str = "sqlite";
     const FOR_UPDATE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
+    const RELAX: &'static str = "relax as (select 1 as relaxed)";
     const BACKUP_INTO: Result<&'static str, &'static str> = Ok("vacuum into $1");
     type State = SqliteState;
 
