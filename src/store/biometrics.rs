@@ -51,6 +51,9 @@ pub trait BiometricStore: Send + Sync {
     async fn roster_standing(&self, school: SchoolId) -> StoreResult<Vec<RosterStanding>>;
     /// What ironclock knows a push device holds, for area sync (see [`PushHoldings`]).
     async fn push_holdings(&self, device: DeviceId) -> StoreResult<PushHoldings>;
+    /// The face rows (`FACE` uploads, kind `face`, bio type 2) `device` sent for `pins`, with its
+    /// profile (`options`, heartbeat); the other fields of [`PushHoldings`] are left empty.
+    async fn push_faces(&self, device: DeviceId, pins: &[String]) -> StoreResult<PushHoldings>;
     /// Keeps a photo download token (its hash).
     async fn issue_media_token(&self, token: &NewMediaToken, now: DateTime<Utc>) -> StoreResult<()>;
     /// Records the command that carries the token's URL.
@@ -94,6 +97,8 @@ pub struct HeldTemplate {
     pub kind: String,
     pub bio_type: i32,
     pub finger_no: i32,
+    /// The record number within the biometric (a `FACE` line's `FID`).
+    pub template_index: i32,
     pub major_ver: Option<String>,
     pub valid: Option<i32>,
     pub duress: Option<i32>,
@@ -107,7 +112,8 @@ pub struct HeldPhoto {
     pub image_enc: Vec<u8>,
 }
 
-/// A write queued to the device (its payload as rendered).
+/// A write queued to the device (its payload as rendered): users, fingerprints, faces
+/// (`face_update`, `face_delete`) and photos.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct HeldWrite {
     pub id: i64,
