@@ -103,6 +103,8 @@ pub struct HeldTemplate {
     pub valid: Option<i32>,
     pub duress: Option<i32>,
     pub template_enc: Vec<u8>,
+    /// When it was last uploaded (orders it against writes queued to the device).
+    pub reported_at: DateTime<Utc>,
 }
 
 /// A user photo the device uploaded (sealed image bytes).
@@ -120,4 +122,5 @@ pub struct HeldWrite {
     pub kind: String,
     pub pin: Option<String>,
     pub payload: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -43,7 +43,8 @@ pub(super) async fn faces<D: Dialect>(
     let mut templates = Vec::new();
     for pin in pins {
         let rows: Vec<HeldTemplate> = SqlStore::<D>::sql(
-            "select pin, kind, bio_type, finger_no, template_index, major_ver, valid, duress, template_enc
+            "select pin, kind, bio_type, finger_no, template_index, major_ver, valid, duress, template_enc,
+                reported_at
              from biometric_templates where device_id = $1 and pin = $2 and kind = 'face' and bio_type = 2
              order by template_index",
         )
@@ -80,7 +81,8 @@ pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId)
         }
     }
     let templates: Vec<HeldTemplate> = SqlStore::<D>::sql(
-        "select pin, kind, bio_type, finger_no, template_index, major_ver, valid, duress, template_enc
+        "select pin, kind, bio_type, finger_no, template_index, major_ver, valid, duress, template_enc,
+                reported_at
          from biometric_templates where device_id = $1 order by pin, bio_type, finger_no, template_index",
     )
     .bind(id)
@@ -101,7 +103,7 @@ pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId)
     .fetch_all(conn)
     .await?;
     let writes: Vec<HeldWrite> = SqlStore::<D>::sql(
-        "select id, kind, pin, payload from device_commands
+        "select id, kind, pin, payload, created_at from device_commands
          where device_id = $1 and state in ('queued', 'sent', 'acked')
            and kind in ('user_update', 'fingerprint_update', 'biodata_update', 'userpic_update', 'face_update',
                         'face_delete')

@@ -117,7 +117,7 @@ pub async fn open(core: &Core, device: &Device) -> Result<Box<dyn AreaDevice>, S
         }
     }
     for w in held.writes {
-        dev.learn_write(&w.kind, w.id, &w.payload);
+        dev.learn_write(&w.kind, w.id, &w.payload, w.created_at);
     }
     Ok(Box::new(dev))
 }
@@ -129,7 +129,7 @@ fn open_b64(cipher: &DataCipher, sealed: &[u8]) -> Option<Vec<u8>> {
 
 impl PushAreaDevice {
     /// A write queued earlier (not failed): what it carries is on its way, not queued again.
-    fn learn_write(&mut self, kind: &str, id: i64, payload: &str) {
+    fn learn_write(&mut self, kind: &str, id: i64, payload: &str, at: chrono::DateTime<chrono::Utc>) {
         let f = fields(payload);
         let pin = f.get("pin").cloned().unwrap_or_default();
         if pin.is_empty() {
@@ -158,7 +158,7 @@ impl PushAreaDevice {
                     self.fingers.entry((pin.clone(), finger)).or_insert(AreaFinger { pin, finger, flag, data });
                 }
             }
-            "face_update" | "face_delete" => self.faces.learn_write(kind, &pin, &f),
+            "face_update" | "face_delete" => self.faces.learn_write(kind, &pin, &f, at),
             "userpic_update" => {
                 if let Some(jpeg) = f.get("content").and_then(|c| B64.decode(c.trim()).ok()) {
                     self.photos.entry(pin).or_insert(jpeg);
@@ -271,7 +271,7 @@ impl AreaDevice for PushAreaDevice {
             self.store.reconcile(&scope, SyncMode::Force, &opts).await.map_err(storage)?;
             for w in self.store.push_holdings(self.device.id).await.map_err(storage)?.writes {
                 if w.kind == "user_update" {
-                    self.learn_write(&w.kind, w.id, &w.payload);
+                    self.learn_write(&w.kind, w.id, &w.payload, w.created_at);
                 }
             }
         }
@@ -319,7 +319,7 @@ impl AreaDevice for PushAreaDevice {
             return Err(AccessError::Item(self.profile.faceless_reason.clone()));
         }
         let after = self.user_commands.get(pin).copied();
-        let commands = self.faces.commands(pin, records).map_err(AccessError::Item)?;
+        let commands = self.faces.commands(pin, records, self.clock.now()).map_err(AccessError::Item)?;
         let planned = commands.into_iter().map(|c| Self::planned(c, after)).collect();
         match self.queue.enqueue_all(&self.device, planned).await {
             Ok(_) => Ok(()),
