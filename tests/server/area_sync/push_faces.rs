@@ -9,6 +9,9 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::Value;
 
+use std::time::Duration;
+
+use ironclock::pull::{Client, ConnectOptions, TransportMode};
 use ironclock::sim::pull::SimConfig;
 
 use super::push_members::{line, push_device};
@@ -158,14 +161,21 @@ async fn a_face_uploaded_by_push_x_is_kept_queued_to_nir_push_y_as_face_lines_an
         );
         assert!(fetch_all(&area, "FACEX1").await.iter().all(|l| !l.contains("FACE")), "{backend}: X has it");
 
-        // Z, as the simulator holds it (ironclock's pull client read it back during the sync).
+        // Z read back over the wire (a session of its own, ironclock's pull client: the oracles
+        // read no faces), and as the simulator holds it.
         assert!(pins(&z_sim).contains("101"), "{backend}");
+        let mut opts = ConnectOptions::new(z_sim.addr());
+        (opts.transport, opts.timeout, opts.retries) = (TransportMode::Tcp, Duration::from_secs(3), 0);
+        let mut client = Client::connect(opts).await.expect("a session on Z");
+        let mut read = client.read_face_blob("101").await.expect("cmd 150").expect("Z answers with the face");
+        client.close().await.expect("session closed");
         let uid = z_sim.users().into_iter().find(|u| u.user_id == "101").unwrap().uid;
         let mut on_z = z_sim.face_blob(uid).expect("Z holds the face");
-        for r in on_z.chunks_exact_mut(RECORD) {
+        for r in on_z.chunks_exact_mut(RECORD).chain(read.chunks_exact_mut(RECORD)) {
             (r[2], r[3]) = (0, 0);
         }
-        assert_eq!(on_z, records.concat(), "{backend}: the same 12 records on Z");
+        assert!(read == records.concat(), "{backend}: the same 12 records read back from Z");
+        assert!(on_z == records.concat(), "{backend}: the same 12 records held by Z");
         assert!(line(&result, z)["queued"] == false, "{backend}");
 
         let again = area.sync().await;
