@@ -5,6 +5,7 @@
 pub mod biometric;
 pub mod command;
 pub mod device;
+pub mod face_lines;
 pub mod ids;
 pub mod media;
 pub mod punch;

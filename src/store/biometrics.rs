@@ -51,6 +51,9 @@ pub trait BiometricStore: Send + Sync {
     async fn roster_standing(&self, school: SchoolId) -> StoreResult<Vec<RosterStanding>>;
     /// What ironclock knows a push device holds, for area sync (see [`PushHoldings`]).
     async fn push_holdings(&self, device: DeviceId) -> StoreResult<PushHoldings>;
+    /// The face rows (`FACE` uploads, kind `face`, bio type 2) `device` sent for `pins`, with its
+    /// profile (`options`, heartbeat); the other fields of [`PushHoldings`] are left empty.
+    async fn push_faces(&self, device: DeviceId, pins: &[String]) -> StoreResult<PushHoldings>;
     /// Keeps a photo download token (its hash).
     async fn issue_media_token(&self, token: &NewMediaToken, now: DateTime<Utc>) -> StoreResult<()>;
     /// Records the command that carries the token's URL.
@@ -94,10 +97,14 @@ pub struct HeldTemplate {
     pub kind: String,
     pub bio_type: i32,
     pub finger_no: i32,
+    /// The record number within the biometric (a `FACE` line's `FID`).
+    pub template_index: i32,
     pub major_ver: Option<String>,
     pub valid: Option<i32>,
     pub duress: Option<i32>,
     pub template_enc: Vec<u8>,
+    /// When it was last uploaded (orders it against writes queued to the device).
+    pub reported_at: DateTime<Utc>,
 }
 
 /// A user photo the device uploaded (sealed image bytes).
@@ -107,11 +114,13 @@ pub struct HeldPhoto {
     pub image_enc: Vec<u8>,
 }
 
-/// A write queued to the device (its payload as rendered).
+/// A write queued to the device (its payload as rendered): users, fingerprints, faces
+/// (`face_update`, `face_delete`) and photos.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct HeldWrite {
     pub id: i64,
     pub kind: String,
     pub pin: Option<String>,
     pub payload: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -12,6 +12,7 @@
 mod acc;
 pub mod area;
 pub mod errorlog;
+pub mod face_uploads;
 pub mod progress;
 pub mod quiet;
 pub mod verifier;
@@ -204,6 +205,10 @@ pub async fn after_upload(core: &Core, device: &Device, batch: &OperlogBatch) ->
     errorlog::correlate(core, device, batch).await?;
     if device.school_id.is_none() {
         return Ok(());
+    }
+    if let Err(error) = face_uploads::learn(core, device, batch).await {
+        // The upload's rows are kept: the next upload or area sync (which reads them) learns it.
+        tracing::warn!(serial = %device.serial_number, %error, "uploaded faces not learned as master copies");
     }
     let opts = options(core, "drift repair");
     if !batch.users.is_empty() {

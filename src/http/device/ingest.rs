@@ -9,11 +9,12 @@ use serde_json::{json, Map, Value};
 
 use crate::crypto::DataCipher;
 use crate::domain::biometric::{BiometricCopy, BiometricKind, SealedBiometric};
+use crate::domain::face_lines::record_from_line;
 use crate::domain::punch::read_clock;
 use crate::domain::{DeviceEventReport, NewPunch, OperlogBatch, PhotoReport, RejectedLine, TemplateReport, UserReport};
 use crate::domain::{Pin, PunchSource};
 use crate::push::records::attlog::AttLogRecord;
-use crate::push::records::operlog::{BioDataRecord, OperLogRecord, UserRecord};
+use crate::push::records::operlog::{parse_operlog_line, BioDataRecord, OperLogRecord, UserRecord};
 use crate::push::records::photo::AttPhoto;
 use crate::push::records::{ParsedBody, RejectedLine as PushRejected};
 use crate::store::REJECTED_SAMPLE;
@@ -64,6 +65,18 @@ pub fn punches(parsed: ParsedBody<AttLogRecord>, tz: Tz, now: DateTime<Utc>) -> 
         })
         .collect();
     (punches, rejected(parsed.rejected))
+}
+
+/// An `OPERLOG` body parsed line by line; a `FACE` line that is no ZKFace face record (TMP not
+/// base64, too short or long, a FID or VALID out of range) is quarantined with why.
+pub fn operlog_body(text: &str) -> ParsedBody<OperLogRecord> {
+    crate::push::records::parse_each_line(text, |line| {
+        let record = parse_operlog_line(line)?;
+        if let OperLogRecord::Face(f) = &record {
+            record_from_line(f.fid, f.valid, &f.template)?;
+        }
+        Ok(record)
+    })
 }
 
 /// `table=BIODATA` bodies, as OPERLOG records.

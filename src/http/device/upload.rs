@@ -75,7 +75,7 @@ pub async fn cdata(ctx: &State, request: DeviceRequest, body: web::Bytes) -> Res
             let parsed = match table {
                 UploadTable::BioData => ingest::from_biodata(operlog::parse_biodata_body(&text)),
                 UploadTable::UserInfo => ingest::from_userinfo(operlog::parse_userinfo_body(&text)),
-                _ => operlog::parse_operlog_body(&text),
+                _ => ingest::operlog_body(&text),
             };
             let (batch, rejected) = ingest::operlog_batch(parsed, &ctx.cipher);
             let (total, rejected) = ingest::quarantine(rejected, &ctx.cipher);

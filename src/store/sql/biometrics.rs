@@ -144,6 +144,10 @@ impl<D: Dialect> BiometricStore for SqlStore<D> {
         super::push_holdings::read::<D>(&mut *self.read().await?, device).await
     }
 
+    async fn push_faces(&self, device: DeviceId, pins: &[String]) -> StoreResult<PushHoldings> {
+        super::push_holdings::faces::<D>(&mut *self.read().await?, device, pins).await
+    }
+
     async fn issue_media_token(&self, token: &NewMediaToken, now: DateTime<Utc>) -> StoreResult<()> {
         Self::sql(
             "insert into media_tokens (token_hash, device_id, kind, pin, image_enc, created_at, expires_at)

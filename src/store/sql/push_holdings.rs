@@ -20,16 +20,47 @@ struct Heartbeat {
     poll_info: serde_json::Value,
 }
 
-/// Reads the device's [`PushHoldings`] (empty for an unknown device).
-pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId) -> StoreResult<PushHoldings> {
-    let id = device.0;
+/// The device's `options` and last heartbeat (`Null` when it has none).
+async fn profile<D: Dialect>(conn: &mut D::Connection, id: i64) -> StoreResult<(serde_json::Value, serde_json::Value)> {
     let profile: Option<Profile> =
-        SqlStore::<D>::sql("select options from devices where id = $1").bind(id).fetch_optional(conn).await?;
+        SqlStore::<D>::sql("select options from devices where id = $1").bind(id).fetch_optional(&mut *conn).await?;
     let heartbeat: Option<Heartbeat> =
         SqlStore::<D>::sql("select poll_info from devices where id = $1 and poll_info is not null")
             .bind(id)
             .fetch_optional(conn)
             .await?;
+    Ok((profile.map(|p| p.options).unwrap_or_default(), heartbeat.map(|h| h.poll_info).unwrap_or_default()))
+}
+
+/// The device's profile and the `FACE` rows it uploaded for `pins` (one query per PIN: an
+/// upload names a few people).
+pub(super) async fn faces<D: Dialect>(
+    conn: &mut D::Connection,
+    device: DeviceId,
+    pins: &[String],
+) -> StoreResult<PushHoldings> {
+    let (options, poll_info) = profile::<D>(conn, device.0).await?;
+    let mut templates = Vec::new();
+    for pin in pins {
+        let rows: Vec<HeldTemplate> = SqlStore::<D>::sql(
+            "select pin, kind, bio_type, finger_no, template_index, major_ver, valid, duress, template_enc,
+                reported_at
+             from biometric_templates where device_id = $1 and pin = $2 and kind = 'face' and bio_type = 2
+             order by template_index",
+        )
+        .bind(device.0)
+        .bind(pin)
+        .fetch_all(&mut *conn)
+        .await?;
+        templates.extend(rows);
+    }
+    Ok(PushHoldings { options, poll_info, templates, ..Default::default() })
+}
+
+/// Reads the device's [`PushHoldings`] (empty for an unknown device).
+pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId) -> StoreResult<PushHoldings> {
+    let id = device.0;
+    let (options, poll_info) = profile::<D>(conn, id).await?;
     let mut users: Vec<HeldUser> =
         SqlStore::<D>::sql("select pin, name, privilege, card from device_users where device_id = $1 order by pin")
             .bind(id)
@@ -50,7 +81,8 @@ pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId)
         }
     }
     let templates: Vec<HeldTemplate> = SqlStore::<D>::sql(
-        "select pin, kind, bio_type, finger_no, major_ver, valid, duress, template_enc
+        "select pin, kind, bio_type, finger_no, template_index, major_ver, valid, duress, template_enc,
+                reported_at
          from biometric_templates where device_id = $1 order by pin, bio_type, finger_no, template_index",
     )
     .bind(id)
@@ -71,21 +103,14 @@ pub(super) async fn read<D: Dialect>(conn: &mut D::Connection, device: DeviceId)
     .fetch_all(conn)
     .await?;
     let writes: Vec<HeldWrite> = SqlStore::<D>::sql(
-        "select id, kind, pin, payload from device_commands
+        "select id, kind, pin, payload, created_at from device_commands
          where device_id = $1 and state in ('queued', 'sent', 'acked')
-           and kind in ('user_update', 'fingerprint_update', 'biodata_update', 'userpic_update')
+           and kind in ('user_update', 'fingerprint_update', 'biodata_update', 'userpic_update', 'face_update',
+                        'face_delete')
          order by id",
     )
     .bind(id)
     .fetch_all(conn)
     .await?;
-    Ok(PushHoldings {
-        options: profile.map(|p| p.options).unwrap_or_default(),
-        poll_info: heartbeat.map(|h| h.poll_info).unwrap_or_default(),
-        users,
-        templates,
-        photos,
-        sent_photos,
-        writes,
-    })
+    Ok(PushHoldings { options, poll_info, users, templates, photos, sent_photos, writes })
 }

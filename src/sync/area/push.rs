@@ -3,8 +3,12 @@
 //! students sync has on it, the templates and photos it uploaded, and the writes queued to it
 //! that have not failed, which therefore are not queued again), and its "writes" are commands
 //! queued through the command queue in the grammar its firmware takes (see [`super::push_profile`]),
-//! each template after its user's write (the queue's dependency). A queued write is not
-//! confirmed at sync time: the report says `queued`, and evidence confirms it later.
+//! each template after its user's write (the queue's dependency). Faces: a NIR ZKFace 7 device's
+//! `FACE` uploads are its face sets, and a face set goes to it as one `DATA UPDATE FACE` line per
+//! record ([`faces`]). A queued write is not confirmed at sync time: the report says `queued`,
+//! and evidence confirms it later.
+
+mod faces;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -38,6 +42,7 @@ pub struct PushAreaDevice {
     users: BTreeMap<String, AreaUser>,
     fingers: BTreeMap<(String, u8), AreaFinger>,
     photos: BTreeMap<String, Vec<u8>>,
+    faces: faces::HeldFaces,
     /// The latest user write queued to it per PIN (templates wait for it).
     user_commands: HashMap<String, i64>,
     /// The school's current students by PIN: their user writes go through student sync.
@@ -76,6 +81,7 @@ pub async fn open(core: &Core, device: &Device) -> Result<Box<dyn AreaDevice>, S
         users: BTreeMap::new(),
         fingers: BTreeMap::new(),
         photos: BTreeMap::new(),
+        faces: faces::HeldFaces::default(),
         user_commands: HashMap::new(),
         students: HashMap::new(),
         max_attempts: core.max_attempts(),
@@ -102,13 +108,16 @@ pub async fn open(core: &Core, device: &Device) -> Result<Box<dyn AreaDevice>, S
         let flag = if t.duress == Some(1) || t.valid == Some(3) { 3 } else { 1 };
         dev.fingers.insert((t.pin.clone(), finger), AreaFinger { pin: t.pin.clone(), finger, flag, data });
     }
+    for t in &held.templates {
+        dev.faces.learn_upload(t, &core.cipher);
+    }
     for p in held.photos.into_iter().chain(held.sent_photos) {
         if let Ok(jpeg) = core.cipher.open(&p.image_enc) {
             dev.photos.entry(p.pin).or_insert(jpeg);
         }
     }
     for w in held.writes {
-        dev.learn_write(&w.kind, w.id, &w.payload);
+        dev.learn_write(&w.kind, w.id, &w.payload, w.created_at);
     }
     Ok(Box::new(dev))
 }
@@ -120,7 +129,7 @@ fn open_b64(cipher: &DataCipher, sealed: &[u8]) -> Option<Vec<u8>> {
 
 impl PushAreaDevice {
     /// A write queued earlier (not failed): what it carries is on its way, not queued again.
-    fn learn_write(&mut self, kind: &str, id: i64, payload: &str) {
+    fn learn_write(&mut self, kind: &str, id: i64, payload: &str, at: chrono::DateTime<chrono::Utc>) {
         let f = fields(payload);
         let pin = f.get("pin").cloned().unwrap_or_default();
         if pin.is_empty() {
@@ -149,6 +158,7 @@ impl PushAreaDevice {
                     self.fingers.entry((pin.clone(), finger)).or_insert(AreaFinger { pin, finger, flag, data });
                 }
             }
+            "face_update" | "face_delete" => self.faces.learn_write(kind, &pin, &f, at),
             "userpic_update" => {
                 if let Some(jpeg) = f.get("content").and_then(|c| B64.decode(c.trim()).ok()) {
                     self.photos.entry(pin).or_insert(jpeg);
@@ -212,10 +222,10 @@ impl AreaDevice for PushAreaDevice {
         Ok(DeviceCounts {
             users: self.users.len() as i64,
             fingerprints: self.fingers.len() as i64,
-            faces: 0,
+            faces: self.faces.count() as i64,
             fp_version: self.profile.fp_version.clone(),
-            face_version: None,
-            faceless_reason: Some(self.profile.faceless_reason.clone()),
+            face_version: self.profile.face_version.clone(),
+            faceless_reason: Some(self.profile.faceless_reason.clone()).filter(|r| !r.is_empty()),
         })
     }
 
@@ -227,8 +237,11 @@ impl AreaDevice for PushAreaDevice {
         Ok(self.fingers.values().cloned().collect())
     }
 
-    async fn faces(&mut self, _pin: &str) -> Access<Option<Vec<u8>>> {
-        Err(AccessError::Unsupported)
+    async fn faces(&mut self, pin: &str) -> Access<Option<Vec<u8>>> {
+        if self.profile.face_version.is_none() {
+            return Err(AccessError::Unsupported);
+        }
+        Ok(self.faces.blob(pin))
     }
 
     async fn photo(&mut self, pin: &str) -> Access<Option<Vec<u8>>> {
@@ -258,7 +271,7 @@ impl AreaDevice for PushAreaDevice {
             self.store.reconcile(&scope, SyncMode::Force, &opts).await.map_err(storage)?;
             for w in self.store.push_holdings(self.device.id).await.map_err(storage)?.writes {
                 if w.kind == "user_update" {
-                    self.learn_write(&w.kind, w.id, &w.payload);
+                    self.learn_write(&w.kind, w.id, &w.payload, w.created_at);
                 }
             }
         }
@@ -299,8 +312,20 @@ impl AreaDevice for PushAreaDevice {
         }
     }
 
-    async fn write_faces(&mut self, _pin: &str, _records: &[u8]) -> Access<()> {
-        Err(AccessError::Item(self.profile.faceless_reason.clone()))
+    /// One `DATA UPDATE FACE` per record after the user's write (a `DATA DELETE FACE` first when
+    /// records it holds would stay), only on a NIR ZKFace 7 device (the plan's version gating).
+    async fn write_faces(&mut self, pin: &str, records: &[u8]) -> Access<()> {
+        if self.profile.face_version.is_none() {
+            return Err(AccessError::Item(self.profile.faceless_reason.clone()));
+        }
+        let after = self.user_commands.get(pin).copied();
+        let commands = self.faces.commands(pin, records, self.clock.now()).map_err(AccessError::Item)?;
+        let planned = commands.into_iter().map(|c| Self::planned(c, after)).collect();
+        match self.queue.enqueue_all(&self.device, planned).await {
+            Ok(_) => Ok(()),
+            Err(crate::queue::QueueError::Store(e)) => Err(AccessError::Device(format!("storage: {e}"))),
+            Err(e) => Err(AccessError::Item(e.to_string())),
+        }
     }
 
     /// `USERPIC` inline where the device keeps photos; `BIOPHOTO` by a token URL with

@@ -5,9 +5,13 @@
 //!   push.md 2.13; then an acc registry's `~ZKFPVersion`; else the heartbeat's); written as `FINGERTMP` on att devices, as `BIODATA`
 //!   (same major version only, which the plan's version gating guarantees) on acc devices and
 //!   on att devices that refused FINGERTMP;
-//! - faces: face templates are not written to push devices yet (the skip says why); a
-//!   visible-light device (`MultiBioVersion` type 9, `BioPhotoFun`) enrols the face itself from
-//!   the person's photo, sent as `BIOPHOTO` by URL with `PostBackTmpFlag=1`;
+//! - faces: ZKFace 7 face sets go as `DATA UPDATE FACE` lines (one per record) to att devices
+//!   whose NIR face version is 7 (`MultiBioVersion` type 2 overrides `FaceVersion`, then the
+//!   heartbeat's face version; `FaceFunOn=0` turns faces off). Anything else is faceless for area
+//!   sync, with the reason: no face support, a face version that is not 7, an unknown version,
+//!   an acc device (its face path is `BIODATA` Type=2 rows, which ZKFace 7 records are not), or a
+//!   visible-light device (`MultiBioVersion` type 9, `BioPhotoFun`), which enrols the face itself
+//!   from the person's photo, sent as `BIOPHOTO` by URL with `PostBackTmpFlag=1`;
 //! - photos: `USERPIC` where the device keeps user photos (`PhotoFunOn`, heartbeat bit 3).
 
 use std::collections::BTreeMap;
@@ -37,9 +41,15 @@ pub struct PushProfile {
     pub userpic: bool,
     /// Visible-light face device: the photo goes as `BIOPHOTO` (Type 9) by URL too.
     pub biophoto: bool,
-    /// Why faces are not written to it (always set: push face writes are not built yet).
+    /// The ZKFace version of the face sets it takes as `DATA UPDATE FACE` lines (only ever `7`);
+    /// `None`: faces are not written to it, for [`PushProfile::faceless_reason`].
+    pub face_version: Option<String>,
+    /// Why faces are not written to it (meaningful when `face_version` is `None`).
     pub faceless_reason: String,
 }
+
+/// The one face version written to push devices: the `FACE` table's (push.md 2.13).
+pub const FACE_TABLE_VERSION: &str = "7";
 
 fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
@@ -82,17 +92,60 @@ pub fn profile(label: &str, dialect: Dialect, options: &Value, poll: &Value, fin
         (Some(_), Dialect::Att) => FingerPath::FingerTmp,
     };
     let userpic = text(options, "PhotoFunOn").as_deref() == Some("1") || bit(2);
-    let nir = text(options, "FaceFunOn").as_deref() == Some("1") || text(poll, "face_version").is_some() || bit(1);
     let visible = bio_entry(options, "MultiBioVersion", 9).and_then(|v| major(&v)).is_some()
         || text(options, "BioPhotoFun").as_deref() == Some("1");
-    let faceless_reason = if visible {
-        format!("{label}: visible-light face templates do not copy; it enrols faces from the photo (BIOPHOTO)")
-    } else if nir {
-        format!("{label}: faces are not yet written to push devices (FACE)")
-    } else {
-        format!("{label}: no face support")
+    let (face_version, faceless_reason) = faces(label, dialect, options, poll, visible);
+    PushProfile {
+        fp_version,
+        finger_path,
+        photos: userpic || visible,
+        userpic,
+        biophoto: visible,
+        face_version,
+        faceless_reason,
+    }
+}
+
+/// The device's NIR face version, if it said: with `MultiBioVersion` its type-2 entry (0: none);
+/// else `FaceVersion`, else the heartbeat's, but only on a device that is not a visible-light
+/// one (a SpeedFace reports `FaceVersion=39`, its VL algorithm).
+pub fn nir_face_version(options: &Value, poll: &Value) -> Option<String> {
+    if text(options, "MultiBioVersion").is_some() {
+        return bio_entry(options, "MultiBioVersion", 2).and_then(|v| major(&v));
+    }
+    let visible = text(options, "BioPhotoFun").as_deref() == Some("1");
+    let flat = text(options, "FaceVersion").or_else(|| text(poll, "face_version"));
+    flat.filter(|_| !visible).and_then(|v| major(&v))
+}
+
+/// The NIR face version it takes `FACE` lines of, or why none.
+fn faces(label: &str, dialect: Dialect, options: &Value, poll: &Value, visible: bool) -> (Option<String>, String) {
+    let functions = text(poll, "functions").unwrap_or_default();
+    let version = nir_face_version(options, poll);
+    let vl_version = bio_entry(options, "MultiBioVersion", 9)
+        .and_then(|v| major(&v))
+        .or_else(|| text(options, "FaceVersion").and_then(|v| major(&v)));
+    let off = text(options, "FaceFunOn").as_deref() == Some("0");
+    let nir_said = text(options, "FaceFunOn").as_deref() == Some("1") || functions.chars().nth(1) == Some('1');
+    let reason = match (&version, dialect) {
+        _ if off => format!("{label}: faces are turned off (FaceFunOn=0)"),
+        (Some(v), Dialect::Acc) => format!(
+            "{label}: an acc device takes NIR faces only as BIODATA Type=2 rows (version {v}), which ZKFace 7 \
+             records are not; not written"
+        ),
+        (Some(v), Dialect::Att) if v == FACE_TABLE_VERSION => return (Some(v.clone()), String::new()),
+        (Some(v), Dialect::Att) => {
+            format!("{label}: face version {v}, not {FACE_TABLE_VERSION}: only ZKFace 7 faces are written (FACE)")
+        }
+        (None, _) if visible => format!(
+            "{label}: face version {} (visible light), not {FACE_TABLE_VERSION}: visible-light face templates do \
+             not copy; it enrols faces from the photo (BIOPHOTO)",
+            vl_version.as_deref().unwrap_or("unknown")
+        ),
+        (None, _) if nir_said => format!("{label}: its face version is unknown (no FaceVersion or MultiBioVersion)"),
+        (None, _) => format!("{label}: no face support"),
     };
-    PushProfile { fp_version, finger_path, photos: userpic || visible, userpic, biophoto: visible, faceless_reason }
+    (None, reason)
 }
 
 /// The `key=value` fields of a command payload as ironclock rendered it (`DATA UPDATE FINGERTMP
@@ -130,11 +183,39 @@ mod tests {
         let p = profile("Y", Dialect::Att, &json!({}), &json!({"fp_version": "10", "functions": "111"}), false);
         assert_eq!(p.fp_version.as_deref(), Some("10"));
         assert!(p.photos);
-        assert!(p.faceless_reason.contains("FACE"), "{}", p.faceless_reason);
+        assert_eq!(p.face_version, None);
+        assert!(p.faceless_reason.contains("face version is unknown"), "{}", p.faceless_reason);
         let vl = profile("Y", Dialect::Att, &json!({"MultiBioVersion": "0:10:0:0:0:0:0:0:0:58"}), &Value::Null, false);
-        assert!(vl.faceless_reason.contains("BIOPHOTO"));
-        assert!(vl.photos && vl.biophoto && !vl.userpic);
+        assert_eq!(
+            vl.faceless_reason,
+            "Y: face version 58 (visible light), not 7: visible-light face templates do not copy; it enrols faces \
+             from the photo (BIOPHOTO)"
+        );
+        assert!(vl.photos && vl.biophoto && !vl.userpic && vl.face_version.is_none());
         assert_eq!(profile("Y", Dialect::Att, &json!({}), &Value::Null, false).faceless_reason, "Y: no face support");
+    }
+
+    #[test]
+    fn nir_face_version_7_devices_take_face_lines_and_the_others_say_why_not() {
+        let face = |dialect, options: Value, poll: Value| profile("Y", dialect, &options, &poll, false);
+        let mb360 = face(Dialect::Att, json!({"FaceFunOn": "1", "FaceVersion": "7"}), Value::Null);
+        assert_eq!(mb360.face_version.as_deref(), Some("7"));
+        let multi =
+            face(Dialect::Att, json!({"FaceVersion": "9", "MultiBioVersion": "0:10.0:7.0:0:0:0:0:0:0:0"}), Value::Null);
+        assert_eq!(multi.face_version.as_deref(), Some("7"), "MultiBioVersion type 2 overrides FaceVersion");
+        let beat = face(Dialect::Att, json!({}), json!({"face_version": "7", "functions": "110"}));
+        assert_eq!(beat.face_version.as_deref(), Some("7"), "the heartbeat's face version");
+        let v12 = face(Dialect::Att, json!({"MultiBioVersion": "0:12:12:0:0:0:0:0:0:0"}), Value::Null);
+        assert_eq!(
+            (v12.face_version, v12.faceless_reason.as_str()),
+            (None, "Y: face version 12, not 7: only ZKFace 7 faces are written (FACE)")
+        );
+        let acc = face(Dialect::Acc, json!({"FaceVersion": "7"}), Value::Null);
+        assert!(acc.face_version.is_none() && acc.faceless_reason.contains("acc device"), "{}", acc.faceless_reason);
+        let off = face(Dialect::Att, json!({"FaceFunOn": "0", "FaceVersion": "7"}), Value::Null);
+        assert_eq!((off.face_version, off.faceless_reason.as_str()), (None, "Y: faces are turned off (FaceFunOn=0)"));
+        let speedface = face(Dialect::Att, json!({"FaceVersion": "39", "BioPhotoFun": "1"}), Value::Null);
+        assert!(speedface.faceless_reason.starts_with("Y: face version 39 (visible light), not 7"));
     }
 
     #[test]

@@ -70,9 +70,12 @@ pub struct AreaSyncResult {
     /// Deleted or deactivated students removed from devices.
     pub users_removed: usize,
     /// Writes queued as commands for push devices (not in the `total_*` figures, which count
-    /// writes read back): users, fingerprints, photos, removals.
+    /// writes read back): users, fingerprints, face sets, photos, removals.
     pub users_queued: usize,
     pub templates_queued: usize,
+    /// Face sets queued (one person's records each, as `DATA UPDATE FACE` lines).
+    #[serde(default)]
+    pub faces_queued: usize,
     pub photos_queued: usize,
     pub removals_queued: usize,
     pub primary_device: Option<PrimaryDevice>,

@@ -241,6 +241,7 @@ async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
             result.users_queued += line.users_written;
             result.removals_queued += line.users_removed;
             result.templates_queued += line.fingerprints_written;
+            result.faces_queued += line.faces_written;
             result.photos_queued += line.photos_written;
         } else {
             result.total_users_synced += line.users_written;

@@ -11,6 +11,7 @@ mod faces_and_versions;
 mod failures;
 mod progress;
 mod push_errorlog;
+mod push_faces;
 mod push_members;
 mod roster;
 mod schedule;

@@ -18,7 +18,7 @@ use super::{empty, fingers, pins, plain, pyzk, sim, skips, Area};
 use crate::support::backends;
 
 /// Registers `sn` as a push device with these `options`, approved into the area's school and area.
-async fn push_device(area: &Area, sn: &str, options: &str) -> i64 {
+pub(super) async fn push_device(area: &Area, sn: &str, options: &str) -> i64 {
     area.app.handshake(sn).await;
     let resp = area.app.post(&format!("/iclock/cdata?SN={sn}&table=options"), options.to_string()).await;
     assert_eq!(resp.status(), 200, "{}: options upload", area.app.backend);
@@ -42,7 +42,7 @@ fn position(lines: &[String], prefix: &str) -> usize {
     lines.iter().position(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {lines:#?}"))
 }
 
-fn line(result: &Value, device: i64) -> Value {
+pub(super) fn line(result: &Value, device: i64) -> Value {
     result["devices"].as_array().unwrap().iter().find(|d| d["device_id"] == device).cloned().unwrap()
 }
 
