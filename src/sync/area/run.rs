@@ -197,9 +197,20 @@ pub async fn converge(
             Err(f) => result.errors.push(f),
         }
     }
-    tracker.phase(Phase::Counting, reached.len(), 0);
-    let counting: Vec<BoxFuture<'_, _>> =
-        reached.into_iter().map(|dev| count_member(dev).inspect(|_| tracker.device_done()).boxed()).collect();
+    // Progress counts the devices written to (not the store's read-only members).
+    let done = |ro: bool| {
+        if !ro {
+            tracker.device_done();
+        }
+    };
+    tracker.phase(Phase::Counting, reached.iter().filter(|d| !d.read_only()).count(), 0);
+    let counting: Vec<BoxFuture<'_, _>> = reached
+        .into_iter()
+        .map(|dev| {
+            let ro = dev.read_only();
+            count_member(dev).inspect(move |_| done(ro)).boxed()
+        })
+        .collect();
     let counted: Vec<Result<Member, DeviceFailure>> = stream::iter(counting).buffer_unordered(n).collect().await;
     let mut members = Vec::new();
     for c in counted {
@@ -216,10 +227,15 @@ pub async fn converge(
         return result;
     }
     // Read everything.
-    tracker.phase(Phase::Reading, members.len(), 0);
+    tracker.phase(Phase::Reading, members.iter().filter(|m| !m.dev.read_only()).count(), 0);
     let blobs = Interner::default();
-    let reading: Vec<BoxFuture<'_, Member>> =
-        members.into_iter().map(|m| read_member(m, blobs.clone()).inspect(|_| tracker.device_done()).boxed()).collect();
+    let reading: Vec<BoxFuture<'_, Member>> = members
+        .into_iter()
+        .map(|m| {
+            let ro = m.dev.read_only();
+            read_member(m, blobs.clone()).inspect(move |_| done(ro)).boxed()
+        })
+        .collect();
     members = stream::iter(reading).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
     let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
@@ -257,9 +273,19 @@ pub async fn converge(
     result.adoptable = planned.adoptable.clone();
     // Write, then read back.
     let writes = planned.writes;
-    tracker.phase(Phase::Writing, live.len(), writes.iter().map(progress::items).sum());
-    let writing: Vec<BoxFuture<'_, Member>> =
-        live.into_iter().zip(writes).map(|(m, w)| write_member(m, w, &tracker).boxed()).collect();
+    tracker.phase(
+        Phase::Writing,
+        live.iter().filter(|m| !m.dev.read_only()).count(),
+        writes.iter().map(progress::items).sum(),
+    );
+    let writing: Vec<BoxFuture<'_, Member>> = live
+        .into_iter()
+        .zip(writes)
+        .map(|(m, w)| match m.dev.read_only() {
+            true => futures::future::ready(m).boxed(),
+            false => write_member(m, w, &tracker).boxed(),
+        })
+        .collect();
     live = stream::iter(writing).buffer_unordered(n).collect().await;
     live.sort_by_key(|m| m.holdings.id);
     finish_all(live, &mut result).await;

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use ironclock::domain::DeviceId;
 use ironclock::sim::pull::{SimConfig, SimDevice};
 use ironclock::store::admin::AdminRole;
+use ironclock::sync::area::{sync_device, AreaProgress, AreaSyncOptions, ProgressSink};
 
 use super::{empty, fingers, pins, plain, set, sim, skips, Area};
 use crate::support::api::{call, login, make_admin};
@@ -114,6 +115,17 @@ async fn a_device_in_no_area_gets_the_roster_and_the_stores_copies_and_loses_rem
         assert_eq!(second["users_removed"], 0, "{backend}: {second}");
         assert_eq!(pins(&l), expected, "{backend}");
 
+        // Live progress counts the device, not the store's members.
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let progress = ProgressSink::new(move |p: &AreaProgress| sink.lock().unwrap().push(p.clone()));
+        let opts = AreaSyncOptions { progress, ..AreaSyncOptions::default() };
+        let third = sync_device(&area.app.ctx.core, area.school, DeviceId(idl), &opts).await.unwrap();
+        assert!(third.success, "{backend}: {third:?}");
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.iter().any(|p| p.devices_total == 1), "{backend}: {seen:?}");
+        assert!(seen.iter().all(|p| p.devices_total <= 1 && p.devices_done <= 1), "{backend}: {seen:?}");
+
         // The same gating and skip reasons as an area sync.
         let on_p = sync_lone(&area, idp).await;
         assert_eq!(on_p["success"], true, "{backend}: {on_p}");
@@ -138,7 +150,7 @@ async fn a_device_in_no_area_gets_the_roster_and_the_stores_copies_and_loses_rem
         let run = area.call(Method::GET, &format!("/api/v1/devices/{idl}/area-sync"), None).await;
         assert_eq!(run.status, 200, "{backend}: {}", run.text);
         assert_eq!(run.body["data"]["status"], "succeeded", "{backend}: {}", run.text);
-        assert_eq!(run.body["data"]["job_id"], second["job_id"], "{backend}: the latest run");
+        assert_eq!(run.body["data"]["job_id"], third.job_id.unwrap(), "{backend}: the latest run");
         assert_eq!(run.body["data"]["device_id"], idl, "{backend}");
         assert_eq!(run.body["data"]["result"]["primary_device"]["name"], "store", "{backend}");
 
