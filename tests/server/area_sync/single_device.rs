@@ -18,6 +18,7 @@ use ironclock::store::admin::AdminRole;
 use ironclock::sync::area::{sync_device, AreaProgress, AreaSyncOptions, ProgressSink};
 
 use super::{empty, fingers, pins, plain, set, sim, skips, Area};
+use crate::dashboard::{Dash, PASSWORD};
 use crate::support::api::{call, login, make_admin};
 use crate::support::backends;
 
@@ -216,5 +217,42 @@ async fn a_push_device_in_no_area_gets_the_stores_fingerprint_queued_after_its_u
         let again = sync_lone(&area, y).await;
         assert_eq!(again["templates_queued"], 0, "{backend}: {again}");
         assert_eq!(again["users_queued"], 0, "{backend}: {again}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_areas_page_lists_devices_in_no_area_and_their_sync_runs_the_single_device_sync() {
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        for pin in 1..=2 {
+            area.student(&pin.to_string()).await;
+        }
+        let l = empty(plain()).await;
+        let idl = add_lone(&area, &l, "Lone Gate").await;
+        let mut dash = Dash::new(&area.app);
+        dash.login("root@area.example", PASSWORD).await;
+        let page = dash.get("/areas").await;
+        assert_eq!(page.status, 200, "{backend}: {}", page.body);
+        assert!(page.body.contains("Devices in no area") && page.body.contains("Lone Gate"), "{backend}");
+        assert!(page.body.contains(&format!("action=\"/devices/{idl}/area-sync\"")), "{backend}: its Sync button");
+        let started = dash.post(&format!("/devices/{idl}/area-sync"), &[("csrf", &page.csrf())]).await;
+        assert_eq!(started.status, 303, "{backend}: {}", started.body);
+        let url = reqwest::Url::parse(&format!("http://x{}", started.location.clone().unwrap())).unwrap();
+        let flash: String = url.query_pairs().filter(|(k, _)| k == "flash").map(|(_, v)| v.into_owned()).collect();
+        assert!(flash.contains("Lone Gate: sync started"), "{backend}: {flash}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let run =
+                area.call(Method::GET, &format!("/api/v1/devices/{idl}/area-sync"), None).await.body["data"].clone();
+            if run["status"] == "succeeded" {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{backend}: no run finished: {run}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(pins(&l), set(1..=2), "{backend}: the roster reached the device");
+        let page = dash.get("/areas").await;
+        assert!(page.body.contains("succeeded"), "{backend}: the last run on the page");
     }
 }
