@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use ironclock::store::admin::AdminRole;
-use ironclock::sync::area::requests::run_requested;
+use ironclock::sync::area::requests::{keep_alive, run_requested};
 use ironclock::sync::area::AreaSyncOptions;
 
 use super::single_device::add_lone;
@@ -120,8 +120,19 @@ async fn a_request_no_instance_picks_up_expires_with_a_clear_status_and_never_ru
             assert_eq!(data["request"]["status"], "pending", "{backend}: {data}");
             assert!(data.get("status").is_none(), "{backend}: no run yet: {data}");
         }
-        // Nobody runs the pull service: two minutes later the requests have expired.
-        web.clock.advance(chrono::Duration::seconds(121));
+        // While an instance running the pull service is up (busy with a long run, say), its
+        // minute tick keeps them alive.
+        web.clock.advance(chrono::Duration::seconds(100));
+        keep_alive(&web.ctx.core).await.unwrap();
+        web.clock.advance(chrono::Duration::seconds(100));
+        for path in &paths {
+            let data = call(&web, Method::GET, path, Some(&token), None).await.body["data"].clone();
+            assert_eq!(data["request"]["status"], "pending", "{backend}: kept alive: {data}");
+        }
+        // Nobody runs the pull service: two minutes on, the requests have expired, and a late
+        // tick does not bring them back.
+        web.clock.advance(chrono::Duration::seconds(21));
+        keep_alive(&web.ctx.core).await.unwrap();
         for path in &paths {
             let data = call(&web, Method::GET, path, Some(&token), None).await.body["data"].clone();
             assert_eq!(data["request"]["status"], "expired", "{backend}: {data}");
