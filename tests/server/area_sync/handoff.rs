@@ -77,6 +77,7 @@ async fn a_web_only_instance_wakes_the_pull_service_instance_through_the_notify_
         let took = asked.elapsed();
         assert_eq!(run["status"], "succeeded", "{backend}: {run}");
         assert!(took < WITHIN, "{backend}: the area's run took {took:?} to finish after the hand-off");
+        eprintln!("{backend}: the handed-off area run finished {took:?} after the request");
         assert_eq!(pins(&b), set(1..=3), "{backend}");
 
         // A device's single-device sync (a device in no area).
@@ -90,6 +91,7 @@ async fn a_web_only_instance_wakes_the_pull_service_instance_through_the_notify_
         assert_eq!(run["status"], "succeeded", "{backend}: {run}");
         assert_eq!(run["result"]["primary_device"]["name"], "store", "{backend}: {run}");
         assert!(took < WITHIN, "{backend}: the device's run took {took:?} to finish after the hand-off");
+        eprintln!("{backend}: the handed-off device run finished {took:?} after the request");
         assert_eq!(pins(&l), set(1..=3), "{backend}: the roster reached the device in no area");
         assert_eq!(run["started_by"], "root@area.example", "{backend}: {run}");
     }
