@@ -35,6 +35,8 @@ pub fn normalise_cron(spec: &str) -> Result<Option<String>, String> {
 /// A running scheduler; `shutdown` stops it (a run in progress finishes on its own task).
 pub struct Scheduler {
     inner: Option<JobScheduler>,
+    /// The task running handed-off area syncs (with the pull service), and its stop.
+    requests: Option<(tokio_util::sync::CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 impl Scheduler {
@@ -56,7 +58,7 @@ impl Scheduler {
             tracing::info!(
                 "no scheduled jobs (IRONCLOCK_VERIFY_CRON, IRONCLOCK_PULL_POLL_CRON and IRONCLOCK_RETENTION_CRON off)"
             );
-            return Ok(Self { inner: None });
+            return Ok(Self { inner: None, requests: None });
         }
         let scheduler = JobScheduler::new().await?;
         if let Some(cron) = verify {
@@ -126,21 +128,25 @@ impl Scheduler {
             scheduler.add(tick).await?;
             tracing::info!(%cron, "area sync scheduled (unless the settings page stores an interval)");
         }
+        let mut requests = None;
         if pull.is_some() {
-            // Area syncs asked for on an instance without the pull service are run here.
+            // Area syncs handed off by an instance without the pull service run here: at once
+            // when the store announces them, and the minute tick looks too (a missed
+            // notification) and keeps the pending ones from expiring while this instance is up.
+            let wake = Arc::new(tokio::sync::Notify::new());
+            core.store.subscribe(area_sync::requests::wake_hook(wake.clone())).await?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            let task = tokio::spawn(area_sync::requests::serve(core.clone(), wake.clone(), stop.clone()));
+            requests = Some((stop, task));
             let job_core = core.clone();
             let job = Job::new_async("30 * * * * *", move |_, _| {
                 let core = job_core.clone();
+                let wake = wake.clone();
                 Box::pin(async move {
-                    let opts = AreaSyncOptions {
-                        concurrency: core.settings.area_sync_concurrency,
-                        ..AreaSyncOptions::default()
-                    };
-                    match area_sync::requests::run_requested(&core, &opts).await {
-                        Ok(runs) if !runs.is_empty() => tracing::info!(areas = runs.len(), "requested area syncs run"),
-                        Ok(_) => {}
-                        Err(error) => tracing::error!(%error, "requested area sync failed"),
+                    if let Err(error) = area_sync::requests::keep_alive(&core).await {
+                        tracing::error!(%error, "area sync requests not kept alive");
                     }
+                    wake.notify_one();
                 })
             })?;
             scheduler.add(job).await?;
@@ -166,10 +172,14 @@ impl Scheduler {
             tracing::info!(%cron, "pull collection scheduled");
         }
         scheduler.start().await?;
-        Ok(Self { inner: Some(scheduler) })
+        Ok(Self { inner: Some(scheduler), requests })
     }
 
     pub async fn shutdown(mut self) {
+        if let Some((stop, _task)) = self.requests.take() {
+            // A requested run in progress finishes on its own task, as the jobs' runs do.
+            stop.cancel();
+        }
         if let Some(mut s) = self.inner.take() {
             if let Err(error) = s.shutdown().await {
                 tracing::warn!(%error, "scheduler did not stop cleanly");

@@ -119,6 +119,7 @@ impl PullService {
                     me.rescan.notify_one();
                 }
                 StoreChange::School(_) | StoreChange::Resync => me.rescan.notify_one(),
+                StoreChange::AreaSyncRequested => {} // `sync::area::requests` hears it
             }
         })
     }

@@ -319,7 +319,7 @@ impl CommandQueue {
             match change {
                 StoreChange::Commands(device) => hints.mark_busy(*device),
                 StoreChange::Resync => hints.reset(),
-                StoreChange::Device(_) | StoreChange::School(_) => {}
+                StoreChange::Device(_) | StoreChange::School(_) | StoreChange::AreaSyncRequested => {}
             }
         })
     }

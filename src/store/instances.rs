@@ -23,24 +23,30 @@ pub enum StoreChange {
     Device(DeviceId),
     /// The school's row changed (its time zone converts its devices' punches).
     School(SchoolId),
+    /// An on-demand area sync (an area's or a device's) was handed to the instances running the
+    /// pull service (`sync::area::requests`): one of them claims it now, not at its next tick.
+    AreaSyncRequested,
     /// Notifications may have been lost (connection dropped): re-read everything cached.
     Resync,
 }
 
 impl StoreChange {
-    /// The NOTIFY payload (`c:12`, `d:12`, `s:3`, `r`).
+    /// The NOTIFY payload (`c:12`, `d:12`, `s:3`, `a`, `r`).
     pub fn encode(&self) -> String {
         match self {
             StoreChange::Commands(id) => format!("c:{}", id.0),
             StoreChange::Device(id) => format!("d:{}", id.0),
             StoreChange::School(id) => format!("s:{}", id.0),
+            StoreChange::AreaSyncRequested => "a".into(),
             StoreChange::Resync => "r".into(),
         }
     }
 
     pub fn decode(payload: &str) -> Option<Self> {
-        if payload == "r" {
-            return Some(StoreChange::Resync);
+        match payload {
+            "r" => return Some(StoreChange::Resync),
+            "a" => return Some(StoreChange::AreaSyncRequested),
+            _ => {}
         }
         let (kind, id) = payload.split_once(':')?;
         let id: i64 = id.parse().ok()?;
@@ -103,6 +109,7 @@ mod tests {
             assert_eq!(StoreChange::decode(&c.encode()), Some(c));
         }
         assert_eq!(StoreChange::decode("r"), Some(StoreChange::Resync));
+        assert_eq!(StoreChange::decode(&StoreChange::AreaSyncRequested.encode()), Some(StoreChange::AreaSyncRequested));
         assert_eq!(StoreChange::decode("x:1"), None);
         assert_eq!(StoreChange::decode("d:notanumber"), None);
     }

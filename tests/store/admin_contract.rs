@@ -489,3 +489,38 @@ async fn job_runs_are_recorded_and_a_school_sees_only_its_own() {
         assert!(store.get_job(SchoolScope::school(s.id), global).await.unwrap().is_none(), "{backend}");
     }
 }
+
+#[tokio::test]
+async fn an_announced_setting_is_heard_by_every_instance_and_a_replacement_needs_the_old_value() {
+    use ironclock::store::instances::StoreChange;
+    use std::sync::{Arc, Mutex};
+    for (backend, store, db) in stores().await {
+        let other = store::connect(&db.url, 2).await.expect("a second instance");
+        let (here, there) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let (h, t) = (here.clone(), there.clone());
+        store.subscribe(Arc::new(move |c: &StoreChange| h.lock().unwrap().push(*c))).await.unwrap();
+        let hears_others = other.subscribe(Arc::new(move |c: &StoreChange| t.lock().unwrap().push(*c))).await.unwrap();
+
+        store.put_setting_announced("area_sync.request.7", "v1", StoreChange::AreaSyncRequested).await.unwrap();
+        assert_eq!(store.get_setting("area_sync.request.7").await.unwrap().as_deref(), Some("v1"), "{backend}");
+        assert!(here.lock().unwrap().contains(&StoreChange::AreaSyncRequested), "{backend}: heard here at commit");
+        if hears_others {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !there.lock().unwrap().contains(&StoreChange::AreaSyncRequested) {
+                assert!(std::time::Instant::now() < deadline, "{backend}: the other instance never heard it");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+
+        assert!(!store.replace_setting("area_sync.request.7", "stale", "v2").await.unwrap(), "{backend}");
+        assert_eq!(store.get_setting("area_sync.request.7").await.unwrap().as_deref(), Some("v1"), "{backend}");
+        assert!(store.replace_setting("area_sync.request.7", "v1", "v2").await.unwrap(), "{backend}");
+        assert_eq!(store.get_setting("area_sync.request.7").await.unwrap().as_deref(), Some("v2"), "{backend}");
+        assert!(store.delete_setting("area_sync.request.7").await.unwrap(), "{backend}");
+        assert!(
+            !store.replace_setting("area_sync.request.7", "v2", "v3").await.unwrap(),
+            "{backend}: not brought back"
+        );
+        assert_eq!(store.get_setting("area_sync.request.7").await.unwrap(), None, "{backend}");
+    }
+}

@@ -1,5 +1,7 @@
 //! Area sync on demand: `POST /areas/{id}/sync` (the area's pull devices in service and approved push
-//! devices) and `POST /devices/sync {"ips": […]}` (registered pull devices named by address). Thin: the work
+//! devices), `POST /devices/{id}/area-sync` (its area's sync, or a single-device sync from the
+//! biometric store for a device in no area) and `POST /devices/sync {"ips": […]}` (registered pull
+//! devices named by address). Thin: the work
 //! is `sync::area`; another school's area or device is a 404; each run is audit-logged and kept
 //! in `job_executions`.
 
@@ -16,7 +18,8 @@ use crate::domain::{DeviceId, DeviceMode, SchoolId};
 use crate::http::State;
 use crate::store::admin::{DeviceFilter, GroupKind, Page, Sort};
 use crate::store::pull::PullDevice;
-use crate::sync::area::{self, AreaSyncOptions, AreaSyncResult};
+use crate::sync::area::requests::{RequestStatus, Target};
+use crate::sync::area::{self, AreaRun, AreaSyncOptions, AreaSyncResult};
 
 fn options(ctx: &State, caller: &Caller) -> AreaSyncOptions {
     AreaSyncOptions {
@@ -27,7 +30,8 @@ fn options(ctx: &State, caller: &Caller) -> AreaSyncOptions {
 }
 
 async fn audited(ctx: &State, caller: &Caller, target: Option<i64>, school: SchoolId, r: &AreaSyncResult) {
-    let mut entry = caller.audit("area.sync", "area", target, Some(school));
+    let kind = if r.device_id.is_some() { "device" } else { "area" };
+    let mut entry = caller.audit("area.sync", kind, target, Some(school));
     entry.detail = serde_json::json!({ "job_id": r.job_id, "success": r.success, "devices": r.devices.len() });
     if let Err(e) = ctx.store.record_audit(&entry).await {
         tracing::warn!(error = %e, "area sync: audit entry not recorded");
@@ -44,61 +48,121 @@ async fn audited(ctx: &State, caller: &Caller, target: Option<i64>, school: Scho
               (status = 404, description = "No such area in your scope", body = ErrorEnvelope)))]
 pub async fn sync_area(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let area = groups::get(&ctx, &caller, GroupKind::Area, id.0).await?;
-    run_area(&ctx, &caller, area.school_id, area.id).await
+    run_target(&ctx, &caller, area.school_id, Target::Area(area.id)).await
 }
 
-/// Runs an area's sync here, or hands it to the instance running the pull service when this one
-/// runs without (202: `GET /api/v1/areas/{id}/sync` follows it).
-async fn run_area(ctx: &State, caller: &Caller, school: SchoolId, area_id: i64) -> Result<HttpResponse, ApiError> {
+/// Runs an area's sync (or a device's single-device sync) here, or hands it to the instance
+/// running the pull service when this one runs without (202: the `GET` of the same path follows it).
+async fn run_target(ctx: &State, caller: &Caller, school: SchoolId, target: Target) -> Result<HttpResponse, ApiError> {
+    let (kind, id, follow) = match target {
+        Target::Area(a) => ("area", a, format!("GET /api/v1/areas/{a}/sync")),
+        Target::Device(d) => ("device", d.0, format!("GET /api/v1/devices/{}/area-sync", d.0)),
+    };
     if ctx.config.pull_service == "off" {
-        area::requests::hand_off(&ctx.core, school, area_id, &caller.user.email).await?;
-        let mut entry = caller.audit("area.sync_requested", "area", Some(area_id), Some(school));
+        area::requests::hand_off(&ctx.core, school, target, &caller.user.email).await?;
+        let mut entry = caller.audit("area.sync_requested", kind, Some(id), Some(school));
         entry.detail = serde_json::json!({ "handed_off": true });
         ctx.store.record_audit(&entry).await?;
-        let message = "area sync handed to the instance running the pull service (this one runs without); \
-                       it starts within a minute: follow GET /api/v1/areas/{id}/sync";
-        return Ok(accepted(message, serde_json::json!({ "handed_off": true, "area_id": area_id })));
+        let message = format!(
+            "sync handed to the instance running the pull service (this one runs without); it starts within \
+             seconds, or expires in {} minutes if no instance runs the pull service: follow {follow}",
+            area::requests::REQUEST_TTL.num_minutes()
+        );
+        let data = match target {
+            Target::Area(a) => serde_json::json!({ "handed_off": true, "area_id": a }),
+            Target::Device(d) => serde_json::json!({ "handed_off": true, "device_id": d.0 }),
+        };
+        return Ok(accepted(message, data));
     }
-    let result = area::sync_area(&ctx.core, school, area_id, &options(ctx, caller)).await?;
-    audited(ctx, caller, Some(area_id), school, &result).await;
-    Ok(ok("area sync finished", result))
+    let result = match target {
+        Target::Area(a) => area::sync_area(&ctx.core, school, a, &options(ctx, caller)).await?,
+        Target::Device(d) => area::sync_device(&ctx.core, school, d, &options(ctx, caller)).await?,
+    };
+    audited(ctx, caller, Some(id), school, &result).await;
+    Ok(ok(format!("{kind} sync finished"), result))
 }
 
-/// A device's "Sync": its area's sync (as `POST /areas/{id}/sync`); a device in no area is a 422
-/// (a single-device sync from the biometric store is not done yet: assign it to an area).
+/// A device's "Sync": its area's sync (as `POST /areas/{id}/sync`); for a device in no area, a
+/// single-device sync: the school's active students and their fingerprints, faces and photos from
+/// the biometric store (the primary, `"store"`), written where the device lacks them or holds them
+/// differently, deleted or deactivated students removed.
 #[utoipa::path(post, path = "/api/v1/devices/{id}/area-sync", tag = "devices", params(("id" = i64, Path,
     description = "Device id")), security(("bearer" = [])),
-    responses((status = 200, description = "The area's run", body = Envelope<AreaSyncResult>),
-              (status = 202, description = "Handed to the instance running the pull service"),
+    responses((status = 200, description = "The area's run, or the device's single-device run", body = Envelope<AreaSyncResult>),
+              (status = 202, description = "Handed to the instance running the pull service: `{handed_off: true, \
+                area_id}` or `{handed_off: true, device_id}`"),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope),
-              (status = 422, description = "The device belongs to no area", body = ErrorEnvelope)))]
+              (status = 422, description = "The device is in no school, or (no area) not in service", body = ErrorEnvelope)))]
 pub async fn sync_device(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let record = ctx
         .store
         .get_device_record(caller.scope(), id.0)
         .await?
         .ok_or_else(|| ApiError::NotFound("device not found".into()))?;
-    match (record.area_id, record.school_id) {
-        (Some(area), Some(school)) => run_area(&ctx, &caller, school, area).await,
-        _ => Err(ApiError::invalid(
-            "area_id",
-            "the device belongs to no area: assign it to one to sync it with the area's other devices \
-             (a single-device sync from the biometric store is not available yet)",
-        )),
+    let Some(school) = record.school_id else {
+        return Err(ApiError::invalid("school_id", "the device belongs to no school: assign it to one first"));
+    };
+    if let Some(area) = record.area_id {
+        return run_target(&ctx, &caller, school, Target::Area(area)).await;
     }
+    let in_service = match record.mode {
+        DeviceMode::Pull => ctx.store.pull_device(DeviceId(record.id)).await?.is_some_and(|d| d.in_service()),
+        DeviceMode::Push => record.approval == "approved",
+    };
+    if !in_service {
+        return Err(ApiError::invalid(
+            "id",
+            "the device is not in service (approved and, for a pull device, enabled): it cannot be synced",
+        ));
+    }
+    run_target(&ctx, &caller, school, Target::Device(DeviceId(record.id))).await
+}
+
+/// A run and the request still waiting to be claimed (`--pull-service off` hand-offs).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SyncFollow {
+    #[serde(flatten)]
+    pub run: Option<AreaRun>,
+    /// A hand-off not claimed yet: `pending`, or `expired` (no instance runs the pull service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestStatus>,
+}
+
+fn follow(run: Option<AreaRun>, request: Option<RequestStatus>) -> Option<SyncFollow> {
+    (run.is_some() || request.is_some()).then_some(SyncFollow { run, request })
+}
+
+/// A device's latest single-device sync (a device in no area), as `GET /api/v1/areas/{id}/sync`.
+#[utoipa::path(get, path = "/api/v1/devices/{id}/area-sync", tag = "devices", params(("id" = i64, Path,
+    description = "Device id")), security(("bearer" = [])),
+    responses((status = 200, description = "The latest single-device run and any unclaimed request (`data` null \
+                when none)", body = Envelope<Option<SyncFollow>>),
+              (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
+pub async fn device_sync_status(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
+    let record = ctx
+        .store
+        .get_device_record(caller.scope(), id.0)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("device not found".into()))?;
+    let Some(school) = record.school_id else { return Ok(ok("latest device sync", None::<SyncFollow>)) };
+    let run = area::latest_device_run(&ctx.store, school, record.id).await?;
+    let request = area::requests::status(&ctx.core, Target::Device(DeviceId(record.id))).await?;
+    Ok(ok("latest device sync", follow(run, request)))
 }
 
 /// The area's latest sync: its live progress (phase, devices, items, ETA) while it runs, its
 /// result once finished; read from the run's job row, so any instance answers it.
 #[utoipa::path(get, path = "/api/v1/areas/{id}/sync", tag = "areas", params(("id" = i64, Path,
     description = "Area id")), security(("bearer" = [])),
-    responses((status = 200, description = "The latest run (`data` null when the area never ran)",
-                body = Envelope<Option<area::AreaRun>>),
+    responses((status = 200, description = "The latest run, and a hand-off not claimed yet (`request`: \
+                `pending`, or `expired` when no instance runs the pull service); `data` null when neither",
+                body = Envelope<Option<SyncFollow>>),
               (status = 404, description = "No such area in your scope", body = ErrorEnvelope)))]
 pub async fn sync_status(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let area = groups::get(&ctx, &caller, GroupKind::Area, id.0).await?;
     let run = area::latest_run(&ctx.store, area.school_id, area.id).await?;
-    Ok(ok("latest area sync", run))
+    let request = area::requests::status(&ctx.core, Target::Area(area.id)).await?;
+    Ok(ok("latest area sync", follow(run, request)))
 }
 
 /// Registered pull devices to sync with each other, by address.

@@ -23,7 +23,7 @@ use super::{
         document_json, docs_page,
         schools::list, schools::create, schools::get, schools::update, schools::delete,
         areas::list, areas::create, areas::get, areas::update, areas::delete,
-        area_sync::sync_area, area_sync::sync_status, area_sync::sync_device, area_sync::sync_by_address,
+        area_sync::sync_area, area_sync::sync_status, area_sync::sync_device, area_sync::device_sync_status, area_sync::sync_by_address,
         classes::list, classes::create, classes::get, classes::update, classes::delete,
         sections::list, sections::create, sections::get, sections::update, sections::delete,
         students::list, students::create, students::get, students::update, students::delete,

@@ -140,6 +140,7 @@ fn table() -> RouteTable {
         t.add(post.clone(), &format!("{base}/{{id}}/test-connection"), Admin, pull::test_connection);
         t.add(post.clone(), &format!("{base}/{{id}}/sync-attendance"), Admin, pull::sync_attendance);
         t.add(post.clone(), &format!("{base}/{{id}}/area-sync"), Admin, area_sync::sync_device);
+        t.add(get.clone(), &format!("{base}/{{id}}/area-sync"), Admin, area_sync::device_sync_status);
         t.add(post.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::create_path_token);
         t.add(delete.clone(), &format!("{base}/{{id}}/path-token"), Admin, device_pinning::delete_path_token);
         t.add(get.clone(), &format!("{base}/{{id}}/address-alerts"), Admin, device_pinning::address_alerts);

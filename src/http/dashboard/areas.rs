@@ -1,9 +1,11 @@
 //! The areas page: per area, its pull devices with their user/fingerprint/face counts (as the
 //! last run read them back), the last run with its skips and errors, and its live progress while
 //! it runs (the page refreshes itself meanwhile); buttons "Sync this area", "Sync All Devices"
-//! and each device's "Sync". A sync asked for here runs in the background on this instance when
-//! it runs the pull service, else it is handed to the instance that does (`sync::area::requests`).
-//! Another school's area is a 404.
+//! and each device's "Sync"; below, the devices in no area, each with a "Sync" that runs its
+//! single-device sync from the biometric store (`sync::area::single`). A sync asked for here runs in the background on this instance when
+//! it runs the pull service, else it is handed to the instance that does (`sync::area::requests`);
+//! a hand-off not claimed yet shows as pending, or expired when no instance runs the pull
+//! service. Another school's area or device is a 404.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -12,9 +14,10 @@ use super::layout::{FlashQuery, Layout};
 use super::login::CsrfForm;
 use super::page::{redirect, render, PageError};
 use super::session::Session;
-use crate::domain::SchoolId;
+use crate::domain::{DeviceId, SchoolId};
 use crate::http::State;
 use crate::store::admin::{GroupFilter, GroupKind, Page};
+use crate::sync::area::requests::{RequestState, RequestStatus, Target};
 use crate::sync::area::{self, AreaProgress, AreaRun, AreaSyncOptions};
 
 pub fn mount(cfg: &mut web::ServiceConfig) {
@@ -40,6 +43,18 @@ pub struct AreaBlock {
     pub name: String,
     pub devices: Vec<DeviceRow>,
     pub run: Option<AreaRun>,
+    /// A hand-off not claimed yet (pending or expired).
+    pub request: Option<RequestStatus>,
+}
+
+/// A device in no area: its Sync is a single-device sync from the biometric store.
+pub struct LoneDevice {
+    pub id: i64,
+    pub name: String,
+    /// `pull` or `push`.
+    pub mode: &'static str,
+    pub run: Option<AreaRun>,
+    pub request: Option<RequestStatus>,
 }
 
 impl AreaBlock {
@@ -53,6 +68,7 @@ impl AreaBlock {
 struct AreasPage {
     layout: Layout,
     areas: Vec<AreaBlock>,
+    lone: Vec<LoneDevice>,
     /// Whether any area is syncing (the page refreshes itself).
     any_running: bool,
 }
@@ -93,7 +109,39 @@ async fn blocks(ctx: &State, session: &Session) -> Result<Vec<AreaBlock>, PageEr
                     .map(|l| (l.users_after, l.fingerprints_after, l.faces_after)),
             })
             .collect();
-        out.push(AreaBlock { id: g.id, name: g.name, devices: rows, run });
+        let request = area::requests::status(&ctx.core, Target::Area(g.id)).await?;
+        out.push(AreaBlock { id: g.id, name: g.name, devices: rows, run, request });
+    }
+    Ok(out)
+}
+
+/// A device that may be in no area: id, school, area, name, mode.
+type Candidate = (DeviceId, Option<SchoolId>, Option<i64>, String, &'static str);
+
+/// The devices in scope in a school but in no area, in service (pull: enabled and approved; push:
+/// approved), with their last single-device sync.
+async fn lone_devices(ctx: &State, session: &Session) -> Result<Vec<LoneDevice>, PageError> {
+    let scope = session.caller.scope();
+    let mut out = Vec::new();
+    let pull: Vec<_> = ctx.store.pull_devices().await?.into_iter().filter(|d| d.in_service()).collect();
+    let push = ctx
+        .store
+        .list_devices()
+        .await?
+        .into_iter()
+        .filter(|d| d.mode == crate::domain::DeviceMode::Push && d.approval == crate::domain::Approval::Approved);
+    let mut devices: Vec<Candidate> =
+        pull.into_iter().map(|d| (d.id, d.school_id, d.area_id, d.name.unwrap_or(d.serial_number), "pull")).collect();
+    devices.extend(push.map(|d| (d.id, d.school_id, d.area_id, d.name.unwrap_or(d.serial_number), "push")));
+    devices.sort_by_key(|d| d.0);
+    for (id, school, area_id, name, mode) in devices {
+        let (Some(school), None) = (school, area_id) else { continue };
+        if !scope.allows(Some(school)) {
+            continue;
+        }
+        let run = area::latest_device_run(&ctx.store, school, id.0).await?;
+        let request = area::requests::status(&ctx.core, Target::Device(id)).await?;
+        out.push(LoneDevice { id: id.0, name, mode, run, request });
     }
     Ok(out)
 }
@@ -105,26 +153,35 @@ pub async fn page(
     q: web::Query<FlashQuery>,
 ) -> Result<HttpResponse, PageError> {
     let areas = blocks(&ctx, &session).await?;
-    let any_running = areas.iter().any(|a| a.running().is_some());
-    render(&session, &AreasPage { layout: Layout::new(&session, "areas", q.into_inner().flash), areas, any_running })
+    let lone = lone_devices(&ctx, &session).await?;
+    let any_running = areas.iter().any(|a| a.running().is_some())
+        || lone.iter().any(|d| d.run.as_ref().is_some_and(|r| r.status == "running"));
+    let layout = Layout::new(&session, "areas", q.into_inner().flash);
+    render(&session, &AreasPage { layout, areas, lone, any_running })
 }
 
-/// Starts an area's sync in the background here, or hands it off; the flash message says which.
+/// Starts an area's sync (or a device's single-device sync) in the background here, or hands it
+/// off; the flash message says which.
 async fn start(
     ctx: &State,
     session: &Session,
     school: SchoolId,
-    area_id: i64,
+    target: Target,
     name: &str,
 ) -> Result<String, PageError> {
     let by = session.caller.user.email.clone();
-    let mut audit = session.caller.audit("area.sync_requested", "area", Some(area_id), Some(school));
+    let (kind, id) = match target {
+        Target::Area(a) => ("area", a),
+        Target::Device(d) => ("device", d.0),
+    };
+    let mut audit = session.caller.audit("area.sync_requested", kind, Some(id), Some(school));
     if ctx.config.pull_service == "off" {
-        area::requests::hand_off(&ctx.core, school, area_id, &by).await?;
+        area::requests::hand_off(&ctx.core, school, target, &by).await?;
         audit.detail = serde_json::json!({ "handed_off": true, "via": "dashboard" });
         ctx.store.record_audit(&audit).await?;
         return Ok(format!(
-            "{name}: handed to the server running the pull service (this one runs without); it starts within a minute."
+            "{name}: handed to the server running the pull service (this one runs without); it starts within \
+             seconds, or shows as expired if no server runs the pull service."
         ));
     }
     audit.detail = serde_json::json!({ "handed_off": false, "via": "dashboard" });
@@ -136,8 +193,12 @@ async fn start(
         ..AreaSyncOptions::default()
     };
     tokio::spawn(async move {
-        if let Err(error) = area::sync_area(&core, school, area_id, &opts).await {
-            tracing::error!(area = area_id, %error, "area sync from the dashboard could not run");
+        let run = match target {
+            Target::Area(a) => area::sync_area(&core, school, a, &opts).await,
+            Target::Device(d) => area::sync_device(&core, school, d, &opts).await,
+        };
+        if let Err(error) = run {
+            tracing::error!(?target, %error, "area sync from the dashboard could not run");
         }
     });
     Ok(format!("{name}: sync started; its progress is below."))
@@ -157,7 +218,7 @@ pub async fn sync_one(
         .get_group(GroupKind::Area, session.caller.scope(), path.into_inner())
         .await?
         .ok_or_else(|| PageError::NotFound("There is no such area.".into()))?;
-    let message = start(&ctx, &session, g.school_id, g.id, &g.name).await?;
+    let message = start(&ctx, &session, g.school_id, Target::Area(g.id), &g.name).await?;
     Ok(redirect(&session, "/areas", &message))
 }
 
@@ -175,7 +236,7 @@ pub async fn sync_all(
     {
         let g = ctx.store.get_group(GroupKind::Area, session.caller.scope(), b.id).await?;
         if let Some(g) = g {
-            start(&ctx, &session, g.school_id, g.id, &g.name).await?;
+            start(&ctx, &session, g.school_id, Target::Area(g.id), &g.name).await?;
             started.push(g.name);
         }
     }
@@ -187,7 +248,8 @@ pub async fn sync_all(
     Ok(redirect(&session, "/areas", &message))
 }
 
-/// `POST /devices/{id}/area-sync`: a device's "Sync" runs its area's sync.
+/// `POST /devices/{id}/area-sync`: a device's "Sync" runs its area's sync, or for a device in no
+/// area its single-device sync from the biometric store.
 pub async fn sync_device(
     req: HttpRequest,
     ctx: web::Data<State>,
@@ -201,17 +263,18 @@ pub async fn sync_device(
         .get_device_record(session.caller.scope(), path.into_inner())
         .await?
         .ok_or_else(|| PageError::NotFound("There is no such device.".into()))?;
-    let (Some(area_id), Some(school)) = (record.area_id, record.school_id) else {
-        return Err(PageError::BadRequest(
-            "This device belongs to no area: assign it to one to sync it with the area's other devices \
-             (a single-device sync from the biometric store is not available yet)."
-                .into(),
-        ));
+    let Some(school) = record.school_id else {
+        return Err(PageError::BadRequest("This device belongs to no school: assign it to one first.".into()));
+    };
+    let Some(area_id) = record.area_id else {
+        let name = record.name.clone().unwrap_or_else(|| record.serial_number.clone());
+        let message = start(&ctx, &session, school, Target::Device(DeviceId(record.id)), &name).await?;
+        return Ok(redirect(&session, "/areas", &message));
     };
     let name = match ctx.store.get_group(GroupKind::Area, session.caller.scope(), area_id).await? {
         Some(g) => g.name,
         None => format!("area {area_id}"),
     };
-    let message = start(&ctx, &session, school, area_id, &name).await?;
+    let message = start(&ctx, &session, school, Target::Area(area_id), &name).await?;
     Ok(redirect(&session, "/areas", &message))
 }

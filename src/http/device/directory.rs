@@ -95,7 +95,7 @@ impl DeviceDirectory {
             StoreChange::Device(id) => self.invalidate_id(*id),
             StoreChange::School(school) => self.retain(|d| d.school_id != Some(*school)),
             StoreChange::Resync => self.clear(),
-            StoreChange::Commands(_) => {}
+            StoreChange::Commands(_) | StoreChange::AreaSyncRequested => {}
         }
     }
 

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::{Dialect, SqlStore};
+use crate::store::instances::StoreChange;
 use crate::store::{SettingStore, StoreResult};
 
 #[async_trait]
@@ -35,6 +36,32 @@ impl<D: Dialect> SettingStore for SqlStore<D> {
         .bind(Utc::now())
         .run(&mut *self.write_once().await?)
         .await
+    }
+
+    async fn put_setting_announced(&self, key: &str, value: &str, change: StoreChange) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        Self::sql(
+            "insert into settings (key, value, updated_at) values ($1, $2, $3)
+             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(Utc::now())
+        .execute(&mut tx)
+        .await?;
+        tx.changed(change);
+        tx.commit().await
+    }
+
+    async fn replace_setting(&self, key: &str, old: &str, new: &str) -> StoreResult<bool> {
+        let changed = Self::sql("update settings set value = $1, updated_at = $2 where key = $3 and value = $4")
+            .bind(new)
+            .bind(Utc::now())
+            .bind(key)
+            .bind(old)
+            .execute(&mut *self.write_once().await?)
+            .await?;
+        Ok(changed > 0)
     }
 
     async fn delete_setting(&self, key: &str) -> StoreResult<bool> {

@@ -66,6 +66,11 @@ pub trait AreaDevice: Send {
     fn queues_writes(&self) -> bool {
         false
     }
+    /// Whether this member only supplies copies and is never written (the biometric store in a
+    /// single-device sync): it is the primary, and it is left out of the result's figures.
+    fn read_only(&self) -> bool {
+        false
+    }
     async fn counts(&mut self) -> Access<DeviceCounts>;
     async fn users(&mut self) -> Access<Vec<AreaUser>>;
     async fn fingers(&mut self) -> Access<Vec<AreaFinger>>;

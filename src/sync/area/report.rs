@@ -92,5 +92,8 @@ pub struct AreaSyncResult {
     pub job_id: Option<i64>,
     /// The area synced (`None` for devices named by address).
     pub area_id: Option<i64>,
+    /// The device of a single-device sync (a device in no area, synced from the store).
+    #[serde(default)]
+    pub device_id: Option<i64>,
     pub duration_ms: u64,
 }

@@ -16,7 +16,7 @@ use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
 use super::steps::{count_member, read_member, write_member, Interner, Member};
 use crate::core::Core;
 use crate::domain::biometric::{face_records, BiometricCopy, BiometricKind, BiometricSource};
-use crate::domain::{Device, SchoolId};
+use crate::domain::{Device, DeviceId, SchoolId};
 use crate::store::admin::JobStatus;
 use crate::store::pull::PullDevice;
 use crate::store::StoreError;
@@ -34,6 +34,8 @@ pub struct AreaSyncOptions {
     pub progress: ProgressSink,
     /// The area synced (set by [`sync_area`]; recorded with the run).
     pub area_id: Option<i64>,
+    /// The device of a single-device sync (set by [`sync_device`]; recorded with the run).
+    pub device_id: Option<i64>,
 }
 
 impl Default for AreaSyncOptions {
@@ -44,6 +46,7 @@ impl Default for AreaSyncOptions {
             started_by: "schedule".into(),
             progress: ProgressSink::default(),
             area_id: None,
+            device_id: None,
         }
     }
 }
@@ -64,7 +67,25 @@ pub async fn sync_area(
         .filter(|d| d.area_id == Some(area) && d.school_id == Some(school) && d.in_service())
         .collect();
     let push = super::push::members(core, school, area).await?;
-    sync_members(core, school, &devices, &push, &AreaSyncOptions { area_id: Some(area), ..opts.clone() }).await
+    sync_members(core, school, &devices, &push, false, &AreaSyncOptions { area_id: Some(area), ..opts.clone() }).await
+}
+
+/// Syncs one device of `school` (a device in no area; pull: written and read back, push:
+/// queued) with the school's roster and the biometric store, which stand in for the other
+/// devices (see [`super::single`]): the store is the primary and is never written. The device
+/// must be of `school`; a device that is neither pull nor push of the store is an empty run.
+pub async fn sync_device(
+    core: &Core,
+    school: SchoolId,
+    device: DeviceId,
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
+    let pull: Vec<PullDevice> = core.store.pull_device(device).await?.into_iter().collect();
+    let push: Vec<Device> = match pull.is_empty() {
+        true => core.store.get_device(device).await?.into_iter().collect(),
+        false => Vec::new(),
+    };
+    sync_members(core, school, &pull, &push, true, &AreaSyncOptions { device_id: Some(device.0), ..opts.clone() }).await
 }
 
 /// Syncs `devices` (pull devices of `school`) with each other; records the run.
@@ -74,7 +95,7 @@ pub async fn sync_devices(
     devices: &[PullDevice],
     opts: &AreaSyncOptions,
 ) -> Result<AreaSyncResult, StoreError> {
-    sync_members(core, school, devices, &[], opts).await
+    sync_members(core, school, devices, &[], false, opts).await
 }
 
 async fn sync_members(
@@ -82,15 +103,18 @@ async fn sync_members(
     school: SchoolId,
     devices: &[PullDevice],
     push: &[Device],
+    from_store: bool,
     opts: &AreaSyncOptions,
 ) -> Result<AreaSyncResult, StoreError> {
     let started = Instant::now();
     let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by)).await?;
-    let (mut result, ()) =
-        super::live::recorded(core, job, opts, |opts| async move { run(core, school, devices, push, &opts).await })
-            .await;
+    let (mut result, ()) = super::live::recorded(core, job, opts, |opts| async move {
+        run(core, school, devices, push, from_store, &opts).await
+    })
+    .await;
     result.job_id = Some(job);
     result.area_id = opts.area_id;
+    result.device_id = opts.device_id;
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let summary = serde_json::to_value(&result).unwrap_or_default();
     let status = if result.success { JobStatus::Succeeded } else { JobStatus::Failed };
@@ -103,6 +127,7 @@ async fn run(
     school: SchoolId,
     devices: &[PullDevice],
     push: &[Device],
+    from_store: bool,
     opts: &AreaSyncOptions,
 ) -> AreaSyncResult {
     let roster = match roster(core, school).await {
@@ -114,8 +139,22 @@ async fn run(
     let mut opening: Vec<BoxFuture<'_, _>> =
         devices.iter().cloned().map(|d| open_pull(core, d, opts).boxed()).collect();
     opening.extend(push.iter().map(|d| open_push(core, d).boxed()));
-    let opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>> =
+    let mut opened: Vec<Result<Box<dyn AreaDevice>, DeviceFailure>> =
         stream::iter(opening).buffer_unordered(opts.concurrency.max(1)).collect().await;
+    if from_store {
+        match super::single::members(core, school).await {
+            Ok(members) => opened.extend(members.into_iter().map(Ok)),
+            Err(e) => {
+                for dev in opened.into_iter().flatten() {
+                    dev.finish(true).await;
+                }
+                return AreaSyncResult {
+                    error: Some(format!("reading the biometric store: {e}")),
+                    ..Default::default()
+                };
+            }
+        }
+    }
     converge(opened, &roster, Some((core, school)), opts).await
 }
 
@@ -158,9 +197,20 @@ pub async fn converge(
             Err(f) => result.errors.push(f),
         }
     }
-    tracker.phase(Phase::Counting, reached.len(), 0);
-    let counting: Vec<BoxFuture<'_, _>> =
-        reached.into_iter().map(|dev| count_member(dev).inspect(|_| tracker.device_done()).boxed()).collect();
+    // Progress counts the devices written to (not the store's read-only members).
+    let done = |ro: bool| {
+        if !ro {
+            tracker.device_done();
+        }
+    };
+    tracker.phase(Phase::Counting, reached.iter().filter(|d| !d.read_only()).count(), 0);
+    let counting: Vec<BoxFuture<'_, _>> = reached
+        .into_iter()
+        .map(|dev| {
+            let ro = dev.read_only();
+            count_member(dev).inspect(move |_| done(ro)).boxed()
+        })
+        .collect();
     let counted: Vec<Result<Member, DeviceFailure>> = stream::iter(counting).buffer_unordered(n).collect().await;
     let mut members = Vec::new();
     for c in counted {
@@ -170,26 +220,27 @@ pub async fn converge(
         }
     }
     members.sort_by_key(|m| m.holdings.id);
-    if members.len() < 2 {
-        result.error = Some(format!(
-            "an area sync needs at least two reachable devices; {} of {} answered",
-            members.len(),
-            expected
-        ));
+    if let Some(why) = too_few(&members, expected) {
+        result.error = Some(why);
         finish_all(members, &mut result).await;
         tracker.done();
         return result;
     }
     // Read everything.
-    tracker.phase(Phase::Reading, members.len(), 0);
+    tracker.phase(Phase::Reading, members.iter().filter(|m| !m.dev.read_only()).count(), 0);
     let blobs = Interner::default();
-    let reading: Vec<BoxFuture<'_, Member>> =
-        members.into_iter().map(|m| read_member(m, blobs.clone()).inspect(|_| tracker.device_done()).boxed()).collect();
+    let reading: Vec<BoxFuture<'_, Member>> = members
+        .into_iter()
+        .map(|m| {
+            let ro = m.dev.read_only();
+            read_member(m, blobs.clone()).inspect(move |_| done(ro)).boxed()
+        })
+        .collect();
     members = stream::iter(reading).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
     let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
     finish_all(failed, &mut result).await;
-    if live.len() < 2 {
+    if too_few(&live, live.len()).is_some() {
         result.error = Some("fewer than two devices could be read; nothing was written".into());
         finish_all(live, &mut result).await;
         tracker.done();
@@ -197,7 +248,9 @@ pub async fn converge(
     }
     let counts: Vec<(crate::domain::DeviceId, &DeviceCounts)> =
         live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
-    let primary = plan::primary(&counts).unwrap_or(0);
+    let read_only: Vec<bool> = live.iter().map(|m| m.dev.read_only()).collect();
+    // The store, when it takes part, is the primary; else the device with the most.
+    let primary = read_only.iter().position(|&r| r).or_else(|| plan::primary(&counts)).unwrap_or(0);
     let p = &live[primary].holdings;
     result.primary_device = Some(PrimaryDevice {
         id: p.id.0,
@@ -206,18 +259,33 @@ pub async fn converge(
         templates: p.counts.fingerprints,
     });
     let holdings: Vec<Holdings> = live.iter().map(|m| m.holdings.clone()).collect();
-    let planned = plan::plan(&holdings, primary, roster);
+    let mut planned = plan::plan(&holdings, primary, roster);
     if let Some((core, school)) = store {
-        result.biometrics_stored = learn(core, school, &holdings, primary, roster).await;
+        result.biometrics_stored = learn(core, school, &holdings, &read_only, primary, roster).await;
     }
+    // A read-only member is never written, nor reported on.
+    for (w, _) in planned.writes.iter_mut().zip(&read_only).filter(|(_, &r)| r) {
+        *w = plan::Writes::default();
+    }
+    planned.skipped.retain(|s| !holdings.iter().zip(&read_only).any(|(h, &r)| r && h.id.0 == s.device_id));
     result.skipped = planned.skipped.clone();
     result.conflicts = planned.conflicts.clone();
     result.adoptable = planned.adoptable.clone();
     // Write, then read back.
     let writes = planned.writes;
-    tracker.phase(Phase::Writing, live.len(), writes.iter().map(progress::items).sum());
-    let writing: Vec<BoxFuture<'_, Member>> =
-        live.into_iter().zip(writes).map(|(m, w)| write_member(m, w, &tracker).boxed()).collect();
+    tracker.phase(
+        Phase::Writing,
+        live.iter().filter(|m| !m.dev.read_only()).count(),
+        writes.iter().map(progress::items).sum(),
+    );
+    let writing: Vec<BoxFuture<'_, Member>> = live
+        .into_iter()
+        .zip(writes)
+        .map(|(m, w)| match m.dev.read_only() {
+            true => futures::future::ready(m).boxed(),
+            false => write_member(m, w, &tracker).boxed(),
+        })
+        .collect();
     live = stream::iter(writing).buffer_unordered(n).collect().await;
     live.sort_by_key(|m| m.holdings.id);
     finish_all(live, &mut result).await;
@@ -236,6 +304,10 @@ pub async fn converge(
 async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
     for m in members {
         let Member { dev, line, failed, not_taken, .. } = m;
+        if dev.read_only() {
+            dev.finish(true).await;
+            continue;
+        }
         dev.finish(failed.is_none()).await;
         if line.queued {
             result.users_queued += line.users_written;
@@ -261,6 +333,18 @@ async fn finish_all(members: Vec<Member>, result: &mut AreaSyncResult) {
     }
 }
 
+/// Why the members reached cannot sync, if so: two devices at least, or with read-only members
+/// (the store) one writable device at least.
+fn too_few(members: &[Member], expected: usize) -> Option<String> {
+    let writable = members.iter().filter(|m| !m.dev.read_only()).count();
+    if writable < members.len() {
+        return (writable == 0).then(|| "the device could not be reached; nothing was written".to_string());
+    }
+    (members.len() < 2).then(|| {
+        format!("an area sync needs at least two reachable devices; {} of {} answered", members.len(), expected)
+    })
+}
+
 async fn roster(core: &Core, school: SchoolId) -> Result<RosterView, StoreError> {
     let mut view = RosterView::default();
     for s in core.store.roster_standing(school).await? {
@@ -275,8 +359,16 @@ async fn roster(core: &Core, school: SchoolId) -> Result<RosterView, StoreError>
     Ok(view)
 }
 
-/// Keeps the students' copies in the biometric store (the preferred holder's copy of each).
-async fn learn(core: &Core, school: SchoolId, devices: &[Holdings], primary: usize, roster: &RosterView) -> usize {
+/// Keeps the students' copies in the biometric store (the preferred holder's copy of each). A
+/// read-only member (the store itself) is not saved again, but its copies win over the devices'.
+async fn learn(
+    core: &Core,
+    school: SchoolId,
+    devices: &[Holdings],
+    read_only: &[bool],
+    primary: usize,
+    roster: &RosterView,
+) -> usize {
     let mut order: Vec<usize> = (0..devices.len()).collect();
     order.sort_by_key(|&i| (i != primary, devices[i].id.0));
     let mut seen = std::collections::HashSet::new();
@@ -305,6 +397,9 @@ async fn learn(core: &Core, school: SchoolId, devices: &[Holdings], primary: usi
         for (pin, jpeg) in d.photos.iter().flatten() {
             let (kind, version) = (BiometricKind::Photo, Some(String::new()));
             add(BiometricCopy { pin: pin.clone(), kind, slot: 0, version, flag: 1, records: 1, data: jpeg.to_vec() });
+        }
+        if read_only[i] {
+            continue;
         }
         let source = BiometricSource { device: Some(d.id), via: "area_sync" };
         match core.store.save_biometrics(school, source, &copies, core.clock.now()).await {

@@ -9,6 +9,7 @@ mod cli;
 mod dashboard;
 mod faces_and_versions;
 mod failures;
+mod handoff;
 mod progress;
 mod push_errorlog;
 mod push_faces;
@@ -16,6 +17,7 @@ mod push_members;
 mod roster;
 mod schedule;
 mod seed_scenarios;
+mod single_device;
 mod triggers;
 
 use std::collections::BTreeSet;
