@@ -7,6 +7,10 @@ use super::{Dialect, SqlStore};
 use crate::store::instances::StoreChange;
 use crate::store::{SettingStore, StoreResult};
 
+/// Sets `$1` to `$2`, stamped `$3`.
+const UPSERT: &str = "insert into settings (key, value, updated_at) values ($1, $2, $3)
+     on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at";
+
 #[async_trait]
 impl<D: Dialect> SettingStore for SqlStore<D> {
     async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
@@ -27,28 +31,12 @@ impl<D: Dialect> SettingStore for SqlStore<D> {
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()> {
-        Self::sql(
-            "insert into settings (key, value, updated_at) values ($1, $2, $3)
-             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(Utc::now())
-        .run(&mut *self.write_once().await?)
-        .await
+        Self::sql(UPSERT).bind(key).bind(value).bind(Utc::now()).run(&mut *self.write_once().await?).await
     }
 
     async fn put_setting_announced(&self, key: &str, value: &str, change: StoreChange) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        Self::sql(
-            "insert into settings (key, value, updated_at) values ($1, $2, $3)
-             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(Utc::now())
-        .execute(&mut tx)
-        .await?;
+        Self::sql(UPSERT).bind(key).bind(value).bind(Utc::now()).execute(&mut tx).await?;
         tx.changed(change);
         tx.commit().await
     }
