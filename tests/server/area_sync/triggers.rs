@@ -56,7 +56,12 @@ async fn a_device_sync_runs_its_area_and_a_web_only_instance_hands_the_run_to_th
         assert!(handed.text.contains("pull service"), "{backend}: the reply says where it runs: {}", handed.text);
         let again = call(&web, Method::POST, &format!("/api/v1/devices/{ida}/area-sync"), Some(&token), None).await;
         assert_eq!(again.status, 202, "{backend}: a device's Sync is handed off too: {}", again.text);
-        assert_eq!(pins(&b), set(1..=5), "{backend}: nothing ran on the web-only instance");
+        if backend == "sqlite" {
+            // Nothing ran on the web-only instance (the 202 says the same). Only SQLite can check
+            // it here: on PostgreSQL the pull-service instance hears the request within half a
+            // second and may already have run it, which is the point of the hand-off.
+            assert_eq!(pins(&b), set(1..=5), "{backend}: nothing ran on the web-only instance");
+        }
 
         let core = &area.app.ctx.core;
         let job_id: i64 = if backend == "sqlite" {
