@@ -10,7 +10,7 @@
 #    photos): `ironclock pull sync` cold against benches/area/pyzk_sync.py (pyzk reads every
 #    device, writes each missing user with its templates), both read back with pyzk.
 #
-#   benches/area/run.sh          # USERS=3000 PORT=25370 by default
+#   benches/area/run.sh          # USERS=3000 PORT=25370 REPEAT=3 by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -75,16 +75,24 @@ if wrote:
     sys.exit(f"second run wrote {wrote} items; it must write nothing")
 PY
 
-start_sims $((PORT + 10))
-sync_run plain
-python3 benches/area/pyzk_counts.py "$USERS" $((USERS * 2)) "${ADDRS[@]}"
-start_sims $((PORT + 20))
-/usr/bin/time -f '%e %M' -o "$OUT/pyzk.time" python3 benches/area/pyzk_sync.py "${ADDRS[@]}" >"$OUT/pyzk.json"
-read -r psecs prss <"$OUT/pyzk.time"
-echo "pyzk: $(cat "$OUT/pyzk.json"), process wall ${psecs} s (with its own read-back), peak RSS $((prss / 1024)) MiB"
-read -r isecs _ <"$OUT/plain.time"
-python3 - "$isecs" "$OUT/pyzk.json" <<'PY'
-import json, sys
-i, p = float(sys.argv[1]), json.load(open(sys.argv[2]))["seconds"]
-print(f"users + fingerprints: ironclock {i:.2f} s (whole process) vs pyzk {p:.2f} s (its sync alone): {p / i:.1f}x faster")
+# The comparison, REPEAT times each on fresh devices (medians compared: one run of either moves
+# by 10-20 % with what else the 2 cores do).
+REPEAT=${REPEAT:-3}
+for r in $(seq 1 "$REPEAT"); do
+  start_sims $((PORT + 10))
+  sync_run "plain-$r"
+  python3 benches/area/pyzk_counts.py "$USERS" $((USERS * 2)) "${ADDRS[@]}"
+  start_sims $((PORT + 20))
+  /usr/bin/time -f '%e %M' -o "$OUT/pyzk-$r.time" python3 benches/area/pyzk_sync.py "${ADDRS[@]}" >"$OUT/pyzk-$r.json"
+  read -r psecs prss <"$OUT/pyzk-$r.time"
+  echo "pyzk-$r: $(cat "$OUT/pyzk-$r.json"), process wall ${psecs} s (with its own read-back), peak RSS $((prss / 1024)) MiB"
+done
+python3 - "$OUT" "$REPEAT" <<'PY'
+import json, statistics, sys
+out, n = sys.argv[1], int(sys.argv[2])
+ic = [float(open(f"{out}/plain-{r}.time").read().split()[0]) for r in range(1, n + 1)]
+py = [json.load(open(f"{out}/pyzk-{r}.json"))["seconds"] for r in range(1, n + 1)]
+i, p = statistics.median(ic), statistics.median(py)
+print(f"users + fingerprints, median of {n}: ironclock {i:.2f} s (whole process; runs {ic}) vs pyzk {p:.2f} s "
+      f"(its sync alone; runs {py}): {p / i:.1f}x faster")
 PY

@@ -11,6 +11,7 @@ mod live;
 mod lock;
 mod photos;
 mod templates;
+mod user_batch;
 mod users;
 
 use std::collections::VecDeque;

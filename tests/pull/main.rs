@@ -9,5 +9,6 @@ mod client;
 mod golden;
 mod oracles;
 mod shell;
+mod user_batch;
 mod wire_props;
 mod wire_vectors;

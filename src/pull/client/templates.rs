@@ -9,7 +9,7 @@ use crate::pull::wire::buffer::QueryData;
 use crate::pull::wire::command::{DELETE_USERTEMP, UPDATE_FIREWARE, USERTEMP_EX_RRQ, USERTEMP_EX_WRQ};
 use crate::pull::wire::reply::{classify, ReplyKind};
 use crate::pull::wire::template::{decode_single_template, decode_template_table, FingerSlot, Template, TemplateWrite};
-use crate::pull::wire::user::UserRecordSize;
+use crate::pull::wire::user::{User, UserRecordSize};
 
 /// A template to store for the person `user_id` (who must exist on the device).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,15 +51,16 @@ impl Client {
     /// device and addressed by *its* uid there; a missing owner is an error (nothing sent).
     pub async fn write_templates(&mut self, uploads: &[TemplateUpload]) -> Result<()> {
         let users = self.read_users().await?;
+        let by_id: std::collections::HashMap<&str, &User> = users.iter().map(|u| (u.user_id.as_str(), u)).collect();
+        let mut listed = std::collections::HashSet::new();
         let mut batch = Batch { users: Vec::new(), fingers: Vec::new() };
         for t in uploads {
-            let owner = users
-                .iter()
-                .find(|u| u.user_id == t.user_id)
+            let owner = by_id
+                .get(t.user_id.as_str())
                 .ok_or_else(|| Error::Conflict(format!("user id {:?} is not on the device", t.user_id)))?;
-            if !batch.users.iter().any(|(_, u)| u.uid == owner.uid) {
+            if listed.insert(owner.uid) {
                 // OpSign 3 (update) only for users matched by user id here: never clobbers
-                batch.users.push((OpSign::Update, owner.clone()));
+                batch.users.push((OpSign::Update, (*owner).clone()));
             }
             batch.fingers.push(BatchFinger {
                 op: OpSign::AddOrOverwrite,

@@ -9,7 +9,8 @@
 //! - [`plan`] (PURE): union, conflicts, version gating, skips, per-device writes;
 //! - [`run`]: the async function ([`sync_area`], [`sync_devices`], [`sync_device`]) and its
 //!   `job_executions` row;
-//!   `steps`: what it does on each device (counts, read, write, read back);
+//!   `steps`: what it does on each device (counts; people read; faces and photos read, people
+//!   written; faces and photos written, read back);
 //! - [`schedule`]: every area, hourly by default, one instance at a time; [`interval`]: the
 //!   interval set on the settings page (stored; replaces the cron without a restart);
 //! - [`single`]: a device in no area synced from the roster and the biometric store (read-only

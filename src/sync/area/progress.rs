@@ -140,6 +140,13 @@ impl Tracker {
         self.update(|s| s.now.devices_done += 1);
     }
 
+    /// `n` more items to write (faces and photos, planned once they were read).
+    pub fn more_items(&self, n: usize) {
+        if n > 0 {
+            self.update(|s| s.now.items_total += n);
+        }
+    }
+
     /// `n` items written (or refused: they are through the writing either way).
     pub fn wrote(&self, n: usize) {
         if n > 0 {

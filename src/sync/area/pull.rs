@@ -182,7 +182,7 @@ impl AreaDevice for PullAreaDevice {
 
     async fn write_users(&mut self, users: &[AreaUser]) -> Access<Vec<Option<String>>> {
         let specs: Vec<UserSpec> = users.iter().map(spec).collect();
-        let written = self.client()?.upsert_users(&specs).await.map_err(|e| self.fail(e))?;
+        let written = self.client()?.upsert_users_batched(&specs).await.map_err(|e| self.fail(e))?;
         Ok(written.into_iter().map(|r| r.err().map(|e| e.to_string())).collect())
     }
 

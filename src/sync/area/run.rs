@@ -1,7 +1,9 @@
 //! The area sync itself, a plain async function: reach every device, read counts, choose the
-//! primary, read users, fingerprints, faces and photos, teach the biometric store, plan (pure),
-//! write what each device lacks or holds differently, read back, report; the run is recorded in
-//! `job_executions`. A device failing at any step is reported and left out; the others converge.
+//! primary; stage 1: read users and fingerprints (bulk) and plan the people; stage 2, in each
+//! device's lane: read its faces and photos (per user), write its people; then plan the faces
+//! and photos and teach the biometric store; stage 3: write faces and photos, read back; report;
+//! the run is recorded in `job_executions`. A device failing at any step is reported and left
+//! out; the others converge. At most `concurrency` devices are worked on at once in every step.
 
 use std::time::{Duration, Instant};
 
@@ -10,10 +12,10 @@ use futures::stream::{self, StreamExt};
 use futures::FutureExt;
 
 use super::device::{AreaDevice, DeviceCounts};
-use super::plan::{self, Holdings, RosterView};
+use super::plan::{self, Holdings, RosterView, Writes};
 use super::progress::{self, Phase, ProgressSink, Tracker};
 use super::report::{AreaSyncResult, DeviceFailure, PrimaryDevice};
-use super::steps::{count_member, read_member, write_member, Interner, Member};
+use super::steps::{count_member, media_then_people, media_then_read_back, read_people, Interner, Member};
 use crate::core::Core;
 use crate::domain::biometric::{face_records, BiometricCopy, BiometricKind, BiometricSource};
 use crate::domain::{Device, DeviceId, SchoolId};
@@ -226,19 +228,18 @@ pub async fn converge(
         tracker.done();
         return result;
     }
-    // Read everything.
+    // Stage 1: everyone's users and fingerprints (bulk reads), and the people plan from them.
     tracker.phase(Phase::Reading, members.iter().filter(|m| !m.dev.read_only()).count(), 0);
-    let blobs = Interner::default();
     let reading: Vec<BoxFuture<'_, Member>> = members
         .into_iter()
         .map(|m| {
             let ro = m.dev.read_only();
-            read_member(m, blobs.clone()).inspect(move |_| done(ro)).boxed()
+            read_people(m).inspect(move |_| done(ro)).boxed()
         })
         .collect();
     members = stream::iter(reading).buffer_unordered(n).collect().await;
     members.sort_by_key(|m| m.holdings.id);
-    let (mut live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
+    let (live, failed): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.failed.is_none());
     finish_all(failed, &mut result).await;
     if too_few(&live, live.len()).is_some() {
         result.error = Some("fewer than two devices could be read; nothing was written".into());
@@ -246,8 +247,7 @@ pub async fn converge(
         tracker.done();
         return result;
     }
-    let counts: Vec<(crate::domain::DeviceId, &DeviceCounts)> =
-        live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
+    let counts: Vec<(DeviceId, &DeviceCounts)> = live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
     let read_only: Vec<bool> = live.iter().map(|m| m.dev.read_only()).collect();
     // The store, when it takes part, is the primary; else the device with the most.
     let primary = read_only.iter().position(|&r| r).or_else(|| plan::primary(&counts)).unwrap_or(0);
@@ -258,6 +258,50 @@ pub async fn converge(
         users: p.counts.users,
         templates: p.counts.fingerprints,
     });
+    let people: Vec<Writes> = {
+        let holdings: Vec<Holdings> = live.iter().map(|m| m.holdings.clone()).collect();
+        let mut planned = plan::plan(&holdings, primary, roster);
+        for (w, &ro) in planned.writes.iter_mut().zip(&read_only) {
+            *w = match ro {
+                true => Writes::default(),
+                false => Writes { faces: Vec::new(), photos: Vec::new(), ..std::mem::take(w) },
+            };
+        }
+        planned.writes
+    };
+    // Stage 2, per device, longest lane first: its faces and photos read, then its people
+    // written (see `steps::media_then_people`).
+    tracker.phase(Phase::Writing, read_only.iter().filter(|&&r| !r).count(), people.iter().map(progress::items).sum());
+    let blobs = Interner::default();
+    let primary_id = live[primary].holdings.id;
+    let ids: Vec<DeviceId> = live.iter().map(|m| m.holdings.id).collect();
+    let mut lanes: Vec<(usize, Member, Writes)> =
+        live.into_iter().zip(people.iter().cloned()).map(|(m, w)| (lane_cost(&m, &w), m, w)).collect();
+    lanes.sort_by_key(|(cost, m, _)| (std::cmp::Reverse(*cost), m.holdings.id));
+    let staged: Vec<BoxFuture<'_, Member>> =
+        lanes.into_iter().map(|(_, m, w)| media_then_people(m, blobs.clone(), w, &tracker).boxed()).collect();
+    let staged: Vec<Member> = stream::iter(staged).buffer_unordered(n).collect().await;
+    // A device that failed in stage 2 is reported and left out of the rest (its faces and
+    // photos may be half read); the others go on.
+    let (mut live, failed): (Vec<Member>, Vec<Member>) = staged.into_iter().partition(|m| m.failed.is_none());
+    for _ in &failed {
+        tracker.writes_sent();
+        tracker.device_done();
+    }
+    finish_all(failed, &mut result).await;
+    live.sort_by_key(|m| m.holdings.id);
+    let mut people: std::collections::HashMap<DeviceId, Writes> =
+        ids.into_iter().zip(people).filter(|(id, _)| live.iter().any(|m| m.holdings.id == *id)).collect();
+    let read_only: Vec<bool> = live.iter().map(|m| m.dev.read_only()).collect();
+    let counts: Vec<(DeviceId, &DeviceCounts)> = live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
+    let primary = live
+        .iter()
+        .position(|m| m.holdings.id == primary_id)
+        .or_else(|| read_only.iter().position(|&r| r))
+        .or_else(|| plan::primary(&counts))
+        .unwrap_or(0);
+    // The full plan, now with faces and photos (its people part is stage 1's: the holdings'
+    // users and fingerprints are those read then).
     let holdings: Vec<Holdings> = live.iter().map(|m| m.holdings.clone()).collect();
     let mut planned = plan::plan(&holdings, primary, roster);
     if let Some((core, school)) = store {
@@ -271,22 +315,22 @@ pub async fn converge(
     result.skipped = planned.skipped.clone();
     result.conflicts = planned.conflicts.clone();
     result.adoptable = planned.adoptable.clone();
-    // Write, then read back.
-    let writes = planned.writes;
-    tracker.phase(
-        Phase::Writing,
-        live.iter().filter(|m| !m.dev.read_only()).count(),
-        writes.iter().map(progress::items).sum(),
-    );
-    let writing: Vec<BoxFuture<'_, Member>> = live
+    tracker.more_items(planned.writes.iter().map(|w| w.faces.len() + w.photos.len()).sum());
+    // Stage 3: faces and photos written, then everything written read back.
+    let finishing: Vec<BoxFuture<'_, Member>> = live
         .into_iter()
-        .zip(writes)
+        .zip(planned.writes)
         .map(|(m, w)| match m.dev.read_only() {
             true => futures::future::ready(m).boxed(),
-            false => write_member(m, w, &tracker).boxed(),
+            false => {
+                let people = people.remove(&m.holdings.id).unwrap_or_default();
+                let media = Writes { faces: w.faces.clone(), photos: w.photos.clone(), ..Default::default() };
+                let all = Writes { faces: w.faces, photos: w.photos, ..people };
+                media_then_read_back(m, media, all, &tracker).boxed()
+            }
         })
         .collect();
-    live = stream::iter(writing).buffer_unordered(n).collect().await;
+    let mut live: Vec<Member> = stream::iter(finishing).buffer_unordered(n).collect().await;
     live.sort_by_key(|m| m.holdings.id);
     finish_all(live, &mut result).await;
     if result.error.is_none() && !result.errors.is_empty() {
@@ -298,6 +342,15 @@ pub async fn converge(
     result.success = result.error.is_none();
     tracker.done();
     result
+}
+
+/// Round trips a device's stage-2 lane takes, roughly: a face and a photo request per user
+/// held, the people written (a fingerprint is about one 1 KiB upload frame, a user a
+/// fourteenth of one, a removal a few requests). Lanes start longest first, so that the
+/// longest does not start last.
+fn lane_cost(m: &Member, w: &Writes) -> usize {
+    let per_user = 1 + usize::from(m.holdings.counts.face_version.is_some() && m.holdings.counts.faces > 0);
+    m.holdings.users.len() * per_user + w.users.len() / 14 + w.fingers.len() + 4 * w.delete.len()
 }
 
 /// Ends every member's use of its device and adds its figures to the result.

@@ -1,5 +1,6 @@
-//! The steps a sync takes on one device ([`Member`]): read its counts, read what it holds,
-//! write its share of the plan with the keypad locked, read it back. A device failure marks
+//! The steps a sync takes on one device ([`Member`]): read its counts; read its users and
+//! fingerprints; read its faces and photos, then write its people (removals, users,
+//! fingerprints); write its faces and photos; read it back. Writes go with the keypad locked. A device failure marks
 //! the member failed (reported, left out of the rest); an item the device refuses or does not
 //! show afterwards is a [`NotTaken`].
 
@@ -82,15 +83,38 @@ pub(super) async fn count_member(mut dev: Box<dyn AreaDevice>) -> Result<Member,
     }
 }
 
-pub(super) async fn read_member(mut m: Member, blobs: Interner) -> Member {
-    if let Err(e) = read(&mut m, &blobs).await {
+/// Stage 1: reads the users and fingerprints (bulk table reads: a few round trips).
+pub(super) async fn read_people(mut m: Member) -> Member {
+    if let Err(e) = people(&mut m).await {
         m.fail("reading", e);
     }
     m
 }
 
-pub(super) async fn write_member(mut m: Member, w: Writes, t: &Tracker) -> Member {
-    write(&mut m, &w, t).await;
+/// Stage 2, in one device's lane: reads its faces and photos (one request per user: the long
+/// part of a read), then writes its share of the people plan (removals, users, fingerprints),
+/// which does not depend on anyone's faces or photos. Doing both in the device's own lane lets
+/// one device's per-user reads overlap another's writes instead of every write waiting for the
+/// slowest read.
+pub(super) async fn media_then_people(mut m: Member, blobs: Interner, people: Writes, t: &Tracker) -> Member {
+    if let Err(e) = media(&mut m, &blobs).await {
+        m.fail("reading", e);
+        t.wrote(progress::items(&people));
+        return m;
+    }
+    write(&mut m, &people, t).await;
+    m
+}
+
+/// Stage 3: writes the device's faces and photos (planned once every device's were read),
+/// then reads back everything written in stages 2 and 3 (a device whose writes are queued
+/// commands is counted instead).
+pub(super) async fn media_then_read_back(mut m: Member, media: Writes, all: Writes, t: &Tracker) -> Member {
+    if m.failed.is_none() {
+        write(&mut m, &media, t).await;
+    } else {
+        t.wrote(progress::items(&media));
+    }
     t.writes_sent();
     if m.failed.is_none() && m.dev.queues_writes() {
         m.line.queued = true;
@@ -99,7 +123,7 @@ pub(super) async fn write_member(mut m: Member, w: Writes, t: &Tracker) -> Membe
             Err(e) => m.fail("counting", e),
         }
     } else if m.failed.is_none() {
-        if let Err(e) = read_back(&mut m, &w).await {
+        if let Err(e) = read_back(&mut m, &all).await {
             m.fail("reading back", e);
         }
     }
@@ -107,14 +131,21 @@ pub(super) async fn write_member(mut m: Member, w: Writes, t: &Tracker) -> Membe
     m
 }
 
-/// Reads users, fingerprints, faces (face-capable devices) and photos (where kept).
-async fn read(m: &mut Member, blobs: &Interner) -> Result<(), AccessError> {
+/// Users and fingerprints.
+async fn people(m: &mut Member) -> Result<(), AccessError> {
     let h = &mut m.holdings;
     let dev = &mut m.dev;
     h.users = dev.users().await?.into_iter().map(|u| (u.pin.clone(), u)).collect();
     if h.counts.fingerprints > 0 {
         h.fingers = dev.fingers().await?.into_iter().map(|f| ((f.pin.clone(), f.finger), f)).collect();
     }
+    Ok(())
+}
+
+/// Faces (face-capable devices) and photos (where kept) of the users read in stage 1.
+async fn media(m: &mut Member, blobs: &Interner) -> Result<(), AccessError> {
+    let h = &mut m.holdings;
+    let dev = &mut m.dev;
     if h.counts.face_version.is_some() && h.counts.faces > 0 {
         for pin in h.users.keys() {
             match dev.faces(pin).await {
@@ -197,7 +228,9 @@ async fn write_locked(m: &mut Member, w: &Writes, tick: &mut (dyn FnMut(usize) +
         }
         tick(1);
     }
-    let mut refused = std::collections::HashSet::new();
+    // users the device refused, here or in an earlier stage: nothing of theirs is sent
+    let mut refused: std::collections::HashSet<String> =
+        m.not_taken.iter().filter(|n| n.what == "user").map(|n| n.pin.clone()).collect();
     if !w.users.is_empty() {
         let outcome = m.dev.write_users(&w.users).await?;
         for (u, error) in w.users.iter().zip(outcome) {
