@@ -134,7 +134,7 @@ mod tests {
         let mut places = Places::new(&users);
         assert_eq!(places.place(&spec("z")).unwrap().1.uid, 2);
         assert_eq!(places.place(&spec("w")).unwrap().1.uid, 3);
-        let full: Vec<User> = (1..=65_534).map(|uid| User::new(uid, &uid.to_string(), "n")).collect();
+        let full: Vec<User> = (1..=65_534).map(|uid| User::new(uid, uid.to_string(), "n")).collect();
         assert!(Places::new(&full).place(&spec("new")).is_none());
     }
 }

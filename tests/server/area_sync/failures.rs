@@ -22,8 +22,8 @@ async fn a_device_dropping_mid_sync_is_reported_the_others_converge_and_the_next
         area.add(&a, "A", false).await;
         area.add(&b, "B", false).await;
         let idc = area.add(&c, "C", false).await;
-        // C's session ends without a reply in the middle of the user writes (request 40 of its
-        // session: after the counts, the reads and a few of the 30 user writes).
+        // C's session ends without a reply in the middle of its writes (request 40 of its
+        // session: after the counts, the reads and the first user's own write).
         c.set_faults(Faults { cut_at_request: 40, ..Faults::default() });
         let first = area.sync().await;
         let backend = area.app.backend;
@@ -33,7 +33,10 @@ async fn a_device_dropping_mid_sync_is_reported_the_others_converge_and_the_next
         assert_eq!(errors[0]["device_id"], idc, "{backend}: C is reported");
         assert!(first["error"].as_str().unwrap().contains("next run"), "{backend}: {first}");
         let c_line = first["devices"].as_array().unwrap().iter().find(|d| d["device_id"] == idc).unwrap().clone();
-        assert!(c_line["users_written"].as_u64().unwrap() < 30, "{backend}: cut while writing: {c_line}");
+        // Users go in one batch upload and fingerprints in another: the cut lands in either.
+        let (users, prints) =
+            (c_line["users_written"].as_u64().unwrap(), c_line["fingerprints_written"].as_u64().unwrap());
+        assert!(users < 30 || prints < 30, "{backend}: cut while writing: {c_line}");
         assert!(!pins(&c).is_empty(), "{backend}: some users reached C before the cut");
         assert_eq!(pins(&b), set(1..=30), "{backend}: B converged anyway");
         assert_eq!(fingers(&b).len(), 30, "{backend}");

@@ -64,7 +64,11 @@ async fn a_running_sync_reports_its_phase_counts_and_eta_and_then_its_result() {
                 p["phase"] == "writing" && done > 0 && done < total
             })
             .unwrap_or_else(|| panic!("{backend}: no snapshot in the middle of the writes: {seen:?}"));
-        assert_eq!(mid_write["items_total"], 120, "{backend}: 40 users + 40 fingerprints + 40 photos to B");
+        // 40 users + 40 fingerprints to B, and its 40 photos once every device's were read.
+        let total = mid_write["items_total"].as_u64().unwrap();
+        assert!(total == 80 || total == 120, "{backend}: {mid_write}");
+        let totals: std::collections::BTreeSet<u64> = seen.iter().filter_map(|p| p["items_total"].as_u64()).collect();
+        assert!(totals.iter().all(|t| [0, 80, 120].contains(t)), "{backend}: {totals:?}");
         assert!(mid_write["eta_seconds"].as_u64().unwrap() >= 1, "{backend}: an ETA while items remain: {mid_write}");
         for p in &seen {
             // The rate is of items while writing, of devices otherwise.
