@@ -84,17 +84,7 @@ impl Places {
         };
         self.by_id.insert(spec.user_id.clone(), uid);
         self.used.insert(uid);
-        let user = User {
-            uid,
-            privilege: spec.privilege,
-            password: spec.password.clone(),
-            name: spec.name.clone(),
-            card: spec.card,
-            group: spec.group,
-            timezones: [0; 4],
-            user_id: spec.user_id.clone(),
-        };
-        Some((op, user))
+        Some((op, spec.at(uid)))
     }
 
     fn free(&mut self) -> Option<u16> {

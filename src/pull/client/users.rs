@@ -28,6 +28,22 @@ pub struct UserSpec {
     pub group: u8,
 }
 
+impl UserSpec {
+    /// The user record of this person at `uid` on a device.
+    pub fn at(&self, uid: u16) -> User {
+        User {
+            uid,
+            privilege: self.privilege,
+            password: self.password.clone(),
+            name: self.name.clone(),
+            card: self.card,
+            group: self.group,
+            timezones: [0; 4],
+            user_id: self.user_id.clone(),
+        }
+    }
+}
+
 /// The uid a new user gets on a device holding `users`: one past the highest, or the lowest
 /// free one when the highest is 65534. `None` when the device is full.
 pub fn allocate_uid(users: &[User]) -> Option<u16> {
@@ -146,16 +162,7 @@ fn placed(spec: &UserSpec, users: &[User]) -> Result<User> {
         Some(existing) => existing.uid,
         None => allocate_uid(users).ok_or_else(|| Error::Conflict("no free uid on the device".into()))?,
     };
-    Ok(User {
-        uid,
-        privilege: spec.privilege,
-        password: spec.password.clone(),
-        name: spec.name.clone(),
-        card: spec.card,
-        group: spec.group,
-        timezones: [0; 4],
-        user_id: spec.user_id.clone(),
-    })
+    Ok(spec.at(uid))
 }
 
 #[cfg(test)]

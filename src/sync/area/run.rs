@@ -274,24 +274,22 @@ pub async fn converge(
     tracker.phase(Phase::Writing, read_only.iter().filter(|&&r| !r).count(), people.iter().map(progress::items).sum());
     let blobs = Interner::default();
     let primary_id = live[primary].holdings.id;
-    let ids: Vec<DeviceId> = live.iter().map(|m| m.holdings.id).collect();
     let mut lanes: Vec<(usize, Member, Writes)> =
-        live.into_iter().zip(people.iter().cloned()).map(|(m, w)| (lane_cost(&m, &w), m, w)).collect();
+        live.into_iter().zip(people).map(|(m, w)| (lane_cost(&m, &w), m, w)).collect();
     lanes.sort_by_key(|(cost, m, _)| (std::cmp::Reverse(*cost), m.holdings.id));
-    let staged: Vec<BoxFuture<'_, Member>> =
+    let staged: Vec<BoxFuture<'_, (Member, Writes)>> =
         lanes.into_iter().map(|(_, m, w)| media_then_people(m, blobs.clone(), w, &tracker).boxed()).collect();
-    let staged: Vec<Member> = stream::iter(staged).buffer_unordered(n).collect().await;
+    let staged: Vec<(Member, Writes)> = stream::iter(staged).buffer_unordered(n).collect().await;
     // A device that failed in stage 2 is reported and left out of the rest (its faces and
     // photos may be half read); the others go on.
-    let (mut live, failed): (Vec<Member>, Vec<Member>) = staged.into_iter().partition(|m| m.failed.is_none());
+    let (mut staged, failed): (Vec<_>, Vec<_>) = staged.into_iter().partition(|(m, _)| m.failed.is_none());
     for _ in &failed {
         tracker.writes_sent();
         tracker.device_done();
     }
-    finish_all(failed, &mut result).await;
-    live.sort_by_key(|m| m.holdings.id);
-    let mut people: std::collections::HashMap<DeviceId, Writes> =
-        ids.into_iter().zip(people).filter(|(id, _)| live.iter().any(|m| m.holdings.id == *id)).collect();
+    finish_all(failed.into_iter().map(|(m, _)| m).collect(), &mut result).await;
+    staged.sort_by_key(|(m, _)| m.holdings.id);
+    let (live, people): (Vec<Member>, Vec<Writes>) = staged.into_iter().unzip();
     let read_only: Vec<bool> = live.iter().map(|m| m.dev.read_only()).collect();
     let counts: Vec<(DeviceId, &DeviceCounts)> = live.iter().map(|m| (m.holdings.id, &m.holdings.counts)).collect();
     let primary = live
@@ -320,10 +318,10 @@ pub async fn converge(
     let finishing: Vec<BoxFuture<'_, Member>> = live
         .into_iter()
         .zip(planned.writes)
-        .map(|(m, w)| match m.dev.read_only() {
+        .zip(people)
+        .map(|((m, w), people)| match m.dev.read_only() {
             true => futures::future::ready(m).boxed(),
             false => {
-                let people = people.remove(&m.holdings.id).unwrap_or_default();
                 let media = Writes { faces: w.faces.clone(), photos: w.photos.clone(), ..Default::default() };
                 let all = Writes { faces: w.faces, photos: w.photos, ..people };
                 media_then_read_back(m, media, all, &tracker).boxed()

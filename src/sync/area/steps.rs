@@ -96,14 +96,15 @@ pub(super) async fn read_people(mut m: Member) -> Member {
 /// which does not depend on anyone's faces or photos. Doing both in the device's own lane lets
 /// one device's per-user reads overlap another's writes instead of every write waiting for the
 /// slowest read.
-pub(super) async fn media_then_people(mut m: Member, blobs: Interner, people: Writes, t: &Tracker) -> Member {
+/// The people writes are handed back with the member (stage 3 reads them back).
+pub(super) async fn media_then_people(mut m: Member, blobs: Interner, people: Writes, t: &Tracker) -> (Member, Writes) {
     if let Err(e) = media(&mut m, &blobs).await {
         m.fail("reading", e);
         t.wrote(progress::items(&people));
-        return m;
+        return (m, people);
     }
     write(&mut m, &people, t).await;
-    m
+    (m, people)
 }
 
 /// Stage 3: writes the device's faces and photos (planned once every device's were read),
