@@ -121,6 +121,7 @@ impl Application {
             )
             .with_max_pending(args.max_pending_devices),
         );
+        directory.start_batching();
         store.subscribe(directory_hook(&directory)).await?;
         if hears_others {
             // Other instances' changes arrive: approved devices stay cached until one does.

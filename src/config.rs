@@ -113,8 +113,10 @@ pub struct ServeArgs {
     #[arg(long, env = "IRONCLOCK_WORKERS", default_value_t = 0)]
     pub workers: usize,
     /// Connections served at once, all workers together; more wait in the kernel's accept queue
-    /// (devices retry). Bounds memory under a burst, e.g. every device reconnecting at once.
-    #[arg(long, env = "IRONCLOCK_MAX_CONNECTIONS", default_value_t = 2048)]
+    /// (devices retry). Bounds memory under a burst, e.g. every device reconnecting at once
+    /// (about 26 KB a connection: ~140 MB at 4096). Below what a burst needs, the accept queue
+    /// overflows and devices wait out TCP's SYN retries (2048 did, at 20,000 devices booting).
+    #[arg(long, env = "IRONCLOCK_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
     /// Connections the kernel completes and queues before the server accepts them (capped by
     /// `net.core.somaxconn`). Firmware reconnects for most requests: a short queue drops SYNs
@@ -332,7 +334,7 @@ impl ServeArgs {
             command_batch_size: 50,
             default_timezone: "UTC".into(),
             workers: 0,
-            max_connections: 2048,
+            max_connections: 4096,
             listen_backlog: 4096,
             db_max_connections: 0,
             punch_committers: 0,

@@ -16,7 +16,10 @@
 #      benches/push/bare-actix's `bare-push`, which answers a device's requests without storing
 #      anything: the ceiling HTTP alone allows on this box, same simulators, same cores);
 #      TRACE (a directory: each second, what PostgreSQL's sessions are doing (state, wait event,
-#      statement) and the server's request counters are appended to TRACE/<devices>.txt).
+#      statement) and the server's request counters are appended to TRACE/<devices>.txt);
+#      SERVER_ARGS (extra `ironclock serve` flags, e.g. `--access-log all` with SERVER_LOG=warn,ironclock::access=info and KEEP_LOGS to see
+#      each request's time inside the server); SIM_ARGS (extra `ironclock sim push` flags, e.g.
+#      `--boot-spread-ms 0`: every device boots at the same instant).
 # The fd limit here is 20,000 per process and cannot be raised: the simulator runs as one
 # process per 15,000 devices; a server with more open connections than that refuses them.
 set -euo pipefail
@@ -74,8 +77,8 @@ for devices in "${counts[@]}"; do
     if [ "$server_kind" = bare ]; then
       "$repo/target/bare-actix/release/bare-push" "127.0.0.1:$p" > "$work/server-$i.log" 2>&1 &
     else
-      RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$p" --database-url "$db" --auto-approve-devices \
-        --data-key-file "$work/data.key" --log-format json > "$work/server-$i.log" 2>&1 &
+      RUST_LOG=${SERVER_LOG:-warn} "$bin" serve --bind "127.0.0.1:$p" --database-url "$db" --auto-approve-devices \
+        --data-key-file "$work/data.key" --log-format json ${SERVER_ARGS:-} > "$work/server-$i.log" 2>&1 &
     fi
     servers+=($!); pids+=($!)
     for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.1; done
@@ -90,7 +93,7 @@ for devices in "${counts[@]}"; do
     p=$((port + s % instances))
     "$bin" sim push --server "http://127.0.0.1:$p" --devices "$n" --first-device "$first" \
       --punches-per-minute "$ppm" --duration-secs "$secs" --poll-interval-ms "$poll_ms" \
-      --connection "$connection" --drain-timeout-secs 120 --serial-prefix SCALE \
+      --connection "$connection" --drain-timeout-secs 120 --serial-prefix SCALE ${SIM_ARGS:-} \
       > "$work/sim-$s.json" 2> "$work/sim-$s.err" &
     sim_pids+=($!); pids+=($!)
   done

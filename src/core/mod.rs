@@ -3,6 +3,7 @@
 //! and `domain` depend on this and never on `http` or `app`; `http::State` wraps a `Core`.
 
 mod actor;
+pub mod batch;
 mod clock;
 pub mod group_commit;
 pub mod sessions;

@@ -10,11 +10,17 @@ use crate::domain::{Device, DeviceId, DeviceSeen, HandshakeFacts, NewDevice};
 #[async_trait]
 pub trait DeviceStore: Send + Sync {
     async fn find_device(&self, serial: &str) -> StoreResult<Option<Device>>;
+    /// The devices with these serial numbers (those that exist, in no particular order): one
+    /// statement for a burst of first contacts.
+    async fn find_devices(&self, serials: &[String]) -> StoreResult<Vec<Device>>;
     async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
     async fn list_devices(&self) -> StoreResult<Vec<Device>>;
     /// Inserts a device seen for the first time; when the serial already exists (a race between
     /// two requests or two instances) returns the existing row unchanged.
     async fn register_device(&self, device: &NewDevice) -> StoreResult<Device>;
+    /// [`register_device`](Self::register_device) for many serials in one statement: one row per
+    /// distinct serial (the first entry of a serial given twice), in no particular order.
+    async fn register_devices(&self, devices: &[NewDevice]) -> StoreResult<Vec<Device>>;
     /// Devices waiting for approval (first contact refuses new serials past a limit).
     async fn count_pending_devices(&self) -> StoreResult<i64>;
     /// Bytes kept for a device: its raw messages and its options (capped for pending devices).
@@ -22,12 +28,16 @@ pub trait DeviceStore: Send + Sync {
     /// Notes what a handshake's query told (pushver, language, DeviceType); returns the device as
     /// it now is (`None` when it was deleted meanwhile), so the handshake reads nothing more.
     async fn record_handshake(&self, id: DeviceId, facts: &HandshakeFacts) -> StoreResult<Option<Device>>;
+    /// [`record_handshake`](Self::record_handshake) for many devices in one statement: the
+    /// devices that still exist, as they now are, in no particular order (the last facts of a
+    /// device given twice win).
+    async fn record_handshakes(&self, facts: &[(DeviceId, HandshakeFacts)]) -> StoreResult<Vec<Device>>;
     /// Merges `options` (key/value facts from `table=options`, INFO dumps) into the device's
     /// options and lifts identity fields (firmware, platform, push version) into their columns.
     /// The self-reported `~DeviceName` becomes the device's name only once it is approved (and
     /// has no name yet): a pending device cannot name itself in the admin's list.
     async fn merge_device_options(&self, id: DeviceId, options: &[(String, String)]) -> StoreResult<()>;
     async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()>;
-    /// Applies coalesced last-seen observations (one statement for the whole batch).
+    /// Applies coalesced last-seen observations (a statement per few hundred devices).
     async fn touch_devices(&self, seen: &[DeviceSeen]) -> StoreResult<()>;
 }

@@ -1,22 +1,13 @@
 //! The admin storage contract (`AdminStore`), run against every backend (SQLite always,
 //! PostgreSQL when `IRONCLOCK_TEST_POSTGRES_URL` is set), each test on a fresh database.
 
-use crate::support;
+use crate::stores;
 
 use chrono::{Duration, TimeZone, Utc};
 use ironclock::domain::SchoolId;
 use ironclock::domain::{Approval, Dialect, ImportRow, NewDevice, NewPunch};
 use ironclock::store::admin::*;
 use ironclock::store::{self, DeviceUpdate, DynStore, NewMessage};
-
-async fn stores() -> Vec<(&'static str, DynStore, support::TestDb)> {
-    let mut out = Vec::new();
-    for db in support::backends().await {
-        let store = store::connect(&db.url, 4).await.expect("connect");
-        out.push((db.backend, store, db));
-    }
-    out
-}
 
 fn audit(action: &str) -> NewAudit {
     NewAudit { action: action.into(), actor_email: Some("root@example.org".into()), ..Default::default() }

@@ -1,7 +1,7 @@
 //! The storage contract, run against every backend (SQLite always, PostgreSQL when
 //! `IRONCLOCK_TEST_POSTGRES_URL` is set), each test on a fresh database.
 
-use crate::support;
+use crate::stores;
 
 use chrono::{TimeZone, Utc};
 use ironclock::domain::{
@@ -9,19 +9,10 @@ use ironclock::domain::{
     TemplateReport, UserReport,
 };
 use ironclock::store::admin::{AdminError, NewSchool, NewStudentInput, SchoolScope};
-use ironclock::store::{self, DeviceTable, DeviceUpdate, DynStore, NewMessage, PunchFilter};
+use ironclock::store::{DeviceTable, DeviceUpdate, NewMessage, PunchFilter};
 
 fn school(name: &str, timezone: &str) -> NewSchool {
     NewSchool { name: name.into(), timezone: timezone.into(), pin_start: None }
-}
-
-async fn stores() -> Vec<(&'static str, DynStore, support::TestDb)> {
-    let mut out = Vec::new();
-    for db in support::backends().await {
-        let store = store::connect(&db.url, 4).await.expect("connect");
-        out.push((db.backend, store, db));
-    }
-    out
 }
 
 fn new_device(serial: &str) -> NewDevice {

@@ -6,15 +6,15 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use chrono_tz::Tz;
 
+use super::first_contact::{resolve_one, Admission, FirstContacts};
 use super::guard::Pinning;
 use super::DeviceError;
-use crate::domain::{Approval, Device, DeviceSerial, Dialect, NewDevice};
+use crate::domain::{Approval, Device, DeviceSerial, Dialect, HandshakeFacts};
 use crate::store::admin::SchoolScope;
 use crate::store::{DynStore, StoreChange, StoreResult};
 
@@ -25,6 +25,8 @@ pub struct KnownDevice {
     pub tz: Tz,
     /// The school's `device_pinning` policy (`Off` without a school).
     pub pinning: Pinning,
+    /// When the device row was read from the store (a cache hit returns an older one).
+    pub read_at: Instant,
 }
 
 struct Entry {
@@ -51,6 +53,8 @@ pub struct DeviceDirectory {
     auto_approve: bool,
     /// First contact of a new serial is refused while this many devices wait for approval.
     max_pending: i64,
+    /// Set by `start_batching`.
+    batches: OnceLock<FirstContacts>,
 }
 
 /// How long cached devices are trusted.
@@ -73,6 +77,7 @@ impl DeviceDirectory {
             default_tz,
             auto_approve,
             max_pending: i64::MAX,
+            batches: OnceLock::new(),
         }
     }
 
@@ -99,42 +104,48 @@ impl DeviceDirectory {
         }
     }
 
+    /// Merges concurrent first contacts and handshake writes into batches from now on (call
+    /// once, on the runtime that serves the devices; without it each request runs alone).
+    pub fn start_batching(&self) {
+        let admission = Admission { auto_approve: self.auto_approve, max_pending: self.max_pending };
+        let _ = self.batches.set(FirstContacts::start(self.store.clone(), admission));
+    }
+
     /// The device for `serial`, registering it (pending, or approved with auto-approve) on first
     /// contact; `TooManyPending` (nothing stored) when the pending list is full.
     pub async fn resolve(&self, serial: &DeviceSerial, contact: FirstContact) -> Result<Arc<KnownDevice>, DeviceError> {
         if let Some(known) = self.cached(serial.as_str()) {
             return Ok(known);
         }
-        let device = match self.store.find_device(serial.as_str()).await? {
-            Some(device) => device,
+        let device = match self.batches.get() {
+            Some(batches) => batches.resolve(serial.as_str(), contact).await?,
             None => {
-                let approval = if self.auto_approve { Approval::Approved } else { Approval::Pending };
-                if approval == Approval::Pending && self.store.count_pending_devices().await? >= self.max_pending {
-                    tracing::warn!(serial = %serial, ip = ?contact.ip, limit = self.max_pending,
-                        "new device refused: too many devices are waiting for approval");
-                    return Err(DeviceError::TooManyPending(self.max_pending));
-                }
-                let device = self
-                    .store
-                    .register_device(&NewDevice {
-                        serial_number: serial.as_str().to_string(),
-                        approval,
-                        dialect: contact.dialect.unwrap_or(Dialect::Att),
-                        pushver: contact.pushver,
-                        language: contact.language,
-                        last_ip: contact.ip.clone(),
-                        seen_at: Utc::now(),
-                    })
-                    .await?;
-                if device.approval == Approval::Pending {
-                    tracing::warn!(serial = %serial, ip = ?contact.ip, "new device is waiting for approval");
-                } else {
-                    tracing::info!(serial = %serial, ip = ?contact.ip, "new device registered");
-                }
-                device
+                let admission = Admission { auto_approve: self.auto_approve, max_pending: self.max_pending };
+                resolve_one(&self.store, admission, serial.as_str(), contact).await?
             }
         };
         Ok(self.insert(device).await?)
+    }
+
+    /// Records what a handshake told and caches the device as it now is (`NotFound` when it was
+    /// deleted meanwhile). A device read from the store a moment ago (by this very request's
+    /// lookup: its first contact, or its first after a restart) that already holds these facts
+    /// is as fresh as a re-read, and nothing is written: a fleet booting at once costs one
+    /// batched lookup per device.
+    pub async fn record_handshake(
+        &self,
+        known: &Arc<KnownDevice>,
+        facts: HandshakeFacts,
+    ) -> Result<Arc<KnownDevice>, DeviceError> {
+        if known.read_at.elapsed() < FRESH_READ && facts_held(&known.device, &facts) {
+            return Ok(known.clone());
+        }
+        let id = known.device.id;
+        let device = match self.batches.get() {
+            Some(batches) => batches.record_handshake(id, facts).await?,
+            None => self.store.record_handshake(id, &facts).await?,
+        };
+        Ok(self.insert(device.ok_or(DeviceError::NotFound)?).await?)
     }
 
     /// Re-reads a device from the store (after this instance changed it).
@@ -182,7 +193,7 @@ impl DeviceDirectory {
 
     async fn insert(&self, device: Device) -> StoreResult<Arc<KnownDevice>> {
         let (tz, pinning) = self.school_facts(&device).await?;
-        let known = Arc::new(KnownDevice { device, tz, pinning });
+        let known = Arc::new(KnownDevice { device, tz, pinning, read_at: Instant::now() });
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(known.device.serial_number.clone(), Entry { known: known.clone(), fetched: Instant::now() });
         }
@@ -204,6 +215,18 @@ impl DeviceDirectory {
             .unwrap_or(self.default_tz);
         Ok((tz, pinning))
     }
+}
+
+/// How recent a store read must be to stand in for the handshake's own re-read.
+const FRESH_READ: Duration = Duration::from_secs(1);
+
+/// Whether the device row already says what the handshake told (an absent fact changes nothing).
+fn facts_held(device: &Device, facts: &HandshakeFacts) -> bool {
+    let same = |told: &Option<String>, held: &Option<String>| told.is_none() || told == held;
+    same(&facts.pushver, &device.pushver)
+        && same(&facts.language, &device.language)
+        && facts.device_type.is_none()
+        && facts.dialect.is_none_or(|d| d == device.dialect)
 }
 
 fn parse_tz(name: &str) -> Option<Tz> {

@@ -22,14 +22,15 @@ pub async fn options(ctx: &State, request: &DeviceRequest) -> Result<actix_web::
         dialect: None,
     };
     let id = request.known.device.id;
-    // Stamps change with every upload: the device comes back fresh from this write rather than
-    // from the directory cache (and again from the store if its dialect changes).
-    let mut device = ctx.store.record_handshake(id, &facts).await?.ok_or(DeviceError::NotFound)?;
-    if let Some(dialect) = dialect.filter(|d| *d != device.dialect) {
-        super::acc::note_dialect(ctx, &device, dialect).await?;
-        device = ctx.store.get_device(id).await?.ok_or(DeviceError::NotFound)?;
+    // Stamps change with every upload: the device comes back fresh from this write (or from a
+    // read a moment ago) rather than from an older cache entry, and again from the store if its
+    // dialect changes. Concurrent handshakes share one statement.
+    let mut known = ctx.devices.record_handshake(&request.known, facts).await?;
+    if let Some(dialect) = dialect.filter(|d| *d != known.device.dialect) {
+        super::acc::note_dialect(ctx, &known.device, dialect).await?;
+        let device = ctx.store.get_device(id).await?.ok_or(DeviceError::NotFound)?;
+        known = ctx.devices.refresh(device).await?;
     }
-    let known = ctx.devices.refresh(device).await?;
     if let Some(reply) = super::acc::handshake(ctx, &known) {
         return Ok(reply);
     }

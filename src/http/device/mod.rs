@@ -8,6 +8,7 @@ pub mod activity;
 mod body;
 pub mod directory;
 mod endpoint;
+mod first_contact;
 pub mod guard;
 mod handshake;
 mod ingest;

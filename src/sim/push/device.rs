@@ -59,8 +59,11 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
     let phase: f64 = rng.gen_range(0.0..1.0);
     let mut handshaken = false;
     let mut announced_delay = None;
-    let mut quiet_until = start;
-    let mut next_poll = start + schedule.first_poll(&mut rng);
+    // Until it boots the device is off (punches taken meanwhile wait in its buffer); its
+    // first poll falls anywhere within one interval, never before it booted.
+    let boot = start + schedule.boot(&mut rng);
+    let mut quiet_until = boot;
+    let mut next_poll = (start + schedule.first_poll(&mut rng)).max(boot);
     loop {
         let now = Instant::now();
         let limit_reached = args.punches_per_device > 0 && generator.generated() >= args.punches_per_device;

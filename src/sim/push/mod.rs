@@ -65,6 +65,11 @@ pub struct SimPushArgs {
     /// anywhere within one interval.
     #[arg(long, default_value_t = 20)]
     pub poll_jitter_pct: u32,
+    /// Each device boots (its handshake, its first request) at a random instant within this many
+    /// milliseconds of the start; default: one poll interval, like a fleet switched on over a
+    /// few seconds. 0: every device at the same instant (a storm no real fleet makes).
+    #[arg(long)]
+    pub boot_spread_ms: Option<u64>,
     /// `close` (one connection per request with `Connection: close`, as firmware often does)
     /// or `keep-alive` (one pooled connection per device).
     #[arg(long, value_enum, default_value_t = ConnectionMode::Close)]

@@ -16,6 +16,7 @@ const DEFAULT_ERROR_DELAY: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct Schedule {
     poll: Duration,
+    boot_spread: Duration,
     jitter: f64,
     error_delay: Option<Duration>,
     outage: Option<(Duration, Duration)>,
@@ -27,10 +28,16 @@ impl Schedule {
             .then(|| (Duration::from_secs(args.outage_at_secs), Duration::from_secs(args.outage_secs)));
         Self {
             poll: Duration::from_millis(args.poll_interval_ms),
+            boot_spread: Duration::from_millis(args.boot_spread_ms.unwrap_or(args.poll_interval_ms)),
             jitter: f64::from(args.poll_jitter_pct.min(100)) / 100.0,
             error_delay: args.error_delay_ms.map(Duration::from_millis),
             outage,
         }
+    }
+
+    /// When the device boots (handshakes) after start: anywhere within the boot spread.
+    pub fn boot(&self, rng: &mut impl Rng) -> Duration {
+        self.boot_spread.mul_f64(rng.gen_range(0.0..=1.0))
     }
 
     /// When the first poll is due after start: anywhere within one interval.
@@ -75,6 +82,7 @@ mod tests {
     fn schedule(jitter: u32, outage: Option<(u64, u64)>) -> Schedule {
         Schedule {
             poll: Duration::from_secs(5),
+            boot_spread: Duration::from_secs(5),
             jitter: f64::from(jitter) / 100.0,
             error_delay: None,
             outage: outage.map(|(a, l)| (Duration::from_secs(a), Duration::from_secs(l))),
@@ -92,6 +100,22 @@ mod tests {
                 && gaps.iter().any(|g| *g > Duration::from_millis(5500))
         );
         assert_eq!(schedule(0, None).next_poll_gap(&mut rng), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn devices_boot_spread_over_the_boot_window_or_all_at_once() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let s = schedule(20, None);
+        let boots: Vec<Duration> = (0..500).map(|_| s.boot(&mut rng)).collect();
+        assert!(boots.iter().all(|b| *b <= Duration::from_secs(5)));
+        assert!(boots.iter().any(|b| *b < Duration::from_secs(1)) && boots.iter().any(|b| *b > Duration::from_secs(4)));
+        let storm = Schedule { boot_spread: Duration::ZERO, ..schedule(20, None) };
+        assert!((0..50).all(|_| storm.boot(&mut rng) == Duration::ZERO));
+        // The CLI default is one poll interval.
+        let args = SimPushArgs { poll_interval_ms: 2000, ..SimPushArgs::new("http://127.0.0.1:1") };
+        assert_eq!(Schedule::from_args(&args).boot_spread, Duration::from_secs(2));
+        let args = SimPushArgs { boot_spread_ms: Some(0), ..args };
+        assert_eq!(Schedule::from_args(&args).boot_spread, Duration::ZERO);
     }
 
     #[test]

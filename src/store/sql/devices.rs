@@ -9,17 +9,22 @@
 //! device of a district reconnecting) each handshake thus costs a few round trips and no fsync
 //! wait, and the pool stays free for the uploads.
 
+use std::collections::{BTreeMap, HashSet};
+
 use async_trait::async_trait;
 
-use super::{Dialect, Json, Rows, SqlStore};
+use super::{Dialect, Json, List, Rows, SqlStore};
 use crate::domain::{Device, DeviceId, DeviceSeen, Dialect as PushDialect, HandshakeFacts, NewDevice};
 use crate::store::types::LiftedOptions;
-use crate::store::{DeviceStore, StoreResult};
+use crate::store::{DeviceStore, StoreError, StoreResult};
 
 const DEVICE_COLUMNS: &str = "id, serial_number, name, school_id, area_id, mode, approval, dialect, pushver,
     push_version, firmware, platform, language, timezone, attlog_stamp, operlog_stamp, attphoto_stamp, biodata_stamp,
     errorlog_stamp, idcard_stamp, first_seen_at, last_seen_at, last_ip, pinned_ip, pin_prefix, path_token_hash,
     registry_code, session_id";
+
+/// Devices whose last-seen time one statement writes at most.
+const TOUCH_CHUNK: usize = 500;
 
 /// The device with this serial number.
 async fn by_serial<D: Dialect>(conn: &mut D::Connection, serial: &str) -> StoreResult<Option<Device>> {
@@ -33,6 +38,14 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         by_serial::<D>(&mut *self.read().await?, serial).await
     }
 
+    async fn find_devices(&self, serials: &[String]) -> StoreResult<Vec<Device>> {
+        if serials.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("select {DEVICE_COLUMNS} from devices where {}", D::in_list("serial_number", 1));
+        Self::sql(&sql).bind(List::of(serials)).fetch_all(&mut *self.read().await?).await
+    }
+
     async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>> {
         let sql = format!("select {DEVICE_COLUMNS} from devices where id = $1");
         Self::sql(&sql).bind(id.0).fetch_optional(&mut *self.read().await?).await
@@ -44,26 +57,39 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
     }
 
     async fn register_device(&self, d: &NewDevice) -> StoreResult<Device> {
-        // One statement; a row that exists already (two first contacts at once) comes back as
-        // it is: the no-op update only makes `returning` return it.
+        let mut rows = self.register_devices(std::slice::from_ref(d)).await?;
+        rows.pop().ok_or_else(|| StoreError::Conflict(format!("device {} was not registered", d.serial_number)))
+    }
+
+    async fn register_devices(&self, devices: &[NewDevice]) -> StoreResult<Vec<Device>> {
+        // PostgreSQL refuses to touch one row twice in a statement: one entry per serial.
+        let mut seen = HashSet::new();
+        let devices: Vec<&NewDevice> = devices.iter().filter(|d| seen.insert(d.serial_number.as_str())).collect();
+        if devices.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = Rows::new()
+            .text("r_serial", devices.iter().map(|d| d.serial_number.as_str()))
+            .text("r_approval", devices.iter().map(|d| d.approval.as_str()))
+            .text("r_dialect", devices.iter().map(|d| d.dialect.as_str()))
+            .text("r_pushver", devices.iter().map(|d| d.pushver.as_deref()))
+            .text("r_language", devices.iter().map(|d| d.language.as_deref()))
+            .text("r_ip", devices.iter().map(|d| d.last_ip.as_deref()))
+            .time("r_at", devices.iter().map(|d| d.seen_at));
+        // One statement; a serial that exists already (two first contacts at once, or another
+        // instance) comes back as it is: the no-op update only makes `returning` return it.
         let sql = format!(
             "with {} insert into devices (serial_number, approval, dialect, pushver, language, last_ip, first_seen_at,
                                   last_seen_at, approved_at)
-             select $1, $2, $3, $4, $5, $6, $7, $7, case when $2 = 'approved' then $7 end from relax where true
+             select r_serial, r_approval, r_dialect, r_pushver, r_language, r_ip, r_at, r_at,
+                    case when r_approval = 'approved' then r_at end
+             from relax, {} where true
              on conflict (serial_number) do update set serial_number = excluded.serial_number
              returning {DEVICE_COLUMNS}",
-            D::RELAX
+            D::RELAX,
+            D::rows(&rows, 1, "r")
         );
-        Self::sql(&sql)
-            .bind(&d.serial_number)
-            .bind(d.approval.as_str())
-            .bind(d.dialect.as_str())
-            .bind(&d.pushver)
-            .bind(&d.language)
-            .bind(&d.last_ip)
-            .bind(d.seen_at)
-            .fetch_one(&mut *self.write_once().await?)
-            .await
+        Self::sql(&sql).bind_rows(&rows).fetch_all(&mut *self.write_once().await?).await
     }
 
     async fn count_pending_devices(&self) -> StoreResult<i64> {
@@ -81,22 +107,32 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         .await
     }
 
-    async fn record_handshake(&self, id: DeviceId, f: &HandshakeFacts) -> StoreResult<Option<Device>> {
+    async fn record_handshake(&self, id: DeviceId, facts: &HandshakeFacts) -> StoreResult<Option<Device>> {
+        Ok(self.record_handshakes(&[(id, facts.clone())]).await?.pop())
+    }
+
+    async fn record_handshakes(&self, facts: &[(DeviceId, HandshakeFacts)]) -> StoreResult<Vec<Device>> {
+        // One entry per device (its last facts), sorted by id so that two instances writing at
+        // once lock rows in the same order.
+        let last: BTreeMap<DeviceId, &HandshakeFacts> = facts.iter().map(|(id, f)| (*id, f)).collect();
+        if last.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = Rows::new()
+            .bigint("h_id", last.keys().map(|id| id.0))
+            .text("h_pushver", last.values().map(|f| f.pushver.as_deref()))
+            .text("h_language", last.values().map(|f| f.language.as_deref()))
+            .text("h_type", last.values().map(|f| f.device_type.as_deref()))
+            .text("h_dialect", last.values().map(|f| f.dialect.map(PushDialect::as_str)));
         let sql = format!(
-            "with {} update devices set pushver = coalesce($2, pushver), language = coalesce($3, language),
-                    device_type = coalesce($4, device_type), dialect = coalesce($5, dialect)
-             from relax where id = $1
+            "with {} update devices set pushver = coalesce(h_pushver, pushver), language = coalesce(h_language, language),
+                    device_type = coalesce(h_type, device_type), dialect = coalesce(h_dialect, dialect)
+             from relax, {} where id = h_id
              returning {DEVICE_COLUMNS}",
-            D::RELAX
+            D::RELAX,
+            D::rows(&rows, 1, "h")
         );
-        Self::sql(&sql)
-            .bind(id.0)
-            .bind(&f.pushver)
-            .bind(&f.language)
-            .bind(&f.device_type)
-            .bind(f.dialect.map(PushDialect::as_str))
-            .fetch_optional(&mut *self.write_once().await?)
-            .await
+        Self::sql(&sql).bind_rows(&rows).fetch_all(&mut *self.write_once().await?).await
     }
 
     async fn merge_device_options(&self, id: DeviceId, options: &[(String, String)]) -> StoreResult<()> {
@@ -130,20 +166,26 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         if seen.is_empty() {
             return Ok(());
         }
-        // Sorted by id so that two instances flushing at once lock rows in the same order.
+        // Sorted by id so that two instances flushing at once lock rows in the same order; in
+        // chunks, each its own statement, so that no device row stays locked while thousands of
+        // others are written (a handshake or an admin change of that device would wait for it).
         let mut seen = seen.to_vec();
         seen.sort_by_key(|s| s.id);
-        let rows = Rows::new()
-            .bigint("id", seen.iter().map(|s| s.id.0))
-            .time("at", seen.iter().map(|s| s.at))
-            .text("ip", seen.iter().map(|s| s.ip.as_deref()));
-        let sql = format!(
-            "with {} update devices as d set last_seen_at = {}, last_ip = coalesce(v.ip, d.last_ip)
-             from relax, {} where d.id = v.id",
-            D::RELAX,
-            D::greatest("d.last_seen_at", "v.at"),
-            D::rows(&rows, 1, "v")
-        );
-        Self::sql(&sql).bind_rows(&rows).run(&mut *self.write_once().await?).await
+        let mut db = self.write_once().await?;
+        for chunk in seen.chunks(TOUCH_CHUNK) {
+            let rows = Rows::new()
+                .bigint("id", chunk.iter().map(|s| s.id.0))
+                .time("at", chunk.iter().map(|s| s.at))
+                .text("ip", chunk.iter().map(|s| s.ip.as_deref()));
+            let sql = format!(
+                "with {} update devices as d set last_seen_at = {}, last_ip = coalesce(v.ip, d.last_ip)
+                 from relax, {} where d.id = v.id",
+                D::RELAX,
+                D::greatest("d.last_seen_at", "v.at"),
+                D::rows(&rows, 1, "v")
+            );
+            Self::sql(&sql).bind_rows(&rows).run(&mut *db).await?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,8 @@
 //! in order on SQLite), so either all of it is durable or none of it is, and the device is told
 //! `OK` only after. Every timestamp column is bound from one `now` per call (never a default).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -279,15 +281,23 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
         if stamps.is_empty() {
             return Ok(());
         }
-        // Sorted by id so that two instances flushing at once lock rows in the same order.
-        let mut sorted: Vec<_> = stamps.iter().collect();
-        sorted.sort_by_key(|(id, _, _)| *id);
+        // One statement per table, rows sorted by id so that two instances flushing at once lock
+        // rows in the same order; the last stamp of a device given twice wins.
+        let mut by_table: BTreeMap<&'static str, BTreeMap<DeviceId, &str>> = BTreeMap::new();
+        for (id, table, value) in stamps {
+            by_table.entry(table.column()).or_default().insert(*id, value.as_str());
+        }
         let mut tx = self.write().await?;
-        for (id, table, value) in sorted {
+        for (column, stamps) in by_table {
+            let rows =
+                Rows::new().bigint("s_id", stamps.keys().map(|id| id.0)).text("s_value", stamps.values().copied());
             // The column name comes from a closed enum, never from input. An unchanged stamp is
             // not rewritten (no dead row version on PostgreSQL).
-            let sql = format!("update devices set {0} = $2 where id = $1 and {0} is distinct from $2", table.column());
-            Self::sql(&sql).bind(id.0).bind(value).execute(&mut tx).await?;
+            let sql = format!(
+                "update devices set {column} = s_value from {} where id = s_id and {column} is distinct from s_value",
+                D::rows(&rows, 1, "s")
+            );
+            Self::sql(&sql).bind_rows(&rows).execute(&mut tx).await?;
         }
         tx.commit().await
     }

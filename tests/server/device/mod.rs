@@ -5,6 +5,7 @@ mod acc_registry;
 mod acc_uploads;
 mod approval;
 mod commands;
+mod first_contacts;
 mod handshake;
 mod hardening;
 mod operlog;
