@@ -1,6 +1,6 @@
 //! The batched device writes a burst of first contacts goes through (`find_devices`,
 //! `register_devices`, `record_handshakes`), the chunked last-seen flush and the stamp flush, on
-//! every backend.
+//! every backend; and the `INFO=` counters written by the same flush.
 
 use std::collections::HashMap;
 
@@ -120,6 +120,12 @@ async fn the_last_seen_flush_and_the_stamp_flush_write_every_device_of_a_large_b
             .chain([(rows[0].id, StampTable::AttLog, "last".to_string())])
             .collect();
         store.save_stamps(&stamps).await.unwrap();
+        let infos: Vec<(DeviceId, serde_json::Value)> = rows
+            .iter()
+            .map(|d| (d.id, serde_json::json!({ "attlogs": d.id.0, "raw": "Ver 8.0.4.2,1,0,5" })))
+            .chain([(rows[1].id, serde_json::json!({ "attlogs": -1 }))])
+            .collect();
+        store.save_poll_infos(&infos).await.unwrap();
         for device in store.list_devices().await.unwrap() {
             let seen_at = device.last_seen_at.unwrap();
             assert!((seen_at - at).num_milliseconds().abs() < 5, "{backend}: {} seen {seen_at}", device.serial_number);
@@ -127,6 +133,9 @@ async fn the_last_seen_flush_and_the_stamp_flush_write_every_device_of_a_large_b
             let attlog = if device.id == rows[0].id { "last".to_string() } else { format!("a{}", device.id.0) };
             assert_eq!(device.attlog_stamp, Some(attlog), "{backend}: the last stamp of a device given twice wins");
             assert_eq!(device.operlog_stamp, Some(format!("o{}", device.id.0)), "{backend}");
+            let info = store.push_holdings(device.id).await.unwrap().poll_info;
+            let attlogs = if device.id == rows[1].id { -1 } else { device.id.0 };
+            assert_eq!(info["attlogs"], attlogs, "{backend}: the last counters of a device given twice win");
         }
     }
 }

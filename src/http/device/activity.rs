@@ -15,11 +15,16 @@ use crate::store::{DynStore, StoreResult};
 
 type StampKey = (DeviceId, StampTable);
 
+/// `INFO=` counters parsed and written per statement at a flush.
+const INFO_CHUNK: usize = 500;
+
 #[derive(Default)]
 pub struct DeviceActivity {
     pending_seen: Mutex<HashMap<DeviceId, DeviceSeen>>,
     latest_seen: Mutex<HashMap<DeviceId, DateTime<Utc>>>,
     last_info: Mutex<HashMap<DeviceId, String>>,
+    /// The raw `INFO=` value and when it came, parsed only at the flush (a few bytes a device).
+    pending_info: Mutex<HashMap<DeviceId, (String, DateTime<Utc>)>>,
     pending_stamps: Mutex<HashMap<StampKey, String>>,
     latest_stamps: Mutex<HashMap<StampKey, String>>,
     off_pin_alerts: Mutex<HashMap<(DeviceId, String), std::time::Instant>>,
@@ -90,10 +95,11 @@ impl DeviceActivity {
         }
     }
 
-    /// Forgets the remembered `INFO=` value (after a failed write, so the next poll retries).
-    pub fn forget_info(&self, id: DeviceId) {
-        if let Ok(mut last) = self.last_info.lock() {
-            last.remove(&id);
+    /// Keeps a device's parsed `INFO=` counters for the next flush: a poll never waits for the
+    /// database, even when its counters changed (the record count changes with every punch).
+    pub fn note_poll_info(&self, id: DeviceId, raw: &str, at: DateTime<Utc>) {
+        if let Ok(mut pending) = self.pending_info.lock() {
+            pending.insert(id, (raw.to_string(), at));
         }
     }
 
@@ -102,7 +108,26 @@ impl DeviceActivity {
         let seen: Vec<DeviceSeen> = drain(&self.pending_seen).into_values().collect();
         let stamps: Vec<(DeviceId, StampTable, String)> =
             drain(&self.pending_stamps).into_iter().map(|((id, table), v)| (id, table, v)).collect();
-        let count = seen.len() + stamps.len();
+        let raw_infos: Vec<(DeviceId, (String, DateTime<Utc>))> = drain(&self.pending_info).into_iter().collect();
+        let count = seen.len() + stamps.len() + raw_infos.len();
+        // Parsed a few hundred at a time: 20,000 parsed documents at once would be tens of MB
+        // that the allocator keeps after the flush.
+        let mut failed = None;
+        for chunk in raw_infos.chunks(INFO_CHUNK) {
+            let infos: Vec<(DeviceId, serde_json::Value)> =
+                chunk.iter().map(|(id, (raw, at))| (*id, super::poll::info_json(raw, *at))).collect();
+            if let Err(e) = store.save_poll_infos(&infos).await {
+                failed = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            // Chunks already written are written again next time: harmless.
+            restore(&self.pending_info, raw_infos.into_iter());
+            restore(&self.pending_seen, seen.into_iter().map(|s| (s.id, s)));
+            restore(&self.pending_stamps, stamps.into_iter().map(|(id, t, v)| ((id, t), v)));
+            return Err(e);
+        }
         if !seen.is_empty() {
             if let Err(e) = store.touch_devices(&seen).await {
                 restore(&self.pending_seen, seen.into_iter().map(|s| (s.id, s)));

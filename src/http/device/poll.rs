@@ -1,5 +1,6 @@
 //! `GET /iclock/getrequest`: the command poll. Records the `INFO=` counters when they change and
-//! answers with the device's next command batch, or `OK`. An idle poll costs no database round trip.
+//! answers with the device's next command batch, or `OK`. An idle poll costs no database round
+//! trip, even when its `INFO=` counters changed (they are written by the activity flush).
 
 use super::{ok_text, DeviceError, DeviceRequest};
 use crate::http::State;
@@ -9,25 +10,8 @@ pub async fn getrequest(ctx: &State, request: DeviceRequest) -> Result<actix_web
     if let Some(info) = request.query.info.as_deref() {
         let id = request.known.device.id;
         if ctx.activity.info_changed(id, info) {
-            let parsed = parse_poll_info(info);
-            let json = serde_json::json!({
-                "raw": info,
-                "firmware": parsed.firmware,
-                "users": parsed.users,
-                "fingerprints": parsed.fingerprints,
-                "attlogs": parsed.attlogs,
-                "ip": parsed.ip,
-                "fp_version": parsed.fp_version,
-                "face_version": parsed.face_version,
-                "faces_per_enroll": parsed.faces_per_enroll,
-                "faces": parsed.faces,
-                "functions": parsed.functions,
-                "at": chrono::Utc::now(),
-            });
-            if let Err(e) = ctx.store.save_poll_info(id, &json).await {
-                ctx.activity.forget_info(id);
-                return Err(e.into());
-            }
+            // Written by the activity flush (every few seconds, many devices a statement).
+            ctx.activity.note_poll_info(id, info, chrono::Utc::now());
         }
     }
     if request.off_pin {
@@ -39,4 +23,23 @@ pub async fn getrequest(ctx: &State, request: DeviceRequest) -> Result<actix_web
         Some(commands) => Ok(super::ok_bytes(commands)),
         None => Ok(ok_text("OK")),
     }
+}
+
+/// The stored form of a poll's `INFO=` counters (`devices.poll_info`).
+pub(super) fn info_json(raw: &str, at: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    let parsed = parse_poll_info(raw);
+    serde_json::json!({
+        "raw": raw,
+        "firmware": parsed.firmware,
+        "users": parsed.users,
+        "fingerprints": parsed.fingerprints,
+        "attlogs": parsed.attlogs,
+        "ip": parsed.ip,
+        "fp_version": parsed.fp_version,
+        "face_version": parsed.face_version,
+        "faces_per_enroll": parsed.faces_per_enroll,
+        "faces": parsed.faces,
+        "functions": parsed.functions,
+        "at": at,
+    })
 }

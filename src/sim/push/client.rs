@@ -63,17 +63,20 @@ pub(crate) async fn poll_and_ack(
     serial: &str,
     firmware: &mut SimFirmware,
 ) -> reqwest::Result<usize> {
-    let (_, reply) = fetch_commands(client, base, serial).await?;
+    let (_, reply) = fetch_commands(client, base, serial, None).await?;
     execute_and_ack(client, base, serial, firmware, &reply).await
 }
 
-/// `GET /iclock/getrequest`: the reply's status and text.
+/// `GET /iclock/getrequest`, with the firmware's `INFO=` counters when given (already
+/// URL-encoded): the reply's status and text.
 pub(crate) async fn fetch_commands(
     client: &reqwest::Client,
     base: &str,
     serial: &str,
+    info: Option<&str>,
 ) -> reqwest::Result<(reqwest::StatusCode, String)> {
-    let resp = client.get(format!("{base}/iclock/getrequest?SN={serial}")).send().await?;
+    let info = info.map(|i| format!("&INFO={i}")).unwrap_or_default();
+    let resp = client.get(format!("{base}/iclock/getrequest?SN={serial}{info}")).send().await?;
     let status = resp.status();
     Ok((status, resp.text().await?))
 }

@@ -141,7 +141,16 @@ pub async fn run_device(client: reqwest::Client, args: SimPushArgs, index: usize
         if now >= next_poll {
             next_poll = now + schedule.next_poll_gap(&mut rng);
             let sent = Instant::now();
-            match fetch_commands(&client, &base, &serial).await {
+            // Most att firmware reports its counters on every poll (push.md 2.7): users,
+            // templates, attendance records (which grows with every punch), its address.
+            let info = (!acc && !args.no_poll_info).then(|| {
+                format!(
+                    "Ver%208.0.4.2-20190826,{},0,{},127.0.0.1,10,7,12,0,111",
+                    firmware.users.len(),
+                    generator.generated()
+                )
+            });
+            match fetch_commands(&client, &base, &serial, info.as_deref()).await {
                 Ok((status, reply)) if status.is_success() => {
                     report.poll_times.record(sent.elapsed());
                     report.polls += 1;

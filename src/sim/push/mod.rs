@@ -70,6 +70,10 @@ pub struct SimPushArgs {
     /// few seconds. 0: every device at the same instant (a storm no real fleet makes).
     #[arg(long)]
     pub boot_spread_ms: Option<u64>,
+    /// Polls carry no `INFO=` counters. By default each att poll carries them, as most firmware
+    /// does; the record count in them changes with every punch.
+    #[arg(long)]
+    pub no_poll_info: bool,
     /// `close` (one connection per request with `Connection: close`, as firmware often does)
     /// or `keep-alive` (one pooled connection per device).
     #[arg(long, value_enum, default_value_t = ConnectionMode::Close)]

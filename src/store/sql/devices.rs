@@ -158,8 +158,27 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
     }
 
     async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()> {
-        let sql = format!("with {} update devices set poll_info = $2 from relax where id = $1", D::RELAX);
-        Self::sql(&sql).bind(id.0).bind(Json(info)).run(&mut *self.write_once().await?).await
+        self.save_poll_infos(&[(id, info.clone())]).await
+    }
+
+    async fn save_poll_infos(&self, infos: &[(DeviceId, serde_json::Value)]) -> StoreResult<()> {
+        // The last value of a device given twice wins; sorted by id, in chunks (see touch_devices).
+        let last: BTreeMap<DeviceId, String> = infos.iter().map(|(id, v)| (*id, v.to_string())).collect();
+        let last: Vec<(DeviceId, String)> = last.into_iter().collect();
+        let mut db = self.write_once().await?;
+        for chunk in last.chunks(TOUCH_CHUNK) {
+            let rows = Rows::new()
+                .bigint("i_id", chunk.iter().map(|(id, _)| id.0))
+                .text("i_info", chunk.iter().map(|(_, v)| v.as_str()));
+            let sql = format!(
+                "with {} update devices set poll_info = {} from relax, {} where id = i_id",
+                D::RELAX,
+                D::json_from_text("i_info"),
+                D::rows(&rows, 1, "i")
+            );
+            Self::sql(&sql).bind_rows(&rows).run(&mut *db).await?;
+        }
+        Ok(())
     }
 
     async fn touch_devices(&self, seen: &[DeviceSeen]) -> StoreResult<()> {

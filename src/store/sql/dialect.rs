@@ -70,6 +70,8 @@ pub trait Dialect: Database + Sized {
     fn greatest(a: &str, b: &str) -> String;
     /// `target` (a JSON object column) with the keys of the object bound at `$param` set.
     fn json_merge(target: &str, param: usize) -> String;
+    /// A JSON document from an expression holding its text (a text column of a [`Rows`] set).
+    fn json_from_text(expr: &str) -> String;
     /// A query returning `$1` fresh ids for `table`'s `id` column, to insert rows with ids known
     /// beforehand (a group of uploads and the rows that point at them, in one statement per
     /// table). PostgreSQL draws them from the column's sequence; SQLite counts on from the

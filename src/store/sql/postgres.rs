@@ -116,6 +116,10 @@ impl Dialect for Postgres {
         format!("{target} || ${param}")
     }
 
+    fn json_from_text(expr: &str) -> String {
+        format!("cast({expr} as jsonb)")
+    }
+
     async fn chain<'e, 'q: 'e>(
         head: Sql<'q, Self>,
         tails: &'e [&'e str],

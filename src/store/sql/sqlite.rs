@@ -141,6 +141,10 @@ impl Dialect for Sqlite {
         format!("json_patch({target}, ${param})")
     }
 
+    fn json_from_text(expr: &str) -> String {
+        format!("json({expr})")
+    }
+
     async fn chain<'e, 'q: 'e>(
         head: Sql<'q, Self>,
         tails: &'e [&'e str],

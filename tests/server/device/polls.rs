@@ -12,12 +12,21 @@ async fn a_poll_with_info_records_the_device_counters() {
         assert_eq!(resp.text().await.unwrap(), "OK");
         let device = app.device("POLL001").await;
         let backend = app.backend;
+        // The poll does not wait for the database: the activity flush writes the counters.
+        app.ctx.activity.flush(&app.ctx.store).await.unwrap();
         let stored = read_poll_info(&app.ctx.config.database_url, device.id.0).await;
         let info: serde_json::Value = serde_json::from_str(&stored.expect("poll_info stored")).unwrap();
         assert_eq!(info["users"], 143, "{backend}");
         assert_eq!(info["attlogs"], 109);
         assert_eq!(info["faces"], 141);
         assert_eq!(info["firmware"], "Ver 8.0.4.2-I113-02");
+        // A punch later the record count changed: the newest counters win at the next flush.
+        app.get("/iclock/getrequest?SN=POLL001&INFO=Ver%208.0.4.2-I113-02,143,1,110,172.16.12.182,10,7,12,141,111")
+            .await;
+        app.ctx.activity.flush(&app.ctx.store).await.unwrap();
+        let stored = read_poll_info(&app.ctx.config.database_url, device.id.0).await.unwrap();
+        let info: serde_json::Value = serde_json::from_str(&stored).unwrap();
+        assert_eq!(info["attlogs"], 110, "{backend}");
     }
 }
 
