@@ -17,7 +17,8 @@ use crate::config::{PullArgs, PullServiceArgs, ServeArgs};
 use crate::core::{Clock, Core, Settings, SystemClock};
 use crate::crypto::DataCipher;
 use crate::domain::BatchPolicy;
-use crate::http::device::{self, activity::DeviceActivity, directory::CacheTtls, DeviceDirectory};
+use crate::http::device::directory::{Admission, CacheTtls};
+use crate::http::device::{self, activity::DeviceActivity, DeviceDirectory};
 use crate::http::{ops, State};
 use crate::pull_service::{PullService, PullSettings};
 use crate::queue::QueueConfig;
@@ -112,16 +113,12 @@ impl Application {
                 Some(service)
             }
         };
-        let directory = Arc::new(
-            DeviceDirectory::new(
-                store.clone(),
-                default_tz,
-                args.auto_approve(),
-                CacheTtls { unapproved: UNAPPROVED_TTL, approved: Some(APPROVED_TTL_WITHOUT_NOTIFY) },
-            )
-            .with_max_pending(args.max_pending_devices),
-        );
-        directory.start_batching();
+        let directory = Arc::new(DeviceDirectory::new(
+            store.clone(),
+            default_tz,
+            Admission::new(args.auto_approve(), args.max_pending_devices),
+            CacheTtls { unapproved: UNAPPROVED_TTL, approved: Some(APPROVED_TTL_WITHOUT_NOTIFY) },
+        ));
         store.subscribe(directory_hook(&directory)).await?;
         if hears_others {
             // Other instances' changes arrive: approved devices stay cached until one does.

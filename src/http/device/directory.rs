@@ -6,12 +6,13 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 
-use super::first_contact::{resolve_one, Admission, FirstContacts};
+pub use super::first_contact::Admission;
+use super::first_contact::FirstContacts;
 use super::guard::Pinning;
 use super::DeviceError;
 use crate::domain::{Approval, Device, DeviceSerial, Dialect, HandshakeFacts};
@@ -50,11 +51,8 @@ pub struct DeviceDirectory {
     /// Set when every change of an approved device is announced to this instance.
     approved_exact: AtomicBool,
     default_tz: Tz,
-    auto_approve: bool,
-    /// First contact of a new serial is refused while this many devices wait for approval.
-    max_pending: i64,
-    /// Set by `start_batching`.
-    batches: OnceLock<FirstContacts>,
+    /// Lookups, registrations and handshake writes, batched across concurrent requests.
+    batches: FirstContacts,
 }
 
 /// How long cached devices are trusted.
@@ -68,24 +66,17 @@ pub struct CacheTtls {
 }
 
 impl DeviceDirectory {
-    pub fn new(store: DynStore, default_tz: Tz, auto_approve: bool, ttls: CacheTtls) -> Self {
+    /// Starts the batch workers of first contacts on the current runtime (the one that serves
+    /// the devices).
+    pub fn new(store: DynStore, default_tz: Tz, admission: Admission, ttls: CacheTtls) -> Self {
         Self {
+            batches: FirstContacts::start(store.clone(), admission),
             store,
             entries: RwLock::new(HashMap::new()),
             ttls,
             approved_exact: AtomicBool::new(false),
             default_tz,
-            auto_approve,
-            max_pending: i64::MAX,
-            batches: OnceLock::new(),
         }
-    }
-
-    /// Refuses unknown serials while `max` devices already wait for approval (0 = no limit), so
-    /// anonymous clients cannot fill the device list and the database with invented serials.
-    pub fn with_max_pending(mut self, max: u32) -> Self {
-        self.max_pending = if max == 0 { i64::MAX } else { i64::from(max) };
-        self
     }
 
     /// Every change is heard (PostgreSQL notifications): approved devices stay cached until one
@@ -104,26 +95,13 @@ impl DeviceDirectory {
         }
     }
 
-    /// Merges concurrent first contacts and handshake writes into batches from now on (call
-    /// once, on the runtime that serves the devices; without it each request runs alone).
-    pub fn start_batching(&self) {
-        let admission = Admission { auto_approve: self.auto_approve, max_pending: self.max_pending };
-        let _ = self.batches.set(FirstContacts::start(self.store.clone(), admission));
-    }
-
     /// The device for `serial`, registering it (pending, or approved with auto-approve) on first
     /// contact; `TooManyPending` (nothing stored) when the pending list is full.
     pub async fn resolve(&self, serial: &DeviceSerial, contact: FirstContact) -> Result<Arc<KnownDevice>, DeviceError> {
         if let Some(known) = self.cached(serial.as_str()) {
             return Ok(known);
         }
-        let device = match self.batches.get() {
-            Some(batches) => batches.resolve(serial.as_str(), contact).await?,
-            None => {
-                let admission = Admission { auto_approve: self.auto_approve, max_pending: self.max_pending };
-                resolve_one(&self.store, admission, serial.as_str(), contact).await?
-            }
-        };
+        let device = self.batches.resolve(serial.as_str(), contact).await?;
         Ok(self.insert(device).await?)
     }
 
@@ -141,10 +119,7 @@ impl DeviceDirectory {
             return Ok(known.clone());
         }
         let id = known.device.id;
-        let device = match self.batches.get() {
-            Some(batches) => batches.record_handshake(id, facts).await?,
-            None => self.store.record_handshake(id, &facts).await?,
-        };
+        let device = self.batches.record_handshake(id, facts).await?;
         Ok(self.insert(device.ok_or(DeviceError::NotFound)?).await?)
     }
 

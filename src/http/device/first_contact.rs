@@ -25,9 +25,18 @@ const WORKERS: usize = 2;
 /// Who may register on first contact.
 #[derive(Debug, Clone, Copy)]
 pub struct Admission {
-    pub auto_approve: bool,
+    auto_approve: bool,
     /// New serials are refused while this many devices wait for approval.
-    pub max_pending: i64,
+    max_pending: i64,
+}
+
+impl Admission {
+    /// New serials approved at once (`auto_approve`) or pending; refused while `max_pending`
+    /// devices already wait for approval (0 = no limit), so anonymous clients cannot fill the
+    /// device list and the database with invented serials.
+    pub fn new(auto_approve: bool, max_pending: u32) -> Self {
+        Self { auto_approve, max_pending: if max_pending == 0 { i64::MAX } else { i64::from(max_pending) } }
+    }
 }
 
 type Lookup = (String, FirstContact);
@@ -79,14 +88,16 @@ async fn resolve_all(
 ) -> Vec<Result<Device, DeviceError>> {
     match resolve_batch(store, admission, admitting, &batch).await {
         Ok(answers) => answers,
-        Err(e) => {
+        Err(e) if batch.len() > 1 => {
             tracing::debug!(error = %e, lookups = batch.len(), "first-contact batch failed; one by one");
             let mut answers = Vec::with_capacity(batch.len());
-            for (serial, contact) in batch {
-                answers.push(resolve_one(store, admission, &serial, contact).await);
+            for lookup in &batch {
+                let one = resolve_batch(store, admission, admitting, std::slice::from_ref(lookup)).await;
+                answers.push(one.and_then(|mut a| a.pop().unwrap_or_else(|| Err(gone()))));
             }
             answers
         }
+        Err(e) => vec![Err(e)],
     }
 }
 
@@ -134,27 +145,6 @@ async fn resolve_batch(
             )))),
         })
         .collect())
-}
-
-/// The one-request path (also what a failed batch falls back to).
-pub(super) async fn resolve_one(
-    store: &DynStore,
-    admission: Admission,
-    serial: &str,
-    contact: FirstContact,
-) -> Result<Device, DeviceError> {
-    if let Some(device) = store.find_device(serial).await? {
-        return Ok(device);
-    }
-    let new = new_device(admission, serial, &contact);
-    if new.approval == Approval::Pending && store.count_pending_devices().await? >= admission.max_pending {
-        tracing::warn!(serial = %serial, ip = ?contact.ip, limit = admission.max_pending,
-            "new device refused: too many devices are waiting for approval");
-        return Err(DeviceError::TooManyPending(admission.max_pending));
-    }
-    let device = store.register_device(&new).await?;
-    log_registered(&device, &[(serial.to_string(), contact)]);
-    Ok(device)
 }
 
 fn new_device(admission: Admission, serial: &str, contact: &FirstContact) -> NewDevice {
