@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
-use ironclock::domain::{Approval, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, StampTable};
+use ironclock::domain::{Approval, Device, DeviceId, DeviceSeen, Dialect, HandshakeFacts, NewDevice, StampTable};
+
+use ironclock::store::DynStore;
 
 use crate::stores;
 
@@ -19,6 +21,13 @@ fn new_device(serial: &str, approval: Approval, pushver: &str) -> NewDevice {
         last_ip: Some(format!("10.1.0.{}", serial.len())),
         seen_at: Utc::now(),
     }
+}
+
+/// `n` approved devices `<prefix>0000`, `<prefix>0001`…, registered in one call.
+async fn register_approved(store: &DynStore, prefix: &str, n: usize) -> Vec<Device> {
+    let batch: Vec<NewDevice> =
+        (0..n).map(|i| new_device(&format!("{prefix}{i:04}"), Approval::Approved, "2.4.1")).collect();
+    store.register_devices(&batch).await.unwrap()
 }
 
 #[tokio::test]
@@ -64,12 +73,7 @@ async fn many_serials_register_in_one_call_and_known_ones_come_back_unchanged() 
 #[tokio::test]
 async fn handshakes_of_many_devices_are_one_write_and_a_deleted_device_is_left_out() {
     for (backend, store, _db) in stores().await {
-        let rows = store
-            .register_devices(
-                &(0..300).map(|i| new_device(&format!("H{i:03}"), Approval::Approved, "2.4.1")).collect::<Vec<_>>(),
-            )
-            .await
-            .unwrap();
+        let rows = register_approved(&store, "H", 300).await;
         let mut ids: Vec<DeviceId> = rows.iter().map(|d| d.id).collect();
         ids.sort();
         let facts = |pushver: Option<&str>| HandshakeFacts {
@@ -99,12 +103,7 @@ async fn handshakes_of_many_devices_are_one_write_and_a_deleted_device_is_left_o
 #[tokio::test]
 async fn the_last_seen_flush_and_the_stamp_flush_write_every_device_of_a_large_batch() {
     for (backend, store, _db) in stores().await {
-        let rows = store
-            .register_devices(
-                &(0..1200).map(|i| new_device(&format!("T{i:04}"), Approval::Approved, "2.4.1")).collect::<Vec<_>>(),
-            )
-            .await
-            .unwrap();
+        let rows = register_approved(&store, "T", 1200).await;
         let at = Utc::now() + Duration::minutes(5);
         let seen: Vec<DeviceSeen> =
             rows.iter().map(|d| DeviceSeen { id: d.id, at, ip: Some("10.9.9.9".into()) }).collect();
