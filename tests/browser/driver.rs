@@ -76,8 +76,35 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {selector}: {e}"))
     }
 
+    /// The element's text. A page that re-renders between the find and the read leaves a stale
+    /// element: it is then found again (a few times) rather than the test failing.
     pub async fn text(&self, selector: &str) -> String {
-        self.css(selector).await.text().await.unwrap()
+        self.read(selector, |e| async move { e.text().await }).await
+    }
+
+    /// An attribute of the element (`None` when it has none), found again if it went stale.
+    pub async fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.read(selector, |e| async move { e.attr(name).await }).await
+    }
+
+    async fn read<T, F, Fut>(&self, selector: &str, get: F) -> T
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        use fantoccini::error::{CmdError, ErrorStatus};
+        let mut last = None;
+        for _ in 0..5 {
+            match get(self.css(selector).await).await {
+                Ok(value) => return value,
+                Err(CmdError::Standard(e)) if e.error == ErrorStatus::StaleElementReference => {
+                    last = Some(e.to_string());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("reading {selector}: {e}"),
+            }
+        }
+        panic!("{selector} kept going stale: {last:?}");
     }
 
     /// Fills a field (clears it first).

@@ -19,6 +19,12 @@ async fn log_in(b: &Browser, base: &str, email: &str) {
     b.fill("#email", email).await;
     b.fill("#password", PASSWORD).await;
     b.click("#login").await;
+    // The login page has a `#main h1` too: wait for the navigation away from it, or an element
+    // found on the login page goes stale under the next read.
+    b.until(10, "the login to leave /login", || async {
+        b.client.current_url().await.map(|u| !u.path().starts_with("/login")).unwrap_or(false)
+    })
+    .await;
     b.css("#main h1").await;
 }
 
@@ -113,10 +119,7 @@ async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
     b.client.goto(&format!("{}/devices/{gate_id}", app.base)).await.unwrap();
     b.click("#sync-all").await;
     b.css(".flash").await;
-    let percent = || async {
-        let bar = b.css("#sync-progress").await;
-        bar.attr("data-percent").await.unwrap().unwrap_or_default()
-    };
+    let percent = || async { b.attr("#sync-progress", "data-percent").await.unwrap_or_default() };
     // The device works through its queue while the page watches (bounded: at most 40 polls).
     let worker = tokio::spawn(async move {
         for _ in 0..40 {
@@ -158,12 +161,11 @@ async fn a_full_sync_fills_the_progress_bar_and_a_failed_student_is_retried() {
         .collect();
     app.post("/iclock/devicecmd?SN=GATE0003", acks.join("\n")).await;
     b.client.goto(&format!("{}/devices/{second}/sync?status=failed", app.base)).await.unwrap();
-    let row = b.css("#sync-rows tr[data-status='failed']").await;
-    let student = row.attr("data-student").await.unwrap().expect("data-student");
+    let student = b.attr("#sync-rows tr[data-status='failed']", "data-student").await.expect("data-student");
     b.click(&format!("#retry-{student}")).await;
     b.css(".flash").await;
     b.client.goto(&format!("{}/devices/{second}/sync", app.base)).await.unwrap();
-    let status = b.css(&format!("#sync-rows tr[data-student='{student}']")).await.attr("data-status").await.unwrap();
+    let status = b.attr(&format!("#sync-rows tr[data-student='{student}']"), "data-status").await;
     assert_eq!(status.as_deref(), Some("pending"), "re-queued");
     b.client.clone().close().await.unwrap();
 }
