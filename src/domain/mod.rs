@@ -2,6 +2,7 @@
 //! punches, what devices report about their users, templates and photos, and the pure rules
 //! the store applies (student sync, roster import planning).
 
+pub mod bio_versions;
 pub mod biometric;
 pub mod command;
 pub mod device;

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 pub use info::DeviceInfo;
 pub use live::DEFAULT_EVENT_MASK;
 pub use lock::DeviceLocks;
-pub use templates::TemplateUpload;
+pub use templates::{TemplateUpload, DURESS, VALID};
 pub use users::{allocate_uid, UserSpec};
 
 use super::error::{Error, Result};

@@ -18,8 +18,20 @@ use crate::domain::face_lines::{blob, record_from_line};
 use crate::domain::{Device, OperlogBatch};
 use crate::store::StoreError;
 
+/// How often a learner re-reads and saves again when the rows changed under it.
+const ROUNDS: usize = 5;
+
+/// One person's face set: their records by face id.
+type FaceSets = BTreeMap<String, BTreeMap<u8, Vec<u8>>>;
+
 /// Rebuilds the face sets of the PINs whose `FACE` lines `batch` carried; returns the master
 /// copies written or changed (0 for a device of no school, or PINs of no student).
+///
+/// Uploads of one person's faces can be learned at the same moment (a retry beside the next
+/// upload, requests spread over instances), each from the rows it sees; the last to save could
+/// drop a record only the other saw. So after saving, a learner reads the rows again and saves
+/// again until what it saved is what they say: whoever saves last has then seen every row
+/// stored before it (each upload's rows are stored before its learner starts).
 pub async fn learn(core: &Core, device: &Device, batch: &OperlogBatch) -> Result<usize, StoreError> {
     let Some(school) = device.school_id else { return Ok(0) };
     let pins: BTreeSet<String> =
@@ -28,9 +40,24 @@ pub async fn learn(core: &Core, device: &Device, batch: &OperlogBatch) -> Result
         return Ok(0);
     }
     let pins: Vec<String> = pins.into_iter().collect();
-    let held = core.store.push_faces(device.id, &pins).await?;
-    let version = super::area::push_profile::nir_face_version(&held.options, &held.poll_info);
-    let mut sets: BTreeMap<String, BTreeMap<u8, Vec<u8>>> = BTreeMap::new();
+    let mut written = 0;
+    let mut saved: Option<(Option<String>, FaceSets)> = None;
+    for _ in 0..ROUNDS {
+        let seen = read_sets(core, device, &pins).await?;
+        if saved.as_ref() == Some(&seen) {
+            break;
+        }
+        written += save(core, device, school, &seen).await?;
+        saved = Some(seen);
+    }
+    Ok(written)
+}
+
+/// The device's NIR face version and the face sets its stored `FACE` rows make for `pins`.
+async fn read_sets(core: &Core, device: &Device, pins: &[String]) -> Result<(Option<String>, FaceSets), StoreError> {
+    let held = core.store.push_faces(device.id, pins).await?;
+    let version = crate::domain::bio_versions::nir_face_version(&held.options, &held.poll_info);
+    let mut sets = FaceSets::new();
     for row in &held.templates {
         let Some(tmp) = core.cipher.open(&row.template_enc).ok().and_then(|t| String::from_utf8(t).ok()) else {
             continue;
@@ -39,12 +66,21 @@ pub async fn learn(core: &Core, device: &Device, batch: &OperlogBatch) -> Result
             sets.entry(row.pin.clone()).or_default().insert(record[4], record);
         }
     }
+    Ok((version, sets))
+}
+
+async fn save(
+    core: &Core,
+    device: &Device,
+    school: crate::domain::SchoolId,
+    (version, sets): &(Option<String>, FaceSets),
+) -> Result<usize, StoreError> {
     let copies: Vec<_> = sets
-        .into_iter()
+        .iter()
         .map(|(pin, records)| {
-            let data = blob(&records);
+            let data = blob(records);
             let copy = BiometricCopy {
-                pin,
+                pin: pin.clone(),
                 kind: BiometricKind::Face,
                 slot: 0,
                 version: Some(version.clone().unwrap_or_else(|| "unknown".into())),

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ironclock::pull::client::{TemplateUpload, UserSpec, DEFAULT_EVENT_MASK};
+use ironclock::pull::client::{TemplateUpload, UserSpec, DEFAULT_EVENT_MASK, DURESS, VALID};
 use ironclock::pull::transport::TransportKind;
 use ironclock::pull::wire::event::LiveEvent;
 use ironclock::pull::{Client, ConnectOptions, DeviceLocks, Error, TransportMode};
@@ -191,12 +191,13 @@ async fn templates_written_in_a_batch_and_singly_read_back_identically() {
         let t_a: Vec<u8> = (0..1500u32).map(|i| (i * 7 % 251) as u8 + 1).collect();
         let t_b: Vec<u8> = (0..640u32).map(|i| (i * 13 % 241) as u8 + 1).collect();
         let uploads = [
-            TemplateUpload { user_id: "103".into(), finger: 5, data: t_a.clone() },
-            TemplateUpload { user_id: "104".into(), finger: 9, data: t_b.clone() },
+            TemplateUpload { user_id: "103".into(), finger: 5, flag: VALID, data: t_a.clone() },
+            TemplateUpload { user_id: "104".into(), finger: 9, flag: DURESS, data: t_b.clone() },
         ];
         c.write_templates(&uploads).await.unwrap();
-        assert_eq!(c.read_template(3, 5).await.unwrap().unwrap().data, t_a, "{mode:?}");
-        assert_eq!(c.read_template(4, 9).await.unwrap().unwrap().data, t_b, "{mode:?}");
+        let (a, b) = (c.read_template(3, 5).await.unwrap().unwrap(), c.read_template(4, 9).await.unwrap().unwrap());
+        assert_eq!((a.data, a.flag), (t_a.clone(), VALID), "{mode:?}");
+        assert_eq!((b.data, b.flag), (t_b.clone(), DURESS), "{mode:?}: the duress flag survives the batch");
         let bulk = c.read_templates().await.unwrap();
         assert!(bulk.iter().any(|t| (t.uid, t.finger, &t.data) == (3, 5, &t_a)));
         c.write_template(4, 8, 1, &t_a).await.unwrap();
@@ -204,7 +205,7 @@ async fn templates_written_in_a_batch_and_singly_read_back_identically() {
         assert!(c.delete_template(4, 8).await.unwrap());
         assert!(c.read_template(4, 8).await.unwrap().is_none());
         assert!(!c.delete_template(4, 8).await.unwrap());
-        let missing = [TemplateUpload { user_id: "nobody".into(), finger: 0, data: t_b.clone() }];
+        let missing = [TemplateUpload { user_id: "nobody".into(), finger: 0, flag: VALID, data: t_b.clone() }];
         assert!(matches!(c.write_templates(&missing).await, Err(Error::Conflict(_))));
         c.close().await.unwrap();
     }

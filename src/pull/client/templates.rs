@@ -18,9 +18,16 @@ pub struct TemplateUpload {
     pub user_id: String,
     /// Finger 0–9.
     pub finger: u8,
+    /// Valid flag: 1 valid, 3 duress (spec §8.1; [`VALID`], [`DURESS`]).
+    pub flag: u8,
     /// Template bytes (same ZKFinger version as the device).
     pub data: Vec<u8>,
 }
+
+/// The valid flag of an ordinary template.
+pub const VALID: u8 = 1;
+/// The valid flag of a duress finger (bit 1 set).
+pub const DURESS: u8 = 3;
 
 impl Client {
     /// Every template on the device.
@@ -49,6 +56,9 @@ impl Client {
 
     /// Stores templates in one batch upload. Every owner is looked up by user id on this
     /// device and addressed by *its* uid there; a missing owner is an error (nothing sent).
+    /// The batch format has no flag (spec §8.4: the firmware stores its templates as valid), so
+    /// a template with another flag (a duress finger) is written again singly by cmd 87, which
+    /// carries it.
     pub async fn write_templates(&mut self, uploads: &[TemplateUpload]) -> Result<()> {
         let users = self.read_users().await?;
         let by_id: std::collections::HashMap<&str, &User> = users.iter().map(|u| (u.user_id.as_str(), u)).collect();
@@ -69,11 +79,16 @@ impl Client {
                 template: t.data.clone(),
             });
         }
+        let flagged: Vec<(u16, &TemplateUpload)> =
+            uploads.iter().filter(|t| t.flag != VALID).map(|t| (by_id[t.user_id.as_str()].uid, t)).collect();
         let size = self.user_record.unwrap_or(UserRecordSize::Long72);
         let buffer = encode_batch(&batch, size)?;
         self.upload(&buffer, "templates").await?;
         self.call_ok(UPDATE_FIREWARE, &BATCH_COMMAND_PAYLOAD, Retry::SameId).await?;
         self.free_buffer().await?;
+        for (uid, t) in flagged {
+            self.write_template(uid, t.finger, t.flag, &t.data).await?;
+        }
         self.refresh().await
     }
 

@@ -21,7 +21,10 @@ struct Heartbeat {
 }
 
 /// The device's `options` and last heartbeat (`Null` when it has none).
-async fn profile<D: Dialect>(conn: &mut D::Connection, id: i64) -> StoreResult<(serde_json::Value, serde_json::Value)> {
+pub(super) async fn profile<D: Dialect>(
+    conn: &mut D::Connection,
+    id: i64,
+) -> StoreResult<(serde_json::Value, serde_json::Value)> {
     let profile: Option<Profile> =
         SqlStore::<D>::sql("select options from devices where id = $1").bind(id).fetch_optional(&mut *conn).await?;
     let heartbeat: Option<Heartbeat> =

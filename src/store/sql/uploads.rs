@@ -6,13 +6,14 @@
 //! in order on SQLite), so either all of it is durable or none of it is, and the device is told
 //! `OK` only after. Every timestamp column is bound from one `now` per call (never a default).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Dialect, Json, Rows, Sql, SqlStore};
-use crate::domain::biometric::BiometricSource;
+use crate::domain::biometric::{BiometricKind, BiometricSource, SealedBiometric};
 use crate::domain::{Device, DeviceId, NewPunch, OperlogBatch, RejectedLine, StampTable};
 use crate::store::{
     DeviceTable, IngestReport, NewMessage, PunchUpload, StoreResult, StoredDeviceEvent, StoredRejectedLine,
@@ -254,8 +255,22 @@ impl<D: Dialect> UploadStore for SqlStore<D> {
             .await?;
         }
         let source = BiometricSource { device: Some(device.id), via: "push" };
+        // A fingerprint that does not carry its version (FP lines) is of the version the device
+        // declared (options, registry or heartbeat); `unknown` only when it never said.
+        let declared = if batch.masters.iter().any(|c| c.kind == BiometricKind::Finger && c.version.is_none()) {
+            let (options, poll) = super::push_holdings::profile::<D>(&mut tx, device_id).await?;
+            crate::domain::bio_versions::finger_version(&options, &poll)
+        } else {
+            None
+        };
         for copy in &batch.masters {
-            super::biometrics::upsert_copy::<D>(&mut tx, None, source, copy, now).await?;
+            let copy = match &declared {
+                Some(v) if copy.kind == BiometricKind::Finger && copy.version.is_none() => {
+                    Cow::Owned(SealedBiometric { version: Some(v.clone()), ..copy.clone() })
+                }
+                _ => Cow::Borrowed(copy),
+            };
+            super::biometrics::upsert_copy::<D>(&mut tx, None, source, &copy, now).await?;
         }
         for e in &batch.events {
             Self::sql(

@@ -189,7 +189,7 @@ impl AreaDevice for PullAreaDevice {
     async fn write_fingers(&mut self, fingers: &[AreaFinger]) -> Access<()> {
         let uploads: Vec<TemplateUpload> = fingers
             .iter()
-            .map(|f| TemplateUpload { user_id: f.pin.clone(), finger: f.finger, data: f.data.clone() })
+            .map(|f| TemplateUpload { user_id: f.pin.clone(), finger: f.finger, flag: f.flag, data: f.data.clone() })
             .collect();
         let done = self.client()?.write_templates(&uploads).await;
         done.map_err(|e| self.fail(e))

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::domain::bio_versions::{bio_entry, finger_version, major, nir_face_version, text};
 use crate::domain::Dialect;
 
 /// How fingerprints reach the device.
@@ -51,32 +52,9 @@ pub struct PushProfile {
 /// The one face version written to push devices: the `FACE` table's (push.md 2.13).
 pub const FACE_TABLE_VERSION: &str = "7";
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// `10.0` → `10`; `` → `None`; `0` → `None` (type not supported).
-fn major(v: &str) -> Option<String> {
-    let m = v.trim().split('.').next()?.trim();
-    (!m.is_empty() && m != "0" && m.chars().all(|c| c.is_ascii_digit())).then(|| m.to_string())
-}
-
-/// The entry of a colon list (`MultiBioVersion`, `MultiBioDataSupport`) for bio type `ty`.
-fn bio_entry(v: &Value, key: &str, ty: usize) -> Option<String> {
-    text(v, key)?.split(':').nth(ty).map(str::to_string)
-}
-
 /// The device's profile. `fingertmp_refused`: it answered FINGERTMP as unsupported before.
 pub fn profile(label: &str, dialect: Dialect, options: &Value, poll: &Value, fingertmp_refused: bool) -> PushProfile {
-    let fp_version = bio_entry(options, "MultiBioVersion", 1)
-        .and_then(|v| major(&v))
-        .or_else(|| text(options, "FPVersion").and_then(|v| major(&v)))
-        .or_else(|| text(options, "~ZKFPVersion").and_then(|v| major(&v)))
-        .or_else(|| text(poll, "fp_version").and_then(|v| major(&v)));
+    let fp_version = finger_version(options, poll);
     let functions = text(poll, "functions").unwrap_or_default();
     let bit = |i: usize| functions.chars().nth(i) == Some('1');
     let biodata = text(options, "BioDataFun").as_deref() == Some("1")
@@ -104,18 +82,6 @@ pub fn profile(label: &str, dialect: Dialect, options: &Value, poll: &Value, fin
         face_version,
         faceless_reason,
     }
-}
-
-/// The device's NIR face version, if it said: with `MultiBioVersion` its type-2 entry (0: none);
-/// else `FaceVersion`, else the heartbeat's, but only on a device that is not a visible-light
-/// one (a SpeedFace reports `FaceVersion=39`, its VL algorithm).
-pub fn nir_face_version(options: &Value, poll: &Value) -> Option<String> {
-    if text(options, "MultiBioVersion").is_some() {
-        return bio_entry(options, "MultiBioVersion", 2).and_then(|v| major(&v));
-    }
-    let visible = text(options, "BioPhotoFun").as_deref() == Some("1");
-    let flat = text(options, "FaceVersion").or_else(|| text(poll, "face_version"));
-    flat.filter(|_| !visible).and_then(|v| major(&v))
 }
 
 /// The NIR face version it takes `FACE` lines of, or why none.

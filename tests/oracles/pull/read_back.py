@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reads a pull device's users and fingerprint templates with pyzk-new (the pinned wheel), as an
 independent client, and prints them as JSON: {"users": [{"user_id", "name", "card", "uid"}],
-"templates": [{"user_id", "fid", "size"}]}. Used by ironclock's tests to check what the server
+"templates": [{"user_id", "fid", "size", "valid"}]}. Used by ironclock's tests to check what the server
 really wrote. pyzk is GPL-2.0: it runs here, in its own process; none of its code is in the project.
 
 usage: read_back.py HOST PORT [--udp] [--commkey N] [--templates]
@@ -34,7 +34,8 @@ def main():
         }
         if a.templates:
             out["templates"] = [
-                {"user_id": uids.get(t.uid, ""), "fid": t.fid, "size": t.size} for t in conn.get_templates()
+                {"user_id": uids.get(t.uid, ""), "fid": t.fid, "size": t.size, "valid": t.valid}
+                for t in conn.get_templates()
             ]
         print(json.dumps(out))
     finally:

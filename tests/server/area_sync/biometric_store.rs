@@ -70,6 +70,19 @@ async fn push_fingerprints_and_photos_become_the_students_sealed_master_copies()
         let sealed: Vec<u8> = app.query_one("select data_enc from student_biometrics where slot = 6").await;
         assert!(!sealed.windows(finger.len()).any(|w| w == finger), "{}: sealed at rest", app.backend);
 
+        // A device that declared its ZKFinger version: its FP lines (which carry none) are kept
+        // as that version.
+        app.handshake("BIO0002").await;
+        app.approve_into("BIO0002", fx.school_a).await;
+        let options = "~DeviceName=Gate 2\nFPVersion=10\nFaceVersion=7\n";
+        assert_eq!(app.post("/iclock/cdata?SN=BIO0002&table=options", options).await.status(), 200);
+        let upload = format!("FP PIN=4242\tFID=3\tSize=52\tValid=1\tTMP={}\n", B64.encode(&finger));
+        let resp = app.post("/iclock/cdata?SN=BIO0002&table=OPERLOG&OpStamp=1", upload).await;
+        assert_eq!(resp.text().await.unwrap(), "OK:1", "{}", app.backend);
+        let version: String = app.query_one("select version from student_biometrics where slot = 3").await;
+        assert_eq!(version, "10", "{}: the declared FPVersion", app.backend);
+        app.exec_sql("delete from student_biometrics where slot = 3").await;
+
         let bytes_path = format!("{path}?include=bytes");
         let refused = call(&app, Method::GET, &bytes_path, Some(&fx.admin_a), None).await;
         assert_eq!(refused.status, 403, "{}: a school admin never gets bytes", app.backend);

@@ -20,7 +20,7 @@ mod seed_scenarios;
 mod single_device;
 mod triggers;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -144,6 +144,14 @@ pub fn fingers(sim: &SimDevice) -> std::collections::BTreeMap<(String, u8), Vec<
 
 /// The device as pyzk-new reads it: user ids, and (user id, finger) of its templates.
 pub async fn pyzk(sim: &SimDevice) -> (BTreeSet<String>, BTreeSet<(String, i64)>) {
+    let read = pyzk_read(sim).await;
+    let users = read["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap().to_string()).collect();
+    let templates = pyzk_templates(&read).into_keys().collect();
+    (users, templates)
+}
+
+/// Everything read_back.py prints for the device (users and templates; see the script).
+pub async fn pyzk_read(sim: &SimDevice) -> Value {
     let addr = sim.addr();
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracles/pull");
     let out = tokio::process::Command::new("python3")
@@ -154,15 +162,17 @@ pub async fn pyzk(sim: &SimDevice) -> (BTreeSet<String>, BTreeSet<(String, i64)>
         .await
         .expect("python3 runs");
     assert!(out.status.success(), "pyzk read-back failed: {}", String::from_utf8_lossy(&out.stderr));
-    let read: Value = serde_json::from_slice(&out.stdout).expect("JSON from read_back.py");
-    let users = read["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap().to_string()).collect();
-    let templates = read["templates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| (t["user_id"].as_str().unwrap().to_string(), t["fid"].as_i64().unwrap()))
-        .collect();
-    (users, templates)
+    serde_json::from_slice(&out.stdout).expect("JSON from read_back.py")
+}
+
+/// (user id, finger) → valid flag of the templates in a [`pyzk_read`].
+pub fn pyzk_templates(read: &Value) -> BTreeMap<(String, i64), i64> {
+    let templates = read["templates"].as_array().unwrap().iter();
+    templates
+        .map(|t| {
+            ((t["user_id"].as_str().unwrap().to_string(), t["fid"].as_i64().unwrap()), t["valid"].as_i64().unwrap())
+        })
+        .collect()
 }
 
 /// `skipped` entries of a result for one device and kind.

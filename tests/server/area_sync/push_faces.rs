@@ -236,3 +236,35 @@ async fn a_pull_enrolled_face_reaches_a_nir_push_device_and_visible_light_and_fa
         assert_eq!(again["faces_queued"], 0, "{backend}: queued faces are not queued again: {again}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_of_one_persons_faces_at_once_all_end_in_the_kept_set() {
+    const FIDS: u8 = 6;
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        push_device(&area, "FACERACE1", NIR7).await;
+        // Each person's face set arrives in two uploads racing each other (a retry beside the
+        // next upload, or a balancer spreading one device's requests): each learner rebuilds the
+        // set from the rows it sees, and the last to save must not drop the other's record.
+        let mut students = Vec::new();
+        for pin in 301..311 {
+            students.push(area.student(&pin.to_string()).await);
+        }
+        let uploads = (301..311).flat_map(|pin: u32| {
+            (0..FIDS).map(move |fid| {
+                let body = face_line(&pin.to_string(), fid, &sent(fid, 1200));
+                (pin, body)
+            })
+        });
+        let sends = uploads.map(|(_, body)| area.app.post("/iclock/cdata?SN=FACERACE1&table=OPERLOG&OpStamp=1", body));
+        for resp in futures::future::join_all(sends).await {
+            assert_eq!(resp.status(), 200, "{backend}");
+        }
+        for (pin, student) in (301..311).zip(students) {
+            let kept = kept_face(&area, student).await;
+            let size = kept["size"].as_u64();
+            assert_eq!(size, Some(u64::from(FIDS) * 2576), "{backend}: every record of PIN {pin} kept");
+        }
+    }
+}

@@ -14,7 +14,7 @@ use ironclock::sim::pull::SimConfig;
 use ironclock::store::admin::SchoolScope;
 use ironclock::store::DeviceUpdate;
 
-use super::{empty, fingers, pins, plain, pyzk, sim, skips, Area};
+use super::{empty, fingers, pins, plain, pyzk, pyzk_read, pyzk_templates, sim, skips, Area};
 use crate::support::backends;
 
 /// Registers `sn` as a push device with these `options`, approved into the area's school and area.
@@ -91,6 +91,38 @@ async fn a_fingerprint_uploaded_by_push_x_is_queued_to_push_y_as_fingertmp_and_w
         {
             assert_eq!(again[key], 0, "{backend}: a second run writes and queues nothing ({key}): {again}");
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_duress_finger_uploaded_by_push_is_a_duress_finger_on_the_pull_device() {
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        area.student("101").await;
+        push_device(&area, "DURESS1", "FPVersion=10\nFingerFunOn=1\n").await;
+        let z_sim = empty(plain()).await; // ZKFinger 10
+        area.add(&z_sim, "Z", false).await;
+        let tmp = |seed: u32| B64.encode((0..1100u32).map(|i| (i * seed % 251) as u8).collect::<Vec<u8>>());
+        let (ordinary, duress) = (tmp(31), tmp(37));
+        let upload = format!(
+            "USER PIN=101\tName=Student 101\tPri=0\tPasswd=\tCard=\tGrp=1\tTZ=0000000100000000\tVerify=-1\n\
+             FP PIN=101\tFID=5\tSize={}\tValid=1\tTMP={ordinary}\n\
+             FP PIN=101\tFID=4\tSize={}\tValid=3\tTMP={duress}\n",
+            ordinary.len(),
+            duress.len()
+        );
+        let resp = area.app.post("/iclock/cdata?SN=DURESS1&table=OPERLOG&OpStamp=1", upload).await;
+        assert_eq!(resp.status(), 200, "{backend}");
+
+        let result = area.sync().await;
+        assert_eq!(result["success"], true, "{backend}: {result}");
+        assert_eq!(result["total_templates_synced"], 2, "{backend}: {result}");
+        let read = pyzk_templates(&pyzk_read(&z_sim).await);
+        let flags = |fid: i64| read.get(&("101".to_string(), fid)).copied();
+        assert_eq!((flags(5), flags(4)), (Some(1), Some(3)), "{backend}: pyzk reads finger 4 as duress on Z: {read:?}");
+        let again = area.sync().await;
+        assert_eq!(again["total_templates_synced"], 0, "{backend}: the flag is held, nothing rewritten: {again}");
     }
 }
 

@@ -180,9 +180,10 @@ async fn a_push_device_in_no_area_gets_the_stores_fingerprint_queued_after_its_u
         let area = Area::new(db).await;
         let backend = area.app.backend;
         area.student("101").await;
-        // X (no area either) uploads two fingerprints of 101: finger 6 as BIODATA (the store keeps
-        // it as ZKFinger 10), finger 5 as FP (kept as of an unknown version).
-        lone_push(&area, "SXPUSH1", "FPVersion=10\nFingerFunOn=1\n").await;
+        // X (no area either, and it never said its ZKFinger version) uploads two fingerprints of
+        // 101: finger 6 as BIODATA (the store keeps it as ZKFinger 10: MajorVer), finger 5 as FP
+        // (kept as of an unknown version).
+        lone_push(&area, "SXPUSH1", "FingerFunOn=1\n").await;
         let template: Vec<u8> = (0..1100u32).map(|i| (i * 37 % 251) as u8).collect();
         let tmp = B64.encode(&template);
         let upload = format!(
