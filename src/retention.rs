@@ -1,6 +1,9 @@
 //! The retention job: raw device uploads, quarantined lines, finished commands and job history
 //! are kept for a configured number of days, then purged in small batches that never hold up
-//! ingestion. Punches are kept forever unless an age limit is configured for them too.
+//! ingestion. Punches are kept forever unless an age limit is configured for them too. Expired
+//! photo URLs (media tokens) are purged whatever the policy, and a job run still `running` long
+//! after any run ends ([`ABANDONED_AFTER`]: its instance stopped, or could not record the end)
+//! is marked failed so that no dashboard shows it running forever.
 //!
 //! A plain async function (`run`) that the scheduler calls on its cron and tests call directly;
 //! one instance runs it at a time (the job lock), and each run is recorded in `job_executions`.
@@ -15,6 +18,10 @@ use crate::store::{PurgeTable, StoreResult};
 
 /// Instance-wide lock of the retention job (the verifier's is `0x1c_10c4_0001`).
 pub const RETENTION_LOCK_KEY: i64 = 0x1c_10c4_0002;
+
+/// A job run still `running` this long after it started was abandoned (no job runs for hours:
+/// an area sync of thousands of people takes minutes).
+pub const ABANDONED_AFTER: chrono::Duration = chrono::Duration::hours(12);
 
 /// Age limits in days (0 keeps rows forever), and how the purge runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +68,8 @@ impl RetentionPolicy {
             PurgeTable::Commands => self.commands_days,
             PurgeTable::Jobs => self.jobs_days,
             PurgeTable::Punches => self.punches_days,
+            // Purged by expiry, not by age.
+            PurgeTable::MediaTokens => 0,
         }
     }
 }
@@ -72,6 +81,8 @@ pub struct PurgeReport {
     pub job_id: Option<i64>,
     pub skipped: bool,
     pub deleted: Vec<(String, u64)>,
+    /// Runs found `running` past [`ABANDONED_AFTER`] and marked failed.
+    pub abandoned_jobs: u64,
 }
 
 impl PurgeReport {
@@ -88,12 +99,14 @@ pub async fn run(core: &Core, started_by: &str) -> StoreResult<PurgeReport> {
         return Ok(PurgeReport { skipped: true, ..Default::default() });
     };
     let started = Instant::now();
-    let job = core.store.start_job("retention", None, Some(started_by)).await;
-    let result = purge(core).await;
+    let job = core.store.start_job("retention", None, Some(started_by), core.clock.now()).await;
+    let result = purge(core, job.as_ref().ok().copied()).await;
     let succeeded = result.is_ok();
     if let Ok(job) = &job {
         let (status, summary, error) = match &result {
-            Ok(deleted) => (JobStatus::Succeeded, serde_json::json!({ "deleted": deleted }), None),
+            Ok((deleted, abandoned)) => {
+                (JobStatus::Succeeded, serde_json::json!({ "deleted": deleted, "abandoned_jobs": abandoned }), None)
+            }
             Err(e) => (JobStatus::Failed, serde_json::json!({}), Some(e.to_string())),
         };
         if let Err(e) = core.store.finish_job(*job, status, &summary, error.as_deref()).await {
@@ -102,22 +115,27 @@ pub async fn run(core: &Core, started_by: &str) -> StoreResult<PurgeReport> {
     }
     lock.release().await;
     core.metrics.job_run("retention", succeeded, started.elapsed().as_secs_f64());
-    let deleted = result?;
-    tracing::info!(?deleted, "retention run finished");
-    Ok(PurgeReport { job_id: job.ok(), skipped: false, deleted })
+    let (deleted, abandoned_jobs) = result?;
+    tracing::info!(?deleted, abandoned_jobs, "retention run finished");
+    Ok(PurgeReport { job_id: job.ok(), skipped: false, deleted, abandoned_jobs })
 }
 
-async fn purge(core: &Core) -> StoreResult<Vec<(String, u64)>> {
+/// The rows deleted per table, and the abandoned runs marked failed (never `own`, this run).
+async fn purge(core: &Core, own: Option<i64>) -> StoreResult<(Vec<(String, u64)>, u64)> {
     let policy = &core.settings.retention;
     let limit = i64::from(policy.batch.max(1));
     let now = core.clock.now();
+    let abandoned = core.store.abandon_jobs(now - ABANDONED_AFTER, own, now).await?;
+    if abandoned > 0 {
+        tracing::warn!(abandoned, "job runs still marked running after 12 hours were marked failed");
+    }
     let mut deleted = Vec::new();
     for table in PurgeTable::ALL {
-        let days = policy.days(table);
-        if days == 0 {
-            continue;
-        }
-        let before = now - chrono::Duration::days(i64::from(days));
+        let before = match (table, policy.days(table)) {
+            (PurgeTable::MediaTokens, _) => now,
+            (_, 0) => continue,
+            (_, days) => now - chrono::Duration::days(i64::from(days)),
+        };
         let mut total = 0;
         loop {
             let n = core.store.purge_batch(table, before, limit).await?;
@@ -129,5 +147,5 @@ async fn purge(core: &Core) -> StoreResult<Vec<(String, u64)>> {
         }
         deleted.push((table.as_str().to_string(), total));
     }
-    Ok(deleted)
+    Ok((deleted, abandoned))
 }

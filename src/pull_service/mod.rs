@@ -207,7 +207,7 @@ impl PullService {
     /// share the limit); one `job_executions` row for the run.
     pub async fn collect_all(&self, started_by: &str) -> Vec<DeviceCollection> {
         let store = &self.shared.core.store;
-        let job = store.start_job("pull_poll", None, Some(&self.shared.holder)).await;
+        let job = store.start_job("pull_poll", None, Some(&self.shared.holder), self.shared.core.clock.now()).await;
         let mut waits = Vec::new();
         for id in self.held() {
             let (tx, rx) = oneshot::channel();

@@ -21,12 +21,21 @@ pub enum PurgeTable {
     Jobs,
     /// Punches (only when an age limit is configured; by default they are kept forever).
     Punches,
+    /// Photo URLs handed to devices (`/iclock/doc/…`) whose expiry passed: useless to anyone,
+    /// and each holds a sealed photo. Always purged, by expiry, not by a configured age.
+    MediaTokens,
 }
 
 impl PurgeTable {
     /// Every table, in purge order.
-    pub const ALL: [PurgeTable; 5] =
-        [PurgeTable::Messages, PurgeTable::Quarantine, PurgeTable::Commands, PurgeTable::Jobs, PurgeTable::Punches];
+    pub const ALL: [PurgeTable; 6] = [
+        PurgeTable::Messages,
+        PurgeTable::Quarantine,
+        PurgeTable::Commands,
+        PurgeTable::Jobs,
+        PurgeTable::Punches,
+        PurgeTable::MediaTokens,
+    ];
 
     /// The name used in job summaries and flags.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +45,7 @@ impl PurgeTable {
             PurgeTable::Commands => "commands",
             PurgeTable::Jobs => "jobs",
             PurgeTable::Punches => "punches",
+            PurgeTable::MediaTokens => "media_tokens",
         }
     }
 }

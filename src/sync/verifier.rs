@@ -106,7 +106,7 @@ pub async fn run(core: &Core, opts: VerifyOptions) -> Result<VerifyRun, SyncErro
         return Ok(VerifyRun { skipped: true, ..Default::default() });
     };
     let started = std::time::Instant::now();
-    let job = core.store.start_job("verifier", opts.school_id, Some(&opts.started_by)).await;
+    let job = core.store.start_job("verifier", opts.school_id, Some(&opts.started_by), core.clock.now()).await;
     let result = run_locked(core, &opts).await;
     core.metrics.job_run("verifier", result.is_ok(), started.elapsed().as_secs_f64());
     if let Ok(job) = &job {

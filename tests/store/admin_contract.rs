@@ -459,8 +459,8 @@ async fn the_daily_summary_gives_first_in_and_last_out_per_student_and_local_day
 async fn job_runs_are_recorded_and_a_school_sees_only_its_own() {
     for (backend, store, _db) in stores().await {
         let s = school(&store, "North", None).await;
-        let global = store.start_job("verifier", None, Some("host-1")).await.unwrap();
-        let mine = store.start_job("area_sync", Some(s.id), None).await.unwrap();
+        let global = store.start_job("verifier", None, Some("host-1"), chrono::Utc::now()).await.unwrap();
+        let mine = store.start_job("area_sync", Some(s.id), None, chrono::Utc::now()).await.unwrap();
         store
             .finish_job(mine, JobStatus::Failed, &serde_json::json!({"synced_devices": 1}), Some("device 3 offline"))
             .await

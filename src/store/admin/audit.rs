@@ -119,12 +119,26 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Paged<AuditRecord>>;
 
     /// Records the start of a job run; returns its id.
-    async fn start_job(&self, job: &str, school_id: Option<SchoolId>, instance: Option<&str>) -> StoreResult<i64>;
+    async fn start_job(
+        &self,
+        job: &str,
+        school_id: Option<SchoolId>,
+        instance: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64>;
     /// Records how a job run ended.
     async fn finish_job(&self, id: i64, status: JobStatus, summary: &Value, error: Option<&str>) -> StoreResult<()>;
     /// Replaces the summary of a run still `running` (its live progress, readable by every
     /// instance); a finished run is left as it is.
     async fn job_progress(&self, id: i64, summary: &Value) -> StoreResult<()>;
+    /// Marks failed, as abandoned, the runs still `running` that started before `started_before`
+    /// (except `except`); returns how many.
+    async fn abandon_jobs(
+        &self,
+        started_before: DateTime<Utc>,
+        except: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Paged<JobRecord>>;
     async fn get_job(&self, scope: SchoolScope, id: i64) -> StoreResult<Option<JobRecord>>;
 }

@@ -1,7 +1,7 @@
 //! The audit log and the job history.
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{Dialect, Json, SqlStore};
@@ -56,14 +56,20 @@ impl<D: Dialect> AuditStore for SqlStore<D> {
         .await
     }
 
-    async fn start_job(&self, job: &str, school_id: Option<SchoolId>, instance: Option<&str>) -> StoreResult<i64> {
+    async fn start_job(
+        &self,
+        job: &str,
+        school_id: Option<SchoolId>,
+        instance: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<i64> {
         Self::sql(
             "insert into job_executions (job, school_id, instance, started_at) values ($1, $2, $3, $4) returning id",
         )
         .bind(job)
         .bind(school_id)
         .bind(instance)
-        .bind(Utc::now())
+        .bind(now)
         .scalar(&mut *self.write_once().await?)
         .await
     }
@@ -85,6 +91,24 @@ impl<D: Dialect> AuditStore for SqlStore<D> {
             .bind(Json(summary))
             .run(&mut *self.write_once().await?)
             .await
+    }
+
+    async fn abandon_jobs(
+        &self,
+        started_before: DateTime<Utc>,
+        except: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Self::sql(
+            "update job_executions set status = 'failed', finished_at = $3,
+                error = 'abandoned: still marked running long after it started (its instance stopped, or could not record the end)'
+             where status = 'running' and started_at < $1 and ($2 is null or id <> $2)",
+        )
+        .bind(started_before)
+        .bind(except)
+        .bind(now)
+        .execute(&mut *self.write_once().await?)
+        .await
     }
 
     async fn list_jobs(&self, f: &JobFilter) -> StoreResult<Paged<JobRecord>> {

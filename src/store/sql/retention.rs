@@ -3,7 +3,8 @@
 //!
 //! Rows are found by walking the primary key from the oldest, which follows time order in these
 //! append-only tables: each batch reads only the rows it deletes, and a run reads each table's
-//! young rows once, when its last batch finds fewer than `limit`. Nothing purged is cached by
+//! young rows once, when its last batch finds fewer than `limit` (media tokens, a small table
+//! of random keys, are found by their expiry). Nothing purged is cached by
 //! other instances (finished commands, old uploads and job runs are read on demand), so these
 //! deletes announce no change.
 
@@ -22,16 +23,19 @@ pub(super) async fn purge_batch<D: Dialect>(
     before: DateTime<Utc>,
     limit: i64,
 ) -> StoreResult<u64> {
-    let (name, condition) = match table {
-        PurgeTable::Messages => ("device_messages", format!("received_at < $1 and not {QUARANTINED}")),
-        PurgeTable::Quarantine => ("device_messages", format!("received_at < $1 and {QUARANTINED}")),
+    let (name, key, condition) = match table {
+        PurgeTable::Messages => ("device_messages", "id", format!("received_at < $1 and not {QUARANTINED}")),
+        PurgeTable::Quarantine => ("device_messages", "id", format!("received_at < $1 and {QUARANTINED}")),
         PurgeTable::Commands => {
-            ("device_commands", "state in ('acked', 'failed', 'cancelled') and finished_at < $1".to_string())
+            ("device_commands", "id", "state in ('acked', 'failed', 'cancelled') and finished_at < $1".to_string())
         }
-        PurgeTable::Jobs => ("job_executions", "status <> 'running' and started_at < $1".to_string()),
-        PurgeTable::Punches => ("attendance_logs", "punched_at < $1".to_string()),
+        PurgeTable::Jobs => ("job_executions", "id", "status <> 'running' and started_at < $1".to_string()),
+        PurgeTable::Punches => ("attendance_logs", "id", "punched_at < $1".to_string()),
+        PurgeTable::MediaTokens => ("media_tokens", "token_hash", "expires_at < $1".to_string()),
     };
-    let sql = format!("delete from {name} where id in (select id from {name} where {condition} order by id limit $2)");
+    let sql = format!(
+        "delete from {name} where {key} in (select {key} from {name} where {condition} order by {key} limit $2)"
+    );
     // A message's rejected lines go with it (`on delete cascade`): every message with rejected
     // lines counts as quarantined, so its lines are kept exactly as long as the quarantine.
     SqlStore::<D>::sql(&sql).bind(before).bind(limit).execute(&mut *store.write_once().await?).await

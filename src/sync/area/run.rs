@@ -109,7 +109,7 @@ async fn sync_members(
     opts: &AreaSyncOptions,
 ) -> Result<AreaSyncResult, StoreError> {
     let started = Instant::now();
-    let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by)).await?;
+    let job = core.store.start_job("area_sync", Some(school), Some(&opts.started_by), core.clock.now()).await?;
     let (mut result, ()) = super::live::recorded(core, job, opts, |opts| async move {
         run(core, school, devices, push, from_store, &opts).await
     })

@@ -81,7 +81,7 @@ async fn rows(app: &TestApp, school: SchoolId, tag: &str) -> Rows {
     let body = format!("{pin}\t2026-03-02 07:55:00\t0\t1\t0\t0\t0\n{pin}\t2026-03-02 15:30:00\t1\t1\t0\t0\t0\n");
     let upload = app.post(&format!("/iclock/cdata?SN={serial}&table=ATTLOG&Stamp=1"), body).await;
     assert_eq!(upload.status(), 200, "{}: upload for {tag}", app.backend);
-    let job = store.start_job("area_sync", Some(school), None).await.unwrap();
+    let job = store.start_job("area_sync", Some(school), None, chrono::Utc::now()).await.unwrap();
     let queued_for = app.ctx.store.get_device(ironclock::domain::DeviceId(device_id)).await.unwrap().unwrap();
     let command = app
         .ctx
@@ -511,7 +511,7 @@ async fn a_school_admin_can_neither_read_nor_change_another_schools_data_on_any_
         let b = rows(&app, fx.school_b, "B").await;
         app.handshake("PENDING01").await;
         let pending = app.device("PENDING01").await.id.0;
-        let global_job = app.ctx.store.start_job("verifier", None, Some("test")).await.unwrap();
+        let global_job = app.ctx.store.start_job("verifier", None, Some("test"), chrono::Utc::now()).await.unwrap();
         let before = snapshot(&app, &fx.root, fx.school_b).await;
 
         let mut covered = 0;

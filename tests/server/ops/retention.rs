@@ -86,3 +86,39 @@ async fn punches_are_kept_forever_by_default() {
         assert_eq!(app.ctx.store.count_punches(None).await.unwrap(), 1, "{}", app.backend);
     }
 }
+
+#[tokio::test]
+async fn expired_photo_urls_go_and_a_run_left_running_is_marked_abandoned() {
+    use ironclock::core::Clock;
+    use ironclock::domain::media::NewMediaToken;
+    for db in backends().await {
+        let app = spawn_app_with(db, |_| {}).await;
+        let b = app.backend;
+        approved_device(&app, "RET0003").await;
+        let device = app.device("RET0003").await;
+        let now = app.clock.now();
+        let sealed = app.ctx.cipher.seal(b"\xff\xd8 a photo \xff\xd9");
+        let soon = NewMediaToken::issue(device.id, "userpic", "7", sealed.clone(), now);
+        let mut later = NewMediaToken::issue(device.id, "userpic", "8", sealed, now);
+        later.expires_at = now + Duration::days(4);
+        for token in [&soon, &later] {
+            app.ctx.store.issue_media_token(token, now).await.unwrap();
+        }
+        // A run whose instance died before recording its end, and one that started just now.
+        let stuck = app.ctx.store.start_job("area_sync", None, Some("test"), app.clock.now()).await.unwrap();
+
+        app.clock.advance(Duration::hours(49)); // past the URL's 48 hours and the run's 12
+        let fresh = app.ctx.store.start_job("verifier", None, Some("test"), app.clock.now()).await.unwrap();
+        let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        assert_eq!(run.deleted(PurgeTable::MediaTokens), 1, "{b}: the expired URL: {run:?}");
+        let left: Vec<(String,)> = app.query_rows("select pin from media_tokens").await;
+        assert_eq!(left, vec![("8".to_string(),)], "{b}: the URL still valid stays");
+        assert_eq!(run.abandoned_jobs, 1, "{b}: {run:?}");
+        let scope = SchoolScope::all();
+        let stuck = app.ctx.store.get_job(scope, stuck).await.unwrap().unwrap();
+        assert_eq!(stuck.status, ironclock::store::admin::JobStatus::Failed, "{b}");
+        assert!(stuck.error.as_deref().unwrap_or_default().starts_with("abandoned"), "{b}: {:?}", stuck.error);
+        let fresh = app.ctx.store.get_job(scope, fresh).await.unwrap().unwrap();
+        assert_eq!(fresh.status, ironclock::store::admin::JobStatus::Running, "{b}: a run of 0 hours is left alone");
+    }
+}
