@@ -1,7 +1,7 @@
 //! Command line and environment configuration (the configuration contract of ARCHITECTURE.md).
 //!
-//! Every flag has an `IRONCLOCK_*` environment twin. Secrets (the JWT secret, database
-//! passwords) are redacted by the hand-written `Debug` impls so that logging a config is safe.
+//! Every flag has an `IRONCLOCK_*` environment twin. Secrets (the JWT secret, the data key,
+//! database passwords, the metrics token) are redacted by the hand-written `Debug` impls so that logging a config is safe.
 
 use std::fmt;
 
@@ -165,16 +165,30 @@ pub struct ServeArgs {
     pub retention: RetentionArgs,
 }
 
-/// Observability: the access log and where `/metrics` is served.
-#[derive(Args, Clone, Debug, Default)]
+/// Observability: the access log, and where and to whom `/metrics` is served.
+#[derive(Args, Clone, Default)]
 pub struct OpsArgs {
     /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`) instead of on `--bind`.
     #[arg(long, env = "IRONCLOCK_METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// Require `Authorization: Bearer <this>` on `/metrics` (Prometheus `bearer_token`). Unset:
+    /// anyone who reaches the address may scrape it.
+    #[arg(long, env = "IRONCLOCK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// One log line per request (device serial, route, status, milliseconds): `off`, `errors`
     /// (status 400 and above, and requests slower than a second) or `all`.
     #[arg(long, env = "IRONCLOCK_ACCESS_LOG", value_enum, default_value = "errors")]
     pub access_log: crate::telemetry::AccessLog,
+}
+
+impl fmt::Debug for OpsArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpsArgs")
+            .field("metrics_bind", &self.metrics_bind)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field("access_log", &self.access_log)
+            .finish()
+    }
 }
 
 /// How long old rows are kept (days; 0 keeps them forever) and when they are purged.
@@ -428,7 +442,9 @@ mod tests {
         let mut args = ServeArgs::for_tests("postgres://u:pw@h/d");
         args.jwt_secret = Some("topsecretvalue".into());
         args.data_key = Some("datakeyvalue".into());
+        args.ops.metrics_token = Some("scrapetokenvalue".into());
         let shown = format!("{args:?}");
+        assert!(!shown.contains("scrapetokenvalue"));
         assert!(!shown.contains("topsecretvalue"));
         assert!(!shown.contains(":pw@"));
         assert!(!shown.contains("datakeyvalue"));

@@ -2,7 +2,7 @@
 //! per state, queue depth, devices online, pool connections) are read here, once per scrape,
 //! never on a request path; so are the group committer's counts (atomics it keeps anyway).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::sync::atomic::Ordering;
 
@@ -14,9 +14,31 @@ const ONLINE_SECS: i64 = 300;
 
 const COMMAND_STATES: [&str; 5] = ["queued", "sent", "acked", "failed", "cancelled"];
 
-pub async fn metrics(ctx: web::Data<State>) -> HttpResponse {
+pub async fn metrics(req: HttpRequest, ctx: web::Data<State>) -> HttpResponse {
+    if let Some(expected) = ctx.config.ops.metrics_token.as_deref() {
+        if !bearer_is(&req, expected) {
+            return HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""))
+                .content_type("text/plain")
+                .body("/metrics needs the bearer token set by --metrics-token\n");
+        }
+    }
     refresh_gauges(&ctx).await;
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(ctx.metrics.render())
+}
+
+/// The request carries `Authorization: Bearer <expected>` (compared by SHA-256 digests in
+/// constant time: neither the length nor the matching prefix shows in the timing).
+fn bearer_is(req: &HttpRequest, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let given = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let (a, b) = (Sha256::digest(given.trim().as_bytes()), Sha256::digest(expected.as_bytes()));
+    crate::http::device::guard::constant_time_eq(&a, &b) && !given.is_empty()
 }
 
 /// Sets the database gauges; when the database does not answer they keep their last values

@@ -90,3 +90,32 @@ async fn with_metrics_bind_the_metrics_are_served_on_their_own_address_only() {
     handle.stop(true).await;
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn with_metrics_token_only_a_scrape_with_that_bearer_token_gets_the_metrics() {
+    let db = crate::support::sqlite_db();
+    let app = crate::support::spawn_app_with(db, |args| args.ops.metrics_token = Some("scrape-secret-42".into())).await;
+    let scrape = |auth: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.base));
+        if let Some(auth) = auth {
+            req = req.header("Authorization", auth);
+        }
+        req.send()
+    };
+    for (auth, why) in [
+        (None, "no token"),
+        (Some("Bearer scrape-secret-4"), "a prefix of the token"),
+        (Some("Bearer scrape-secret-421"), "a longer token"),
+        (Some("Bearer "), "an empty token"),
+        (Some("Basic c2NyYXBlLXNlY3JldC00Mg=="), "another scheme"),
+    ] {
+        let resp = scrape(auth).await.unwrap();
+        assert_eq!(resp.status(), 401, "{why}");
+        assert_eq!(resp.headers()["www-authenticate"], "Bearer realm=\"metrics\"", "{why}");
+        assert!(!resp.text().await.unwrap().contains("ironclock_"), "{why}: no series");
+    }
+    let resp = scrape(Some("Bearer scrape-secret-42")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("ironclock_db_pool_connections"));
+    assert_eq!(app.get("/healthz").await.status(), 200, "health stays open");
+}
