@@ -103,8 +103,10 @@ pub fn encode(command: &Command) -> Result<AccCommand, EncodeError> {
             if value.contains(',') {
                 return Err(EncodeError::CommaInValue(value));
             }
-            ("SET OPTIONS", format!("SET OPTIONS {}={value}", option_key(key)?))
+            let (key, value) = super::options::settable_acc(option_key(key.trim())?, &value)?;
+            ("SET OPTIONS", format!("SET OPTIONS {key}={value}"))
         }
+        Command::SetTime { local } => ("SET OPTIONS", super::options::acc_time_sync_payload(*local)),
         Command::Info => ("GET OPTIONS", format!("GET OPTIONS {INFO_KEYS}")),
         Command::Reboot => ("REBOOT", "REBOOT".to_owned()),
         Command::Unlock => return Ok(control_door(1, 5)),
@@ -191,9 +193,16 @@ mod tests {
     #[test]
     fn set_options_is_plural_and_refuses_a_comma_in_a_value() {
         let c = encode(&Command::SetOption { key: "Delay".into(), value: "5".into() }).unwrap();
-        assert_eq!((c.verb, c.payload.as_str()), ("SET OPTIONS", "SET OPTIONS Delay=5"));
-        let comma = Command::SetOption { key: "IPAddress".into(), value: "1,2".into() };
+        assert_eq!((c.verb, c.payload.as_str()), ("SET OPTIONS", "SET OPTIONS RequestDelay=5"));
+        let comma = Command::SetOption { key: "TransTimes".into(), value: "00:00,12:00".into() };
         assert!(matches!(encode(&comma), Err(EncodeError::CommaInValue(_))));
+        // The att allow-list holds here too: the network and server settings stay the installer's.
+        let ip = Command::SetOption { key: "IPAddress".into(), value: "10.0.0.9".into() };
+        assert!(matches!(encode(&ip), Err(EncodeError::Invalid(CommandError::OptionNotAllowed(_)))));
+        let local = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap().and_hms_opt(8, 0, 0).unwrap();
+        let time = encode(&Command::SetTime { local }).unwrap();
+        assert_eq!(time.payload, super::super::options::acc_time_sync_payload(local));
+        assert!(time.payload.starts_with("SET OPTIONS DateTime="), "{}", time.payload);
     }
 
     #[test]

@@ -43,20 +43,37 @@ pub(super) fn settable(key: &str, value: &str) -> Result<(&'static str, String),
     Ok((name, value.to_string()))
 }
 
+/// The same allow-list for an acc device's `SET OPTIONS`: its poll interval is `RequestDelay`
+/// (the `/iclock/push` block, push.md 2.4), so `Delay` (or `RequestDelay`) goes out as that.
+pub(super) fn settable_acc(key: &str, value: &str) -> Result<(&'static str, String), CommandError> {
+    let key = if key.trim().eq_ignore_ascii_case("RequestDelay") { "Delay" } else { key };
+    let (name, value) = settable(key, value)?;
+    Ok((if name == "Delay" { "RequestDelay" } else { name }, value))
+}
+
 /// Prefix of the typed clock set's payload.
 pub const TIME_SYNC_PREFIX: &str = "SET OPTION DateTime=";
+/// Prefix of the acc dialect's clock set (`SET OPTIONS`, plural; push.md 2.5, capture 04).
+pub const ACC_TIME_SYNC_PREFIX: &str = "SET OPTIONS DateTime=";
 
 /// `SET OPTION DateTime=<n>`: `n` is ZKTeco's OldEncodeTime of the device-local wall time.
 pub fn time_sync_payload(local: NaiveDateTime) -> String {
     format!("{TIME_SYNC_PREFIX}{}", old_encode_time(local))
 }
 
-/// A clock set queued `waited` ago, brought up to the moment it is delivered: the device gets
-/// the time of delivery, not of queueing. `None` for any other payload.
+/// `SET OPTIONS DateTime=<n>`, the acc form of [`time_sync_payload`].
+pub fn acc_time_sync_payload(local: NaiveDateTime) -> String {
+    format!("{ACC_TIME_SYNC_PREFIX}{}", old_encode_time(local))
+}
+
+/// A clock set (either dialect's) queued `waited` ago, brought up to the moment it is
+/// delivered: the device gets the time of delivery, not of queueing. `None` for any other payload.
 pub fn advance_time_sync(payload: &str, waited: Duration) -> Option<String> {
-    let encoded: u32 = payload.strip_prefix(TIME_SYNC_PREFIX)?.parse().ok()?;
-    let local = old_decode_time(encoded)?;
-    Some(time_sync_payload(local + waited.max(Duration::zero())))
+    [TIME_SYNC_PREFIX, ACC_TIME_SYNC_PREFIX].into_iter().find_map(|prefix| {
+        let encoded: u32 = payload.strip_prefix(prefix)?.parse().ok()?;
+        let local = old_decode_time(encoded)? + waited.max(Duration::zero());
+        Some(format!("{prefix}{}", old_encode_time(local)))
+    })
 }
 
 #[cfg(test)]
@@ -87,5 +104,18 @@ mod tests {
         let expected = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(0, 0, 15).unwrap();
         assert_eq!(later, time_sync_payload(expected));
         assert_eq!(advance_time_sync("SET OPTION Delay=5", Duration::seconds(1)), None);
+        let acc = advance_time_sync(&acc_time_sync_payload(local), Duration::seconds(45)).unwrap();
+        assert_eq!(acc, acc_time_sync_payload(expected), "the acc form keeps its own prefix");
+    }
+
+    #[test]
+    fn acc_devices_get_the_same_allow_list_with_their_poll_interval_key() {
+        assert_eq!(settable_acc("Delay", "5").unwrap(), ("RequestDelay", "5".to_string()));
+        assert_eq!(settable_acc("requestdelay", "5").unwrap(), ("RequestDelay", "5".to_string()));
+        assert_eq!(settable_acc("ErrorDelay", "60").unwrap(), ("ErrorDelay", "60".to_string()));
+        for key in ["IPAddress", "ICLOCKSVRURL", "DateTime", "LockCount"] {
+            assert!(matches!(settable_acc(key, "1"), Err(CommandError::OptionNotAllowed(_))), "{key}");
+        }
+        assert!(matches!(settable_acc("RequestDelay", "0"), Err(CommandError::BadOptionValue { .. })));
     }
 }

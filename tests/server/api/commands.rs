@@ -200,3 +200,48 @@ async fn a_minus_1004_marks_only_its_option_and_an_admin_reset_forgets_it_with_a
         );
     }
 }
+
+#[tokio::test]
+async fn an_acc_terminal_gets_set_options_from_the_same_allow_list_and_a_clock_set_of_its_own_grammar() {
+    for db in backends().await {
+        let app = spawn_app(db, false).await;
+        let fx = fixture(&app).await;
+        let registry = "DeviceType=acc,~DeviceName=SenseFace 2A,FirmVer=ZAM70-NF24HA-Ver3.0.15";
+        let reply = app.post("/iclock/registry?SN=APIACC01", registry).await.text().await.unwrap();
+        assert!(reply.starts_with("RegistryCode="), "{}: {reply}", app.backend);
+        let id = app.device("APIACC01").await.id.0;
+        let update = DeviceUpdate {
+            approval: Some(ironclock::domain::Approval::Approved),
+            school_id: Some(Some(fx.school_a)),
+            ..Default::default()
+        };
+        app.ctx.store.change_device(SchoolScope::all(), id, &update, None).await.unwrap();
+        let path = format!("/api/v1/devices/{id}/commands");
+        let set = |key: &str, value: &str| json!({"kind": "set_option", "key": key, "value": value});
+
+        // The network and server settings stay the installer's, whatever the dialect.
+        for key in ["IPAddress", "ICLOCKSVRURL", "DateTime"] {
+            let refused = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set(key, "1"))).await;
+            assert_eq!(refused.status, 422, "{}: {key}: {}", app.backend, refused.body);
+        }
+        let delay = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(set("Delay", "10"))).await;
+        assert_eq!(delay.status, 201, "{}: {}", app.backend, delay.body);
+        let delay = delay.body["data"]["id"].as_i64().unwrap();
+        let sync = call(&app, Method::POST, &path, Some(&fx.admin_a), Some(json!({"kind": "sync_time"}))).await;
+        assert_eq!(sync.status, 201, "{}: an acc device takes a clock set too: {}", app.backend, sync.body);
+        let clock = sync.body["data"]["id"].as_i64().unwrap();
+
+        app.clock.advance(chrono::Duration::seconds(600));
+        let polled = app.poll("APIACC01").await;
+        assert!(polled.contains(&format!("C:{delay}:SET OPTIONS RequestDelay=10\n")), "{}: {polled}", app.backend);
+        let sent_at = ironclock::core::Clock::now(&*app.clock);
+        let line = polled.lines().find_map(|l| l.strip_prefix(&format!("C:{clock}:"))).expect("the clock set");
+        let value: u32 = line
+            .strip_prefix("SET OPTIONS DateTime=")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{}: {line}", app.backend));
+        let nairobi = (sent_at + chrono::Duration::hours(3)).naive_utc();
+        let expected = ironclock::push::time::old_encode_time(nairobi);
+        assert!(value.abs_diff(expected) <= 2, "{}: delivery time, device-local: {value} vs {expected}", app.backend);
+    }
+}
