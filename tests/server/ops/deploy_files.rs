@@ -91,6 +91,7 @@ fn the_image_compose_file_and_dockerignore_fix_the_known_defects() {
     assert!(compose.contains("keys:/var/lib/ironclock/keys"));
     assert!(compose.contains("443:443"), "the TLS server block is published");
     assert!(!compose.contains("change-me"), "no default database password");
+    assert_eq!(compose.matches("nofile: { soft: 65536").count(), 2, "ironclock and nginx may hold many connections");
     let ignore = deploy(".dockerignore");
     assert!(ignore.lines().any(|l| l == "target/"), "COPY . . must not ship target/");
     let env = deploy(".env.example");
