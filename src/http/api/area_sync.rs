@@ -177,8 +177,9 @@ pub struct SyncByAddress {
 #[utoipa::path(post, path = "/api/v1/devices/sync", tag = "devices", request_body = SyncByAddress,
     security(("bearer" = [])),
     responses((status = 200, description = "The run's result", body = Envelope<AreaSyncResult>),
-              (status = 422, description = "An address of no registered pull device in your scope, devices of \
-                several schools, or fewer than two addresses", body = ErrorEnvelope)))]
+              (status = 422, description = "An address of no registered pull device in your scope, an address \
+                that names several (give host:port), devices of several schools, or fewer than two addresses",
+                body = ErrorEnvelope)))]
 pub async fn sync_by_address(
     ctx: web::Data<State>,
     caller: Caller,
@@ -206,16 +207,34 @@ pub async fn sync_by_address(
     }
     let mut devices: Vec<PullDevice> = Vec::new();
     let mut unknown = Vec::new();
+    let mut ambiguous = Vec::new();
     for ip in &ips {
-        let found = known.iter().find(|d| *ip == d.host || *ip == format!("{}:{}", d.host, d.port));
-        match found {
-            Some(d) if !devices.iter().any(|x| x.id == d.id) => devices.push(d.clone()),
-            Some(_) => {}
-            None => unknown.push(ip.clone()),
+        // An address names one device, or it is refused: schools reuse the factory address
+        // (192.168.1.201) and a gateway forwards several ports of one host; picking "the first"
+        // would sync a device the admin did not mean.
+        let found: Vec<&PullDevice> =
+            known.iter().filter(|d| *ip == d.host || *ip == format!("{}:{}", d.host, d.port)).collect();
+        match found.as_slice() {
+            [] => unknown.push(ip.clone()),
+            [d] if !devices.iter().any(|x| x.id == d.id) => devices.push((*d).clone()),
+            [_] => {}
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|d| {
+                        format!("{} ({}:{})", d.name.clone().unwrap_or_else(|| format!("#{}", d.id.0)), d.host, d.port)
+                    })
+                    .collect();
+                ambiguous.push(format!("{ip} names {} devices: {}", many.len(), names.join(", ")));
+            }
         }
     }
     if !unknown.is_empty() {
         return Err(ApiError::invalid("ips", format!("no registered pull device at {}", unknown.join(", "))));
+    }
+    if !ambiguous.is_empty() {
+        let which = ambiguous.join("; ");
+        return Err(ApiError::invalid("ips", format!("{which}; give host:port of one device each")));
     }
     let schools: std::collections::BTreeSet<Option<SchoolId>> = devices.iter().map(|d| d.school_id).collect();
     let school = match schools.into_iter().collect::<Vec<_>>().as_slice() {

@@ -99,5 +99,11 @@ async fn registered_devices_named_by_address_are_synced_with_each_other() {
         let refused = area.call(Method::POST, "/api/v1/devices/sync", Some(unknown)).await;
         assert_eq!(refused.status, 422, "{backend}: {}", refused.text);
         assert!(refused.text.contains("10.9.9.9"), "{backend}: the unknown address is named: {}", refused.text);
+        // Both simulators listen on 127.0.0.1: the bare host names two devices, never "the first".
+        let bare = json!({"ips": ["127.0.0.1", b.addr().to_string()]});
+        let refused = area.call(Method::POST, "/api/v1/devices/sync", Some(bare)).await;
+        assert_eq!(refused.status, 422, "{backend}: {}", refused.text);
+        assert!(refused.text.contains("127.0.0.1 names 2 devices"), "{backend}: {}", refused.text);
+        assert!(refused.text.contains(&format!("A (127.0.0.1:{})", a.addr().port())), "{backend}: {}", refused.text);
     }
 }
