@@ -61,6 +61,35 @@ pub async fn sync_area(
     area: i64,
     opts: &AreaSyncOptions,
 ) -> Result<AreaSyncResult, StoreError> {
+    // One sync of an area at a time, on every instance: the scheduled run, an admin's click and
+    // a handed-off request would otherwise write the same devices at once.
+    let Some(lock) = core.store.try_job_lock(area_lock_key(area)).await? else {
+        return Ok(AreaSyncResult { error: Some(AREA_BUSY.into()), area_id: Some(area), ..Default::default() });
+    };
+    let result = sync_area_locked(core, school, area, opts).await;
+    lock.release().await;
+    result
+}
+
+/// The base of the per-area locks (an area's key is this plus its id; the fixed job keys are
+/// far below).
+const AREA_LOCK_BASE: i64 = 0x1c_10c5_0000_0000;
+
+/// The instance-wide lock of one area's sync.
+pub fn area_lock_key(area: i64) -> i64 {
+    AREA_LOCK_BASE + area
+}
+
+/// What a sync asked for while its area is being synced says (nothing was run).
+pub const AREA_BUSY: &str = "a sync of this area is already running (scheduled, or asked for by someone else): \
+                             follow it with GET /api/v1/areas/{id}/sync; nothing was started";
+
+async fn sync_area_locked(
+    core: &Core,
+    school: SchoolId,
+    area: i64,
+    opts: &AreaSyncOptions,
+) -> Result<AreaSyncResult, StoreError> {
     let devices: Vec<PullDevice> = core
         .store
         .pull_devices()

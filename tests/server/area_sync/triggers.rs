@@ -86,3 +86,30 @@ async fn a_device_sync_runs_its_area_and_a_web_only_instance_hands_the_run_to_th
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_area_being_synced_is_not_synced_a_second_time_at_once() {
+    use ironclock::sync::area::run::{area_lock_key, AREA_BUSY};
+    for db in backends().await {
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        let a = sim(1..=3, 1, plain()).await;
+        let b = empty(plain()).await;
+        area.add(&a, "A", false).await;
+        area.add(&b, "B", false).await;
+        // The scheduled run (or another instance) is syncing this area: it holds the area's lock.
+        let held = area.app.ctx.store.try_job_lock(area_lock_key(area.area)).await.unwrap().expect("free");
+        let busy = area.sync().await;
+        assert_eq!(busy["success"], false, "{backend}: {busy}");
+        assert_eq!(busy["error"], AREA_BUSY, "{backend}: {busy}");
+        assert!(pins(&b).is_empty(), "{backend}: nothing was written by the refused run");
+        let scheduled = ironclock::sync::area::sync_all_areas(&area.app.ctx.core, &AreaSyncOptions::default()).await;
+        let run = scheduled.unwrap();
+        assert_eq!(run.areas.len(), 1, "{backend}");
+        assert_eq!(run.areas[0].1.error.as_deref(), Some(AREA_BUSY), "{backend}: the schedule leaves it too");
+        held.release().await;
+        let done = area.sync().await;
+        assert_eq!(done["success"], true, "{backend}: {done}");
+        assert_eq!(pins(&b), set(1..=3), "{backend}");
+    }
+}
