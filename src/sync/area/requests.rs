@@ -141,7 +141,19 @@ pub async fn run_requested(core: &Core, opts: &AreaSyncOptions) -> Result<Vec<(i
         let opts = AreaSyncOptions { started_by: req.by.clone(), ..opts.clone() };
         match (req.area, req.device) {
             (Some(area), _) => out.push((area, sync_area(core, req.school, area, &opts).await?)),
-            (None, Some(device)) => out.push((-device, sync_device(core, req.school, DeviceId(device), &opts).await?)),
+            (None, Some(device)) => {
+                // Put into an area since it was asked: its Sync is now its area's, as a click
+                // now would be (a single-device sync would treat it as a device of no area).
+                let now_in = core
+                    .store
+                    .get_device(DeviceId(device))
+                    .await?
+                    .and_then(|d| (d.school_id == Some(req.school)).then_some(d.area_id).flatten());
+                match now_in {
+                    Some(area) => out.push((area, sync_area(core, req.school, area, &opts).await?)),
+                    None => out.push((-device, sync_device(core, req.school, DeviceId(device), &opts).await?)),
+                }
+            }
             (None, None) => tracing::warn!(%key, "area sync request names nothing; dropped"),
         }
     }

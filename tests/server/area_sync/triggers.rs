@@ -113,3 +113,43 @@ async fn an_area_being_synced_is_not_synced_a_second_time_at_once() {
         assert_eq!(pins(&b), set(1..=3), "{backend}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_handed_off_device_sync_of_a_device_put_into_an_area_meanwhile_runs_its_area() {
+    use ironclock::domain::DeviceId;
+    use ironclock::store::admin::SchoolScope;
+    use ironclock::store::DeviceUpdate;
+    for db in backends().await {
+        // SQLite only: on PostgreSQL the pull-service instance hears the request at once and
+        // runs it before the device can be moved (the rule is the same code on both).
+        if db.backend != "sqlite" {
+            continue;
+        }
+        let twin = db.shared();
+        let area = Area::new(db).await;
+        let backend = area.app.backend;
+        let (a, b, c) = (sim(1..=3, 1, plain()).await, empty(plain()).await, sim(4..=4, 1, plain()).await);
+        area.add(&a, "A", false).await;
+        area.add(&b, "B", false).await;
+        let body = json!({"school_id": area.school, "mode": "pull", "host": "127.0.0.1", "port": c.addr().port(), "name": "C"});
+        let lone = area.call(Method::POST, "/api/v1/devices", Some(body)).await;
+        assert_eq!(lone.status, 201, "{backend}: {}", lone.text);
+        let lone = lone.body["data"]["id"].as_i64().unwrap();
+
+        // C's Sync, asked on a web-only instance while C is in no area: a single-device request.
+        let web = spawn_app_with(twin, |args| args.pull_service = "off".into()).await;
+        let token = login(&web, "root@area.example").await;
+        let handed = call(&web, Method::POST, &format!("/api/v1/devices/{lone}/area-sync"), Some(&token), None).await;
+        assert_eq!(handed.status, 202, "{backend}: {}", handed.text);
+        // Before it runs, the admin puts C into the area.
+        let update = DeviceUpdate { area_id: Some(Some(area.area)), ..Default::default() };
+        area.app.ctx.store.change_device(SchoolScope::all(), lone, &update, None).await.unwrap();
+        assert!(area.app.ctx.store.get_device(DeviceId(lone)).await.unwrap().unwrap().area_id.is_some());
+
+        let runs = run_requested(&area.app.ctx.core, &AreaSyncOptions::default()).await.unwrap();
+        assert_eq!(runs.len(), 1, "{backend}: {runs:?}");
+        assert_eq!(runs[0].1.area_id, Some(area.area), "{backend}: the area's sync ran: {:?}", runs[0].1);
+        super::handoff::until(backend, || pins(&b) == set(1..=4)).await;
+        assert_eq!(pins(&a), set(1..=4), "{backend}: C is one of the area's devices now");
+    }
+}
