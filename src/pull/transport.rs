@@ -59,6 +59,10 @@ pub enum Transport {
     },
 }
 
+/// The UDP receive buffer asked for: room for the largest streamed reply (a 1 MB photo or
+/// template table in about 1,000 datagrams of ≤ 1,032 bytes plus their overhead).
+pub const UDP_RECEIVE_BUFFER: usize = 4 * 1024 * 1024;
+
 /// Result of one receive.
 pub enum Received {
     /// A packet with a correct checksum.
@@ -76,9 +80,18 @@ impl Transport {
     }
 
     /// Binds a UDP socket on an ephemeral port and connects it to the device.
+    ///
+    /// A streamed reply (a photo, a template table) arrives as back-to-back datagrams that nothing
+    /// paces: with the kernel's default receive buffer (about 208 KB) the tail of a large one is
+    /// dropped before it is read. The buffer asked for is [`UDP_RECEIVE_BUFFER`] (the kernel caps
+    /// it at `net.core.rmem_max`; best effort).
     pub async fn udp(addr: SocketAddr) -> io::Result<Transport> {
         let local: SocketAddr = if addr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
-        let socket = UdpSocket::bind(local).await?;
+        let raw = socket2::Socket::new(socket2::Domain::for_address(local), socket2::Type::DGRAM, None)?;
+        let _ = raw.set_recv_buffer_size(UDP_RECEIVE_BUFFER);
+        raw.set_nonblocking(true)?;
+        raw.bind(&local.into())?;
+        let socket = UdpSocket::from_std(raw.into())?;
         socket.connect(addr).await?;
         Ok(Transport::Udp { socket, buf: vec![0; 65_536], stats: WireStats::default() })
     }
