@@ -1,7 +1,7 @@
 //! The retention job: raw device uploads, quarantined lines, finished commands and job history
 //! are kept for a configured number of days, then purged in small batches that never hold up
 //! ingestion. Punches are kept forever unless an age limit is configured for them too. Expired
-//! photo URLs (media tokens) are purged whatever the policy, and a job run still `running` long
+//! photo URLs (media tokens) whose command did not deliver are purged whatever the policy, and a job run still `running` long
 //! after any run ends ([`ABANDONED_AFTER`]: its instance stopped, or could not record the end)
 //! is marked failed so that no dashboard shows it running forever.
 //!

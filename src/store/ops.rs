@@ -21,8 +21,9 @@ pub enum PurgeTable {
     Jobs,
     /// Punches (only when an age limit is configured; by default they are kept forever).
     Punches,
-    /// Photo URLs handed to devices (`/iclock/doc/…`) whose expiry passed: useless to anyone,
-    /// and each holds a sealed photo. Always purged, by expiry, not by a configured age.
+    /// Photo URLs handed to devices (`/iclock/doc/…`) whose expiry passed and whose command
+    /// failed, was cancelled or is gone (a URL of a delivered photo is area sync's record of
+    /// what the device holds): each holds a sealed photo. Purged by expiry, not by a configured age.
     MediaTokens,
 }
 

@@ -31,7 +31,15 @@ pub(super) async fn purge_batch<D: Dialect>(
         }
         PurgeTable::Jobs => ("job_executions", "id", "status <> 'running' and started_at < $1".to_string()),
         PurgeTable::Punches => ("attendance_logs", "id", "punched_at < $1".to_string()),
-        PurgeTable::MediaTokens => ("media_tokens", "token_hash", "expires_at < $1".to_string()),
+        // A URL whose command is queued, sent or acknowledged is the record of a photo the device
+        // holds (area sync reads it): kept. The others are of no use once expired.
+        PurgeTable::MediaTokens => (
+            "media_tokens",
+            "token_hash",
+            "expires_at < $1 and (command_id is null or command_id not in
+                (select id from device_commands where state in ('queued', 'sent', 'acked')))"
+                .to_string(),
+        ),
     };
     let sql = format!(
         "delete from {name} where {key} in (select {key} from {name} where {condition} order by {key} limit $2)"

@@ -99,20 +99,26 @@ async fn expired_photo_urls_go_and_a_run_left_running_is_marked_abandoned() {
         let now = app.clock.now();
         let sealed = app.ctx.cipher.seal(b"\xff\xd8 a photo \xff\xd9");
         let soon = NewMediaToken::issue(device.id, "userpic", "7", sealed.clone(), now);
-        let mut later = NewMediaToken::issue(device.id, "userpic", "8", sealed, now);
+        let mut later = NewMediaToken::issue(device.id, "userpic", "8", sealed.clone(), now);
         later.expires_at = now + Duration::days(4);
-        for token in [&soon, &later] {
+        let delivered = NewMediaToken::issue(device.id, "biophoto", "9", sealed, now);
+        for token in [&soon, &later, &delivered] {
             app.ctx.store.issue_media_token(token, now).await.unwrap();
         }
+        // The third URL's command was delivered and acknowledged: the record of a held photo.
+        let id = app.ctx.queue.enqueue(&device, Command::Info, EnqueueOptions::default()).await.unwrap();
+        app.ctx.store.attach_media_token(&delivered.token_hash, id).await.unwrap();
+        assert!(app.poll("RET0003").await.contains(&format!("C:{id}:")));
+        app.post("/iclock/devicecmd?SN=RET0003", format!("ID={id}&Return=0&CMD=INFO")).await;
         // A run whose instance died before recording its end, and one that started just now.
         let stuck = app.ctx.store.start_job("area_sync", None, Some("test"), app.clock.now()).await.unwrap();
 
         app.clock.advance(Duration::hours(49)); // past the URL's 48 hours and the run's 12
         let fresh = app.ctx.store.start_job("verifier", None, Some("test"), app.clock.now()).await.unwrap();
         let run = ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
-        assert_eq!(run.deleted(PurgeTable::MediaTokens), 1, "{b}: the expired URL: {run:?}");
-        let left: Vec<(String,)> = app.query_rows("select pin from media_tokens").await;
-        assert_eq!(left, vec![("8".to_string(),)], "{b}: the URL still valid stays");
+        assert_eq!(run.deleted(PurgeTable::MediaTokens), 1, "{b}: the expired, undelivered URL: {run:?}");
+        let left: Vec<(String,)> = app.query_rows("select pin from media_tokens order by pin").await;
+        assert_eq!(left, vec![("8".to_string(),), ("9".to_string(),)], "{b}: the valid URL and the delivered one stay");
         assert_eq!(run.abandoned_jobs, 1, "{b}: {run:?}");
         let scope = SchoolScope::all();
         let stuck = app.ctx.store.get_job(scope, stuck).await.unwrap().unwrap();
