@@ -70,6 +70,7 @@ impl RetentionPolicy {
             PurgeTable::Punches => self.punches_days,
             // Purged by expiry, not by age.
             PurgeTable::MediaTokens => 0,
+            PurgeTable::LoginCounts => 1,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod command;
 pub mod device;
 pub mod face_lines;
 pub mod ids;
+pub mod login_limits;
 pub mod media;
 pub mod punch;
 pub mod report;

@@ -25,17 +25,20 @@ pub enum PurgeTable {
     /// failed, was cancelled or is gone (a URL of a delivered photo is area sync's record of
     /// what the device holds): each holds a sealed photo. Purged by expiry, not by a configured age.
     MediaTokens,
+    /// Login throttle counts a day after their last attempt (the longest window is 15 minutes).
+    LoginCounts,
 }
 
 impl PurgeTable {
     /// Every table, in purge order.
-    pub const ALL: [PurgeTable; 6] = [
+    pub const ALL: [PurgeTable; 7] = [
         PurgeTable::Messages,
         PurgeTable::Quarantine,
         PurgeTable::Commands,
         PurgeTable::Jobs,
         PurgeTable::Punches,
         PurgeTable::MediaTokens,
+        PurgeTable::LoginCounts,
     ];
 
     /// The name used in job summaries and flags.
@@ -47,6 +50,7 @@ impl PurgeTable {
             PurgeTable::Jobs => "jobs",
             PurgeTable::Punches => "punches",
             PurgeTable::MediaTokens => "media_tokens",
+            PurgeTable::LoginCounts => "login_counts",
         }
     }
 }

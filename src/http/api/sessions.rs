@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::extract::{truncate, ApiJson};
 use super::state::SETUP_TOKEN_SETTING;
 use super::validate;
+use crate::domain::login_limits::{account_key, address_key};
 use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, NewAdminUser, NewAudit, RefreshOutcome};
 
@@ -100,9 +101,14 @@ pub async fn check_login(
     ip: Option<String>,
 ) -> Result<AdminUser, ApiError> {
     let email = email.trim().to_string();
-    // Counted before the password is checked: parallel guesses get no more checks than the limit.
-    let attempt =
-        ctx.api.limiter.begin(&email, ip.as_deref()).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    // Counted before the password is checked, in the database: parallel guesses, on any
+    // instance, get no more checks than the limit.
+    let (account, address) = (account_key(&email), ip.as_deref().map(address_key));
+    let now = ctx.core.clock.now();
+    ctx.store
+        .count_login_attempt(&ctx.api.login_limits, &account, address.as_deref(), now)
+        .await?
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let oversized = email.len() > 254 || password.chars().count() > MAX_PASSWORD_LEN;
     let credentials = if oversized { None } else { ctx.store.find_credentials(&email).await? };
     let active = credentials.filter(|c| !c.user.disabled);
@@ -119,7 +125,7 @@ pub async fn check_login(
             return Err(ApiError::InvalidCredentials);
         }
     };
-    ctx.api.limiter.succeeded(attempt);
+    ctx.store.login_succeeded(&account, address.as_deref()).await?;
     ctx.store.record_login(user.id, Utc::now()).await?;
     ctx.store.record_audit(&login_audit("auth.login", &user.email, Some(&user), ip)).await?;
     Ok(user)

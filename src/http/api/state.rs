@@ -1,4 +1,4 @@
-//! `ApiState`: what the admin API keeps for the life of the server (keys, the login limiter,
+//! `ApiState`: what the admin API keeps for the life of the server (keys, the login limits,
 //! the one-time setup token while no admin exists). Built once in `Application::build`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,9 +7,10 @@ use anyhow::Context;
 
 use super::auth::password::hash_password;
 use super::auth::tokens::{hash_token, new_token};
-use super::auth::{AuthKeys, LoginLimiter, LoginLimits};
+use super::auth::AuthKeys;
 use crate::config::ServeArgs;
 use crate::crypto::DataCipher;
+use crate::domain::login_limits::LoginLimits;
 use crate::store::{DynStore, StoreResult};
 
 /// The settings key holding the SHA-256 of the current setup token.
@@ -17,7 +18,8 @@ pub const SETUP_TOKEN_SETTING: &str = "setup_token_sha256";
 
 pub struct ApiState {
     pub keys: AuthKeys,
-    pub limiter: LoginLimiter,
+    /// The login throttle's limits (its counts are in the database: `login_counts`).
+    pub login_limits: LoginLimits,
     /// A hash of a random password, verified when a login names an unknown email, so that
     /// unknown and known emails cost the same time.
     pub dummy_hash: String,
@@ -45,7 +47,7 @@ impl ApiState {
         };
         Ok(Self {
             keys,
-            limiter: LoginLimiter::new(LoginLimits::default()),
+            login_limits: LoginLimits::default(),
             dummy_hash,
             setup_closed: AtomicBool::new(setup_token.is_none()),
             setup_token,

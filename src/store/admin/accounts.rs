@@ -1,5 +1,6 @@
 //! Admin accounts: users with a role, their refresh tokens, the one-time setup, plain settings.
 
+use crate::domain::login_limits::LoginLimits;
 use crate::domain::SchoolId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -144,4 +145,18 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<RefreshOutcome>;
     /// Revokes one refresh token; false when it was unknown or already revoked.
     async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool>;
+
+    /// Counts a login attempt for `account` and the client `address` (their keys,
+    /// [`crate::domain::login_limits`]) under `limits`, before the password is checked, in one
+    /// transaction with both rows locked: `Ok(Err(seconds))` when either must wait (nothing is
+    /// counted then). Shared by every instance on the database.
+    async fn count_login_attempt(
+        &self,
+        limits: &LoginLimits,
+        account: &str,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<(), u64>>;
+    /// After a good login: the account starts afresh and the address gets its attempt back.
+    async fn login_succeeded(&self, account: &str, address: Option<&str>) -> StoreResult<()>;
 }

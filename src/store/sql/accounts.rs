@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::audit::insert_audit;
 use super::roster::check_school;
 use super::{Dialect, SqlStore};
+use crate::domain::login_limits::LoginLimits;
 use crate::domain::SchoolId;
 use crate::store::admin::{
     conflict_on_unique, AccountStore, AdminError, AdminResult, AdminRole, AdminUser, AdminUserPatch, Credentials,
@@ -274,6 +275,20 @@ impl<D: Dialect> AccountStore for SqlStore<D> {
         insert_token::<D>(&mut tx, admin_id, new_hash, now, new_expires_at).await?;
         tx.commit().await?;
         Ok(RefreshOutcome::Rotated(user))
+    }
+
+    async fn count_login_attempt(
+        &self,
+        limits: &LoginLimits,
+        account: &str,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<(), u64>> {
+        super::login_counts::count(self, limits, account, address, now).await
+    }
+
+    async fn login_succeeded(&self, account: &str, address: Option<&str>) -> StoreResult<()> {
+        super::login_counts::succeeded(self, account, address).await
     }
 
     async fn revoke_refresh_token(&self, token_hash: &str) -> StoreResult<bool> {

@@ -25,6 +25,7 @@ mod biometrics;
 mod commands;
 mod device_admin;
 mod devices;
+mod login_counts;
 mod ops;
 mod pull;
 mod push_holdings;

@@ -40,6 +40,7 @@ pub(super) async fn purge_batch<D: Dialect>(
                 (select id from device_commands where state in ('queued', 'sent', 'acked')))"
                 .to_string(),
         ),
+        PurgeTable::LoginCounts => ("login_counts", "key", "last_at < $1".to_string()),
     };
     let sql = format!(
         "delete from {name} where {key} in (select {key} from {name} where {condition} order by {key} limit $2)"

@@ -104,3 +104,29 @@ async fn a_stranger_locks_an_account_only_briefly_and_the_lock_does_not_grow_wit
         assert!(retry_after <= 120, "{}: an account is locked for {retry_after} s", app.backend);
     }
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_share_the_limits() {
+    for db in backends().await {
+        let twin = db.shared();
+        let a = spawn_app(db, false).await;
+        let b = spawn_app(twin, false).await;
+        make_admin(&a, "root@example.org", AdminRole::SuperAdmin, None).await;
+        // Parallel guesses spread over both instances get the limit of checks in total, not each.
+        let guesses = (0..30).map(|i| wrong_login(if i % 2 == 0 { &a } else { &b }, "root@example.org", None));
+        let statuses = join_all(guesses).await;
+        let unauthorized = statuses.iter().filter(|s| **s == 401).count();
+        assert!(unauthorized <= 5, "{}: {unauthorized} checks across two instances: {statuses:?}", a.backend);
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 30 - unauthorized, "{}: {statuses:?}", a.backend);
+        // The address's budget is shared too: the checks counted so far plus other accounts tried
+        // through A and B up to 20, then 429 on both.
+        for i in 0..20 - unauthorized {
+            let status = wrong_login(if i % 2 == 0 { &a } else { &b }, &format!("u{i}@example.org"), None).await;
+            assert_eq!(status, 401, "{}: attempt {i} of the address's 20", a.backend);
+        }
+        assert_eq!(wrong_login(&a, "fresh@example.org", None).await, 429, "{}", a.backend);
+        assert_eq!(wrong_login(&b, "fresh2@example.org", None).await, 429, "{}", a.backend);
+        let stored: Vec<(String,)> = a.query_rows("select key from login_counts").await;
+        assert!(stored.iter().all(|(k,)| !k.contains('@') && k.len() == 64), "{}: no email in clear", a.backend);
+    }
+}
