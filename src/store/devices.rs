@@ -21,8 +21,15 @@ pub trait DeviceStore: Send + Sync {
     /// [`register_device`](Self::register_device) for many serials in one statement: one row per
     /// distinct serial (the first entry of a serial given twice), in no particular order.
     async fn register_devices(&self, devices: &[NewDevice]) -> StoreResult<Vec<Device>>;
-    /// Devices waiting for approval (first contact refuses new serials past a limit).
-    async fn count_pending_devices(&self) -> StoreResult<i64>;
+    /// [`register_devices`](Self::register_devices) for pending devices while fewer than
+    /// `max_pending` devices wait for approval: counted and written in one transaction,
+    /// serialised across instances, so a burst on several instances cannot overshoot the limit.
+    /// The registered devices (known serials come back as they are), and the serials refused.
+    async fn register_pending_devices(
+        &self,
+        devices: &[NewDevice],
+        max_pending: i64,
+    ) -> StoreResult<(Vec<Device>, Vec<String>)>;
     /// Bytes kept for a device: its raw messages and its options (capped for pending devices).
     async fn bytes_kept(&self, id: DeviceId) -> StoreResult<i64>;
     /// Notes what a handshake's query told (pushver, language, DeviceType); returns the device as

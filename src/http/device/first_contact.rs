@@ -3,11 +3,11 @@
 //! directory and its handshake writes what it told; one statement per device means thousands
 //! of round trips queued on the pool, while the devices' connections wait and fill the server's
 //! connection cap. Here concurrent lookups, registrations and handshake writes are merged
-//! (`core::batch`): one `find_devices`, one `register_devices`, one `record_handshakes` per
-//! batch. A batch that fails is retried request by request, so each device gets its own error.
+//! (`core::batch`): one `find_devices`, one `register_devices` (`register_pending_devices`
+//! when new serials wait for approval: the pending limit is counted in the same transaction,
+//! serialised across instances), one `record_handshakes` per batch. A batch that fails is retried request by request, so each device gets its own error.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::Utc;
 
@@ -50,12 +50,9 @@ impl FirstContacts {
     /// Starts the batch workers on the current runtime (it must outlive the directory's users).
     pub fn start(store: DynStore, admission: Admission) -> Self {
         let s = store.clone();
-        // Registering pending devices counts them first: one batch at a time does both, or two
-        // batches could each see room for the same last places.
-        let admitting = Arc::new(tokio::sync::Mutex::new(()));
         let lookups = Batcher::start(WORKERS, MAX_BATCH, move |batch: Vec<Lookup>| {
-            let (store, admitting) = (s.clone(), admitting.clone());
-            async move { resolve_all(&store, admission, &admitting, batch).await }
+            let store = s.clone();
+            async move { resolve_all(&store, admission, batch).await }
         });
         let handshakes = Batcher::start(WORKERS, MAX_BATCH, move |batch: Vec<(DeviceId, HandshakeFacts)>| {
             let store = store.clone();
@@ -80,19 +77,14 @@ fn gone() -> DeviceError {
 }
 
 /// One answer per lookup, in order.
-async fn resolve_all(
-    store: &DynStore,
-    admission: Admission,
-    admitting: &tokio::sync::Mutex<()>,
-    batch: Vec<Lookup>,
-) -> Vec<Result<Device, DeviceError>> {
-    match resolve_batch(store, admission, admitting, &batch).await {
+async fn resolve_all(store: &DynStore, admission: Admission, batch: Vec<Lookup>) -> Vec<Result<Device, DeviceError>> {
+    match resolve_batch(store, admission, &batch).await {
         Ok(answers) => answers,
         Err(e) if batch.len() > 1 => {
             tracing::debug!(error = %e, lookups = batch.len(), "first-contact batch failed; one by one");
             let mut answers = Vec::with_capacity(batch.len());
             for lookup in &batch {
-                let one = resolve_batch(store, admission, admitting, std::slice::from_ref(lookup)).await;
+                let one = resolve_batch(store, admission, std::slice::from_ref(lookup)).await;
                 answers.push(one.and_then(|mut a| a.pop().unwrap_or_else(|| Err(gone()))));
             }
             answers
@@ -104,7 +96,6 @@ async fn resolve_all(
 async fn resolve_batch(
     store: &DynStore,
     admission: Admission,
-    admitting: &tokio::sync::Mutex<()>,
     batch: &[Lookup],
 ) -> Result<Vec<Result<Device, DeviceError>>, DeviceError> {
     let mut serials: Vec<String> = batch.iter().map(|(s, _)| s.clone()).collect();
@@ -118,28 +109,26 @@ async fn resolve_batch(
             new.push(new_device(admission, serial, contact));
         }
     }
-    let mut refused = Vec::new();
-    let _admitting = if admission.auto_approve || new.is_empty() { None } else { Some(admitting.lock().await) };
-    if !admission.auto_approve && !new.is_empty() {
-        let room = (admission.max_pending - store.count_pending_devices().await?).max(0);
-        let keep = usize::try_from(room).unwrap_or(usize::MAX).min(new.len());
-        refused = new.split_off(keep);
-    }
-    for device in store.register_devices(&new).await? {
+    let (registered, refused) = if admission.auto_approve || new.is_empty() {
+        (store.register_devices(&new).await?, Vec::new())
+    } else {
+        // Counted and written in one transaction, serialised across instances.
+        store.register_pending_devices(&new, admission.max_pending).await?
+    };
+    for device in registered {
         log_registered(&device, batch);
         known.insert(device.serial_number.clone(), device);
     }
-    for device in &refused {
-        tracing::warn!(serial = %device.serial_number, ip = ?device.last_ip, limit = admission.max_pending,
+    for serial in &refused {
+        let ip = new.iter().find(|d| &d.serial_number == serial).and_then(|d| d.last_ip.clone());
+        tracing::warn!(%serial, ?ip, limit = admission.max_pending,
             "new device refused: too many devices are waiting for approval");
     }
     Ok(batch
         .iter()
         .map(|(serial, _)| match known.get(serial) {
             Some(device) => Ok(device.clone()),
-            None if refused.iter().any(|r| &r.serial_number == serial) => {
-                Err(DeviceError::TooManyPending(admission.max_pending))
-            }
+            None if refused.contains(serial) => Err(DeviceError::TooManyPending(admission.max_pending)),
             None => Err(DeviceError::Storage(crate::store::StoreError::Conflict(format!(
                 "device {serial} was neither found nor registered"
             )))),

@@ -62,38 +62,41 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
     }
 
     async fn register_devices(&self, devices: &[NewDevice]) -> StoreResult<Vec<Device>> {
-        // PostgreSQL refuses to touch one row twice in a statement: one entry per serial.
-        let mut seen = HashSet::new();
-        let devices: Vec<&NewDevice> = devices.iter().filter(|d| seen.insert(d.serial_number.as_str())).collect();
-        if devices.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = Rows::new()
-            .text("r_serial", devices.iter().map(|d| d.serial_number.as_str()))
-            .text("r_approval", devices.iter().map(|d| d.approval.as_str()))
-            .text("r_dialect", devices.iter().map(|d| d.dialect.as_str()))
-            .text("r_pushver", devices.iter().map(|d| d.pushver.as_deref()))
-            .text("r_language", devices.iter().map(|d| d.language.as_deref()))
-            .text("r_ip", devices.iter().map(|d| d.last_ip.as_deref()))
-            .time("r_at", devices.iter().map(|d| d.seen_at));
-        // One statement; a serial that exists already (two first contacts at once, or another
-        // instance) comes back as it is: the no-op update only makes `returning` return it.
-        let sql = format!(
-            "with {} insert into devices (serial_number, approval, dialect, pushver, language, last_ip, first_seen_at,
-                                  last_seen_at, approved_at)
-             select r_serial, r_approval, r_dialect, r_pushver, r_language, r_ip, r_at, r_at,
-                    case when r_approval = 'approved' then r_at end
-             from relax, {} where true
-             on conflict (serial_number) do update set serial_number = excluded.serial_number
-             returning {DEVICE_COLUMNS}",
-            D::RELAX,
-            D::rows(&rows, 1, "r")
-        );
-        Self::sql(&sql).bind_rows(&rows).fetch_all(&mut *self.write_once().await?).await
+        insert_devices::<D>(&mut *self.write_once().await?, devices).await
     }
 
-    async fn count_pending_devices(&self) -> StoreResult<i64> {
-        Self::sql("select count(*) from devices where approval = 'pending'").scalar(&mut *self.read().await?).await
+    async fn register_pending_devices(
+        &self,
+        devices: &[NewDevice],
+        max_pending: i64,
+    ) -> StoreResult<(Vec<Device>, Vec<String>)> {
+        let mut tx = self.write().await?;
+        D::serialise(&mut tx, "device registrations").await?;
+        let serials: Vec<String> = devices.iter().map(|d| d.serial_number.clone()).collect();
+        // Serials already known take no place (another instance registered them meanwhile).
+        let sql = format!("select serial_number from devices where {}", D::in_list("serial_number", 1));
+        let known: Vec<(String,)> = Self::sql(&sql).bind(List::of(&serials)).fetch_all(&mut tx).await?;
+        let known: HashSet<String> = known.into_iter().map(|(s,)| s).collect();
+        let pending: i64 = Self::sql("select count(*) from devices where approval = 'pending'").scalar(&mut tx).await?;
+        let mut room = usize::try_from((max_pending - pending).max(0)).unwrap_or(usize::MAX);
+        let (mut admitted, mut refused) = (Vec::new(), Vec::new());
+        let mut seen = HashSet::new();
+        for d in devices {
+            if !seen.insert(d.serial_number.as_str()) {
+                continue;
+            }
+            if known.contains(&d.serial_number) {
+                admitted.push(d.clone());
+            } else if room > 0 {
+                room -= 1;
+                admitted.push(d.clone());
+            } else {
+                refused.push(d.serial_number.clone());
+            }
+        }
+        let registered = insert_devices::<D>(&mut tx, &admitted).await?;
+        tx.commit().await?;
+        Ok((registered, refused))
     }
 
     async fn bytes_kept(&self, id: DeviceId) -> StoreResult<i64> {
@@ -207,4 +210,36 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
         }
         Ok(())
     }
+}
+
+/// Inserts new serials (one row per distinct serial; a serial that exists comes back as it is).
+async fn insert_devices<D: Dialect>(conn: &mut D::Connection, devices: &[NewDevice]) -> StoreResult<Vec<Device>> {
+    // PostgreSQL refuses to touch one row twice in a statement: one entry per serial.
+    let mut seen = HashSet::new();
+    let devices: Vec<&NewDevice> = devices.iter().filter(|d| seen.insert(d.serial_number.as_str())).collect();
+    if devices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = Rows::new()
+        .text("r_serial", devices.iter().map(|d| d.serial_number.as_str()))
+        .text("r_approval", devices.iter().map(|d| d.approval.as_str()))
+        .text("r_dialect", devices.iter().map(|d| d.dialect.as_str()))
+        .text("r_pushver", devices.iter().map(|d| d.pushver.as_deref()))
+        .text("r_language", devices.iter().map(|d| d.language.as_deref()))
+        .text("r_ip", devices.iter().map(|d| d.last_ip.as_deref()))
+        .time("r_at", devices.iter().map(|d| d.seen_at));
+    // One statement; a serial that exists already (two first contacts at once, or another
+    // instance) comes back as it is: the no-op update only makes `returning` return it.
+    let sql = format!(
+        "with {} insert into devices (serial_number, approval, dialect, pushver, language, last_ip, first_seen_at,
+                  last_seen_at, approved_at)
+         select r_serial, r_approval, r_dialect, r_pushver, r_language, r_ip, r_at, r_at,
+            case when r_approval = 'approved' then r_at end
+         from relax, {} where true
+         on conflict (serial_number) do update set serial_number = excluded.serial_number
+         returning {DEVICE_COLUMNS}",
+        D::RELAX,
+        D::rows(&rows, 1, "r")
+    );
+    SqlStore::<D>::sql(&sql).bind_rows(&rows).fetch_all(conn).await
 }

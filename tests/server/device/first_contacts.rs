@@ -69,3 +69,24 @@ async fn a_burst_past_the_pending_limit_registers_exactly_the_limit() {
         assert!(devices.iter().all(|d| d.approval == ironclock::domain::Approval::Pending), "{}", app.backend);
     }
 }
+
+#[tokio::test]
+async fn two_instances_bursting_past_the_pending_limit_register_exactly_the_limit_together() {
+    // PostgreSQL: several serving instances share one database (SQLite has one serving process).
+    let Ok(admin) = std::env::var("IRONCLOCK_TEST_POSTGRES_URL") else {
+        eprintln!("NOTICE: IRONCLOCK_TEST_POSTGRES_URL is not set; the two-instance pending limit test is skipped");
+        return;
+    };
+    let db = crate::support::postgres_db(&admin).await;
+    let twin = db.shared();
+    let a = spawn_app_with(db, |args| args.max_pending_devices = 25).await;
+    let b = spawn_app_with(twin, |args| args.max_pending_devices = 25).await;
+    let statuses = join_all((0..80).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        async move { app.get(&format!("/iclock/cdata?SN=TWO{i:04}&options=all&pushver=2.4.1")).await.status() }
+    }))
+    .await;
+    let ok = statuses.iter().filter(|s| s.as_u16() == 200).count();
+    assert_eq!(ok, 25, "the limit holds across instances: {statuses:?}");
+    assert_eq!(a.ctx.store.list_devices().await.unwrap().len(), 25);
+}
