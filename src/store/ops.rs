@@ -22,8 +22,9 @@ pub enum PurgeTable {
     /// Punches (only when an age limit is configured; by default they are kept forever).
     Punches,
     /// Photo URLs handed to devices (`/iclock/doc/…`) whose expiry passed and whose command
-    /// failed, was cancelled or is gone (a URL of a delivered photo is area sync's record of
-    /// what the device holds): each holds a sealed photo. Purged by expiry, not by a configured age.
+    /// failed, was cancelled or is gone, or that a newer delivered one superseded (the newest
+    /// delivered URL is area sync's record of what the device holds, kept with its command):
+    /// each holds a sealed photo. Purged by expiry, not by a configured age.
     MediaTokens,
     /// Login throttle counts a day after their last attempt (the longest window is 15 minutes).
     LoginCounts,

@@ -26,18 +26,28 @@ pub(super) async fn purge_batch<D: Dialect>(
     let (name, key, condition) = match table {
         PurgeTable::Messages => ("device_messages", "id", format!("received_at < $1 and not {QUARANTINED}")),
         PurgeTable::Quarantine => ("device_messages", "id", format!("received_at < $1 and {QUARANTINED}")),
-        PurgeTable::Commands => {
-            ("device_commands", "id", "state in ('acked', 'failed', 'cancelled') and finished_at < $1".to_string())
-        }
+        // A command a photo URL points to stays with it (see MediaTokens).
+        PurgeTable::Commands => (
+            "device_commands",
+            "id",
+            "state in ('acked', 'failed', 'cancelled') and finished_at < $1
+             and id not in (select command_id from media_tokens where command_id is not null)"
+                .to_string(),
+        ),
         PurgeTable::Jobs => ("job_executions", "id", "status <> 'running' and started_at < $1".to_string()),
         PurgeTable::Punches => ("attendance_logs", "id", "punched_at < $1".to_string()),
-        // A URL whose command is queued, sent or acknowledged is the record of a photo the device
-        // holds (area sync reads it): kept. The others are of no use once expired.
+        // The newest URL of a device's photo of a person whose command is queued, sent or
+        // acknowledged is the record of the photo the device holds (area sync reads it): kept,
+        // with its command. The others are of no use once expired: undelivered, or superseded
+        // by a newer delivered one.
         PurgeTable::MediaTokens => (
             "media_tokens",
             "token_hash",
-            "expires_at < $1 and (command_id is null or command_id not in
-                (select id from device_commands where state in ('queued', 'sent', 'acked')))"
+            "expires_at < $1 and (command_id is null
+                or command_id not in (select id from device_commands where state in ('queued', 'sent', 'acked'))
+                or exists (select 1 from media_tokens n where n.device_id = media_tokens.device_id
+                    and n.kind = media_tokens.kind and n.pin = media_tokens.pin and n.created_at > media_tokens.created_at
+                    and n.command_id in (select id from device_commands where state in ('queued', 'sent', 'acked'))))"
                 .to_string(),
         ),
         PurgeTable::LoginCounts => ("login_counts", "key", "last_at < $1".to_string()),

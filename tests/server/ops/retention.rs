@@ -126,5 +126,21 @@ async fn expired_photo_urls_go_and_a_run_left_running_is_marked_abandoned() {
         assert!(stuck.error.as_deref().unwrap_or_default().starts_with("abandoned"), "{b}: {:?}", stuck.error);
         let fresh = app.ctx.store.get_job(scope, fresh).await.unwrap().unwrap();
         assert_eq!(fresh.status, ironclock::store::admin::JobStatus::Running, "{b}: a run of 0 hours is left alone");
+
+        // A newer photo of 9 delivered: the older URL is superseded. Past the commands' 90 days,
+        // the newest URL and its command are still the record of the held photo.
+        let newer = NewMediaToken::issue(device.id, "biophoto", "9", app.ctx.cipher.seal(b"newer"), app.clock.now());
+        app.ctx.store.issue_media_token(&newer, app.clock.now()).await.unwrap();
+        let newer_id = app.ctx.queue.enqueue(&device, Command::Info, EnqueueOptions::default()).await.unwrap();
+        app.ctx.store.attach_media_token(&newer.token_hash, newer_id).await.unwrap();
+        assert!(app.poll("RET0003").await.contains(&format!("C:{newer_id}:")));
+        app.post("/iclock/devicecmd?SN=RET0003", format!("ID={newer_id}&Return=0&CMD=INFO")).await;
+        app.clock.advance(Duration::days(91));
+        ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        ironclock::retention::run(&app.ctx.core, "test").await.unwrap();
+        let left: Vec<(String,)> = app.query_rows("select token_hash from media_tokens").await;
+        assert_eq!(left, vec![(newer.token_hash.clone(),)], "{b}: only the newest delivered URL stays");
+        let commands: Vec<(i64,)> = app.query_rows("select id from device_commands order by id").await;
+        assert_eq!(commands, vec![(newer_id,)], "{b}: its command stays with it; the superseded one went after");
     }
 }
