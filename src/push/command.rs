@@ -12,8 +12,8 @@ mod values;
 use chrono::NaiveDateTime;
 
 pub use returns::{acc_return_meaning, att_return_meaning, marks_unsupported, return_is_success};
+use values::{biodata_delete_fields, biodata_fields, digits_or, non_empty, option_key, pin, range};
 pub use values::{card_number, clean, clean_name, format_time, NAME_LIMIT};
-use values::{digits_or, non_empty, option_key, pin, range};
 
 /// A USERINFO record to write to a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,37 +313,24 @@ impl Command {
             Command::UserQuery { pin: Some(p) } => format!("DATA QUERY USERINFO PIN={}", pin(p)?),
             Command::FingerprintUpdate { pin: p, fid, valid, template } => {
                 let tmp = non_empty(template, "template")?;
-                format!("DATA UPDATE FINGERTMP PIN={}\tFID={fid}\tSize={}\tValid={valid}\tTMP={tmp}", pin(p)?, tmp.len())
+                format!(
+                    "DATA UPDATE FINGERTMP PIN={}\tFID={fid}\tSize={}\tValid={valid}\tTMP={tmp}",
+                    pin(p)?,
+                    tmp.len()
+                )
             }
             Command::FingerprintDelete { pin: p, fid: None } => format!("DATA DELETE FINGERTMP PIN={}", pin(p)?),
-            Command::FingerprintDelete { pin: p, fid: Some(f) } => format!("DATA DELETE FINGERTMP PIN={}\tFID={f}", pin(p)?),
+            Command::FingerprintDelete { pin: p, fid: Some(f) } => {
+                format!("DATA DELETE FINGERTMP PIN={}\tFID={f}", pin(p)?)
+            }
             Command::FaceUpdate { pin: p, fid, valid, template } => {
                 let tmp = non_empty(template, "template")?;
                 format!("DATA UPDATE FACE PIN={}\tFID={fid}\tValid={valid}\tSize={}\tTMP={tmp}", pin(p)?, tmp.len())
             }
             Command::FaceDelete { pin: p } => format!("DATA DELETE FACE PIN={}", pin(p)?),
-            Command::BioDataUpdate(b) => format!(
-                "DATA UPDATE BIODATA Pin={}\tNo={}\tIndex={}\tValid={}\tDuress={}\tType={}\tMajorVer={}\tMinorVer={}\tFormat={}\tTmp={}",
-                pin(&b.pin)?,
-                b.no,
-                b.index,
-                b.valid,
-                b.duress,
-                b.bio_type,
-                digits_or(&b.major_ver, "0"),
-                digits_or(&b.minor_ver, "0"),
-                b.format,
-                non_empty(&b.template, "template")?
-            ),
+            Command::BioDataUpdate(b) => format!("DATA UPDATE BIODATA {}", biodata_fields(b)?),
             Command::BioDataDelete { pin: p, bio_type, no } => {
-                let mut s = format!("DATA DELETE BIODATA Pin={}", pin(p)?);
-                if let Some(ty) = bio_type {
-                    s.push_str(&format!("\tType={ty}"));
-                    if let Some(n) = no {
-                        s.push_str(&format!("\tNo={n}"));
-                    }
-                }
-                s
+                format!("DATA DELETE BIODATA {}", biodata_delete_fields(p, *bio_type, *no)?)
             }
             Command::UserPicUpdate { pin: p, content_base64 } => {
                 let content = non_empty(content_base64, "photo")?;
@@ -352,7 +339,11 @@ impl Command {
             Command::UserPicDelete { pin: p } => format!("DATA DELETE USERPIC PIN={}", pin(p)?),
             Command::BioPhotoUrl { pin: p, bio_type, url, post_back } => {
                 let flag = if *post_back { "\tPostBackTmpFlag=1" } else { "" };
-                format!("DATA UPDATE BIOPHOTO PIN={}\tType={bio_type}\tFormat=1{flag}\tUrl={}", pin(p)?, non_empty(url, "url")?)
+                format!(
+                    "DATA UPDATE BIOPHOTO PIN={}\tType={bio_type}\tFormat=1{flag}\tUrl={}",
+                    pin(p)?,
+                    non_empty(url, "url")?
+                )
             }
             Command::BioPhotoDelete { pin: p } => format!("DATA DELETE BIOPHOTO PIN={}", pin(p)?),
             Command::AttLogQuery { start, end } => {

@@ -8,7 +8,7 @@
 //! emitted; capture 16's server writes `Cardno`/`Majorver` and firmware reads keys
 //! case-insensitively there, but which spelling every firmware takes is unverified.
 
-use super::values::{clean, clean_name, digits_or, non_empty, option_key, pin};
+use super::values::{biodata_delete_fields, biodata_fields, clean, clean_name, non_empty, option_key, pin};
 use super::{Command, CommandError};
 
 /// Why a command cannot be sent to an acc device.
@@ -57,31 +57,9 @@ pub fn encode(command: &Command) -> Result<AccCommand, EncodeError> {
         Command::UserQuery { pin: Some(p) } => {
             ("DATA QUERY user", format!("DATA QUERY tablename=user,fielddesc=*,filter=Pin={}", pin(p)?))
         }
-        Command::BioDataUpdate(b) => (
-            "DATA UPDATE biodata",
-            format!(
-                "DATA UPDATE biodata Pin={}\tNo={}\tIndex={}\tValid={}\tDuress={}\tType={}\tMajorVer={}\tMinorVer={}\tFormat={}\tTmp={}",
-                pin(&b.pin)?,
-                b.no,
-                b.index,
-                b.valid,
-                b.duress,
-                b.bio_type,
-                digits_or(&b.major_ver, "0"),
-                digits_or(&b.minor_ver, "0"),
-                b.format,
-                non_empty(&b.template, "template")?
-            ),
-        ),
+        Command::BioDataUpdate(b) => ("DATA UPDATE biodata", format!("DATA UPDATE biodata {}", biodata_fields(b)?)),
         Command::BioDataDelete { pin: p, bio_type, no } => {
-            let mut s = format!("DATA DELETE biodata Pin={}", pin(p)?);
-            if let Some(ty) = bio_type {
-                s.push_str(&format!("\tType={ty}"));
-                if let Some(n) = no {
-                    s.push_str(&format!("\tNo={n}"));
-                }
-            }
-            ("DATA DELETE biodata", s)
+            ("DATA DELETE biodata", format!("DATA DELETE biodata {}", biodata_delete_fields(p, *bio_type, *no)?))
         }
         Command::UserPicUpdate { pin: p, content_base64 } => {
             let content = non_empty(content_base64, "photo")?;

@@ -88,6 +88,35 @@ pub(super) fn digits_or(v: &str, default: &str) -> String {
     }
 }
 
+/// The fields of a `DATA UPDATE BIODATA` line (att `BIODATA`, acc `biodata`: the same keys).
+pub(super) fn biodata_fields(b: &super::BioTemplate) -> Result<String, CommandError> {
+    Ok(format!(
+        "Pin={}\tNo={}\tIndex={}\tValid={}\tDuress={}\tType={}\tMajorVer={}\tMinorVer={}\tFormat={}\tTmp={}",
+        pin(&b.pin)?,
+        b.no,
+        b.index,
+        b.valid,
+        b.duress,
+        b.bio_type,
+        digits_or(&b.major_ver, "0"),
+        digits_or(&b.minor_ver, "0"),
+        b.format,
+        non_empty(&b.template, "template")?
+    ))
+}
+
+/// The fields of a `DATA DELETE BIODATA` line: the person's templates, of one type, or one.
+pub(super) fn biodata_delete_fields(p: &str, bio_type: Option<u8>, no: Option<u8>) -> Result<String, CommandError> {
+    let mut s = format!("Pin={}", pin(p)?);
+    if let Some(ty) = bio_type {
+        s.push_str(&format!("\tType={ty}"));
+        if let Some(n) = no {
+            s.push_str(&format!("\tNo={n}"));
+        }
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::card_number;
