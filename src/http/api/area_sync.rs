@@ -132,11 +132,13 @@ fn follow(run: Option<AreaRun>, request: Option<RequestStatus>) -> Option<SyncFo
     (run.is_some() || request.is_some()).then_some(SyncFollow { run, request })
 }
 
-/// A device's latest single-device sync (a device in no area), as `GET /api/v1/areas/{id}/sync`.
+/// A device's latest sync, as `GET /api/v1/areas/{id}/sync`: its single-device run, or for a
+/// device in an area its area's run when that is newer.
 #[utoipa::path(get, path = "/api/v1/devices/{id}/area-sync", tag = "devices", params(("id" = i64, Path,
     description = "Device id")), security(("bearer" = [])),
-    responses((status = 200, description = "The latest single-device run and any unclaimed request (`data` null \
-                when none)", body = Envelope<Option<SyncFollow>>),
+    responses((status = 200, description = "The latest single-device run (or, for a device in an area, its \
+                area's run when newer) and any unclaimed request (`data` null when none)",
+                body = Envelope<Option<SyncFollow>>),
               (status = 404, description = "No such device in your scope", body = ErrorEnvelope)))]
 pub async fn device_sync_status(ctx: web::Data<State>, caller: Caller, id: PathId) -> Result<HttpResponse, ApiError> {
     let record = ctx
@@ -145,7 +147,14 @@ pub async fn device_sync_status(ctx: web::Data<State>, caller: Caller, id: PathI
         .await?
         .ok_or_else(|| ApiError::NotFound("device not found".into()))?;
     let Some(school) = record.school_id else { return Ok(ok("latest device sync", None::<SyncFollow>)) };
-    let run = area::latest_device_run(&ctx.store, school, record.id).await?;
+    let mut run = area::latest_device_run(&ctx.store, school, record.id).await?;
+    // A device in an area is synced by its area's run (its Sync runs that): the newer of the two.
+    if let Some(area) = record.area_id {
+        let area_run = area::latest_run(&ctx.store, school, area).await?;
+        if area_run.as_ref().map(|r| r.started_at) > run.as_ref().map(|r| r.started_at) {
+            run = area_run;
+        }
+    }
     let request = area::requests::status(&ctx.core, Target::Device(DeviceId(record.id))).await?;
     Ok(ok("latest device sync", follow(run, request)))
 }

@@ -151,5 +151,8 @@ async fn a_handed_off_device_sync_of_a_device_put_into_an_area_meanwhile_runs_it
         assert_eq!(runs[0].1.area_id, Some(area.area), "{backend}: the area's sync ran: {:?}", runs[0].1);
         super::handoff::until(backend, || pins(&b) == set(1..=4)).await;
         assert_eq!(pins(&a), set(1..=4), "{backend}: C is one of the area's devices now");
+        // Followed from C, the run that synced it is its area's.
+        let followed = area.call(Method::GET, &format!("/api/v1/devices/{lone}/area-sync"), None).await;
+        assert_eq!(followed.body["data"]["area_id"], area.area, "{backend}: {}", followed.text);
     }
 }
