@@ -1,6 +1,7 @@
 -- The login throttle's counts (domain::login_limits), shared by every instance on this database:
--- one row per account (`kind = 'account'`, key = SHA-256 of the lower-case email) and per client
--- address (`kind = 'address'`, key = SHA-256 of the address); neither is kept in clear. Rows are
+-- one row per account (`kind = 'account'`) and per client address (`kind = 'address'`), keyed by
+-- an HMAC-SHA256 under a server key of the lower-case email / the address (AuthKeys::login_key):
+-- neither is kept in clear, and a dump does not tell which tried to log in. Rows are
 -- read and written by each attempt under the writer lock, and purged a day after their last
 -- attempt by the retention job. Version 0014 exists in migrations/postgres with the same meaning.
 create table login_counts (

@@ -15,7 +15,6 @@ use super::error::ApiError;
 use super::extract::{truncate, ApiJson};
 use super::state::SETUP_TOKEN_SETTING;
 use super::validate;
-use crate::domain::login_limits::{account_key, address_key};
 use crate::http::State;
 use crate::store::admin::{AdminRole, AdminUser, NewAdminUser, NewAudit, RefreshOutcome};
 
@@ -103,7 +102,8 @@ pub async fn check_login(
     let email = email.trim().to_string();
     // Counted before the password is checked, in the database: parallel guesses, on any
     // instance, get no more checks than the limit.
-    let (account, address) = (account_key(&email), ip.as_deref().map(address_key));
+    let keys = &ctx.api.keys;
+    let (account, address) = (keys.login_key("account", &email), ip.as_deref().map(|ip| keys.login_key("address", ip)));
     let now = ctx.core.clock.now();
     ctx.store
         .count_login_attempt(&ctx.api.login_limits, &account, address.as_deref(), now)

@@ -70,6 +70,8 @@ pub struct AuthKeys {
     decoding: DecodingKey,
     /// HMAC key of the dashboard's CSRF tokens.
     csrf_key: [u8; 32],
+    /// HMAC key of what the login throttle stores of an email or address ([`Self::login_key`]).
+    login_key: [u8; 32],
     /// Access token lifetime.
     pub access_ttl: Duration,
     /// Refresh token lifetime.
@@ -87,10 +89,13 @@ impl AuthKeys {
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Self {
         let mut csrf = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
         csrf.update(b"ironclock csrf key");
+        let mut login = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+        login.update(b"ironclock login throttle key");
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             csrf_key: csrf.finalize().into_bytes().into(),
+            login_key: login.finalize().into_bytes().into(),
             access_ttl,
             refresh_ttl,
         }
@@ -146,6 +151,19 @@ impl AuthKeys {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.csrf_key).expect("HMAC takes any key length");
         mac.update(binding.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// What the login throttle stores of an account (`kind` `account`, the trimmed lower-case
+    /// email) or a client address (`address`): hex HMAC-SHA256 under a server key, so a database
+    /// dump does not tell which emails or addresses tried to log in (a plain hash of an IPv4
+    /// address is reversed by trying them all). Every instance derives the same key.
+    pub fn login_key(&self, kind: &str, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.login_key).expect("HMAC takes any key length");
+        mac.update(kind.as_bytes());
+        mac.update(b":");
+        let value = if kind == "account" { value.trim().to_lowercase() } else { value.to_string() };
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Whether `submitted` is the CSRF token of `binding` (constant time).
@@ -258,5 +276,21 @@ mod tests {
         };
         let expired = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&[1u8; 32])).unwrap();
         assert!(keys.verify(&expired).is_err());
+    }
+
+    #[test]
+    fn login_keys_are_keyed_and_hide_the_email_and_ignore_its_case() {
+        let keys = AuthKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60), Duration::from_secs(60));
+        assert_eq!(keys.login_key("account", " A@X.org "), keys.login_key("account", "a@x.org"));
+        assert!(!keys.login_key("account", "a@x.org").contains("x.org"));
+        assert_ne!(keys.login_key("account", "10.0.0.1"), keys.login_key("address", "10.0.0.1"));
+        let plain: String = {
+            use sha2::Digest;
+            Sha256::digest(b"address:10.0.0.1").iter().map(|b| format!("{b:02x}")).collect()
+        };
+        assert_ne!(keys.login_key("address", "10.0.0.1"), plain, "keyed: not a plain hash anyone can recompute");
+        let other =
+            AuthKeys::new(b"another secret of thirty-two b..", Duration::from_secs(60), Duration::from_secs(60));
+        assert_ne!(keys.login_key("address", "10.0.0.1"), other.login_key("address", "10.0.0.1"));
     }
 }
