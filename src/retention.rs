@@ -10,6 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use serde::Serialize;
 
 use crate::core::Core;
@@ -60,18 +62,20 @@ impl Default for RetentionPolicy {
 }
 
 impl RetentionPolicy {
-    /// The age limit of `table` in days; 0 means kept forever.
-    pub fn days(&self, table: PurgeTable) -> u32 {
-        match table {
+    /// The rows of `table` older than this are purged at `now`; `None`: kept forever (a
+    /// configured age of 0 days). Media tokens go by their own expiry (`now`), login throttle
+    /// counts a day after their last attempt (the longest window is 15 minutes).
+    pub fn cutoff(&self, table: PurgeTable, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let days = match table {
             PurgeTable::Messages => self.messages_days,
             PurgeTable::Quarantine => self.quarantine_days,
             PurgeTable::Commands => self.commands_days,
             PurgeTable::Jobs => self.jobs_days,
             PurgeTable::Punches => self.punches_days,
-            // Purged by expiry, not by age.
-            PurgeTable::MediaTokens => 0,
+            PurgeTable::MediaTokens => return Some(now),
             PurgeTable::LoginCounts => 1,
-        }
+        };
+        (days > 0).then(|| now - chrono::Duration::days(i64::from(days)))
     }
 }
 
@@ -132,11 +136,7 @@ async fn purge(core: &Core, own: Option<i64>) -> StoreResult<(Vec<(String, u64)>
     }
     let mut deleted = Vec::new();
     for table in PurgeTable::ALL {
-        let before = match (table, policy.days(table)) {
-            (PurgeTable::MediaTokens, _) => now,
-            (_, 0) => continue,
-            (_, days) => now - chrono::Duration::days(i64::from(days)),
-        };
+        let Some(before) = policy.cutoff(table, now) else { continue };
         let mut total = 0;
         loop {
             let n = core.store.purge_batch(table, before, limit).await?;

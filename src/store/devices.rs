@@ -44,7 +44,6 @@ pub trait DeviceStore: Send + Sync {
     /// The self-reported `~DeviceName` becomes the device's name only once it is approved (and
     /// has no name yet): a pending device cannot name itself in the admin's list.
     async fn merge_device_options(&self, id: DeviceId, options: &[(String, String)]) -> StoreResult<()>;
-    async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()>;
     /// The `INFO=` counters of many devices (the activity flush), a statement per few hundred.
     async fn save_poll_infos(&self, infos: &[(DeviceId, serde_json::Value)]) -> StoreResult<()>;
     /// Applies coalesced last-seen observations (a statement per few hundred devices).

@@ -95,7 +95,7 @@ impl DeviceActivity {
         }
     }
 
-    /// Keeps a device's parsed `INFO=` counters for the next flush: a poll never waits for the
+    /// Keeps a device's raw `INFO=` value (parsed at the flush) for the next flush: a poll never waits for the
     /// database, even when its counters changed (the record count changes with every punch).
     pub fn note_poll_info(&self, id: DeviceId, raw: &str, at: DateTime<Utc>) {
         if let Ok(mut pending) = self.pending_info.lock() {

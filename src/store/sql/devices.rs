@@ -160,10 +160,6 @@ impl<D: Dialect> DeviceStore for SqlStore<D> {
             .await
     }
 
-    async fn save_poll_info(&self, id: DeviceId, info: &serde_json::Value) -> StoreResult<()> {
-        self.save_poll_infos(&[(id, info.clone())]).await
-    }
-
     async fn save_poll_infos(&self, infos: &[(DeviceId, serde_json::Value)]) -> StoreResult<()> {
         // The last value of a device given twice wins; sorted by id, in chunks (see touch_devices).
         let last: BTreeMap<DeviceId, String> = infos.iter().map(|(id, v)| (*id, v.to_string())).collect();
