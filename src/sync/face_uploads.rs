@@ -21,7 +21,7 @@ use crate::store::StoreError;
 /// How often a learner re-reads and saves again when the rows changed under it.
 const ROUNDS: usize = 5;
 
-/// One person's face set: their records by face id.
+/// Face sets by PIN: each person's records by face id.
 type FaceSets = BTreeMap<String, BTreeMap<u8, Vec<u8>>>;
 
 /// Rebuilds the face sets of the PINs whose `FACE` lines `batch` carried; returns the master
